@@ -1,0 +1,220 @@
+package io.github.attentionsinks;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.attentionsinks.arch.Architectures;
+import io.github.attentionsinks.arch.CausalLm;
+import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.config.Json;
+import io.github.attentionsinks.config.ModelConfig;
+import io.github.attentionsinks.config.ModelFormatException;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.runtime.DjlRuntime;
+import io.github.attentionsinks.tokenizer.TextTokenizer;
+import io.github.attentionsinks.weights.DTypes;
+import io.github.attentionsinks.weights.WeightStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Hugging Face causal LM loaded from a local directory, ready to open {@link Session}s that each keep an
+ * attention-sink KV cache. Thread-safe: many sessions may run at once on one loaded model (the weights are
+ * shared and read-only).
+ *
+ * <pre>{@code
+ * try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Path.of("models/SmolLM2-135M")).load();
+ *      Session session = model.newSession(CacheConfig.defaults())) {
+ *     session.generate("Once upon a time", model.generationDefaults().maxNewTokens(100).build(),
+ *             (id, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ */
+public final class AttentionSinkModel implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AttentionSinkModel.class);
+
+    private final Path directory;
+    private final ModelConfig config;
+    private final Device device;
+    private final DataType dataType;
+    private final NDManager manager;
+    private final CausalLm network;
+    private final TextTokenizer tokenizer;
+    private final GenerationParams generationDefaults;
+    private final JsonNode tokenizerConfig;
+
+    private AttentionSinkModel(Builder b) {
+        Path dir = b.modelPath;
+        if (dir == null) {
+            throw new IllegalArgumentException("modelPath is required");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir + ": model directory not found (expected a Hugging Face checkpoint: "
+                    + "config.json, model.safetensors, tokenizer.json)");
+        }
+        this.directory = dir;
+        this.config = ModelConfig.read(dir);
+        this.dataType = DTypes.parseComputeType(b.dtype);
+        if (dataType == DataType.BFLOAT16) {
+            throw new IllegalArgumentException("dtype bfloat16 is not usable with DJL 0.36 (it aborts the JVM on "
+                    + "bfloat16 tensors); use float16 on a GPU or float32. bfloat16 checkpoints load fine: they are "
+                    + "widened while loading.");
+        }
+        DjlRuntime.engine();
+        this.device = DjlRuntime.device(b.device);
+        this.manager = NDManager.newBaseManager(device);
+        long start = System.nanoTime();
+        try (WeightStore weights = WeightStore.open(dir)) {
+            this.network = Architectures.load(config, weights, manager, dataType);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        try {
+            this.tokenizer = TextTokenizer.load(dir);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.tokenizerConfig = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
+                ? Json.readTree(dir.resolve("tokenizer_config.json")) : null;
+        this.generationDefaults = readGenerationDefaults(dir, config);
+        log.info("Loaded {} ({}) from {} on {} as {} in {} ms", config.modelType(),
+                config.optString("_name_or_path", dir.getFileName().toString()), dir, device, dataType,
+                (System.nanoTime() - start) / 1_000_000);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Shorthand for {@code builder().modelPath(dir).load()} on the default device in float32. */
+    public static AttentionSinkModel load(Path dir) {
+        return builder().modelPath(dir).load();
+    }
+
+    /**
+     * Opens a session with its own cache. For bounded caches, prompts longer than the cache are fed in
+     * chunks of at most window-size tokens with eviction between them.
+     *
+     * @throws IllegalArgumentException when the architecture cannot re-assign positions (GPT-2) and the mode is
+     *     not dense
+     */
+    public Session newSession(CacheConfig cache) {
+        String refusal = network.positionReassignmentUnsupportedReason();
+        if (cache.bounded() && refusal != null) {
+            throw new IllegalArgumentException("Cache mode " + cache.mode().name().toLowerCase() + " is not available for "
+                    + config.modelType() + ": " + refusal + " Use dense mode.");
+        }
+        int maxPositions = network.maxPositionEmbeddings();
+        if (cache.bounded() && maxPositions > 0 && cache.capacity() > maxPositions) {
+            log.warn("attention-sink-size + window-size = {} exceeds max_position_embeddings = {} of {}: positions past "
+                    + "the trained context are used", cache.capacity(), maxPositions, directory);
+        }
+        return new Session(this, cache);
+    }
+
+    /** Generation settings from generation_config.json (eos ids, sampling) on top of {@link GenerationParams} defaults. */
+    public GenerationParams.Builder generationDefaults() {
+        return generationDefaults.toBuilder();
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public DataType dataType() {
+        return dataType;
+    }
+
+    /** tokenizer_config.json, or null when the model has none (chat templates live there). */
+    public JsonNode tokenizerConfig() {
+        return tokenizerConfig;
+    }
+
+    CausalLm network() {
+        return network;
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    private static GenerationParams readGenerationDefaults(Path dir, ModelConfig config) {
+        GenerationParams.Builder b = GenerationParams.builder();
+        Set<Integer> eos = new LinkedHashSet<>(config.optIntList("eos_token_id"));
+        Path file = dir.resolve("generation_config.json");
+        if (Files.isRegularFile(file)) {
+            ModelConfig gen = new ModelConfig(file, Json.readTree(file));
+            if (gen.has("eos_token_id")) {
+                eos = new LinkedHashSet<>(gen.optIntList("eos_token_id"));
+            }
+            if (gen.optBoolean("do_sample", false)) {
+                b.temperature(gen.optDouble("temperature", 1.0)).topK(gen.optInt("top_k", 50))
+                        .topP(gen.optDouble("top_p", 1.0));
+            }
+            b.repetitionPenalty(gen.optDouble("repetition_penalty", 1.0));
+            if (gen.has("max_new_tokens")) {
+                b.maxNewTokens(gen.requirePositiveInt("max_new_tokens"));
+            }
+        }
+        return b.eosTokenIds(eos).build();
+    }
+
+    @Override
+    public void close() {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        if (network != null) {
+            network.close();
+        }
+        manager.close();
+    }
+
+    /** Where and how to load a model. */
+    public static final class Builder {
+        private Path modelPath;
+        private String device = "auto";
+        private String dtype = "float32";
+
+        /** A local directory in Hugging Face layout. */
+        public Builder modelPath(Path dir) {
+            this.modelPath = dir;
+            return this;
+        }
+
+        /** {@code auto} (default: a GPU when DJL sees one), {@code cpu}, {@code cuda} or {@code cuda:N}. */
+        public Builder device(String device) {
+            this.device = device;
+            return this;
+        }
+
+        /** Compute dtype: {@code float32} (default) or {@code float16}. */
+        public Builder dtype(String dtype) {
+            this.dtype = dtype;
+            return this;
+        }
+
+        public AttentionSinkModel load() {
+            return new AttentionSinkModel(this);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package io.github.attentionsinks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.attentionsinks.arch.CausalLm;
+import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.cache.SinkCache;
+import io.github.attentionsinks.generate.FinishReason;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.Sampler;
+import io.github.attentionsinks.generate.StreamingText;
+import io.github.attentionsinks.generate.TokenListener;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One endless token stream over a loaded model, with its own attention-sink cache. Feed tokens with
+ * {@link #append}, or generate with {@link #generate}; each call encodes only what is new, so a
+ * conversation's turns cost their own tokens only.
+ *
+ * <p>Not thread-safe: use one session per conversation (different sessions may run concurrently).
+ * A call that fails leaves the session as it was before that call's failing step.
+ */
+public final class Session implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+    private final AttentionSinkModel model;
+    private final CausalLm network;
+    private final SinkCache cache;
+    private final NDManager manager;
+    /** A sampled token not yet fed (generation stops before feeding its last token); fed first next time. */
+    private int pendingToken = -1;
+    private boolean warnedPastContext;
+
+    Session(AttentionSinkModel model, CacheConfig config) {
+        this.model = model;
+        this.network = model.network();
+        this.manager = model.manager().newSubManager();
+        CausalLm.CacheShape shape = network.cacheShape();
+        int chunk = config.bounded() ? config.windowSize() : 512;
+        this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), model.dataType(),
+                model.device(), network.keyShifter(), chunk, manager);
+    }
+
+    public AttentionSinkModel model() {
+        return model;
+    }
+
+    public CacheConfig cacheConfig() {
+        return cache.config();
+    }
+
+    /** Tokens consumed since the session began, evicted ones included. */
+    public long streamLength() {
+        return cache.streamLength() + (pendingToken >= 0 ? 1 : 0);
+    }
+
+    /** Tokens currently in the cache (at most S + W in bounded modes). */
+    public int cacheLength() {
+        return cache.length();
+    }
+
+    /** Native bytes held by this session's KV cache. */
+    public long cacheBytes() {
+        return cache.allocatedBytes();
+    }
+
+    /** Forgets the stream: the next token is position 0 again. */
+    public void reset() {
+        cache.clear();
+        pendingToken = -1;
+        warnedPastContext = false;
+    }
+
+    /** Drops the last sampled token if it was not fed yet (e.g. an EOS a chat template will replace). */
+    public void discardPendingToken() {
+        pendingToken = -1;
+    }
+
+    /**
+     * Feeds tokens and returns the logits for the token that follows them. Long inputs are fed in chunks.
+     *
+     * @throws IllegalArgumentException for an empty array or an id outside the vocabulary
+     */
+    public float[] append(int... tokenIds) {
+        boolean pending = pendingToken >= 0;
+        return feed(withPending(tokenIds), false, pending)[0];
+    }
+
+    /** Feeds tokens and returns the logits after each of them ({@code [tokenIds.length][vocab]}). */
+    public float[][] appendAll(int... tokenIds) {
+        if (pendingToken >= 0) {
+            feed(new int[] {pendingToken}, false, true);
+        }
+        return feed(tokenIds, true, false);
+    }
+
+    /**
+     * Encodes {@code prompt} and generates a continuation. Special tokens (BOS) are added only when the session
+     * is empty, so a prompt continues an existing stream as plain text.
+     */
+    public GenerationResult generate(String prompt, GenerationParams params, TokenListener listener) {
+        if (prompt == null || prompt.isEmpty()) {
+            throw new IllegalArgumentException("prompt is empty: give some text to continue");
+        }
+        int[] ids = model.tokenizer().encode(prompt, streamLength() == 0);
+        return generate(ids, params, listener);
+    }
+
+    /** Feeds {@code promptIds} as-is and generates a continuation, streaming tokens to {@code listener}. */
+    public GenerationResult generate(int[] promptIds, GenerationParams params, TokenListener listener) {
+        if (promptIds == null || promptIds.length == 0) {
+            throw new IllegalArgumentException("prompt is empty: give at least one token");
+        }
+        TokenListener out = listener == null ? TokenListener.NONE : listener;
+        Sampler sampler = new Sampler(params, network.vocabSize(), cache.config().capacity());
+        for (int id : promptIds) {
+            sampler.observe(id);
+        }
+        long t0 = System.nanoTime();
+        int encoded = promptIds.length + (pendingToken >= 0 ? 1 : 0);
+        float[] logits = append(promptIds);
+        long t1 = System.nanoTime();
+        StreamingText text = new StreamingText(model.tokenizer(), promptIds, params.stopStrings());
+        int[] generated = new int[Math.min(params.maxNewTokens(), 1024)];
+        int count = 0;
+        FinishReason reason = FinishReason.LENGTH;
+        while (count < params.maxNewTokens()) {
+            if (out.isCancelled()) {
+                reason = FinishReason.CANCELLED;
+                break;
+            }
+            int token = sampler.next(logits);
+            sampler.observe(token);
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, generated.length * 2);
+            }
+            generated[count++] = token;
+            if (!params.ignoreEos() && params.eosTokenIds().contains(token)) {
+                pendingToken = token;
+                reason = FinishReason.EOS;
+                break;
+            }
+            out.onToken(token, text.push(token));
+            if (text.stopped()) {
+                pendingToken = token;
+                reason = FinishReason.STOP_STRING;
+                break;
+            }
+            if (count == params.maxNewTokens()) {
+                pendingToken = token;
+                break;
+            }
+            logits = append(token);
+        }
+        String tail = text.flush();
+        if (!tail.isEmpty()) {
+            out.onToken(-1, tail);
+        }
+        long t2 = System.nanoTime();
+        return new GenerationResult(Arrays.copyOf(generated, count), text.text(), reason, encoded, t1 - t0, t2 - t1);
+    }
+
+    private int[] withPending(int[] tokenIds) {
+        if (pendingToken < 0) {
+            return tokenIds;
+        }
+        int[] all = new int[tokenIds.length + 1];
+        all[0] = pendingToken;
+        System.arraycopy(tokenIds, 0, all, 1, tokenIds.length);
+        return all;
+    }
+
+    /** Feeds in chunks; {@code startsWithPending}: the first id is the pending token, cleared once fed. */
+    private float[][] feed(int[] tokenIds, boolean allRows, boolean startsWithPending) {
+        if (tokenIds.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        int vocab = network.vocabSize();
+        for (int id : tokenIds) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        float[][] rows = new float[allRows ? tokenIds.length : 1][];
+        int chunk = cache.maxChunk();
+        for (int start = 0; start < tokenIds.length; start += chunk) {
+            int end = Math.min(tokenIds.length, start + chunk);
+            boolean last = end == tokenIds.length;
+            float[][] out = step(Arrays.copyOfRange(tokenIds, start, end), allRows);
+            if (allRows) {
+                System.arraycopy(out, 0, rows, start, out.length);
+            } else if (last) {
+                rows[0] = out[0];
+            }
+            if (start == 0 && startsWithPending) {
+                pendingToken = -1;
+            }
+        }
+        return rows;
+    }
+
+    /** One forward pass in a scoped manager: all of its temporaries are freed when it returns. */
+    private float[][] step(int[] tokens, boolean allRows) {
+        warnIfPastContext(tokens.length);
+        try (NDManager scope = manager.newSubManager()) {
+            SinkCache.Step open = cache.begin(scope, tokens.length);
+            NDArray logits = network.forward(scope, tokens, open, allRows);
+            if (logits.getDataType() != DataType.FLOAT32) {
+                logits = logits.toType(DataType.FLOAT32, false);
+            }
+            float[] flat = logits.toFloatArray();
+            cache.commit(open);
+            int vocab = network.vocabSize();
+            float[][] rows = new float[flat.length / vocab][];
+            for (int r = 0; r < rows.length; r++) {
+                rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+            }
+            return rows;
+        }
+    }
+
+    private void warnIfPastContext(int n) {
+        int max = network.maxPositionEmbeddings();
+        if (!warnedPastContext && !cache.config().bounded() && max > 0 && cache.streamLength() + n > max) {
+            warnedPastContext = true;
+            log.warn("Dense cache passes max_position_embeddings = {}: quality is expected to collapse from here "
+                    + "(use sinks mode for endless streams)", max);
+        }
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+        manager.close();
+    }
+}

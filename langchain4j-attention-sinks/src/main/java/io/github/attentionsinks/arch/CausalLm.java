@@ -1,0 +1,47 @@
+package io.github.attentionsinks.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.github.attentionsinks.cache.KeyShifter;
+import io.github.attentionsinks.cache.SinkCache;
+
+/**
+ * A decoder-only transformer whose forward pass reads and extends a {@link SinkCache}. One class per
+ * architecture, built on the blocks in {@code io.github.attentionsinks.nn}.
+ */
+public interface CausalLm extends AutoCloseable {
+    /**
+     * Runs the model over new tokens.
+     *
+     * @param step scoped manager for this step's temporaries (closed by the caller)
+     * @param tokenIds the new tokens, {@code cache.tokens()} of them
+     * @param cache the open cache step; the model calls {@link SinkCache.Step#append} once per layer
+     * @param allPositions logits for every new token ({@code [n, vocab]}) or only the last ({@code [1, vocab]})
+     */
+    NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions);
+
+    /** The cache geometry this model needs. */
+    CacheShape cacheShape();
+
+    /** How cached keys move when positions are re-assigned; identity for ALiBi models. */
+    KeyShifter keyShifter();
+
+    /**
+     * Null when {@code sinks} and {@code windowed} modes work, else the reason they cannot (learned absolute
+     * positions are baked into the keys).
+     */
+    default String positionReassignmentUnsupportedReason() {
+        return null;
+    }
+
+    int vocabSize();
+
+    /** {@code max_position_embeddings}, the trained context (0 when unknown). */
+    int maxPositionEmbeddings();
+
+    @Override
+    void close();
+
+    /** Layers, KV heads and head dim of the cache. */
+    record CacheShape(int layers, int kvHeads, int headDim) {}
+}

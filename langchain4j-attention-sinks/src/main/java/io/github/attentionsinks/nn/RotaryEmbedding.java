@@ -1,0 +1,116 @@
+package io.github.attentionsinks.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Rotary position embedding in any of the styles Hugging Face models use, written as one formula:
+ * {@code rope(x) = x·cos + (x·P)·sin}, where P is a fixed signed permutation that pairs the dimensions
+ * (rotate-half: i with i + r/2; interleaved: 2k with 2k+1) and is zero on dimensions past the rotary width
+ * (partial rotary), whose cos is 1 and sin 0. Four libtorch ops for every style.
+ *
+ * <p>Angles are computed in double precision: position × frequency in float32 loses precision beyond
+ * ~10⁵ tokens, and this cache rotates at stream positions. Frequencies themselves are rounded to float32,
+ * as Hugging Face stores them.
+ */
+public final class RotaryEmbedding {
+    /** How dimensions are paired. */
+    public enum Style {
+        /** Llama, Mistral, Qwen, Falcon, GPT-NeoX, Phi, StableLM: dim i pairs with i + rotaryDim/2. */
+        ROTATE_HALF,
+        /** GPT-J: dims (2k, 2k+1) form a pair. */
+        INTERLEAVED
+    }
+
+    private final int headDim;
+    private final int rotaryDim;
+    private final double[] invFreq;
+    private final Style style;
+    private final DataType dataType;
+    private final NDArray pairing;
+
+    /**
+     * @param invFreq rotaryDim/2 inverse frequencies (after any rope scaling)
+     * @param manager long-lived manager that owns the pairing matrix
+     */
+    public RotaryEmbedding(int headDim, int rotaryDim, double[] invFreq, Style style, NDManager manager,
+            DataType dataType) {
+        if (rotaryDim % 2 != 0 || rotaryDim > headDim || invFreq.length != rotaryDim / 2) {
+            throw new IllegalArgumentException("rotary dim " + rotaryDim + " does not fit head dim " + headDim);
+        }
+        this.headDim = headDim;
+        this.rotaryDim = rotaryDim;
+        this.invFreq = new double[invFreq.length];
+        for (int i = 0; i < invFreq.length; i++) {
+            this.invFreq[i] = (float) invFreq[i];
+        }
+        this.style = style;
+        this.dataType = dataType;
+        float[] p = new float[headDim * headDim];
+        int half = rotaryDim / 2;
+        for (int k = 0; k < half; k++) {
+            int a = style == Style.ROTATE_HALF ? k : 2 * k;
+            int b = style == Style.ROTATE_HALF ? k + half : 2 * k + 1;
+            // out[a] = -x[b], out[b] = x[a]; out = x·P, so P[row = input][col = output].
+            p[b * headDim + a] = -1f;
+            p[a * headDim + b] = 1f;
+        }
+        this.pairing = manager.create(p, new Shape(headDim, headDim)).toType(dataType, false);
+    }
+
+    /** Standard inverse frequencies {@code base^(-2i/rotaryDim)}, rounded to float32 as HF computes them. */
+    public static double[] defaultInverseFrequencies(double base, int rotaryDim) {
+        double[] inv = new double[rotaryDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = (float) (1.0 / Math.pow(base, (2.0 * i) / rotaryDim));
+        }
+        return inv;
+    }
+
+    public int rotaryDim() {
+        return rotaryDim;
+    }
+
+    /** cos and sin tables {@code [n, 1, headDim]} for positions {@code start .. start+n-1}. */
+    public NDArray[] tables(NDManager manager, long start, int n) {
+        float[] cos = new float[n * headDim];
+        float[] sin = new float[n * headDim];
+        int half = rotaryDim / 2;
+        for (int t = 0; t < n; t++) {
+            double pos = start + t;
+            int row = t * headDim;
+            for (int d = 0; d < headDim; d++) {
+                if (d >= rotaryDim) {
+                    cos[row + d] = 1f;
+                    continue;
+                }
+                int k = style == Style.ROTATE_HALF ? d % half : d / 2;
+                double angle = pos * invFreq[k];
+                cos[row + d] = (float) Math.cos(angle);
+                sin[row + d] = (float) Math.sin(angle);
+            }
+        }
+        Shape shape = new Shape(n, 1, headDim);
+        NDArray c = manager.create(cos, shape);
+        NDArray s = manager.create(sin, shape);
+        if (dataType != DataType.FLOAT32) {
+            c = c.toType(dataType, false);
+            s = s.toType(dataType, false);
+        }
+        return new NDArray[] {c, s};
+    }
+
+    /** Rotates {@code x} ({@code [..., headDim]}) with tables that broadcast against it. */
+    public NDArray apply(NDArray x, NDArray[] tables) {
+        return x.mul(tables[0]).add(x.matMul(pairing).mul(tables[1]));
+    }
+
+    /** Rotates keys already rotated at position p to position p + delta (used to move attention sinks). */
+    public NDArray shift(NDArray keys, long delta) {
+        NDArray[] t = tables(keys.getManager(), delta, 1);
+        NDArray[] flat = {t[0].reshape(headDim), t[1].reshape(headDim)};
+        return apply(keys, flat);
+    }
+}

@@ -1,0 +1,108 @@
+package io.github.attentionsinks.runtime;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts DJL's PyTorch engine the way this library needs it: offline, with no "call home", and with an
+ * explicit thread count.
+ *
+ * <p>DJL otherwise contacts the cloud metadata address and its download site on first use. Unless the
+ * user opts in with {@code -Dattentionsinks.allowNativeDownload=true}, this class sets {@code ai.djl.offline}
+ * and {@code OPT_OUT_TRACKING} before the engine is touched, so the native library must come from the
+ * {@code pytorch-native-*} jar on the class path.
+ */
+public final class DjlRuntime {
+    private static final Logger log = LoggerFactory.getLogger(DjlRuntime.class);
+    private static volatile Engine engine;
+
+    private DjlRuntime() {}
+
+    /** Returns the started PyTorch engine, starting it offline on first call. */
+    public static Engine engine() {
+        Engine e = engine;
+        if (e != null) {
+            return e;
+        }
+        synchronized (DjlRuntime.class) {
+            if (engine == null) {
+                engine = start();
+            }
+            return engine;
+        }
+    }
+
+    private static Engine start() {
+        if (!Boolean.getBoolean("attentionsinks.allowNativeDownload")) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        // DJL reads OPT_OUT_TRACKING from the environment or from a system property of the same name.
+        if (System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+        int threads = Integer.getInteger("attentionsinks.threads", Runtime.getRuntime().availableProcessors());
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        }
+        if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        Engine started;
+        try {
+            started = Engine.getEngine("PyTorch");
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new IllegalStateException("Could not start DJL's PyTorch engine offline. Put the native "
+                    + "library on the class path (ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64, or a CUDA "
+                    + "flavour for GPUs), or allow DJL to download it with -Dattentionsinks.allowNativeDownload=true. "
+                    + "Cause: " + e.getMessage(), e);
+        }
+        JniUtils.setNumThreads(threads);
+        log.info("PyTorch engine {} started, {} threads, {} GPU(s)", started.getVersion(), threads, started.getGpuCount());
+        return started;
+    }
+
+    /**
+     * Parses a device option: {@code auto} (a GPU when DJL sees one, else the CPU), {@code cpu}, {@code cuda}
+     * or {@code cuda:N} (also {@code gpu}/{@code gpu:N}).
+     *
+     * @throws IllegalArgumentException naming the value and the accepted forms
+     */
+    public static Device device(String option) {
+        String value = option == null ? "auto" : option.trim().toLowerCase(java.util.Locale.ROOT);
+        Engine e = engine();
+        if (value.equals("auto") || value.isEmpty()) {
+            return e.getGpuCount() > 0 ? Device.gpu(0) : Device.cpu();
+        }
+        if (value.equals("cpu")) {
+            return Device.cpu();
+        }
+        if (value.startsWith("cuda") || value.startsWith("gpu")) {
+            String rest = value.substring(value.startsWith("cuda") ? 4 : 3);
+            int index = 0;
+            if (!rest.isEmpty()) {
+                if (!rest.startsWith(":")) {
+                    throw badDevice(option);
+                }
+                try {
+                    index = Integer.parseInt(rest.substring(1));
+                } catch (NumberFormatException ex) {
+                    throw badDevice(option);
+                }
+            }
+            if (index >= e.getGpuCount()) {
+                throw new IllegalArgumentException("Device '" + option + "' requested but DJL sees "
+                        + e.getGpuCount() + " GPU(s). Put a CUDA flavour of the PyTorch native library on the class "
+                        + "path (see README, 'GPU') or use --device cpu.");
+            }
+            return Device.gpu(index);
+        }
+        throw badDevice(option);
+    }
+
+    private static IllegalArgumentException badDevice(String option) {
+        return new IllegalArgumentException("Unknown device '" + option + "': use auto, cpu, cuda or cuda:N");
+    }
+}

@@ -1,0 +1,67 @@
+package io.github.attentionsinks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.attentionsinks.config.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates the read-only models and fixtures shared beside the repository (../shared). */
+public final class Shared {
+    private Shared() {}
+
+    public static Path dir() {
+        String prop = System.getProperty("attentionsinks.shared.dir");
+        Path p = prop != null ? Path.of(prop) : Path.of("..", "shared");
+        if (!Files.isDirectory(p)) {
+            p = Path.of("..", "..", "shared");
+        }
+        if (!Files.isDirectory(p)) {
+            throw new IllegalStateException("shared/ models and fixtures not found (looked at " + prop
+                    + " and ../shared); set -Dattentionsinks.shared.dir");
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
+    public static Path stories() {
+        return dir().resolve("models/stories260K");
+    }
+
+    public static Path fixture(String name) {
+        return dir().resolve("fixtures").resolve(name);
+    }
+
+    public static JsonNode json(Path file) {
+        return Json.readTree(file);
+    }
+
+    public static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).intValue();
+        }
+        return out;
+    }
+
+    public static float[][] matrix(JsonNode rows) {
+        float[][] out = new float[rows.size()][];
+        for (int r = 0; r < out.length; r++) {
+            JsonNode row = rows.get(r);
+            out[r] = new float[row.size()];
+            for (int c = 0; c < out[r].length; c++) {
+                out[r][c] = (float) row.get(c).doubleValue();
+            }
+        }
+        return out;
+    }
+
+    public static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+}
