@@ -1,0 +1,325 @@
+package io.github.attentionsinks.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.RotaryEmbedding;
+import io.github.attentionsinks.runtime.DjlRuntime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sink cache on its own, against a plain double-precision implementation of the specification
+ * (../shared/docs/sink-cache-semantics.md) written here: the cache holds un-rotated keys in cache order, every step
+ * rotates each cached key at its cache index and each new token at L + i, attends causally, then keeps the first S
+ * and last W entries. The production cache stores rotated keys in a ring and only shifts the sinks; both must give
+ * the same attention outputs.
+ */
+class SinkCacheTest {
+    static final int LAYERS = 2;
+    static final int KV_HEADS = 2;
+    static final int HEADS = 4;
+    static final int DIM = 8;
+    static final double THETA = 10000;
+    static NDManager manager;
+
+    @BeforeAll
+    static void start() {
+        DjlRuntime.engine();
+        manager = NDManager.newBaseManager(Device.cpu());
+    }
+
+    @AfterAll
+    static void stop() {
+        manager.close();
+    }
+
+    static List<CacheConfig> configs() {
+        return List.of(CacheConfig.sinks(4, 16), CacheConfig.sinks(1, 5), CacheConfig.windowed(12), CacheConfig.dense());
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void attentionMatchesTheSpecificationOverALongStream(CacheConfig config) {
+        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        NaiveSinkCache naive = new NaiveSinkCache(config);
+        Random random = new Random(42);
+        int[] chunks = {3, 1, 1, 7, 1, 2, 5, 1, 1, 1, 4, 1};
+        try (SinkCache cache = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                rope::shift, 8, manager)) {
+            int fed = 0;
+            for (int c = 0; fed < 150; c++) {
+                int n = Math.min(chunks[c % chunks.length], cache.maxChunk());
+                double[][][][] q = randomTensor(random, LAYERS, n, HEADS);
+                double[][][][] k = randomTensor(random, LAYERS, n, KV_HEADS);
+                double[][][][] v = randomTensor(random, LAYERS, n, KV_HEADS);
+                int naiveLengthBefore = naive.length();
+                double[][][][] expected = naive.step(q, k, v);
+                try (NDManager step = manager.newSubManager()) {
+                    SinkCache.Step open = cache.begin(step, n);
+                    assertEquals(naiveLengthBefore, open.cacheLengthBefore());
+                    NDArray[] tables = rope.tables(step, open.streamPosition(), n);
+                    NDArray mask = n == 1 ? null : Attention.causalMask(step, n, open.cacheLengthBefore(), 0);
+                    for (int l = 0; l < LAYERS; l++) {
+                        NDArray qa = rope.apply(toArray(step, q[l]), tables);
+                        NDArray ka = rope.apply(toArray(step, k[l]), tables).transpose(1, 0, 2);
+                        NDArray va = toArray(step, v[l]).transpose(1, 0, 2);
+                        NDArray[] kv = open.append(l, ka, va);
+                        assertEquals(open.keyCount(), kv[0].getShape().get(1));
+                        float[] out = Attention.attend(qa, kv[0], kv[1], (float) (1 / Math.sqrt(DIM)), mask, 0f)
+                                .toFloatArray();
+                        assertClose(expected[l], out, config + " token " + fed + " layer " + l);
+                    }
+                    cache.commit(open);
+                }
+                fed += n;
+                naive.commit();
+                assertEquals(naive.length(), cache.length(), "cache length");
+                assertEquals(fed, cache.streamLength());
+                assertTrue(cache.length() <= config.capacity());
+                if (config.bounded() && fed > config.capacity()) {
+                    assertEquals(Math.min(config.attentionSinkSize(), fed), cache.sinkCount());
+                }
+            }
+        }
+    }
+
+    @Test
+    void boundedCacheStopsGrowingAndDenseGrows() {
+        CacheConfig config = CacheConfig.sinks(4, 16);
+        try (SinkCache bounded = new SinkCache(config, 1, 1, 4, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY, 4,
+                manager);
+                SinkCache dense = new SinkCache(CacheConfig.dense(), 1, 1, 4, DataType.FLOAT32, Device.cpu(),
+                        KeyShifter.IDENTITY, 4, manager)) {
+            long boundedBytes = -1;
+            for (int t = 0; t < 1000; t++) {
+                feedOne(bounded, 4);
+                feedOne(dense, 4);
+                if (t == 20) {
+                    boundedBytes = bounded.allocatedBytes();
+                }
+                if (t > 20) {
+                    assertEquals(boundedBytes, bounded.allocatedBytes(), "bounded cache bytes at token " + t);
+                    assertEquals(20, bounded.length());
+                }
+            }
+            assertEquals(1000, dense.length());
+            assertTrue(dense.allocatedBytes() >= 1000L * 2 * 4 * 4, "dense keeps every key and value");
+            assertTrue(dense.allocatedBytes() > 10 * boundedBytes);
+        }
+    }
+
+    @Test
+    void aFailedStepLeavesTheCacheAsItWas() {
+        CacheConfig config = CacheConfig.sinks(2, 4);
+        try (SinkCache cache = new SinkCache(config, 1, 1, 2, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY, 4,
+                manager)) {
+            float[] before = null;
+            for (int t = 0; t < 10; t++) {
+                feedOne(cache, 2);
+            }
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                before = open.append(0, step.ones(new Shape(1, 1, 2)).mul(7), step.ones(new Shape(1, 1, 2)))[0]
+                        .toFloatArray();
+                // the forward pass "fails": no commit
+            }
+            assertEquals(6, cache.length());
+            assertEquals(10, cache.streamLength());
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                float[] keys = open.append(0, step.ones(new Shape(1, 1, 2)).mul(-1), step.ones(new Shape(1, 1, 2)))[0]
+                        .toFloatArray();
+                // Same six cached keys as before the failed step, then the new one.
+                for (int i = 0; i < 12; i++) {
+                    assertEquals(before[i], keys[i], "cached key element " + i);
+                }
+                assertEquals(-1f, keys[12]);
+                cache.commit(open);
+            }
+        }
+    }
+
+    @Test
+    void rejectsBadSizes() {
+        assertThrows(IllegalArgumentException.class, () -> CacheConfig.sinks(-1, 10));
+        assertThrows(IllegalArgumentException.class, () -> CacheConfig.sinks(4, 0));
+        assertThrows(IllegalArgumentException.class, () -> CacheConfig.windowed(0));
+        assertEquals(0, CacheConfig.windowed(8).attentionSinkSize());
+        try (SinkCache cache = new SinkCache(CacheConfig.sinks(1, 4), 1, 1, 2, DataType.FLOAT32, Device.cpu(),
+                KeyShifter.IDENTITY, 100, manager); NDManager step = manager.newSubManager()) {
+            assertEquals(4, cache.maxChunk(), "a chunk never exceeds the window");
+            assertThrows(IllegalArgumentException.class, () -> cache.begin(step, 5));
+        }
+    }
+
+    private static int counter;
+
+    private static void feedOne(SinkCache cache, int headDim) {
+        try (NDManager step = manager.newSubManager()) {
+            SinkCache.Step open = cache.begin(step, 1);
+            NDArray k = step.full(new Shape(1, 1, headDim), counter++);
+            open.append(0, k, k);
+            cache.commit(open);
+        }
+    }
+
+    private static double[][][][] randomTensor(Random random, int layers, int n, int heads) {
+        double[][][][] t = new double[layers][n][heads][DIM];
+        for (double[][][] a : t) {
+            for (double[][] b : a) {
+                for (double[] c : b) {
+                    for (int i = 0; i < DIM; i++) {
+                        c[i] = random.nextGaussian();
+                    }
+                }
+            }
+        }
+        return t;
+    }
+
+    private static NDArray toArray(NDManager m, double[][][] x) {
+        int n = x.length;
+        int h = x[0].length;
+        float[] flat = new float[n * h * DIM];
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < h; b++) {
+                for (int c = 0; c < DIM; c++) {
+                    flat[(a * h + b) * DIM + c] = (float) x[a][b][c];
+                }
+            }
+        }
+        return m.create(flat, new Shape(n, h, DIM));
+    }
+
+    private static void assertClose(double[][][] expected, float[] actual, String what) {
+        int i = 0;
+        for (double[][] token : expected) {
+            for (double[] head : token) {
+                for (double e : head) {
+                    double diff = Math.abs(e - actual[i++]);
+                    if (diff > 1e-4) {
+                        throw new AssertionError(what + ": element " + (i - 1) + " differs by " + diff);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The specification, literally: un-rotated keys in cache order, re-rotated at cache indices every step. */
+    static final class NaiveSinkCache {
+        final CacheConfig config;
+        final List<List<double[][]>> keys = new ArrayList<>();
+        final List<List<double[][]>> values = new ArrayList<>();
+        final double[] invFreq = new double[DIM / 2];
+        List<List<double[][]>> pendingK;
+        List<List<double[][]>> pendingV;
+
+        NaiveSinkCache(CacheConfig config) {
+            this.config = config;
+            for (int l = 0; l < LAYERS; l++) {
+                keys.add(new ArrayList<>());
+                values.add(new ArrayList<>());
+            }
+            for (int i = 0; i < invFreq.length; i++) {
+                invFreq[i] = (float) (1.0 / Math.pow(THETA, 2.0 * i / DIM));
+            }
+        }
+
+        int length() {
+            return keys.get(0).size();
+        }
+
+        double[] rotate(double[] x, int position) {
+            double[] out = new double[DIM];
+            int half = DIM / 2;
+            for (int i = 0; i < half; i++) {
+                double a = position * invFreq[i];
+                out[i] = x[i] * Math.cos(a) - x[i + half] * Math.sin(a);
+                out[i + half] = x[i + half] * Math.cos(a) + x[i] * Math.sin(a);
+            }
+            return out;
+        }
+
+        /** Outputs [layer][token][head][dim]. */
+        double[][][][] step(double[][][][] q, double[][][][] k, double[][][][] v) {
+            int n = q[0].length;
+            int cached = length();
+            double[][][][] out = new double[LAYERS][n][HEADS][DIM];
+            for (int l = 0; l < LAYERS; l++) {
+                List<double[][]> allK = new ArrayList<>(keys.get(l));
+                List<double[][]> allV = new ArrayList<>(values.get(l));
+                for (int i = 0; i < n; i++) {
+                    allK.add(k[l][i]);
+                    allV.add(v[l][i]);
+                }
+                for (int i = 0; i < n; i++) {
+                    int qPos = cached + i;
+                    for (int h = 0; h < HEADS; h++) {
+                        int g = h / (HEADS / KV_HEADS);
+                        double[] qr = rotate(q[l][i][h], qPos);
+                        double[] scores = new double[qPos + 1];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j <= qPos; j++) {
+                            double[] kr = rotate(allK.get(j)[g], j);
+                            double s = 0;
+                            for (int d = 0; d < DIM; d++) {
+                                s += qr[d] * kr[d];
+                            }
+                            scores[j] = s / Math.sqrt(DIM);
+                            max = Math.max(max, scores[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j <= qPos; j++) {
+                            scores[j] = Math.exp(scores[j] - max);
+                            sum += scores[j];
+                        }
+                        for (int j = 0; j <= qPos; j++) {
+                            for (int d = 0; d < DIM; d++) {
+                                out[l][i][h][d] += scores[j] / sum * allV.get(j)[g][d];
+                            }
+                        }
+                    }
+                }
+                keys.set(l, allK);
+                values.set(l, allV);
+            }
+            return out;
+        }
+
+        void commit() {
+            if (!config.bounded()) {
+                return;
+            }
+            int s = config.attentionSinkSize();
+            int w = config.windowSize();
+            for (int l = 0; l < LAYERS; l++) {
+                keys.set(l, evict(keys.get(l), s, w));
+                values.set(l, evict(values.get(l), s, w));
+            }
+        }
+
+        static List<double[][]> evict(List<double[][]> list, int s, int w) {
+            if (list.size() <= s + w) {
+                return list;
+            }
+            List<double[][]> kept = new ArrayList<>(list.subList(0, s));
+            kept.addAll(list.subList(list.size() - w, list.size()));
+            return kept;
+        }
+    }
+}
