@@ -50,4 +50,16 @@ class StoriesGreedyTest {
             }
         }
     }
+
+    @Test
+    void float16ComputeFollowsTheReferenceForTheFirstTokens() {
+        // float16 rounding (~1e-3 relative) is far below the smallest top-2 gap of the first 64 tokens (0.071).
+        int[] expected = Shared.ints(reference.get("generated_token_ids"));
+        try (AttentionSinkModel half = AttentionSinkModel.builder().modelPath(Shared.stories()).device("cpu")
+                .dtype("float16").load(); Session session = half.newSession(CacheConfig.defaults())) {
+            int[] ids = session.generate(reference.get("prompt").asText(),
+                    GenerationParams.builder().maxNewTokens(16).build(), null).tokenIds();
+            assertArrayEquals(java.util.Arrays.copyOf(expected, 16), ids);
+        }
+    }
 }
