@@ -16,6 +16,7 @@ import io.github.attentionsinks.nn.Attention;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
+import io.github.attentionsinks.nn.Slices;
 import io.github.attentionsinks.weights.WeightStore;
 import java.util.function.UnaryOperator;
 
@@ -42,6 +43,13 @@ public final class LlamaModel implements CausalLm {
     private final UnaryOperator<NDArray> activation;
     private final DataType dataType;
 
+    private final NDIndex qkSlice;
+    private final NDIndex qSlice;
+    private final NDIndex kSlice;
+    private final NDIndex vSlice;
+    private final NDIndex gateSlice;
+    private final NDIndex upSlice;
+
     private record Layer(Norm inputNorm, Linear qkv, Linear out, Norm postNorm, Linear gateUp, Linear down) {}
 
     public LlamaModel(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
@@ -66,6 +74,12 @@ public final class LlamaModel implements CausalLm {
             boolean qkvBias = type.equals("qwen2") || config.optBoolean("attention_bias", false);
             boolean mlpBias = config.optBoolean("mlp_bias", false);
             activation = Activations.byName(config.optString("hidden_act", "silu"), config.file().toString());
+            qkSlice = Slices.middle(0, heads + kvHeads);
+            qSlice = Slices.middle(0, heads);
+            kSlice = Slices.middle(heads, heads + kvHeads);
+            vSlice = Slices.middle(heads + kvHeads, heads + 2L * kvHeads);
+            gateSlice = Slices.columns(0, intermediate);
+            upSlice = Slices.columns(intermediate, 2L * intermediate);
             rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim),
                     RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
 
@@ -127,29 +141,32 @@ public final class LlamaModel implements CausalLm {
         NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);
-        String qkSlice = ":, 0:" + (heads + kvHeads) + ", :";
-        String qSlice = ":, 0:" + heads + ", :";
-        String kSlice = ":, " + heads + ":, :";
-        String vSlice = ":, " + (heads + kvHeads) + ":, :";
-        String gateSlice = ":, 0:" + intermediate;
-        String upSlice = ":, " + intermediate + ":";
         for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            NDArray qkv = layer.qkv.apply(layer.inputNorm.apply(x)).reshape(n, heads + 2L * kvHeads, headDim);
-            NDArray qk = rotary.apply(qkv.get(qkSlice), rope);
-            NDArray q = qk.get(qSlice);
-            NDArray k = qk.get(kSlice).transpose(1, 0, 2);
-            NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
-            NDArray[] kv = cache.append(l, k, v);
-            x = x.add(layer.out.apply(Attention.attend(q, kv[0], kv[1], scale, mask, 0f)));
-            NDArray gateUp = layer.gateUp.apply(layer.postNorm.apply(x));
-            NDArray mlp = activation.apply(gateUp.get(gateSlice)).mul(gateUp.get(upSlice));
-            x = x.add(layer.down.apply(mlp));
+            // Each layer's temporaries die with the layer: small managers stay cheap and memory is reused hot.
+            try (NDManager scope = step.newSubManager()) {
+                x.attach(scope);
+                x = layer(l, x, n, rope, mask, cache);
+                x.attach(step);
+            }
         }
         if (!allPositions && n > 1) {
-            x = x.get(new NDIndex((n - 1) + ":"));
+            x = x.get(Slices.rows(n - 1, n));
         }
         return lmHead.apply(finalNorm.apply(x));
+    }
+
+    private NDArray layer(int l, NDArray x, int n, NDArray[] rope, NDArray mask, SinkCache.Step cache) {
+        Layer layer = layers[l];
+        NDArray qkv = layer.qkv.apply(layer.inputNorm.apply(x)).reshape(n, heads + 2L * kvHeads, headDim);
+        NDArray qk = rotary.apply(qkv.get(qkSlice), rope);
+        NDArray q = qk.get(qSlice);
+        NDArray k = qk.get(kSlice).transpose(1, 0, 2);
+        NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
+        NDArray[] kv = cache.append(l, k, v);
+        NDArray h = x.add(layer.out.apply(Attention.attend(q, kv[0], kv[1], scale, mask, 0f)));
+        NDArray gateUp = layer.gateUp.apply(layer.postNorm.apply(h));
+        NDArray mlp = activation.apply(gateUp.get(gateSlice)).mul(gateUp.get(upSlice));
+        return h.add(layer.down.apply(mlp));
     }
 
     @Override

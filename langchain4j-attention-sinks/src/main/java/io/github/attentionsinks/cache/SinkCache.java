@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.nn.Slices;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
@@ -138,7 +139,7 @@ public final class SinkCache implements AutoCloseable {
         long shift = streamLength - length();
         if (sinkCount > 0 && shift != 0) {
             // Views of long-lived buffers are attached to the step, so every op on them lands there too.
-            NDArray stored = view(sinkKeys, new NDIndex(":, :, 0:{}, :", sinkCount), stepManager);
+            NDArray stored = view(sinkKeys, new NDIndex().addAllDim().addAllDim().addSliceDim(0, sinkCount).addAllDim(), stepManager);
             shiftedSinks = shifter.shift(stored, shift);
         }
         open = new Step(stepManager, n, toSinks, toRing, shiftedSinks);
@@ -204,8 +205,8 @@ public final class SinkCache implements AutoCloseable {
     private NDArray grow(NDArray old, int capacity) {
         NDArray bigger = manager.zeros(new Shape(kvHeads, capacity, headDim), dataType);
         if (ringCount > 0) {
-            try (NDArray used = old.get(new NDIndex(":, 0:{}, :", ringCount))) {
-                bigger.set(new NDIndex(":, 0:{}, :", ringCount), used);
+            try (NDArray used = old.get(Slices.middle(0, ringCount))) {
+                bigger.set(Slices.middle(0, ringCount), used);
             }
         }
         old.close();
@@ -269,8 +270,8 @@ public final class SinkCache implements AutoCloseable {
                 throw new IllegalStateException("append on a step that is not open");
             }
             if (toSinks > 0) {
-                NDIndex slot = new NDIndex("{}, :, {}:{}, :", layer, sinkCount, sinkCount + toSinks);
-                NDIndex part = new NDIndex(":, 0:{}, :", toSinks);
+                NDIndex slot = new NDIndex(layer).addAllDim().addSliceDim(sinkCount, sinkCount + toSinks).addAllDim();
+                NDIndex part = Slices.middle(0, toSinks);
                 sinkKeys.set(slot, keys.get(part));
                 sinkValues.set(slot, values.get(part));
             }
@@ -281,9 +282,9 @@ public final class SinkCache implements AutoCloseable {
             NDList valueParts = new NDList(3);
             int sinksNow = sinkCount + toSinks;
             if (sinksNow > 0) {
-                NDIndex sinkRange = new NDIndex("{}, :, 0:{}, :", layer, sinksNow);
+                NDIndex sinkRange = new NDIndex(layer).addAllDim().addSliceDim(0, sinksNow).addAllDim();
                 keyParts.add(shiftedSinks == null ? view(sinkKeys, sinkRange, stepManager)
-                        : view(shiftedSinks, new NDIndex("{}", layer), stepManager));
+                        : view(shiftedSinks, new NDIndex(layer), stepManager));
                 valueParts.add(view(sinkValues, sinkRange, stepManager));
             }
             addRingSegments(ringKeys[layer], ringCount + toRing, keyParts);
@@ -294,13 +295,13 @@ public final class SinkCache implements AutoCloseable {
         private void writeRing(int layer, NDArray keys, NDArray values) {
             int start = (ringHead + ringCount) % ringCapacity;
             int first = Math.min(toRing, ringCapacity - start);
-            NDIndex src1 = new NDIndex(":, {}:{}, :", toSinks, toSinks + first);
-            NDIndex dst1 = new NDIndex(":, {}:{}, :", start, start + first);
+            NDIndex src1 = Slices.middle(toSinks, toSinks + first);
+            NDIndex dst1 = Slices.middle(start, start + first);
             ringKeys[layer].set(dst1, keys.get(src1));
             ringValues[layer].set(dst1, values.get(src1));
             if (first < toRing) {
-                NDIndex src2 = new NDIndex(":, {}:{}, :", toSinks + first, toSinks + toRing);
-                NDIndex dst2 = new NDIndex(":, 0:{}, :", toRing - first);
+                NDIndex src2 = Slices.middle(toSinks + first, toSinks + toRing);
+                NDIndex dst2 = Slices.middle(0, toRing - first);
                 ringKeys[layer].set(dst2, keys.get(src2));
                 ringValues[layer].set(dst2, values.get(src2));
             }
@@ -311,9 +312,9 @@ public final class SinkCache implements AutoCloseable {
                 return;
             }
             int first = Math.min(count, ringCapacity - ringHead);
-            parts.add(view(ring, new NDIndex(":, {}:{}, :", ringHead, ringHead + first), stepManager));
+            parts.add(view(ring, Slices.middle(ringHead, ringHead + first), stepManager));
             if (first < count) {
-                parts.add(view(ring, new NDIndex(":, 0:{}, :", count - first), stepManager));
+                parts.add(view(ring, Slices.middle(0, count - first), stepManager));
             }
         }
 
