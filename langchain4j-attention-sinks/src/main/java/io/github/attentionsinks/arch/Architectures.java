@@ -21,6 +21,11 @@ public final class Architectures {
         LOADERS.put("llama", LlamaModel::new);
         LOADERS.put("mistral", LlamaModel::new);
         LOADERS.put("qwen2", LlamaModel::new);
+        LOADERS.put("gpt_neox", GptNeoXModel::new);
+        LOADERS.put("falcon", FalconModel::new);
+        LOADERS.put("gptj", GptJModel::new);
+        LOADERS.put("mpt", MptModel::new);
+        LOADERS.put("gpt2", Gpt2Model::new);
     }
 
     private Architectures() {}
