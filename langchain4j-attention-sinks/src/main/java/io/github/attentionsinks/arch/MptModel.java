@@ -47,7 +47,6 @@ public final class MptModel implements CausalLm {
     private final Norm finalNorm;
     private final Linear lmHead;
     private final ClassicArchSupport.FusedQkvAttention attention;
-    private NDArray zeroBias;
 
     private record Layer(Norm attnNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up, Linear down) {}
 
@@ -117,12 +116,8 @@ public final class MptModel implements CausalLm {
     }
 
     private Norm norm(WeightStore weights, String name, int hidden, double eps) {
-        // HF drops the LayerNorm bias for mpt whatever no_bias says. A zero bias rather than null: DJL 0.36's
-        // JniUtils.layerNorm dereferences a null bias.
-        if (zeroBias == null) {
-            zeroBias = manager.zeros(new Shape(hidden), dataType);
-        }
-        return Norm.layer(weights.load(name, manager, dataType, hidden), zeroBias, eps);
+        // HF drops the LayerNorm bias for mpt whatever no_bias says.
+        return Norm.layer(weights.load(name, manager, dataType, hidden), null, eps);
     }
 
     /**

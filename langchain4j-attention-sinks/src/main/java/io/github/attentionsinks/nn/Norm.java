@@ -27,11 +27,25 @@ public interface Norm {
         };
     }
 
-    /** LayerNorm with optional weight and bias (null for none, as in OLMo's non-parametric norm). */
+    /**
+     * LayerNorm with optional weight and bias (null for none, as in MPT's bias-free and OLMo's non-parametric norms).
+     */
     static Norm layer(NDArray weight, NDArray bias, double eps) {
+        if (weight != null && bias != null) {
+            return x -> {
+                Shape normalized = new Shape(x.getShape().get(x.getShape().dimension() - 1));
+                return JniUtils.layerNorm((PtNDArray) x, normalized, (PtNDArray) weight, (PtNDArray) bias, eps);
+            };
+        }
+        // DJL 0.36's JniUtils.layerNorm dereferences a null weight or bias, so spell it out.
+        float epsilon = (float) eps;
         return x -> {
-            Shape normalized = new Shape(x.getShape().get(x.getShape().dimension() - 1));
-            return JniUtils.layerNorm((PtNDArray) x, normalized, (PtNDArray) weight, (PtNDArray) bias, eps);
+            NDArray centered = x.sub(x.mean(new int[] {-1}, true));
+            NDArray normed = centered.mul(centered.square().mean(new int[] {-1}, true).add(epsilon).pow(-0.5f));
+            if (weight != null) {
+                normed = normed.mul(weight);
+            }
+            return bias == null ? normed : normed.add(bias);
         };
     }
 }
