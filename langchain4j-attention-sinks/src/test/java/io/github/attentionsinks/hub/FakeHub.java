@@ -68,6 +68,8 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, byte[]> blobsBySha256 = new ConcurrentHashMap<>();
     private final List<Request> requests = new ArrayList<>();
     private final CountDownLatch release = new CountDownLatch(1);
+    /** The real Hub answers 401 (not 404) for an unknown repository when no token is sent. */
+    volatile int unknownRepoStatus = 404;
 
     /** CDN faults: the next {@code dropCount} GETs of a blob send {@code dropAfterBytes} bytes then drop. */
     private volatile String faultSha256;
@@ -287,7 +289,7 @@ final class FakeHub implements AutoCloseable {
     private Repo authorized(HttpExchange ex, String repoId) throws IOException {
         Repo repo = repos.get(decode(repoId));
         if (repo == null) {
-            error(ex, 404, "RepoNotFound", "Repository not found");
+            error(ex, unknownRepoStatus, "RepoNotFound", "Repository not found");
             return null;
         }
         if (repo.requiredToken != null

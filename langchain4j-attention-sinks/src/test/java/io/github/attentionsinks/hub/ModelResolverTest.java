@@ -243,6 +243,17 @@ class ModelResolverTest {
     }
 
     @Test
+    void unknownRepoAnswered401LikeTheRealHubIsStillNotFound() {
+        tinyRepo();
+        hub.unknownRepoStatus = 401;
+        ModelResolutionException e = assertThrows(ModelResolutionException.class,
+                () -> online().build().locate("test-org/no-such-model"));
+        assertEquals(Reason.NOT_FOUND, e.reason());
+        assertTrue(e.getMessage().contains("test-org/no-such-model was not found"), e.getMessage());
+        assertTrue(e.getMessage().contains("HF_TOKEN"), e.getMessage());
+    }
+
+    @Test
     void unknownRevisionIsReported() {
         tinyRepo();
         ModelResolutionException e = assertThrows(ModelResolutionException.class,
