@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -166,13 +167,13 @@ public final class ModelResolver {
     }
 
     /** The cached snapshot of {@code id} when it is complete, without any network access. */
-    public java.util.Optional<Path> cached(ModelId id) {
+    public Optional<Path> cached(ModelId id) {
         HfCacheLayout layout = new HfCacheLayout(cacheDir, id.repo());
         String commit = id.revisionIsCommit() ? id.revision() : layout.readRef(id.revision()).orElse(null);
         if (commit == null || !missingFromSnapshot(layout, commit).isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(layout.snapshotDir(commit));
+        return Optional.of(layout.snapshotDir(commit));
     }
 
     /** What a loadable checkpoint needs that the cached snapshot lacks; empty when it is complete. */
