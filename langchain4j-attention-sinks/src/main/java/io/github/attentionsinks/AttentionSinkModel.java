@@ -11,6 +11,7 @@ import io.github.attentionsinks.config.Json;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.weights.DTypes;
@@ -50,8 +51,11 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     private AttentionSinkModel(Builder b) {
         Path dir = b.modelPath;
+        if (dir == null && b.modelId != null) {
+            dir = ModelResolver.resolve(b.modelId);
+        }
         if (dir == null) {
-            throw new IllegalArgumentException("modelPath is required");
+            throw new IllegalArgumentException("modelPath or modelId is required");
         }
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + ": model directory not found (expected a Hugging Face checkpoint: "
@@ -192,12 +196,23 @@ public final class AttentionSinkModel implements AutoCloseable {
     /** Where and how to load a model. */
     public static final class Builder {
         private Path modelPath;
+        private String modelId;
         private String device = "auto";
         private String dtype = "float32";
 
         /** A local directory in Hugging Face layout. */
         public Builder modelPath(Path dir) {
             this.modelPath = dir;
+            return this;
+        }
+
+        /**
+         * A Hugging Face model id {@code org/name[@revision]} (or a directory path), resolved at {@link #load()} through
+         * the standard Hugging Face cache, downloading missing files unless {@code HF_HUB_OFFLINE=1}
+         * (see {@link ModelResolver}). {@link #modelPath} wins when both are set.
+         */
+        public Builder modelId(String idOrPath) {
+            this.modelId = idOrPath;
             return this;
         }
 

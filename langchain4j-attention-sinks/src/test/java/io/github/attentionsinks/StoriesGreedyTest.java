@@ -62,4 +62,14 @@ class StoriesGreedyTest {
             assertArrayEquals(java.util.Arrays.copyOf(expected, 16), ids);
         }
     }
+
+    @Test
+    void modelIdAcceptsADirectory() {
+        try (AttentionSinkModel byId = AttentionSinkModel.builder().modelId(Shared.stories().toString()).device("cpu")
+                .load(); Session session = byId.newSession(CacheConfig.defaults())) {
+            int[] ids = session.generate(reference.get("prompt").asText(),
+                    GenerationParams.builder().maxNewTokens(8).build(), null).tokenIds();
+            assertArrayEquals(java.util.Arrays.copyOf(Shared.ints(reference.get("generated_token_ids")), 8), ids);
+        }
+    }
 }
