@@ -34,7 +34,7 @@ public final class LlamaModel implements CausalLm {
     private final int intermediate;
     private final int vocab;
     private final int maxPositions;
-    private final float scale;
+    private final NDArray scale;
     private final NDArray embedding;
     private final Layer[] layers;
     private final Norm finalNorm;
@@ -69,7 +69,7 @@ public final class LlamaModel implements CausalLm {
             vocab = config.requirePositiveInt("vocab_size");
             maxPositions = config.optInt("max_position_embeddings", 0);
             double eps = config.optDouble("rms_norm_eps", 1e-6);
-            scale = (float) (1.0 / Math.sqrt(headDim));
+            scale = manager.create((float) (1.0 / Math.sqrt(headDim))).toType(dataType, false);
             String type = config.modelType();
             boolean qkvBias = type.equals("qwen2") || config.optBoolean("attention_bias", false);
             boolean mlpBias = config.optBoolean("mlp_bias", false);

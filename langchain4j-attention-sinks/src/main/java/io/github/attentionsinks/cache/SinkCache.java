@@ -295,8 +295,13 @@ public final class SinkCache implements AutoCloseable {
         private void writeRing(int layer, NDArray keys, NDArray values) {
             int start = (ringHead + ringCount) % ringCapacity;
             int first = Math.min(toRing, ringCapacity - start);
-            NDIndex src1 = Slices.middle(toSinks, toSinks + first);
             NDIndex dst1 = Slices.middle(start, start + first);
+            if (first == tokens) {
+                ringKeys[layer].set(dst1, keys);
+                ringValues[layer].set(dst1, values);
+                return;
+            }
+            NDIndex src1 = Slices.middle(toSinks, toSinks + first);
             ringKeys[layer].set(dst1, keys.get(src1));
             ringValues[layer].set(dst1, values.get(src1));
             if (first < toRing) {

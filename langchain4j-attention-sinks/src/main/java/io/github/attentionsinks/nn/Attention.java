@@ -21,6 +21,11 @@ public final class Attention {
      * @return {@code [n, heads·headDim]}
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, NDArray bias, float softCap) {
+        return attend(q, k, v, q.getManager().create(scale).toType(q.getDataType(), false), bias, softCap);
+    }
+
+    /** As {@link #attend(NDArray, NDArray, NDArray, float, NDArray, float)} with a scalar tensor made once by the caller. */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray scale, NDArray bias, float softCap) {
         Shape qs = q.getShape();
         long n = qs.get(0);
         long heads = qs.get(1);

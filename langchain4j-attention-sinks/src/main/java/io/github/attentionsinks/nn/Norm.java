@@ -12,18 +12,20 @@ public interface Norm {
 
     /**
      * RMSNorm: {@code x / sqrt(mean(x²) + eps) · weight}. For Gemma's {@code (1 + w)} pass the shifted weight.
+     * The weight is required (its manager owns the norm's constants).
      */
     static Norm rms(NDArray weight, double eps) {
-        float epsilon = (float) eps;
+        // A scalar operand made once: DJL creates a native tensor for every add(Number).
+        NDArray epsilon = weight.getManager().create((float) eps);
         return x -> {
             DataType type = x.getDataType();
             NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-            NDArray inv = x32.square().mean(new int[] {-1}, true).add(epsilon).pow(-0.5f);
-            NDArray normed = x32.mul(inv);
+            NDArray rms = x32.square().mean(new int[] {-1}, true).add(epsilon).sqrt();
+            NDArray normed = x32.div(rms);
             if (type != DataType.FLOAT32) {
                 normed = normed.toType(type, false);
             }
-            return weight == null ? normed : normed.mul(weight);
+            return normed.mul(weight);
         };
     }
 
