@@ -62,4 +62,24 @@ class ConstantMemoryTest {
             assertTrue(session.cacheLength() > 900);
         }
     }
+
+    @Test
+    void aPromptFarLongerThanTheCacheIsFedInChunksInBoundedMemory() {
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories()).device("cpu").load();
+                Session small = model.newSession(CacheConfig.sinks(4, 200));
+                Session huge = model.newSession(CacheConfig.sinks(4, 200))) {
+            int arraysBefore = liveArrays(model);
+            small.append(1, 403, 407);
+            int cacheArrays = liveArrays(model) - arraysBefore;
+            int[] prompt = model.tokenizer().encode("Once upon a time, there was a little girl named Lily. ".repeat(300),
+                    true);
+            assertTrue(prompt.length > 4000);
+            float[] logits = huge.append(prompt);
+            assertEquals(512, logits.length);
+            assertEquals(204, huge.cacheLength());
+            assertEquals(prompt.length, huge.streamLength());
+            assertEquals(small.cacheBytes(), huge.cacheBytes(), "same buffers whatever the prompt length");
+            assertEquals(arraysBefore + 2 * cacheArrays, liveArrays(model), "nothing but two caches' buffers stays alive");
+        }
+    }
 }
