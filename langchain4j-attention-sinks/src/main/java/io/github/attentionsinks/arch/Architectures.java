@@ -21,6 +21,14 @@ public final class Architectures {
         LOADERS.put("llama", LlamaModel::new);
         LOADERS.put("mistral", LlamaModel::new);
         LOADERS.put("qwen2", LlamaModel::new);
+        LOADERS.put("qwen3", Qwen3Model::new);
+        LOADERS.put("phi", PhiModel::new);
+        LOADERS.put("phi3", Phi3Model::new);
+        LOADERS.put("gemma", GemmaModel::new);
+        LOADERS.put("gemma2", GemmaModel::new);
+        LOADERS.put("stablelm", StableLmModel::new);
+        LOADERS.put("starcoder2", Starcoder2Model::new);
+        LOADERS.put("olmo", OlmoModel::new);
     }
 
     private Architectures() {}

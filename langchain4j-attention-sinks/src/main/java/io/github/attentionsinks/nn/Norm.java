@@ -29,9 +29,26 @@ public interface Norm {
 
     /** LayerNorm with optional weight and bias (null for none, as in OLMo's non-parametric norm). */
     static Norm layer(NDArray weight, NDArray bias, double eps) {
+        if (weight == null && bias == null) {
+            return nonParametricLayer(eps);
+        }
         return x -> {
             Shape normalized = new Shape(x.getShape().get(x.getShape().dimension() - 1));
             return JniUtils.layerNorm((PtNDArray) x, normalized, (PtNDArray) weight, (PtNDArray) bias, eps);
+        };
+    }
+
+    /** {@code (x − mean)/sqrt(var + eps)} with no weight or bias (OLMo), in float32 as HF computes it. */
+    private static Norm nonParametricLayer(double eps) {
+        float epsilon = (float) eps;
+        return x -> {
+            // libtorch's layer_norm through DJL needs a weight and a bias, so this one is spelled out.
+            DataType type = x.getDataType();
+            NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+            NDArray centered = x32.sub(x32.mean(new int[] {-1}, true));
+            NDArray inv = centered.square().mean(new int[] {-1}, true).add(epsilon).pow(-0.5f);
+            NDArray normed = centered.mul(inv);
+            return type == DataType.FLOAT32 ? normed : normed.toType(type, false);
         };
     }
 }
