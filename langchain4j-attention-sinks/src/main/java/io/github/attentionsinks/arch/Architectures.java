@@ -26,6 +26,14 @@ public final class Architectures {
         LOADERS.put("gptj", GptJModel::new);
         LOADERS.put("mpt", MptModel::new);
         LOADERS.put("gpt2", Gpt2Model::new);
+        LOADERS.put("qwen3", Qwen3Model::new);
+        LOADERS.put("phi", PhiModel::new);
+        LOADERS.put("phi3", Phi3Model::new);
+        LOADERS.put("gemma", GemmaModel::new);
+        LOADERS.put("gemma2", GemmaModel::new);
+        LOADERS.put("stablelm", StableLmModel::new);
+        LOADERS.put("starcoder2", Starcoder2Model::new);
+        LOADERS.put("olmo", OlmoModel::new);
     }
 
     private Architectures() {}

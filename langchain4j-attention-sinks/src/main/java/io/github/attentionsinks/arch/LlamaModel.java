@@ -22,7 +22,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The Llama family: {@code llama} (also Yi, TinyLlama, SmolLM), {@code mistral} and {@code qwen2} (q/k/v bias).
- * Pre-norm RMSNorm, grouped-query attention with rotate-half RoPE, SwiGLU MLP, tied or separate lm_head.
+ * Pre-norm RMSNorm, grouped-query attention with rotate-half RoPE (rope_scaling linear, llama3 or dynamic NTK),
+ * SwiGLU MLP, tied or separate lm_head.
  *
  * <p>q/k/v and gate/up projections are fused into one matrix each at load time: fewer, larger ops per token.
  */
@@ -40,6 +41,7 @@ public final class LlamaModel implements CausalLm {
     private final Norm finalNorm;
     private final Linear lmHead;
     private final RotaryEmbedding rotary;
+    private final RopeScaling.DynamicNtk dynamicRope;
     private final UnaryOperator<NDArray> activation;
     private final DataType dataType;
 
@@ -82,6 +84,7 @@ public final class LlamaModel implements CausalLm {
             upSlice = Slices.columns(intermediate, 2L * intermediate);
             rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim),
                     RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
+            dynamicRope = RopeScaling.dynamicNtk(config, headDim);
 
             embedding = weights.load("model.embed_tokens.weight", manager, dataType, vocab, hidden);
             layers = new Layer[layerCount];
@@ -138,7 +141,7 @@ public final class LlamaModel implements CausalLm {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
         NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) embedding, false);
-        NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
+        NDArray[] rope = RopeScaling.tables(rotary, dynamicRope, step, cache, n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);
         for (int l = 0; l < layers.length; l++) {

@@ -75,6 +75,18 @@ public final class RotaryEmbedding {
 
     /** cos and sin tables {@code [n, 1, headDim]} for positions {@code start .. start+n-1}. */
     public NDArray[] tables(NDManager manager, long start, int n) {
+        return tables(manager, start, n, invFreq);
+    }
+
+    /**
+     * cos and sin tables like {@link #tables(NDManager, long, int)}, but with this call's own inverse frequencies
+     * (rotaryDim/2 of them, rounded to float32), for scalings that change per forward call (dynamic NTK).
+     */
+    public NDArray[] tables(NDManager manager, long start, int n, double[] callInvFreq) {
+        if (callInvFreq.length != rotaryDim / 2) {
+            throw new IllegalArgumentException("expected " + rotaryDim / 2 + " inverse frequencies, got "
+                    + callInvFreq.length);
+        }
         float[] cos = new float[n * headDim];
         float[] sin = new float[n * headDim];
         int half = rotaryDim / 2;
@@ -87,7 +99,7 @@ public final class RotaryEmbedding {
                     continue;
                 }
                 int k = style == Style.ROTATE_HALF ? d % half : d / 2;
-                double angle = pos * invFreq[k];
+                double angle = pos * (float) callInvFreq[k];
                 cos[row + d] = (float) Math.cos(angle);
                 sin[row + d] = (float) Math.sin(angle);
             }

@@ -1,0 +1,156 @@
+package io.github.attentionsinks.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.attentionsinks.config.ModelConfig;
+import io.github.attentionsinks.config.ModelFormatException;
+import io.github.attentionsinks.nn.Linear;
+import io.github.attentionsinks.nn.Norm;
+import io.github.attentionsinks.nn.RotaryEmbedding;
+import io.github.attentionsinks.weights.WeightStore;
+
+/**
+ * Loading helpers shared by the {@link PreNormDecoder} architectures: shape-checked tensors in the model's
+ * manager, fused projections, norms, and the config fields every one of them reads.
+ */
+final class DecoderWeights {
+    private final ModelConfig config;
+    private final WeightStore weights;
+    private final NDManager manager;
+    private final DataType dataType;
+
+    final int hidden;
+    final int layers;
+    final int heads;
+    final int kvHeads;
+    final int headDim;
+    final int intermediate;
+    final int vocab;
+    final int maxPositions;
+
+    DecoderWeights(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
+        this.config = config;
+        this.weights = weights;
+        this.manager = manager;
+        this.dataType = dataType;
+        hidden = config.requirePositiveInt("hidden_size");
+        layers = config.requirePositiveInt("num_hidden_layers");
+        heads = config.requirePositiveInt("num_attention_heads");
+        kvHeads = config.optInt("num_key_value_heads", heads);
+        if (kvHeads <= 0 || heads % kvHeads != 0) {
+            throw config.invalid("num_key_value_heads", config.node("num_key_value_heads"),
+                    "a positive divisor of num_attention_heads (" + heads + ")");
+        }
+        headDim = config.has("head_dim") ? config.requirePositiveInt("head_dim") : hidden / heads;
+        intermediate = config.requirePositiveInt("intermediate_size");
+        vocab = config.requirePositiveInt("vocab_size");
+        maxPositions = config.optInt("max_position_embeddings", 0);
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    /** A spec with the shared dimensions, scale 1/sqrt(headDim) and rotate-half RoPE over {@code rotaryDim}. */
+    PreNormDecoder.Spec baseSpec(int rotaryDim) {
+        PreNormDecoder.Spec spec = new PreNormDecoder.Spec();
+        spec.heads = heads;
+        spec.kvHeads = kvHeads;
+        spec.headDim = headDim;
+        spec.vocab = vocab;
+        spec.maxPositions = maxPositions;
+        spec.intermediate = intermediate;
+        spec.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        spec.rotary = new RotaryEmbedding(headDim, rotaryDim, RopeScaling.inverseFrequencies(config, rotaryDim),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
+        spec.dynamicRope = RopeScaling.dynamicNtk(config, rotaryDim);
+        spec.layers = new PreNormDecoder.Layer[layers];
+        return spec;
+    }
+
+    /** Rotary width from {@code partial_rotary_factor} (1 when absent), as HF computes it: int(headDim·factor). */
+    int rotaryDim() {
+        double factor = config.optDouble("partial_rotary_factor", 1.0);
+        int dim = (int) (headDim * factor);
+        if (factor <= 0 || factor > 1 || dim % 2 != 0 || dim == 0) {
+            throw config.invalid("partial_rotary_factor", config.node("partial_rotary_factor"),
+                    "a factor in (0, 1] that gives an even rotary width of head_dim " + headDim);
+        }
+        return dim;
+    }
+
+    NDArray tensor(String name, long... shape) {
+        return weights.load(name, manager, dataType, shape);
+    }
+
+    /** {@code prefix.weight} [out, in] and, if {@code bias}, {@code prefix.bias} [out]. */
+    Linear linear(String prefix, int out, int in, boolean bias) {
+        return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
+    }
+
+    /** Separate q/k/v projections fused into one [q; k; v] matrix (and bias) along the output axis. */
+    Linear fusedQkv(String attentionPrefix, boolean bias) {
+        String p = attentionPrefix;
+        int q = heads * headDim;
+        int kv = kvHeads * headDim;
+        NDArray w = fuse(tensor(p + "q_proj.weight", q, hidden), tensor(p + "k_proj.weight", kv, hidden),
+                tensor(p + "v_proj.weight", kv, hidden));
+        NDArray b = !bias ? null
+                : fuse(tensor(p + "q_proj.bias", q), tensor(p + "k_proj.bias", kv), tensor(p + "v_proj.bias", kv));
+        return new Linear(w, b);
+    }
+
+    /** Separate gate and up projections fused into one [gate; up] matrix. */
+    Linear fusedGateUp(String mlpPrefix, boolean bias) {
+        NDArray w = fuse(tensor(mlpPrefix + "gate_proj.weight", intermediate, hidden),
+                tensor(mlpPrefix + "up_proj.weight", intermediate, hidden));
+        NDArray b = !bias ? null
+                : fuse(tensor(mlpPrefix + "gate_proj.bias", intermediate), tensor(mlpPrefix + "up_proj.bias", intermediate));
+        return new Linear(w, b);
+    }
+
+    /** RMSNorm over {@code size} with weight {@code name}. */
+    Norm rms(String name, int size, double eps) {
+        return Norm.rms(tensor(name, size), eps);
+    }
+
+    /** Gemma's RMSNorm, {@code x/rms(x)·(1 + w)}: the shifted weight is computed once here. */
+    Norm rmsOnePlus(String name, int size, double eps) {
+        NDArray w = tensor(name, size);
+        NDArray shifted = w.add(1f); // out of place: loaded weights may be memory-mapped
+        w.close();
+        return Norm.rms(shifted, eps);
+    }
+
+    /** LayerNorm with {@code prefix.weight} and {@code prefix.bias}. */
+    Norm layerNorm(String prefix, int size, double eps) {
+        return Norm.layer(tensor(prefix + ".weight", size), tensor(prefix + ".bias", size), eps);
+    }
+
+    /** The lm_head: the embedding when tied (or absent), else {@code lm_head.weight} (and bias). */
+    Linear lmHead(NDArray embedding, boolean tied, boolean bias) {
+        boolean useEmbedding = tied || !weights.contains("lm_head.weight");
+        NDArray w = useEmbedding ? embedding : tensor("lm_head.weight", vocab, hidden);
+        return new Linear(w, bias ? tensor("lm_head.bias", vocab) : null);
+    }
+
+    /** Refuses a boolean feature this build does not implement, naming the field and the fix. */
+    void refuse(String field, boolean unsupportedValue, String why) {
+        if (config.has(field) && config.optBoolean(field, !unsupportedValue) == unsupportedValue) {
+            throw new ModelFormatException(config.file() + ": " + field + " = " + unsupportedValue + " is not supported for "
+                    + config.modelType() + " (" + why + ")");
+        }
+    }
+
+    /** Concatenates matrices (or biases) along the output axis and frees the parts. */
+    static NDArray fuse(NDArray... parts) {
+        NDArray fused = NDArrays.concat(new NDList(parts), 0);
+        for (NDArray part : parts) {
+            part.close();
+        }
+        return fused;
+    }
+}

@@ -1,0 +1,220 @@
+package io.github.attentionsinks.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import io.github.attentionsinks.cache.KeyShifter;
+import io.github.attentionsinks.cache.SinkCache;
+import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Linear;
+import io.github.attentionsinks.nn.Norm;
+import io.github.attentionsinks.nn.RotaryEmbedding;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * The forward pass shared by the RoPE decoders whose layers differ only in pluggable pieces: which norms sit where
+ * (RMSNorm, Gemma's (1 + w) RMSNorm, LayerNorm with or without parameters; Gemma 2's extra output norms), a
+ * sequential or parallel (Phi) block, gated (SwiGLU/GeGLU) or plain MLP, optional per-head q/k norms (Qwen3),
+ * q/k/v clipping (OLMo), partial rotary, attention and final logit soft-capping and per-layer sliding windows
+ * (Gemma 2, Starcoder2, Phi-3). Each architecture is a subclass whose only job is to read its config and weights
+ * into a {@link Spec}.
+ *
+ * <p>Per layer: {@code h = attentionNorm(x)}; q, k, v from one fused projection; sequential blocks do
+ * {@code x += attentionOutputNorm(out(attn(h)))}, then {@code x += mlpOutputNorm(mlp(mlpNorm(x)))}; parallel blocks
+ * do {@code x += out(attn(h)) + mlp(h)}. Absent optional norms are skipped.
+ *
+ * <p>Sliding windows are applied through the mask and measured in cache indices (query at L + i, key at j), for
+ * prompt chunks and single-token steps alike: in sinks mode the window is the model's own, inside the cache.
+ */
+public abstract class PreNormDecoder implements CausalLm {
+    private final NDManager manager;
+    private final Spec spec;
+    private final int qkvHeads;
+    private final String qkSlice;
+    private final String qSlice;
+    private final String kSlice;
+    private final String vSlice;
+    private final String gateSlice;
+    private final String upSlice;
+    private final NDArray embeddingScale;
+    private final NDArray finalSoftCap;
+
+    /** One decoder layer; null norms are absent. */
+    record Layer(Norm attentionNorm, Linear qkv, Norm queryNorm, Norm keyNorm, Linear out, Norm attentionOutputNorm,
+            Norm mlpNorm, Linear mlpIn, Linear mlpOut, Norm mlpOutputNorm, int slidingWindow) {}
+
+    /** Everything the forward pass needs, filled in by an architecture's loader. */
+    static final class Spec {
+        int heads;
+        int kvHeads;
+        int headDim;
+        int vocab;
+        int maxPositions;
+        float attentionScale;
+        /** Attention logit soft-capping, 0 for none. */
+        float attentionSoftCap;
+        /** Final logit soft-capping, 0 for none. */
+        float finalSoftCap;
+        /** q, k and v are clamped to [−clip, clip] right after the projection; 0 for none. */
+        float clipQkv;
+        /** The embedding output is multiplied by this (Gemma: sqrt(hidden)); 1 for none. */
+        float embeddingScale = 1f;
+        boolean parallelBlock;
+        /** mlpIn is the fused [gate; up] projection and the MLP is {@code mlpOut(act(gate)·up)}; else {@code mlpOut(act(mlpIn))}. */
+        boolean gatedMlp;
+        int intermediate;
+        UnaryOperator<NDArray> activation;
+        RotaryEmbedding rotary;
+        RopeScaling.DynamicNtk dynamicRope;
+        NDArray embedding;
+        Layer[] layers;
+        Norm finalNorm;
+        Linear lmHead;
+    }
+
+    /**
+     * @param loader reads config and weights into a spec; every array it creates must live in the manager it is
+     *     given (closed here if loading fails, and with the model)
+     */
+    PreNormDecoder(NDManager parent, DataType dataType, Function<NDManager, Spec> loader) {
+        this.manager = parent.newSubManager();
+        try {
+            spec = loader.apply(manager);
+            qkvHeads = spec.heads + 2 * spec.kvHeads;
+            // Scalars as arrays made once: a float operand would create a fresh scalar tensor every step.
+            embeddingScale = spec.embeddingScale == 1f ? null
+                    : manager.create(spec.embeddingScale).toType(dataType, false);
+            finalSoftCap = spec.finalSoftCap > 0 ? manager.create(spec.finalSoftCap).toType(dataType, false) : null;
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        qkSlice = ":, 0:" + (spec.heads + spec.kvHeads) + ", :";
+        qSlice = ":, 0:" + spec.heads + ", :";
+        kSlice = ":, " + spec.heads + ":" + (spec.heads + spec.kvHeads) + ", :";
+        vSlice = ":, " + (spec.heads + spec.kvHeads) + ":, :";
+        gateSlice = ":, 0:" + spec.intermediate;
+        upSlice = ":, " + spec.intermediate + ":";
+    }
+
+    @Override
+    public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
+        int n = tokenIds.length;
+        NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
+        NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) spec.embedding, false);
+        if (embeddingScale != null) {
+            x = x.mul(embeddingScale);
+        }
+        NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, cache, n);
+        Masks masks = new Masks(step, n, cache.cacheLengthBefore(), x.getDataType());
+        for (int l = 0; l < spec.layers.length; l++) {
+            Layer layer = spec.layers[l];
+            NDArray h = layer.attentionNorm.apply(x);
+            NDArray qkv = layer.qkv.apply(h);
+            if (spec.clipQkv > 0) {
+                qkv = qkv.clip(-spec.clipQkv, spec.clipQkv);
+            }
+            qkv = qkv.reshape(n, qkvHeads, spec.headDim);
+            NDArray q;
+            NDArray k;
+            if (layer.queryNorm == null) {
+                NDArray qk = spec.rotary.apply(qkv.get(qkSlice), rope);
+                q = qk.get(qSlice);
+                k = qk.get(kSlice);
+            } else {
+                q = spec.rotary.apply(layer.queryNorm.apply(qkv.get(qSlice)), rope);
+                k = spec.rotary.apply(layer.keyNorm.apply(qkv.get(kSlice)), rope);
+            }
+            NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
+            NDArray[] kv = cache.append(l, k.transpose(1, 0, 2), v);
+            NDArray attention = layer.out.apply(Attention.attend(q, kv[0], kv[1], spec.attentionScale,
+                    masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
+            if (spec.parallelBlock) {
+                x = x.add(attention).add(mlp(layer, h));
+                continue;
+            }
+            if (layer.attentionOutputNorm != null) {
+                attention = layer.attentionOutputNorm.apply(attention);
+            }
+            x = x.add(attention);
+            NDArray mlp = mlp(layer, layer.mlpNorm.apply(x));
+            if (layer.mlpOutputNorm != null) {
+                mlp = layer.mlpOutputNorm.apply(mlp);
+            }
+            x = x.add(mlp);
+        }
+        if (!allPositions && n > 1) {
+            x = x.get(new NDIndex((n - 1) + ":"));
+        }
+        NDArray logits = spec.lmHead.apply(spec.finalNorm.apply(x));
+        if (finalSoftCap != null) {
+            logits = logits.div(finalSoftCap).tanh().mul(finalSoftCap);
+        }
+        return logits;
+    }
+
+    private NDArray mlp(Layer layer, NDArray h) {
+        NDArray in = layer.mlpIn.apply(h);
+        NDArray hidden = spec.gatedMlp ? spec.activation.apply(in.get(gateSlice)).mul(in.get(upSlice))
+                : spec.activation.apply(in);
+        return layer.mlpOut.apply(hidden);
+    }
+
+    /** Additive masks of one step, built on first use: plain causal, and one per sliding-window size. */
+    private static final class Masks {
+        private final NDManager step;
+        private final int n;
+        private final int cacheLength;
+        private final DataType dataType;
+        private final Map<Integer, NDArray> byWindow = new HashMap<>(4);
+
+        Masks(NDManager step, int n, int cacheLength, DataType dataType) {
+            this.step = step;
+            this.n = n;
+            this.cacheLength = cacheLength;
+            this.dataType = dataType;
+        }
+
+        /** Null when nothing is hidden (one query, no window reached). */
+        NDArray forWindow(int window) {
+            // A window hides key j from query L + i iff j <= L + i - w; with L + n <= w nothing is hidden.
+            int effective = window > 0 && cacheLength + n > window ? window : 0;
+            if (effective == 0 && n == 1) {
+                return null;
+            }
+            return byWindow.computeIfAbsent(effective,
+                    w -> Attention.causalMask(step, n, cacheLength, w).toType(dataType, false));
+        }
+    }
+
+    @Override
+    public CacheShape cacheShape() {
+        return new CacheShape(spec.layers.length, spec.kvHeads, spec.headDim);
+    }
+
+    @Override
+    public KeyShifter keyShifter() {
+        return spec.rotary::shift;
+    }
+
+    @Override
+    public int vocabSize() {
+        return spec.vocab;
+    }
+
+    @Override
+    public int maxPositionEmbeddings() {
+        return spec.maxPositions;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
