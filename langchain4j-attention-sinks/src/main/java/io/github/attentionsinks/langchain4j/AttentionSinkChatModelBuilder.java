@@ -19,6 +19,7 @@ import java.util.List;
  */
 public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatModelBuilder<B>> {
     Path modelPath;
+    String modelId;
     AttentionSinkModel model;
     String device;
     String dtype;
@@ -49,6 +50,15 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     /** A local checkpoint directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json). */
     public B modelPath(Path modelPath) {
         this.modelPath = modelPath;
+        return self();
+    }
+
+    /**
+     * A Hugging Face model id {@code org/name[@revision]} (or a directory), resolved through the standard Hugging Face
+     * cache and downloaded when missing unless {@code HF_HUB_OFFLINE=1}; see {@code docs/model-resolution.md}.
+     */
+    public B modelId(String modelId) {
+        this.modelId = modelId;
         return self();
     }
 
@@ -186,8 +196,8 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
 
     /** Validates the settings, loads the model if needed and starts the session machinery. */
     ChatSessionEngine buildEngine() {
-        if (model == null && modelPath == null) {
-            throw new IllegalArgumentException("modelPath(...) or model(...) is required");
+        if (model == null && modelPath == null && modelId == null) {
+            throw new IllegalArgumentException("modelPath(...), modelId(...) or model(...) is required");
         }
         if (attentionSinkSize < 0) {
             throw new IllegalArgumentException("attentionSinkSize must be >= 0, got " + attentionSinkSize);
@@ -210,7 +220,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         boolean owns = model == null;
         AttentionSinkModel loaded = model;
         if (owns) {
-            AttentionSinkModel.Builder b = AttentionSinkModel.builder().modelPath(modelPath);
+            AttentionSinkModel.Builder b = AttentionSinkModel.builder().modelPath(modelPath).modelId(modelId);
             if (device != null) {
                 b.device(device);
             }
