@@ -12,6 +12,7 @@ import io.github.attentionsinks.nn.Attention;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
+import io.github.attentionsinks.nn.Slices;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -36,12 +37,13 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDManager manager;
     private final Spec spec;
     private final int qkvHeads;
-    private final String qkSlice;
-    private final String qSlice;
-    private final String kSlice;
-    private final String vSlice;
-    private final String gateSlice;
-    private final String upSlice;
+    private final NDIndex qkSlice;
+    private final NDIndex qSlice;
+    private final NDIndex kSlice;
+    private final NDIndex vSlice;
+    private final NDIndex gateSlice;
+    private final NDIndex upSlice;
+    private final NDArray attentionScale;
     private final NDArray embeddingScale;
     private final NDArray finalSoftCap;
 
@@ -91,16 +93,18 @@ public abstract class PreNormDecoder implements CausalLm {
             embeddingScale = spec.embeddingScale == 1f ? null
                     : manager.create(spec.embeddingScale).toType(dataType, false);
             finalSoftCap = spec.finalSoftCap > 0 ? manager.create(spec.finalSoftCap).toType(dataType, false) : null;
+            attentionScale = manager.create(spec.attentionScale).toType(dataType, false);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
-        qkSlice = ":, 0:" + (spec.heads + spec.kvHeads) + ", :";
-        qSlice = ":, 0:" + spec.heads + ", :";
-        kSlice = ":, " + spec.heads + ":" + (spec.heads + spec.kvHeads) + ", :";
-        vSlice = ":, " + (spec.heads + spec.kvHeads) + ":, :";
-        gateSlice = ":, 0:" + spec.intermediate;
-        upSlice = ":, " + spec.intermediate + ":";
+        // Indices built once, without NDIndex's string parser (a regex per call on the decode path).
+        qkSlice = Slices.middle(0, spec.heads + spec.kvHeads);
+        qSlice = Slices.middle(0, spec.heads);
+        kSlice = Slices.middle(spec.heads, spec.heads + spec.kvHeads);
+        vSlice = Slices.middle(spec.heads + spec.kvHeads, qkvHeads);
+        gateSlice = Slices.columns(0, spec.intermediate);
+        upSlice = Slices.columns(spec.intermediate, 2L * spec.intermediate);
     }
 
     @Override
@@ -114,49 +118,57 @@ public abstract class PreNormDecoder implements CausalLm {
         NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, cache, n);
         Masks masks = new Masks(step, n, cache.cacheLengthBefore(), x.getDataType());
         for (int l = 0; l < spec.layers.length; l++) {
-            Layer layer = spec.layers[l];
-            NDArray h = layer.attentionNorm.apply(x);
-            NDArray qkv = layer.qkv.apply(h);
-            if (spec.clipQkv > 0) {
-                qkv = qkv.clip(-spec.clipQkv, spec.clipQkv);
+            // Each layer's temporaries die with the layer: small managers stay cheap and memory is reused hot.
+            try (NDManager scope = step.newSubManager()) {
+                x.attach(scope);
+                x = layer(l, x, n, rope, masks, cache);
+                x.attach(step);
             }
-            qkv = qkv.reshape(n, qkvHeads, spec.headDim);
-            NDArray q;
-            NDArray k;
-            if (layer.queryNorm == null) {
-                NDArray qk = spec.rotary.apply(qkv.get(qkSlice), rope);
-                q = qk.get(qSlice);
-                k = qk.get(kSlice);
-            } else {
-                q = spec.rotary.apply(layer.queryNorm.apply(qkv.get(qSlice)), rope);
-                k = spec.rotary.apply(layer.keyNorm.apply(qkv.get(kSlice)), rope);
-            }
-            NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
-            NDArray[] kv = cache.append(l, k.transpose(1, 0, 2), v);
-            NDArray attention = layer.out.apply(Attention.attend(q, kv[0], kv[1], spec.attentionScale,
-                    masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
-            if (spec.parallelBlock) {
-                x = x.add(attention).add(mlp(layer, h));
-                continue;
-            }
-            if (layer.attentionOutputNorm != null) {
-                attention = layer.attentionOutputNorm.apply(attention);
-            }
-            x = x.add(attention);
-            NDArray mlp = mlp(layer, layer.mlpNorm.apply(x));
-            if (layer.mlpOutputNorm != null) {
-                mlp = layer.mlpOutputNorm.apply(mlp);
-            }
-            x = x.add(mlp);
         }
         if (!allPositions && n > 1) {
-            x = x.get(new NDIndex((n - 1) + ":"));
+            x = x.get(Slices.rows(n - 1, n));
         }
         NDArray logits = spec.lmHead.apply(spec.finalNorm.apply(x));
         if (finalSoftCap != null) {
             logits = logits.div(finalSoftCap).tanh().mul(finalSoftCap);
         }
         return logits;
+    }
+
+    private NDArray layer(int l, NDArray x, int n, NDArray[] rope, Masks masks, SinkCache.Step cache) {
+        Layer layer = spec.layers[l];
+        NDArray h = layer.attentionNorm.apply(x);
+        NDArray qkv = layer.qkv.apply(h);
+        if (spec.clipQkv > 0) {
+            qkv = qkv.clip(-spec.clipQkv, spec.clipQkv);
+        }
+        qkv = qkv.reshape(n, qkvHeads, spec.headDim);
+        NDArray q;
+        NDArray k;
+        if (layer.queryNorm == null) {
+            NDArray qk = spec.rotary.apply(qkv.get(qkSlice), rope);
+            q = qk.get(qSlice);
+            k = qk.get(kSlice);
+        } else {
+            q = spec.rotary.apply(layer.queryNorm.apply(qkv.get(qSlice)), rope);
+            k = spec.rotary.apply(layer.keyNorm.apply(qkv.get(kSlice)), rope);
+        }
+        NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
+        NDArray[] kv = cache.append(l, k.transpose(1, 0, 2), v);
+        NDArray attention = layer.out.apply(Attention.attend(q, kv[0], kv[1], attentionScale,
+                masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
+        if (spec.parallelBlock) {
+            return x.add(attention).add(mlp(layer, h));
+        }
+        if (layer.attentionOutputNorm != null) {
+            attention = layer.attentionOutputNorm.apply(attention);
+        }
+        NDArray mid = x.add(attention);
+        NDArray mlp = mlp(layer, layer.mlpNorm.apply(mid));
+        if (layer.mlpOutputNorm != null) {
+            mlp = layer.mlpOutputNorm.apply(mlp);
+        }
+        return mid.add(mlp);
     }
 
     private NDArray mlp(Layer layer, NDArray h) {
