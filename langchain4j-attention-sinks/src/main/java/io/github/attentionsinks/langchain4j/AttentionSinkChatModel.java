@@ -1,0 +1,136 @@
+package io.github.attentionsinks.langchain4j;
+
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import io.github.attentionsinks.AttentionSinkModel;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The blocking counterpart of {@link AttentionSinkStreamingChatModel}: the same sessions per memory id, prefix
+ * reuse, serialization per id and bounded session registry; {@code chat} returns when the reply is complete.
+ * Invalid requests throw {@link IllegalArgumentException} or {@link UnsupportedOperationException}. Interrupting the
+ * calling thread cancels the reply within one token.
+ *
+ * <pre>{@code
+ * try (AttentionSinkChatModel model = AttentionSinkChatModel.builder().modelPath(dir).maxNewTokens(128).build()) {
+ *     String answer = model.chat("Hello!");
+ * }
+ * }</pre>
+ */
+public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
+    private final ChatSessionEngine engine;
+    private final List<ChatModelListener> listeners;
+
+    private AttentionSinkChatModel(Builder builder) {
+        this.listeners = builder.listeners;
+        this.engine = builder.buildEngine();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public ChatResponse doChat(ChatRequest request) {
+        engine.validate(request);
+        CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+        ChatTurnHandle handle = new ChatTurnHandle();
+        engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
+            @Override
+            public void onPartial(String text, ChatTurnHandle h) {}
+
+            @Override
+            public void onComplete(ChatResponse response) {
+                result.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                result.completeExceptionally(error);
+            }
+        }, handle);
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            handle.cancel();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the reply; the reply was cancelled", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause.getMessage(), cause);
+        }
+    }
+
+    @Override
+    public AttentionSinkChatRequestParameters defaultRequestParameters() {
+        return engine.defaultParameters();
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return listeners;
+    }
+
+    @Override
+    public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
+        return Set.of();
+    }
+
+    /** The loaded model, e.g. to share it with an {@link AttentionSinkStreamingChatModel}. */
+    public AttentionSinkModel model() {
+        return engine.model();
+    }
+
+    /** The chat template in use (the model's own, a configured one, or the plain-text fallback). */
+    public ChatTemplate chatTemplate() {
+        return engine.template();
+    }
+
+    /** @see AttentionSinkStreamingChatModel#evictSession(Object) */
+    public boolean evictSession(Object memoryId) {
+        return engine.evict(memoryId);
+    }
+
+    /** @see AttentionSinkStreamingChatModel#evictAllSessions() */
+    public void evictAllSessions() {
+        engine.evictAll();
+    }
+
+    /** Memory ids that hold a session now. */
+    public Set<Object> sessionIds() {
+        return engine.sessionIds();
+    }
+
+    /** A snapshot of a conversation's session after its last completed turn, if it has one. */
+    public Optional<ChatSessionStats> sessionStats(Object memoryId) {
+        return engine.stats(memoryId);
+    }
+
+    /** Frees every session and, if it loaded it, the model. */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    /** Builds an {@link AttentionSinkChatModel}; see {@link AttentionSinkChatModelBuilder}. */
+    public static final class Builder extends AttentionSinkChatModelBuilder<Builder> {
+        private Builder() {}
+
+        /** Loads the model (unless one was given) and starts the session machinery. */
+        public AttentionSinkChatModel build() {
+            return new AttentionSinkChatModel(this);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.github.attentionsinks.langchain4j;
+
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.cache.CacheConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Settings shared by {@link AttentionSinkStreamingChatModel.Builder} and {@link AttentionSinkChatModel.Builder}.
+ * Either {@link #modelPath(Path)} (the chat model loads and owns the weights) or {@link #model(AttentionSinkModel)}
+ * (an already loaded model, shared and left open) is required. Generation settings left unset come from the
+ * checkpoint's {@code generation_config.json}; every request may override the ones LangChain4j knows
+ * (temperature, topP, topK, maxOutputTokens, stopSequences).
+ *
+ * @param <B> the concrete builder
+ */
+public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatModelBuilder<B>> {
+    Path modelPath;
+    AttentionSinkModel model;
+    String device;
+    String dtype;
+    int attentionSinkSize = CacheConfig.DEFAULT_ATTENTION_SINK_SIZE;
+    int windowSize = CacheConfig.DEFAULT_WINDOW_SIZE;
+    Integer maxNewTokens;
+    Double temperature;
+    Double topP;
+    Integer topK;
+    Double repetitionPenalty;
+    Long seed;
+    List<String> stopSequences;
+    int maxSessions = 16;
+    Duration sessionIdleTimeout = Duration.ofMinutes(30);
+    List<ChatModelListener> listeners = List.of();
+    String chatTemplate;
+    Path chatTemplateFile;
+    int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    String modelName;
+
+    AttentionSinkChatModelBuilder() {}
+
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
+
+    /** A local checkpoint directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json). */
+    public B modelPath(Path modelPath) {
+        this.modelPath = modelPath;
+        return self();
+    }
+
+    /**
+     * An already loaded model to share (for example between a streaming and a blocking chat model, so the process
+     * holds the weights once). The chat model does not close it. Replaces {@link #modelPath}, {@link #device} and
+     * {@link #dtype}.
+     */
+    public B model(AttentionSinkModel model) {
+        this.model = model;
+        return self();
+    }
+
+    /** {@code auto} (default: a GPU when one is visible), {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    public B device(String device) {
+        this.device = device;
+        return self();
+    }
+
+    /** Compute dtype: {@code float32} (default) or {@code float16} (GPU). */
+    public B dtype(String dtype) {
+        this.dtype = dtype;
+        return self();
+    }
+
+    /** S: the first tokens of each conversation kept in the cache forever (default 4). */
+    public B attentionSinkSize(int attentionSinkSize) {
+        this.attentionSinkSize = attentionSinkSize;
+        return self();
+    }
+
+    /** W: the most recent tokens kept in the cache (default 1020). Each session holds at most S + W tokens. */
+    public B windowSize(int windowSize) {
+        this.windowSize = windowSize;
+        return self();
+    }
+
+    /** Default maximum tokens per reply (a request's {@code maxOutputTokens} overrides it). */
+    public B maxNewTokens(int maxNewTokens) {
+        this.maxNewTokens = maxNewTokens;
+        return self();
+    }
+
+    /** Default sampling temperature; 0 is greedy decoding. */
+    public B temperature(double temperature) {
+        this.temperature = temperature;
+        return self();
+    }
+
+    /** Default nucleus sampling threshold in (0, 1]; 1 is off. */
+    public B topP(double topP) {
+        this.topP = topP;
+        return self();
+    }
+
+    /** Default top-k; 0 is off. */
+    public B topK(int topK) {
+        this.topK = topK;
+        return self();
+    }
+
+    /** Hugging Face repetition penalty over the tokens the cache holds (1 is off). */
+    public B repetitionPenalty(double repetitionPenalty) {
+        this.repetitionPenalty = repetitionPenalty;
+        return self();
+    }
+
+    /** Sampling seed (each turn starts from it), or null for a random one. */
+    public B seed(Long seed) {
+        this.seed = seed;
+        return self();
+    }
+
+    /** Default stop sequences: a reply ends before the first of them (it is not part of the reply). */
+    public B stopSequences(List<String> stopSequences) {
+        this.stopSequences = stopSequences == null ? null : List.copyOf(stopSequences);
+        return self();
+    }
+
+    public B stopSequences(String... stopSequences) {
+        return stopSequences(Arrays.asList(stopSequences));
+    }
+
+    /** Most sessions (memory ids) kept at once; the least recently used idle one is closed beyond it (default 16). */
+    public B maxSessions(int maxSessions) {
+        this.maxSessions = maxSessions;
+        return self();
+    }
+
+    /** A session unused for this long is closed and its cache freed (default 30 minutes). */
+    public B sessionIdleTimeout(Duration sessionIdleTimeout) {
+        this.sessionIdleTimeout = sessionIdleTimeout;
+        return self();
+    }
+
+    /** {@link ChatModelListener}s notified of every request, response and error. */
+    public B listeners(List<ChatModelListener> listeners) {
+        this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
+        return self();
+    }
+
+    public B listeners(ChatModelListener... listeners) {
+        return listeners(Arrays.asList(listeners));
+    }
+
+    /**
+     * A Jinja chat template that replaces the model's own (or the plain-text fallback for models without one). It
+     * sees {@code messages}, {@code add_generation_prompt}, {@code bos_token} and {@code eos_token}, as in Hugging
+     * Face.
+     */
+    public B chatTemplate(String jinjaTemplate) {
+        this.chatTemplate = jinjaTemplate;
+        this.chatTemplateFile = null;
+        return self();
+    }
+
+    /** Like {@link #chatTemplate(String)}, read from a UTF-8 file. */
+    public B chatTemplate(Path templateFile) {
+        this.chatTemplateFile = templateFile;
+        this.chatTemplate = null;
+        return self();
+    }
+
+    /** Threads that run conversations; different memory ids run in parallel up to this many (default min(4, cores)). */
+    public B workerThreads(int workerThreads) {
+        this.workerThreads = workerThreads;
+        return self();
+    }
+
+    /** The model name reported in responses (default: the checkpoint directory's name). */
+    public B modelName(String modelName) {
+        this.modelName = modelName;
+        return self();
+    }
+
+    /** Validates the settings, loads the model if needed and starts the session machinery. */
+    ChatSessionEngine buildEngine() {
+        if (model == null && modelPath == null) {
+            throw new IllegalArgumentException("modelPath(...) or model(...) is required");
+        }
+        if (attentionSinkSize < 0) {
+            throw new IllegalArgumentException("attentionSinkSize must be >= 0, got " + attentionSinkSize);
+        }
+        if (windowSize < 1) {
+            throw new IllegalArgumentException("windowSize must be >= 1, got " + windowSize);
+        }
+        if (maxNewTokens != null && maxNewTokens < 1) {
+            throw new IllegalArgumentException("maxNewTokens must be > 0, got " + maxNewTokens);
+        }
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
+        }
+        if (sessionIdleTimeout == null || sessionIdleTimeout.isZero() || sessionIdleTimeout.isNegative()) {
+            throw new IllegalArgumentException("sessionIdleTimeout must be positive, got " + sessionIdleTimeout);
+        }
+        if (workerThreads < 1) {
+            throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);
+        }
+        boolean owns = model == null;
+        AttentionSinkModel loaded = model;
+        if (owns) {
+            AttentionSinkModel.Builder b = AttentionSinkModel.builder().modelPath(modelPath);
+            if (device != null) {
+                b.device(device);
+            }
+            if (dtype != null) {
+                b.dtype(dtype);
+            }
+            loaded = b.load();
+        }
+        try {
+            ChatTemplate template = null;
+            if (chatTemplate != null || chatTemplateFile != null) {
+                String bos = ChatTemplate.specialToken(loaded.tokenizerConfig(), "bos_token");
+                String eos = ChatTemplate.specialToken(loaded.tokenizerConfig(), "eos_token");
+                template = chatTemplate != null ? ChatTemplate.of(chatTemplate, bos, eos)
+                        : ChatTemplate.of(chatTemplateFile, bos, eos);
+            }
+            ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
+                    CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
+                    repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
+                    template);
+            return new ChatSessionEngine(loaded, owns, settings);
+        } catch (RuntimeException e) {
+            if (owns) {
+                loaded.close();
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.github.attentionsinks.langchain4j;
+
+import static dev.langchain4j.internal.InternalStreamingChatResponseHandlerUtils.withLoggingExceptions;
+
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import io.github.attentionsinks.AttentionSinkModel;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A LangChain4j {@link StreamingChatModel} that runs a Hugging Face causal LM in-process with an attention-sink KV
+ * cache: one session per conversation (memory id) that holds the first S tokens and the last W tokens, so a
+ * conversation can go on forever in constant memory and each turn encodes only its new messages.
+ *
+ * <pre>{@code
+ * AttentionSinkStreamingChatModel model = AttentionSinkStreamingChatModel.builder()
+ *         .modelPath(Path.of("models/SmolLM2-135M-Instruct"))
+ *         .attentionSinkSize(4).windowSize(1020).maxNewTokens(256)
+ *         .build();
+ * }</pre>
+ *
+ * <p>Memory ids come from {@link AttentionSinkChatRequestParameters} (set by
+ * {@link AttentionSinks#memoryIdTransformer()} for AI services). A request without one is matched by content: it
+ * continues an idle anonymous session whose conversation it extends, else it opens a new anonymous session.
+ *
+ * <p>Requests of one memory id run one after another in arrival order; different ids run in parallel on the
+ * worker threads. Handler callbacks come on a worker thread: {@code onPartialResponse} with a
+ * {@link PartialResponseContext} whose handle's {@code cancel()} stops the reply within one token (after which no
+ * callback follows), then exactly one of {@code onCompleteResponse} or {@code onError}. An exception thrown by
+ * {@code onPartialResponse} ends the turn and is passed to {@code onError}; the session stays usable. Invalid
+ * requests (images, tools, JSON response format, non-positive max tokens, ...) are refused through
+ * {@code onError}.
+ *
+ * <p>Close the model to stop its threads and free every session (and the weights, if it loaded them).
+ */
+public final class AttentionSinkStreamingChatModel implements StreamingChatModel, AutoCloseable {
+    private final ChatSessionEngine engine;
+    private final List<ChatModelListener> listeners;
+
+    private AttentionSinkStreamingChatModel(Builder builder) {
+        this.listeners = builder.listeners;
+        this.engine = builder.buildEngine();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        try {
+            engine.validate(request);
+            engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
+                @Override
+                public void onPartial(String text, ChatTurnHandle handle) {
+                    handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
+                }
+
+                @Override
+                public void onComplete(ChatResponse response) {
+                    handler.onCompleteResponse(response);
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    handler.onError(error);
+                }
+            }, new ChatTurnHandle());
+        } catch (RuntimeException e) {
+            withLoggingExceptions(() -> handler.onError(e));
+        }
+    }
+
+    @Override
+    public AttentionSinkChatRequestParameters defaultRequestParameters() {
+        return engine.defaultParameters();
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return listeners;
+    }
+
+    @Override
+    public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
+        return Set.of();
+    }
+
+    /** The loaded model, e.g. to share it with an {@link AttentionSinkChatModel} through its builder's {@code model(...)}. */
+    public AttentionSinkModel model() {
+        return engine.model();
+    }
+
+    /** The chat template in use (the model's own, a configured one, or the plain-text fallback). */
+    public ChatTemplate chatTemplate() {
+        return engine.template();
+    }
+
+    /**
+     * Forgets a conversation and frees its cache; its next request starts a fresh session. A session that is busy
+     * is evicted after the requests already queued for it.
+     *
+     * @return true when the memory id had a session
+     */
+    public boolean evictSession(Object memoryId) {
+        return engine.evict(memoryId);
+    }
+
+    /** {@link #evictSession} for every session. */
+    public void evictAllSessions() {
+        engine.evictAll();
+    }
+
+    /** Memory ids that hold a session now. */
+    public Set<Object> sessionIds() {
+        return engine.sessionIds();
+    }
+
+    /** A snapshot of a conversation's session after its last completed turn, if it has one. */
+    public Optional<ChatSessionStats> sessionStats(Object memoryId) {
+        return engine.stats(memoryId);
+    }
+
+    /** Stops the worker threads (queued requests fail), frees every session and, if it loaded it, the model. */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    /** Builds an {@link AttentionSinkStreamingChatModel}; see {@link AttentionSinkChatModelBuilder}. */
+    public static final class Builder extends AttentionSinkChatModelBuilder<Builder> {
+        private Builder() {}
+
+        /** Loads the model (unless one was given) and starts the session machinery. */
+        public AttentionSinkStreamingChatModel build() {
+            return new AttentionSinkStreamingChatModel(this);
+        }
+    }
+}

@@ -1,0 +1,886 @@
+package io.github.attentionsinks.langchain4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.Session;
+import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.TokenListener;
+import io.github.attentionsinks.tokenizer.TextTokenizer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machinery behind both chat models: one attention-sink {@link Session} per memory id, a record of what each
+ * session has consumed, request serialization per memory id, a worker pool shared by all ids, and bounded,
+ * evictable sessions.
+ *
+ * <h2>What a turn feeds</h2>
+ * A session remembers the message list it has consumed ({@code consumed}: the last request's messages plus the
+ * reply it generated) and the text of the reply tokens it fed ({@code replyFedText}). A new request is matched
+ * against that record <em>by messages</em>: the incoming list must contain the session's last reply, and the
+ * messages before it must equal the end of {@code consumed} (leading system messages aside), which is what a
+ * {@code MessageWindowChatMemory} produces when it evicts old messages. The text to feed is then found <em>by
+ * rendered text</em>: {@code render(incoming)} must start with {@code render(messages before the reply) +
+ * replyFedText}; the rest (end of the reply's turn, the new messages, the generation prompt) is tokenized and fed.
+ * Anything else (edited or replaced history, another template rendering, a reply cut by a stop sequence) rebuilds
+ * the session from the incoming messages, logged at debug.
+ */
+final class ChatSessionEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChatSessionEngine.class);
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    /** Everything a chat model's builder decides. */
+    record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
+            Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
+            int workerThreads, String modelName, ChatTemplate template) {}
+
+    /** Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. */
+    interface TurnCallbacks {
+        /** A piece of the reply; may throw (the user's handler): the turn then ends with that error. */
+        void onPartial(String text, ChatTurnHandle handle);
+
+        void onComplete(ChatResponse response);
+
+        void onError(Throwable error);
+    }
+
+    private final AttentionSinkModel model;
+    private final boolean ownsModel;
+    private final Settings settings;
+    private final ChatTemplate template;
+    private final TextTokenizer tokenizer;
+    private final GenerationParams generationBase;
+    private final int[] anchorIds;
+    private final boolean stripLeadingSpace;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService sweeper;
+    private final Object lock = new Object();
+    /** Access-ordered: iteration starts at the least recently used slot. Guarded by {@link #lock}. */
+    private final LinkedHashMap<Object, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
+    private final AtomicLong anonymousIds = new AtomicLong();
+    private final AtomicLong responseIds = new AtomicLong();
+    private volatile boolean closed;
+
+    ChatSessionEngine(AttentionSinkModel model, boolean ownsModel, Settings settings) {
+        this.model = model;
+        this.ownsModel = ownsModel;
+        this.settings = settings;
+        this.template = settings.template() != null ? settings.template()
+                : ChatTemplate.forModel(model.directory(), model.tokenizerConfig());
+        if (template.isFallback()) {
+            log.info("{} has no chat_template: using the plain-text fallback (System:/User:/Assistant: lines); "
+                    + "set chatTemplate(...) to use another", model.directory());
+        }
+        this.tokenizer = model.tokenizer();
+        this.generationBase = baseGeneration(model, settings);
+        this.anchorIds = tokenizer.encode("\n", false);
+        int[] probe = tokenizer.encode("hello", false);
+        String standalone = tokenizer.decode(probe, true);
+        this.stripLeadingSpace = (" " + standalone).equals(continuationText(anchorIds, probe));
+        int threads = settings.workerThreads();
+        int pool = POOLS.incrementAndGet();
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, "attention-sink-chat-" + pool + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.workers = Executors.newFixedThreadPool(threads, factory);
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "attention-sink-chat-" + pool + "-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(100, Math.min(60_000, settings.idleTimeout().toMillis() / 4));
+        sweeper.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Model defaults (generation_config.json) with the builder's choices on top; end-of-turn ids added. */
+    private static GenerationParams baseGeneration(AttentionSinkModel model, Settings s) {
+        GenerationParams.Builder b = model.generationDefaults();
+        if (s.repetitionPenalty() != null) {
+            b.repetitionPenalty(s.repetitionPenalty());
+        }
+        b.seed(s.seed());
+        GenerationParams defaults = b.build();
+        Set<Integer> stops = new LinkedHashSet<>(defaults.eosTokenIds());
+        stops.addAll(specialTokenIds(model.tokenizerConfig()));
+        return defaults.toBuilder().eosTokenIds(stops).ignoreEos(false).build();
+    }
+
+    /**
+     * Ids of the tokenizer's special added tokens (BOS, EOS, {@code <|im_start|>}, ...). A chat reply ends at any
+     * of them: a special token inside a reply means the model is opening another turn or another document
+     * (stories260K, for one, ends a story with BOS).
+     */
+    static Set<Integer> specialTokenIds(JsonNode tokenizerConfig) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        if (tokenizerConfig == null) {
+            return ids;
+        }
+        JsonNode added = tokenizerConfig.get("added_tokens_decoder");
+        if (added != null && added.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> it = added.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getValue().path("special").asBoolean(false)) {
+                    try {
+                        ids.add(Integer.parseInt(e.getKey()));
+                    } catch (NumberFormatException ignored) {
+                        // not an id: skip
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
+    AttentionSinkModel model() {
+        return model;
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    ChatTemplate template() {
+        return template;
+    }
+
+    String modelName() {
+        return settings.modelName() != null ? settings.modelName() : model.directory().getFileName().toString();
+    }
+
+    /** The builder's generation settings as request parameters, so that LangChain4j merges requests over them. */
+    AttentionSinkChatRequestParameters defaultParameters() {
+        return AttentionSinkChatRequestParameters.builder()
+                .modelName(modelName())
+                .temperature(settings.temperature() != null ? settings.temperature() : generationBase.temperature())
+                .topP(settings.topP() != null ? settings.topP() : generationBase.topP())
+                .topK(settings.topK() != null ? settings.topK() : generationBase.topK())
+                .maxOutputTokens(settings.maxNewTokens() != null ? settings.maxNewTokens()
+                        : generationBase.maxNewTokens())
+                .stopSequences(settings.stopSequences() == null ? List.of() : settings.stopSequences())
+                .build();
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    /**
+     * Refuses what this model cannot do, with a message that names the parameter and the fix.
+     *
+     * @throws IllegalArgumentException (or {@link UnsupportedOperationException}) describing the problem
+     */
+    void validate(ChatRequest request) {
+        if (closed) {
+            throw new IllegalStateException("this chat model is closed");
+        }
+        List<ChatMessage> messages = request.messages();
+        if (messages == null || messages.isEmpty()) {
+            throw new IllegalArgumentException("messages must not be empty: send at least one user message");
+        }
+        for (ChatMessage m : messages) {
+            ChatTemplate.toMap(m); // refuses images, audio, video, PDF and custom messages
+        }
+        ChatRequestParameters p = request.parameters();
+        if (p == null) {
+            return;
+        }
+        if (p.maxOutputTokens() != null && p.maxOutputTokens() <= 0) {
+            throw new IllegalArgumentException("maxOutputTokens must be > 0, got " + p.maxOutputTokens());
+        }
+        if (p.temperature() != null && !(p.temperature() >= 0)) {
+            throw new IllegalArgumentException("temperature must be >= 0 (0 = greedy), got " + p.temperature());
+        }
+        if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) {
+            throw new IllegalArgumentException("topP must be in (0, 1], got " + p.topP());
+        }
+        if (p.topK() != null && p.topK() < 0) {
+            throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + p.topK());
+        }
+        if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0) {
+            throw new UnsupportedOperationException("frequencyPenalty is not supported by attention-sink models; "
+                    + "use the builder's repetitionPenalty(...) instead");
+        }
+        if (p.presencePenalty() != null && p.presencePenalty() != 0) {
+            throw new UnsupportedOperationException("presencePenalty is not supported by attention-sink models; "
+                    + "use the builder's repetitionPenalty(...) instead");
+        }
+        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
+            throw new UnsupportedOperationException("responseFormat JSON"
+                    + (p.responseFormat().jsonSchema() != null ? " schema" : "") + " is not supported by "
+                    + "attention-sink models yet (no constrained decoding); ask for JSON in the prompt instead");
+        }
+        boolean tools = p.toolSpecifications() != null && !p.toolSpecifications().isEmpty();
+        if (tools) {
+            throw new UnsupportedOperationException(template.supportsTools()
+                    ? "tool specifications are not supported by attention-sink models yet: the chat template of "
+                            + model.directory() + " can show tools, but tool calls are not parsed from replies"
+                    : "tool specifications cannot be expressed by the chat template of " + model.directory()
+                            + (template.isFallback() ? " (the model has none; the plain-text fallback has no tools)"
+                                    : " (it has no 'tools' variable)")
+                            + "; remove the tools or give a template that supports them");
+        }
+        if (p.toolChoice() == ToolChoice.REQUIRED) {
+            throw new UnsupportedOperationException("toolChoice REQUIRED needs tool specifications, and tools are "
+                    + "not supported by attention-sink models yet");
+        }
+    }
+
+    private GenerationParams generationParams(ChatRequestParameters p) {
+        GenerationParams.Builder b = generationBase.toBuilder();
+        AttentionSinkChatRequestParameters d = defaultParameters();
+        b.maxNewTokens(first(p.maxOutputTokens(), d.maxOutputTokens()));
+        b.temperature(first(p.temperature(), d.temperature()));
+        b.topP(first(p.topP(), d.topP()));
+        b.topK(first(p.topK(), d.topK()));
+        b.stopStrings(p.stopSequences() != null ? p.stopSequences() : d.stopSequences());
+        return b.build();
+    }
+
+    private static <T> T first(T a, T b) {
+        return a != null ? a : b;
+    }
+
+    // ------------------------------------------------------------------ submission and serialization
+
+    /**
+     * Queues a validated request behind the earlier ones of its memory id and returns at once. The outcome goes to
+     * {@code callbacks} on a worker thread.
+     */
+    void submit(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
+        Object memoryId = request.parameters() instanceof AttentionSinkChatRequestParameters p ? p.memoryId() : null;
+        Turn turn = new Turn(request, callbacks, handle);
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("this chat model is closed");
+            }
+            Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(request.messages());
+            turn.slot = slot;
+            slot.queue.addLast(turn);
+            if (!slot.scheduled) {
+                slot.scheduled = true;
+                schedule(slot);
+            }
+            evictOverflow();
+        }
+    }
+
+    /** Caller holds {@link #lock}. */
+    private Slot namedSlot(Object memoryId) {
+        Slot slot = slots.get(memoryId);
+        if (slot == null) {
+            slot = new Slot(memoryId, false);
+            slots.put(memoryId, slot);
+        }
+        return slot;
+    }
+
+    /**
+     * Requests without a memory id are matched by content: an idle anonymous session whose consumed conversation
+     * the request continues is reused; otherwise a new anonymous session is opened. Caller holds {@link #lock}.
+     */
+    private Slot anonymousSlot(List<ChatMessage> messages) {
+        for (Slot slot : slots.values()) {
+            if (slot.anonymous && slot.idle() && slot.state.continuedBy(messages) != null) {
+                slots.get(slot.key); // touch: most recently used
+                return slot;
+            }
+        }
+        Object key = "anonymous-" + anonymousIds.incrementAndGet();
+        Slot slot = new Slot(key, true);
+        slots.put(key, slot);
+        return slot;
+    }
+
+    private void schedule(Slot slot) {
+        try {
+            workers.execute(() -> drainOne(slot));
+        } catch (RejectedExecutionException e) {
+            failQueued(slot, new IllegalStateException("this chat model is closed"));
+        }
+    }
+
+    /** Runs the slot's next task, then re-queues the slot behind other ids' work (fair between ids). */
+    private void drainOne(Slot slot) {
+        Runnable task;
+        synchronized (lock) {
+            task = slot.queue.pollFirst();
+            if (task == null) {
+                slot.scheduled = false;
+                return;
+            }
+            slot.running = true;
+        }
+        try {
+            task.run();
+        } catch (Throwable t) {
+            log.error("Unexpected failure in a chat turn of session {}", slot.key, t);
+        } finally {
+            synchronized (lock) {
+                slot.running = false;
+                slot.lastUsedNanos = System.nanoTime();
+                if (slot.queue.isEmpty()) {
+                    slot.scheduled = false;
+                    if (closed) {
+                        slot.state.close();
+                    }
+                } else {
+                    schedule(slot);
+                }
+            }
+        }
+    }
+
+    private void failQueued(Slot slot, Throwable error) {
+        List<Runnable> tasks;
+        synchronized (lock) {
+            tasks = new ArrayList<>(slot.queue);
+            slot.queue.clear();
+            slot.scheduled = false;
+        }
+        for (Runnable r : tasks) {
+            if (r instanceof Turn t) {
+                safeError(t.callbacks, error);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ eviction
+
+    /** Closes least recently used idle sessions while there are more than maxSessions. Caller holds the lock. */
+    private void evictOverflow() {
+        int excess = slots.size() - settings.maxSessions();
+        if (excess <= 0) {
+            return;
+        }
+        Iterator<Slot> it = slots.values().iterator();
+        while (excess > 0 && it.hasNext()) {
+            Slot s = it.next();
+            if (s.idle()) {
+                it.remove();
+                s.state.close();
+                excess--;
+                log.debug("Evicted session {} (more than {} sessions)", s.key, settings.maxSessions());
+            }
+        }
+    }
+
+    private void evictIdle() {
+        long now = System.nanoTime();
+        long limit = settings.idleTimeout().toNanos();
+        synchronized (lock) {
+            Iterator<Slot> it = slots.values().iterator();
+            while (it.hasNext()) {
+                Slot s = it.next();
+                if (s.idle() && now - s.lastUsedNanos >= limit) {
+                    it.remove();
+                    s.state.close();
+                    log.debug("Evicted session {} (idle for {})", s.key, settings.idleTimeout());
+                }
+            }
+        }
+    }
+
+    /**
+     * Forgets a conversation and frees its cache. A busy session is evicted after the requests already queued for
+     * it (requests that arrive later start a fresh session).
+     *
+     * @return true when a session existed
+     */
+    boolean evict(Object memoryId) {
+        synchronized (lock) {
+            Slot slot = slots.get(memoryId);
+            if (slot == null) {
+                return false;
+            }
+            if (slot.idle()) {
+                slots.remove(memoryId);
+                slot.state.close();
+            } else {
+                slot.queue.addLast(() -> {
+                    slot.state.close();
+                    slot.state = new ConversationState();
+                });
+            }
+            log.debug("Evicted session {} on request", memoryId);
+            return true;
+        }
+    }
+
+    void evictAll() {
+        List<Object> keys;
+        synchronized (lock) {
+            keys = new ArrayList<>(slots.keySet());
+        }
+        for (Object k : keys) {
+            evict(k);
+        }
+    }
+
+    Set<Object> sessionIds() {
+        synchronized (lock) {
+            return Set.copyOf(slots.keySet());
+        }
+    }
+
+    Optional<ChatSessionStats> stats(Object memoryId) {
+        synchronized (lock) {
+            Slot slot = slots.entrySet().stream().filter(e -> Objects.equals(e.getKey(), memoryId))
+                    .map(Map.Entry::getValue).findFirst().orElse(null); // no LRU touch
+            return slot == null ? Optional.empty() : Optional.of(slot.state.stats(slot.key));
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Slot> all;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            all = new ArrayList<>(slots.values());
+        }
+        sweeper.shutdownNow();
+        for (Slot s : all) {
+            failQueued(s, new IllegalStateException("the chat model was closed before this request ran"));
+        }
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("Chat turns still running 30 s after close(); their sessions are not freed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (lock) {
+            for (Slot s : slots.values()) {
+                if (!s.running) {
+                    s.state.close();
+                }
+            }
+            slots.clear();
+        }
+        if (ownsModel) {
+            model.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ one turn
+
+    private void runTurn(Slot slot, Turn turn) {
+        if (turn.handle.isCancelled()) {
+            return; // cancelled while queued: nothing ran, nothing to report
+        }
+        ConversationState st = slot.state;
+        try {
+            ChatRequest request = turn.request;
+            GenerationParams params = generationParams(request.parameters());
+            Plan plan = plan(st, request.messages(), slot.key);
+            Session session = st.session();
+            st.valid = false; // from here the cache changes: invalid until the record below is written
+            if (plan.rebuild) {
+                session.reset();
+                st.rebuilds++;
+            }
+            ReplyListener listener = new ReplyListener(turn);
+            GenerationResult result = session.generate(plan.ids, params, listener);
+            session.discardPendingToken();
+
+            boolean cancelled = result.finishReason() == io.github.attentionsinks.generate.FinishReason.CANCELLED;
+            int[] generated = result.tokenIds();
+            // Generation stops before feeding its last sampled token (EOS, stop string or length), so that token is
+            // not in the cache: the next turn feeds what the template renders in its place.
+            int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
+            String reply = visibleReply(result.text());
+            String fedText = continuationText(tail(plan.ids, 8), fed);
+            AiMessage aiMessage = AiMessage.from(reply);
+            st.record(plan.messages, aiMessage, fedText, cancelled);
+            st.lastInputTokens = plan.ids.length;
+            st.lastOutputTokens = generated.length;
+            st.turns++;
+            st.snapshot(session);
+
+            if (listener.handlerError != null) {
+                safeError(turn.callbacks, listener.handlerError);
+                return;
+            }
+            if (cancelled) {
+                return; // the caller cancelled: LangChain4j expects no further callbacks
+            }
+            FinishReason finish = result.finishReason() == io.github.attentionsinks.generate.FinishReason.LENGTH
+                    ? FinishReason.LENGTH : FinishReason.STOP;
+            ChatResponse response = ChatResponse.builder()
+                    .aiMessage(aiMessage)
+                    .id("attention-sink-" + responseIds.incrementAndGet())
+                    .modelName(modelName())
+                    .tokenUsage(new TokenUsage(plan.ids.length, generated.length))
+                    .finishReason(finish)
+                    .build();
+            try {
+                turn.callbacks.onComplete(response);
+            } catch (RuntimeException e) {
+                log.warn("The response handler's onCompleteResponse threw; the session is unaffected", e);
+            }
+        } catch (Throwable t) {
+            st.snapshotSafely();
+            if (t instanceof Error e && !(t instanceof OutOfMemoryError) && !(t instanceof StackOverflowError)) {
+                safeError(turn.callbacks, e);
+                throw e;
+            }
+            safeError(turn.callbacks, t);
+        }
+    }
+
+    private static void safeError(TurnCallbacks callbacks, Throwable error) {
+        try {
+            callbacks.onError(error);
+        } catch (RuntimeException e) {
+            log.warn("The response handler's onError threw; ignored", e);
+        }
+    }
+
+    /** The reply as Hugging Face decodes it: SentencePiece-style tokenizers drop the first token's leading space. */
+    private String visibleReply(String text) {
+        return stripLeadingSpace && text.startsWith(" ") ? text.substring(1) : text;
+    }
+
+    /** What to feed this turn. */
+    private record Plan(List<ChatMessage> messages, int[] ids, boolean rebuild) {}
+
+    private Plan plan(ConversationState st, List<ChatMessage> incoming, Object key) {
+        List<ToolSpecification> tools = List.of();
+        String why;
+        if (!st.valid || st.consumed.isEmpty()) {
+            why = st.turns == 0 ? null : "the previous turn did not complete";
+        } else {
+            Alignment a = st.continuedBy(incoming);
+            if (a == null) {
+                why = "the messages do not continue the conversation this session consumed";
+            } else {
+                String before = template.render(a.messages.subList(0, a.replyIndex), tools, true);
+                String full = template.render(a.messages, tools, true);
+                String prefix = before + st.replyFedText;
+                if (full.length() > prefix.length() && full.startsWith(prefix)) {
+                    int[] ids = encodeContinuation(full.substring(prefix.length()));
+                    if (ids.length > 0) {
+                        return new Plan(a.messages, ids, false);
+                    }
+                    why = "there is nothing new to feed";
+                } else {
+                    why = "the template renders the session's last reply differently from what it generated";
+                }
+            }
+        }
+        if (why != null) {
+            log.debug("Rebuilding session {} from {} messages: {}", key, incoming.size(), why);
+        }
+        String text = template.render(incoming, tools, true);
+        int[] ids = tokenizer.encode(text, false);
+        CacheConfig cache = settings.cache();
+        if (cache.bounded() && ids.length > cache.capacity()) {
+            // The cache would keep only the first S and the last W tokens anyway: feed just those.
+            int s = cache.attentionSinkSize();
+            int w = cache.windowSize();
+            int[] kept = new int[s + w];
+            System.arraycopy(ids, 0, kept, 0, s);
+            System.arraycopy(ids, ids.length - w, kept, s, w);
+            log.debug("Session {}: rebuild keeps {} of {} prompt tokens (sinks + window)", key, kept.length,
+                    ids.length);
+            ids = kept;
+        }
+        return new Plan(new ArrayList<>(incoming), ids, true);
+    }
+
+    /**
+     * Tokens of text that continues a stream. SentencePiece tokenizers put a space marker before the first piece
+     * of any text they encode, so the text is encoded after a newline anchor whose tokens are then removed.
+     */
+    int[] encodeContinuation(String text) {
+        int[] both = tokenizer.encode("\n" + text, false);
+        if (both.length >= anchorIds.length
+                && Arrays.equals(Arrays.copyOf(both, anchorIds.length), anchorIds)) {
+            return Arrays.copyOfRange(both, anchorIds.length, both.length);
+        }
+        return tokenizer.encode(text, false);
+    }
+
+    /** The text {@code ids} add after {@code context} (decoding in context keeps their leading space). */
+    String continuationText(int[] context, int[] ids) {
+        if (ids.length == 0) {
+            return "";
+        }
+        int[] all = Arrays.copyOf(context, context.length + ids.length);
+        System.arraycopy(ids, 0, all, context.length, ids.length);
+        String base = tokenizer.decode(context, false);
+        String full = tokenizer.decode(all, false);
+        return full.startsWith(base) ? full.substring(base.length()) : null;
+    }
+
+    private static int[] tail(int[] ids, int n) {
+        return Arrays.copyOfRange(ids, Math.max(0, ids.length - n), ids.length);
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** A queued request. */
+    private final class Turn implements Runnable {
+        final ChatRequest request;
+        final TurnCallbacks callbacks;
+        final ChatTurnHandle handle;
+        Slot slot;
+
+        Turn(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
+            this.request = request;
+            this.callbacks = callbacks;
+            this.handle = handle;
+        }
+
+        @Override
+        public void run() {
+            runTurn(slot, this);
+        }
+    }
+
+    /** One memory id: its queue and its conversation state. Queue and flags are guarded by the engine lock. */
+    private final class Slot {
+        final Object key;
+        final boolean anonymous;
+        final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+        /** A drain task is queued or running on the pool. */
+        boolean scheduled;
+        boolean running;
+        long lastUsedNanos = System.nanoTime();
+        /** Touched only by the task that runs, or under the lock when idle. */
+        volatile ConversationState state = new ConversationState();
+
+        Slot(Object key, boolean anonymous) {
+            this.key = key;
+            this.anonymous = anonymous;
+        }
+
+        boolean idle() {
+            return !scheduled && !running && queue.isEmpty();
+        }
+    }
+
+    /** Where an incoming message list continues a session: the list to render and the index of the last reply. */
+    record Alignment(List<ChatMessage> messages, int replyIndex) {}
+
+    /** What a session has consumed, and the session itself (created on first use). */
+    private final class ConversationState {
+        Session session;
+        /** The conversation as the session saw it: the last request's messages and the reply. */
+        List<ChatMessage> consumed = List.of();
+        /** Replies that were cancelled: the cache holds them even if the client never stores them. */
+        List<Boolean> ghost = List.of();
+        String replyFedText = "";
+        boolean valid;
+        int turns;
+        int rebuilds;
+        int lastInputTokens;
+        int lastOutputTokens;
+        volatile ChatSessionStats stats;
+
+        Session session() {
+            if (session == null) {
+                session = model.newSession(settings.cache());
+            }
+            return session;
+        }
+
+        void record(List<ChatMessage> messages, AiMessage reply, String fedText, boolean cancelled) {
+            List<Boolean> flags = new ArrayList<>(messages.size() + 1);
+            // Carry ghost flags for messages that came from this session's own record (same objects).
+            for (ChatMessage m : messages) {
+                flags.add(isGhost(m));
+            }
+            List<ChatMessage> c = new ArrayList<>(messages);
+            c.add(reply);
+            flags.add(cancelled);
+            consumed = c;
+            ghost = flags;
+            replyFedText = fedText;
+            valid = fedText != null;
+        }
+
+        private boolean isGhost(ChatMessage m) {
+            for (int i = 0; i < consumed.size(); i++) {
+                if (consumed.get(i) == m) {
+                    return ghost.get(i);
+                }
+            }
+            return false;
+        }
+
+        /** Where {@code incoming} continues this conversation, or null. */
+        Alignment continuedBy(List<ChatMessage> incoming) {
+            if (!valid || consumed.isEmpty()) {
+                return null;
+            }
+            int p = alignIndex(incoming, consumed, ghost);
+            if (p >= 0) {
+                return new Alignment(new ArrayList<>(incoming), p);
+            }
+            int n = consumed.size();
+            if (ghost.get(n - 1) && n >= 2) {
+                // The client dropped the cancelled reply; it stays in the session, so put it back in place.
+                int q = alignIndex(incoming, consumed.subList(0, n - 1), ghost.subList(0, n - 1));
+                if (q >= 0 && (q + 1 == incoming.size() || !(incoming.get(q + 1) instanceof AiMessage))) {
+                    List<ChatMessage> merged = new ArrayList<>(incoming.subList(0, q + 1));
+                    merged.add(consumed.get(n - 1));
+                    merged.addAll(incoming.subList(q + 1, incoming.size()));
+                    return new Alignment(merged, q + 1);
+                }
+            }
+            return null;
+        }
+
+        ChatSessionStats stats(Object key) {
+            ChatSessionStats s = stats;
+            return s == null ? new ChatSessionStats(key, 0, 0, 0, 0, 0, 0, 0)
+                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.lastInputTokens(), s.lastOutputTokens(),
+                            s.streamLength(), s.cacheLength(), s.cacheBytes());
+        }
+
+        void snapshot(Session s) {
+            stats = new ChatSessionStats(null, turns, rebuilds, lastInputTokens, lastOutputTokens, s.streamLength(),
+                    s.cacheLength(), s.cacheBytes());
+        }
+
+        void snapshotSafely() {
+            try {
+                if (session != null) {
+                    snapshot(session);
+                }
+            } catch (RuntimeException ignored) {
+                // stats are best effort
+            }
+        }
+
+        void close() {
+            if (session != null) {
+                session.close();
+                session = null;
+            }
+            valid = false;
+            consumed = List.of();
+            ghost = List.of();
+        }
+    }
+
+    /**
+     * The index in {@code incoming} of the session's last message, when the messages before it in {@code incoming}
+     * are the end of {@code consumed} (ghost replies in {@code consumed} may be missing from {@code incoming}),
+     * preceded only by leading system messages that {@code consumed} starts with too. -1 when there is none.
+     */
+    static int alignIndex(List<ChatMessage> incoming, List<ChatMessage> consumed, List<Boolean> ghost) {
+        if (consumed.isEmpty()) {
+            return -1;
+        }
+        ChatMessage last = consumed.get(consumed.size() - 1);
+        for (int p = incoming.size() - 1; p >= 0; p--) {
+            if (!incoming.get(p).equals(last)) {
+                continue;
+            }
+            int i = p - 1;
+            int j = consumed.size() - 2;
+            while (i >= 0 && j >= 0) {
+                if (incoming.get(i).equals(consumed.get(j))) {
+                    i--;
+                    j--;
+                } else if (ghost.get(j)) {
+                    j--;
+                } else {
+                    break;
+                }
+            }
+            if (i < 0 || leadingSystemMessagesMatch(incoming, consumed, i)) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean leadingSystemMessagesMatch(List<ChatMessage> incoming, List<ChatMessage> consumed,
+            int last) {
+        if (last >= consumed.size()) {
+            return false;
+        }
+        for (int k = 0; k <= last; k++) {
+            if (!(incoming.get(k) instanceof SystemMessage) || !incoming.get(k).equals(consumed.get(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Streams reply pieces to the caller and turns cancellation and handler failures into a stop. */
+    private final class ReplyListener implements TokenListener {
+        private final Turn turn;
+        private boolean started;
+        Throwable handlerError;
+
+        ReplyListener(Turn turn) {
+            this.turn = turn;
+        }
+
+        @Override
+        public void onToken(int tokenId, String text) {
+            if (handlerError != null || turn.handle.isCancelled() || text.isEmpty()) {
+                return;
+            }
+            if (!started) {
+                started = true; // one leading space is dropped from the reply, so from its first piece only
+                text = visibleReply(text);
+                if (text.isEmpty()) {
+                    return;
+                }
+            }
+            try {
+                turn.callbacks.onPartial(text, turn.handle);
+            } catch (RuntimeException e) {
+                handlerError = e;
+            }
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return handlerError != null || turn.handle.isCancelled() || closed;
+        }
+    }
+}

@@ -1,0 +1,583 @@
+package io.github.attentionsinks.langchain4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.InterpretException;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.filter.Filter;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.Content;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.internal.JsonSchemaElementUtils;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import jinjava.javax.el.CompositeELResolver;
+import jinjava.javax.el.ELContext;
+import jinjava.javax.el.ELResolver;
+
+/**
+ * Renders a LangChain4j message list into the prompt text a model was trained on, with the model's Jinja
+ * {@code chat_template} (from {@code tokenizer_config.json}) on Jinjava.
+ *
+ * <p>The environment mirrors what Hugging Face's {@code apply_chat_template} gives templates: {@code trim_blocks}
+ * and {@code lstrip_blocks}, the variables {@code messages}, {@code add_generation_prompt}, {@code bos_token},
+ * {@code eos_token} and (when tools are given) {@code tools}, the functions {@code raise_exception(msg)} and
+ * {@code strftime_now(fmt)}, Python string methods ({@code strip}, {@code lstrip}, {@code rstrip},
+ * {@code startswith}, {@code endswith}, {@code split}, {@code upper}, {@code lower}, {@code replace},
+ * {@code title}, {@code capitalize}), {@code namespace}, {@code loop} and a {@code tojson} filter that writes JSON
+ * as Python's {@code json.dumps} does (separators {@code ", "} and {@code ": "}, non-ASCII kept, optional
+ * {@code indent}).
+ *
+ * <p>Messages become dictionaries as in Hugging Face: {@code {"role": "system"|"user"|"assistant"|"tool",
+ * "content": text}}; an assistant message with tool calls carries {@code tool_calls: [{"type": "function", "id",
+ * "function": {"name", "arguments": {...}}}]}; a tool result carries {@code tool_call_id} and {@code name}.
+ * Only text content is accepted: images, audio, video and PDF are refused with an {@link IllegalArgumentException}.
+ */
+public final class ChatTemplate {
+    /**
+     * The template used when a model has no {@code chat_template} (base models such as stories260K): plain text,
+     * {@code bos_token} first, then per message {@code "System: ...\n"}, {@code "User: ...\n"},
+     * {@code "Assistant: ...\n"} or {@code "Tool: ...\n"}, and {@code "Assistant:"} as the generation prompt. A
+     * space is put after {@code "Assistant:"} only when the reply does not start with white space, so that the
+     * rendered reply equals what the model generated after the generation prompt.
+     */
+    public static final String FALLBACK_TEMPLATE = "{{ bos_token }}"
+            + "{% for message in messages %}"
+            + "{% if message.role == 'system' %}System: {{ message.content }}\n"
+            + "{% elif message.role == 'user' %}User: {{ message.content }}\n"
+            + "{% elif message.role == 'assistant' %}Assistant:"
+            + "{% if message.content and message.content.lstrip() == message.content %}{{ ' ' }}{% endif %}{{ message.content }}\n"
+            + "{% elif message.role == 'tool' %}Tool: {{ message.content }}\n"
+            + "{% endif %}"
+            + "{% endfor %}"
+            + "{% if add_generation_prompt %}Assistant:{% endif %}";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final String source;
+    private final String bosToken;
+    private final String eosToken;
+    private final boolean fallback;
+    private final Jinjava jinjava;
+
+    private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback) {
+        this.source = Objects.requireNonNull(source, "template source");
+        this.bosToken = bosToken == null ? "" : bosToken;
+        this.eosToken = eosToken == null ? "" : eosToken;
+        this.fallback = fallback;
+        ELResolver resolver = new CompositeELResolver() {
+            {
+                add(new PythonStringMethods());
+                add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+            }
+        };
+        JinjavaConfig config = JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withElResolver(resolver)
+                // Jinja2 semantics where Jinjava's defaults differ (whitespace control on {{- -}}, operator
+                // precedence, iterating a dict gives its keys, dict-literal keys are expressions).
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withIterateOverMapKeys(true)
+                        .withEvaluateMapKeys(true)
+                        .withKeepNullableLoopValues(true)
+                        .build())
+                .build();
+        this.jinjava = new Jinjava(config);
+        try {
+            jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
+                    "raiseException", String.class));
+            jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class,
+                    "strftimeNow", String.class));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot register chat template functions: " + e.getMessage(), e);
+        }
+        jinjava.registerFilter(new PythonJsonFilter());
+    }
+
+    /** A template from Jinja source, with the special tokens it may refer to. */
+    public static ChatTemplate of(String jinjaSource, String bosToken, String eosToken) {
+        if (jinjaSource == null || jinjaSource.isBlank()) {
+            throw new IllegalArgumentException("chat template is empty");
+        }
+        return new ChatTemplate(jinjaSource, bosToken, eosToken, false);
+    }
+
+    /** A template read from a UTF-8 file (a {@code .jinja} file, as newer Hugging Face checkpoints ship). */
+    public static ChatTemplate of(Path file, String bosToken, String eosToken) {
+        try {
+            return of(Files.readString(file, StandardCharsets.UTF_8), bosToken, eosToken);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read chat template: " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@link #FALLBACK_TEMPLATE}. */
+    public static ChatTemplate fallback(String bosToken, String eosToken) {
+        return new ChatTemplate(FALLBACK_TEMPLATE, bosToken, eosToken, true);
+    }
+
+    /**
+     * The model's own template: {@code chat_template} of {@code tokenizer_config.json} (a string, or the entry
+     * named {@code default} of a list), else {@code chat_template.jinja} beside it, else the fallback.
+     *
+     * @param modelDir the checkpoint directory, for {@code chat_template.jinja}
+     * @param tokenizerConfig tokenizer_config.json, or null
+     */
+    public static ChatTemplate forModel(Path modelDir, JsonNode tokenizerConfig) {
+        String bos = specialToken(tokenizerConfig, "bos_token");
+        String eos = specialToken(tokenizerConfig, "eos_token");
+        JsonNode template = tokenizerConfig == null ? null : tokenizerConfig.get("chat_template");
+        if (template != null && template.isTextual() && !template.asText().isBlank()) {
+            return of(template.asText(), bos, eos);
+        }
+        if (template != null && template.isArray()) {
+            for (JsonNode entry : template) {
+                if ("default".equals(entry.path("name").asText()) && entry.path("template").isTextual()) {
+                    return of(entry.path("template").asText(), bos, eos);
+                }
+            }
+            throw new IllegalArgumentException(modelDir.resolve("tokenizer_config.json")
+                    + ": chat_template is a list without an entry named \"default\"; pass a template with "
+                    + "chatTemplate(...)");
+        }
+        Path jinja = modelDir == null ? null : modelDir.resolve("chat_template.jinja");
+        if (jinja != null && Files.isRegularFile(jinja)) {
+            return of(jinja, bos, eos);
+        }
+        return fallback(bos, eos);
+    }
+
+    /** bos_token / eos_token of tokenizer_config.json: a string or an AddedToken object with "content". */
+    static String specialToken(JsonNode tokenizerConfig, String field) {
+        if (tokenizerConfig == null) {
+            return "";
+        }
+        JsonNode node = tokenizerConfig.get(field);
+        if (node == null || node.isNull()) {
+            return "";
+        }
+        return node.isTextual() ? node.asText() : node.path("content").asText("");
+    }
+
+    /** The Jinja source. */
+    public String source() {
+        return source;
+    }
+
+    /** True when this is the {@link #FALLBACK_TEMPLATE} chosen because the model has no template. */
+    public boolean isFallback() {
+        return fallback;
+    }
+
+    /** True when the template refers to a {@code tools} variable, i.e. it can show tool definitions. */
+    public boolean supportsTools() {
+        return !fallback && source.matches("(?s).*\\btools\\b.*");
+    }
+
+    /**
+     * Renders messages to prompt text.
+     *
+     * @param tools tool specifications to expose as {@code tools}, or empty
+     * @param addGenerationPrompt end with the text that opens an assistant turn
+     * @throws IllegalArgumentException for content the template cannot show (images, audio, ...)
+     * @throws ChatTemplateException when the template fails (e.g. its own {@code raise_exception})
+     */
+    public String render(List<ChatMessage> messages, List<ToolSpecification> tools, boolean addGenerationPrompt) {
+        Map<String, Object> bindings = new HashMap<>();
+        List<Map<String, Object>> list = new ArrayList<>(messages.size());
+        for (ChatMessage message : messages) {
+            list.add(toMap(message));
+        }
+        bindings.put("messages", list);
+        bindings.put("add_generation_prompt", addGenerationPrompt);
+        bindings.put("bos_token", bosToken);
+        bindings.put("eos_token", eosToken);
+        if (tools != null && !tools.isEmpty()) {
+            List<Map<String, Object>> toolMaps = new ArrayList<>();
+            for (ToolSpecification tool : tools) {
+                toolMaps.add(toolMap(tool));
+            }
+            bindings.put("tools", toolMaps);
+        }
+        RenderResult result;
+        try {
+            result = jinjava.renderForResult(source, bindings);
+        } catch (TemplateRaisedException e) {
+            throw new ChatTemplateException("chat template refused the messages: " + e.getMessage(), e);
+        } catch (InterpretException e) {
+            throw new ChatTemplateException(raisedMessage(e) != null ? "chat template refused the messages: "
+                    + raisedMessage(e) : "chat template failed: " + e.getMessage(), e);
+        }
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                String raised = raisedMessage(error.getException());
+                throw new ChatTemplateException(raised != null ? "chat template refused the messages: " + raised
+                        : "chat template failed at line " + error.getLineno() + ": " + error.getMessage(),
+                        error.getException());
+            }
+        }
+        return result.getOutput();
+    }
+
+    private static String raisedMessage(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TemplateRaisedException) {
+                return c.getMessage();
+            }
+        }
+        return null;
+    }
+
+    static Map<String, Object> toMap(ChatMessage message) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        if (message instanceof SystemMessage system) {
+            map.put("role", "system");
+            map.put("content", system.text());
+        } else if (message instanceof UserMessage user) {
+            map.put("role", "user");
+            map.put("content", textOf(user.contents()));
+            if (user.name() != null) {
+                map.put("name", user.name());
+            }
+        } else if (message instanceof AiMessage ai) {
+            map.put("role", "assistant");
+            map.put("content", ai.text() == null ? "" : ai.text());
+            if (ai.hasToolExecutionRequests()) {
+                List<Map<String, Object>> calls = new ArrayList<>();
+                for (ToolExecutionRequest request : ai.toolExecutionRequests()) {
+                    Map<String, Object> function = new LinkedHashMap<>();
+                    function.put("name", request.name());
+                    function.put("arguments", parseArguments(request.arguments()));
+                    Map<String, Object> call = new LinkedHashMap<>();
+                    call.put("type", "function");
+                    if (request.id() != null) {
+                        call.put("id", request.id());
+                    }
+                    call.put("function", function);
+                    calls.add(call);
+                }
+                map.put("tool_calls", calls);
+            }
+        } else if (message instanceof ToolExecutionResultMessage tool) {
+            map.put("role", "tool");
+            map.put("content", textOf(tool.contents()));
+            map.put("name", tool.toolName());
+            if (tool.id() != null) {
+                map.put("tool_call_id", tool.id());
+            }
+        } else {
+            throw new IllegalArgumentException("Unsupported message type " + message.type()
+                    + ": only system, user, AI and tool-result messages can be rendered by a chat template");
+        }
+        return map;
+    }
+
+    private static String textOf(List<Content> contents) {
+        StringBuilder text = new StringBuilder();
+        for (Content content : contents) {
+            if (!(content instanceof TextContent t)) {
+                throw new IllegalArgumentException("Unsupported content " + content.type() + ": this model reads "
+                        + "text only (send TextContent; images, audio, video and PDF are not supported)");
+            }
+            text.append(t.text());
+        }
+        return text.toString();
+    }
+
+    private static Object parseArguments(String arguments) {
+        if (arguments == null || arguments.isBlank()) {
+            return new LinkedHashMap<>();
+        }
+        try {
+            return MAPPER.readValue(arguments, Object.class);
+        } catch (IOException e) {
+            return arguments;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> toolMap(ToolSpecification tool) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", tool.name());
+        if (tool.description() != null) {
+            function.put("description", tool.description());
+        }
+        Map<String, Object> parameters = tool.parameters() == null
+                ? new LinkedHashMap<>(Map.of("type", "object", "properties", Map.of()))
+                : (Map<String, Object>) (Map<?, ?>) JsonSchemaElementUtils.toMap(tool.parameters());
+        function.put("parameters", parameters);
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("type", "function");
+        map.put("function", function);
+        return map;
+    }
+
+    // ---- functions available to templates ----
+
+    /** {@code raise_exception(message)}: templates use it to refuse message lists they cannot show. */
+    public static Object raiseException(String message) {
+        throw new TemplateRaisedException(message);
+    }
+
+    /** {@code strftime_now(format)}: the current local date/time in a Python strftime format. */
+    public static String strftimeNow(String format) {
+        return Strftime.format(format, ZonedDateTime.now());
+    }
+
+    /** A template's own {@code raise_exception}. */
+    static final class TemplateRaisedException extends RuntimeException {
+        TemplateRaisedException(String message) {
+            super(message);
+        }
+    }
+
+    /** Rendering failed: the template raised an exception or is malformed. */
+    public static final class ChatTemplateException extends IllegalArgumentException {
+        ChatTemplateException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The few Python string methods chat templates call on message contents. */
+    static final class PythonStringMethods extends ELResolver {
+        @Override
+        public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
+            if (!(base instanceof String s) || method == null) {
+                return null;
+            }
+            Object[] args = params == null ? new Object[0] : params;
+            Object result = apply(s, method.toString(), args);
+            if (result != NO_SUCH_METHOD) {
+                context.setPropertyResolved(true);
+                return result;
+            }
+            return null;
+        }
+
+        private static final Object NO_SUCH_METHOD = new Object();
+
+        static Object apply(String s, String name, Object[] args) {
+            switch (name) {
+                case "strip":
+                    return args.length == 0 ? s.strip() : rstripChars(lstripChars(s, str(args[0])), str(args[0]));
+                case "lstrip":
+                    return args.length == 0 ? s.stripLeading() : lstripChars(s, str(args[0]));
+                case "rstrip":
+                    return args.length == 0 ? s.stripTrailing() : rstripChars(s, str(args[0]));
+                case "startswith":
+                    return anyOf(args, p -> s.startsWith(p));
+                case "endswith":
+                    return anyOf(args, p -> s.endsWith(p));
+                case "upper":
+                    return s.toUpperCase(Locale.ROOT);
+                case "lower":
+                    return s.toLowerCase(Locale.ROOT);
+                case "title":
+                    return title(s);
+                case "capitalize":
+                    return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT)
+                            + s.substring(1).toLowerCase(Locale.ROOT);
+                case "replace":
+                    return args.length >= 2 ? s.replace(str(args[0]), str(args[1])) : NO_SUCH_METHOD;
+                case "split":
+                    return split(s, args.length == 0 || args[0] == null ? null : str(args[0]));
+                case "find":
+                    return args.length >= 1 ? (Object) (long) s.indexOf(str(args[0])) : NO_SUCH_METHOD;
+                case "count":
+                    return args.length >= 1 ? (Object) count(s, str(args[0])) : NO_SUCH_METHOD;
+                default:
+                    return NO_SUCH_METHOD;
+            }
+        }
+
+        private interface StringTest {
+            boolean test(String s);
+        }
+
+        private static boolean anyOf(Object[] args, StringTest test) {
+            if (args.length == 0) {
+                return false;
+            }
+            if (args[0] instanceof Collection<?> options) {
+                for (Object o : options) {
+                    if (test.test(str(o))) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            return test.test(str(args[0]));
+        }
+
+        private static String str(Object o) {
+            return o == null ? "" : o.toString();
+        }
+
+        private static String lstripChars(String s, String chars) {
+            int i = 0;
+            while (i < s.length() && chars.indexOf(s.charAt(i)) >= 0) {
+                i++;
+            }
+            return s.substring(i);
+        }
+
+        private static String rstripChars(String s, String chars) {
+            int i = s.length();
+            while (i > 0 && chars.indexOf(s.charAt(i - 1)) >= 0) {
+                i--;
+            }
+            return s.substring(0, i);
+        }
+
+        private static List<String> split(String s, String separator) {
+            if (separator == null) {
+                String t = s.strip();
+                return t.isEmpty() ? new ArrayList<>() : new ArrayList<>(Arrays.asList(t.split("\\s+")));
+            }
+            List<String> parts = new ArrayList<>();
+            int from = 0;
+            for (int at = s.indexOf(separator); at >= 0 && !separator.isEmpty(); at = s.indexOf(separator, from)) {
+                parts.add(s.substring(from, at));
+                from = at + separator.length();
+            }
+            parts.add(s.substring(from));
+            return parts;
+        }
+
+        private static long count(String s, String sub) {
+            if (sub.isEmpty()) {
+                return s.length() + 1L;
+            }
+            long n = 0;
+            for (int at = s.indexOf(sub); at >= 0; at = s.indexOf(sub, at + sub.length())) {
+                n++;
+            }
+            return n;
+        }
+
+        private static String title(String s) {
+            StringBuilder out = new StringBuilder(s.length());
+            boolean start = true;
+            for (char c : s.toCharArray()) {
+                out.append(start ? Character.toUpperCase(c) : Character.toLowerCase(c));
+                start = !Character.isLetter(c);
+            }
+            return out.toString();
+        }
+
+        @Override
+        public Object getValue(ELContext context, Object base, Object property) {
+            return null;
+        }
+
+        @Override
+        public Class<?> getType(ELContext context, Object base, Object property) {
+            return null;
+        }
+
+        @Override
+        public void setValue(ELContext context, Object base, Object property, Object value) {}
+
+        @Override
+        public boolean isReadOnly(ELContext context, Object base, Object property) {
+            return true;
+        }
+
+        @Override
+        public Iterator<java.beans.FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
+            return null;
+        }
+
+        @Override
+        public Class<?> getCommonPropertyType(ELContext context, Object base) {
+            return null;
+        }
+    }
+
+    /** {@code tojson} as Python's {@code json.dumps(x, ensure_ascii=False)}, with an optional {@code indent}. */
+    static final class PythonJsonFilter implements Filter {
+        @Override
+        public String getName() {
+            return "tojson";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return PythonJson.dumps(var, args.length > 0 && args[0] != null ? parseIndent(args[0]) : -1);
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : args.length > 0 ? args[0] : null;
+            return PythonJson.dumps(var, indent == null ? -1 : parseIndent(indent.toString()));
+        }
+
+        private static int parseIndent(String s) {
+            try {
+                return Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+
+    /** Minimal strftime for the directives chat templates use (dates in system prompts). */
+    static final class Strftime {
+        static String format(String pattern, ZonedDateTime t) {
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < pattern.length(); i++) {
+                char c = pattern.charAt(i);
+                if (c != '%' || i + 1 == pattern.length()) {
+                    out.append(c);
+                    continue;
+                }
+                char d = pattern.charAt(++i);
+                switch (d) {
+                    case 'Y' -> out.append(t.getYear());
+                    case 'm' -> out.append(String.format("%02d", t.getMonthValue()));
+                    case 'd' -> out.append(String.format("%02d", t.getDayOfMonth()));
+                    case 'H' -> out.append(String.format("%02d", t.getHour()));
+                    case 'M' -> out.append(String.format("%02d", t.getMinute()));
+                    case 'S' -> out.append(String.format("%02d", t.getSecond()));
+                    case 'b' -> out.append(DateTimeFormatter.ofPattern("MMM", Locale.ENGLISH).format(t));
+                    case 'B' -> out.append(DateTimeFormatter.ofPattern("MMMM", Locale.ENGLISH).format(t));
+                    case 'a' -> out.append(DateTimeFormatter.ofPattern("EEE", Locale.ENGLISH).format(t));
+                    case 'A' -> out.append(DateTimeFormatter.ofPattern("EEEE", Locale.ENGLISH).format(t));
+                    case '%' -> out.append('%');
+                    default -> out.append('%').append(d);
+                }
+            }
+            return out.toString();
+        }
+    }
+}
