@@ -18,7 +18,8 @@ public class AttentionSinksHealthIndicator extends AbstractHealthIndicator {
     private final ObjectProvider<AttentionSinkChatModel> blocking;
 
     public AttentionSinksHealthIndicator(AttentionSinkModel model, AttentionSinksProperties properties,
-            ObjectProvider<AttentionSinkStreamingChatModel> streaming, ObjectProvider<AttentionSinkChatModel> blocking) {
+            ObjectProvider<AttentionSinkStreamingChatModel> streaming,
+            ObjectProvider<AttentionSinkChatModel> blocking) {
         super("attention-sink model health check failed");
         this.model = model;
         this.properties = properties;

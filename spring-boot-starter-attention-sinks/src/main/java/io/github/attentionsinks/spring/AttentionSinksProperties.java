@@ -112,71 +112,78 @@ public class AttentionSinksProperties implements Validator {
         return AttentionSinksProperties.class.isAssignableFrom(clazz);
     }
 
-    /**
-     * Rejects values the chat models cannot run with; each message says what to set instead. Fields are named in
-     * their property form (window-size) so that Spring Boot's failure report shows the full property name.
-     */
+    /** Rejects values the chat models cannot run with; each message says what to set instead. */
     @Override
     public void validate(Object target, Errors errors) {
         AttentionSinksProperties p = (AttentionSinksProperties) target;
         if (p.model != null) {
             String problem = modelProblem(p.model);
             if (problem != null) {
-                errors.rejectValue("model", "attentionSinks.model", problem);
+                reject(errors, "model", problem);
             }
         }
         if (p.attentionSinkSize < 0) {
-            errors.rejectValue("attention-sink-size", "attentionSinks.range",
+            reject(errors, "attentionSinkSize", 
                     "must be >= 0 (0 keeps no sink tokens; the default is 4)");
         }
         if (p.windowSize < 1) {
-            errors.rejectValue("window-size", "attentionSinks.range",
+            reject(errors, "windowSize", 
                     "must be >= 1: the number of recent tokens kept in the cache (the default is 1020)");
         }
         if (p.device == null || !DEVICE.matcher(p.device.trim().toLowerCase(Locale.ROOT)).matches()) {
-            errors.rejectValue("device", "attentionSinks.device",
-                    "unknown device: use auto, cpu, cuda or cuda:N (for example cuda:0)");
+            reject(errors, "device", 
+                    "is not a known device: use auto, cpu, cuda or cuda:N (for example cuda:0)");
         }
         String dtypeProblem = dtypeProblem(p.dtype);
         if (dtypeProblem != null) {
-            errors.rejectValue("dtype", "attentionSinks.dtype", dtypeProblem);
+            reject(errors, "dtype", dtypeProblem);
         }
         if (p.temperature != null && !(p.temperature >= 0)) {
-            errors.rejectValue("temperature", "attentionSinks.range", "must be >= 0 (0 is greedy decoding)");
+            reject(errors, "temperature", "must be >= 0 (0 is greedy decoding)");
         }
         if (p.topP != null && !(p.topP > 0 && p.topP <= 1)) {
-            errors.rejectValue("top-p", "attentionSinks.range", "must be in (0, 1] (1 turns nucleus sampling off)");
+            reject(errors, "topP", "must be in (0, 1] (1 turns nucleus sampling off)");
         }
         if (p.topK != null && p.topK < 0) {
-            errors.rejectValue("top-k", "attentionSinks.range", "must be >= 0 (0 turns top-k off)");
+            reject(errors, "topK", "must be >= 0 (0 turns top-k off)");
         }
         if (p.maxNewTokens != null && p.maxNewTokens < 1) {
-            errors.rejectValue("max-new-tokens", "attentionSinks.range",
+            reject(errors, "maxNewTokens", 
                     "must be >= 1, or left unset to use the model's generation_config.json");
         }
         if (p.repetitionPenalty != null && !(p.repetitionPenalty > 0)) {
-            errors.rejectValue("repetition-penalty", "attentionSinks.range", "must be > 0 (1 turns it off)");
+            reject(errors, "repetitionPenalty", "must be > 0 (1 turns it off)");
         }
         if (p.chatTemplate != null && p.chatTemplateLocation != null) {
-            errors.rejectValue("chat-template-location", "attentionSinks.conflict",
-                    "set either chat-template or chat-template-location, not both");
+            reject(errors, "chatTemplateLocation", 
+                    "conflicts with chat-template: set only one of them");
         }
         if (p.chatTemplateLocation != null && !p.chatTemplateLocation.exists()) {
-            errors.rejectValue("chat-template-location", "attentionSinks.missing",
-                    "no such resource: " + p.chatTemplateLocation.getDescription()
-                            + "; use file:<path> or classpath:<path> of an existing Jinja template");
+            reject(errors, "chatTemplateLocation", 
+                    "names no existing resource (" + p.chatTemplateLocation.getDescription()
+                            + "): use file:<path> or classpath:<path> of an existing Jinja template");
         }
         if (p.maxSessions < 1) {
-            errors.rejectValue("max-sessions", "attentionSinks.range", "must be >= 1 (the default is 16)");
+            reject(errors, "maxSessions", "must be >= 1 (the default is 16)");
         }
         if (p.sessionIdleTimeout == null || p.sessionIdleTimeout.isZero() || p.sessionIdleTimeout.isNegative()) {
-            errors.rejectValue("session-idle-timeout", "attentionSinks.range",
+            reject(errors, "sessionIdleTimeout", 
                     "must be a positive duration such as 30m or 1h (the default is 30m)");
         }
         if (p.workerThreads != null && p.workerThreads < 1) {
-            errors.rejectValue("worker-threads", "attentionSinks.range",
+            reject(errors, "workerThreads", 
                     "must be >= 1, or left unset for min(4, available processors)");
         }
+    }
+
+    /**
+     * Rejects a field with a message that starts with the full property name: Spring Boot's failure report shows the
+     * field's Java name (windowSize) beside the value and its origin (file and line), the message the property as
+     * the user writes it.
+     */
+    private static void reject(Errors errors, String field, String message) {
+        String property = PREFIX + "." + field.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+        errors.rejectValue(field, "attentionSinks." + field, property + " " + message);
     }
 
     /**
@@ -192,14 +199,14 @@ public class AttentionSinksProperties implements Validator {
         Path path = asPath(text);
         if (path != null && Files.isDirectory(path)) {
             if (!Files.isRegularFile(path.resolve("config.json"))) {
-                return "directory " + path.toAbsolutePath() + " has no config.json: point it at a Hugging Face "
-                        + "checkpoint directory (config.json, model.safetensors, tokenizer.json)";
+                return "names directory " + path.toAbsolutePath() + ", which has no config.json: point it at a "
+                        + "Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer.json)";
             }
             return null;
         }
         if (looksLikePath(text)) {
-            return "model directory " + (path == null ? text : path.toAbsolutePath()) + " does not exist: fix the "
-                    + "path, or use a Hugging Face Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct";
+            return "names directory " + (path == null ? text : path.toAbsolutePath()) + ", which does not exist: fix "
+                    + "the path, or use a Hugging Face Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct";
         }
         if (ModelId.parse(text).isEmpty()) {
             return "is neither an existing directory nor a Hugging Face Hub id (org/name or org/name@revision, "
@@ -214,7 +221,7 @@ public class AttentionSinksProperties implements Validator {
             case "float32", "fp32", "f32", "float", "float16", "fp16", "f16", "half" -> null;
             case "bfloat16", "bf16" -> "bfloat16 is not usable with DJL 0.36 (it aborts the JVM): use float32, or "
                     + "float16 on a GPU; bfloat16 checkpoints load fine in either";
-            default -> "unknown dtype: use float32 or float16 (GPU)";
+            default -> "is not a known dtype: use float32 or float16 (GPU)";
         };
     }
 

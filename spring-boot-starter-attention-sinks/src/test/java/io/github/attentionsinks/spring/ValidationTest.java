@@ -39,23 +39,23 @@ class ValidationTest {
 
     static Stream<Arguments> badValues() {
         return Stream.of(
-                Arguments.of("attention-sink-size=-1", "attention-sink-size", "must be >= 0"),
-                Arguments.of("window-size=0", "window-size", "must be >= 1"),
-                Arguments.of("window-size=-20", "window-size", "must be >= 1"),
+                Arguments.of("attention-sink-size=-1", "attentionSinkSize", "must be >= 0"),
+                Arguments.of("window-size=0", "windowSize", "must be >= 1"),
+                Arguments.of("window-size=-20", "windowSize", "must be >= 1"),
                 Arguments.of("device=tpu", "device", "use auto, cpu, cuda or cuda:N"),
                 Arguments.of("device=cuda:x", "device", "use auto, cpu, cuda or cuda:N"),
                 Arguments.of("dtype=bfloat16", "dtype", "use float32"),
                 Arguments.of("dtype=int8", "dtype", "use float32 or float16"),
                 Arguments.of("temperature=-0.5", "temperature", "must be >= 0"),
-                Arguments.of("top-p=1.5", "top-p", "must be in (0, 1]"),
-                Arguments.of("top-k=-1", "top-k", "must be >= 0"),
-                Arguments.of("max-new-tokens=0", "max-new-tokens", "must be >= 1"),
-                Arguments.of("repetition-penalty=0", "repetition-penalty", "must be > 0"),
-                Arguments.of("max-sessions=0", "max-sessions", "must be >= 1"),
-                Arguments.of("session-idle-timeout=0s", "session-idle-timeout", "positive duration"),
-                Arguments.of("worker-threads=0", "worker-threads", "must be >= 1"),
-                Arguments.of("chat-template-location=classpath:no-such-template.jinja", "chat-template-location",
-                        "no such resource"),
+                Arguments.of("top-p=1.5", "topP", "must be in (0, 1]"),
+                Arguments.of("top-k=-1", "topK", "must be >= 0"),
+                Arguments.of("max-new-tokens=0", "maxNewTokens", "must be >= 1"),
+                Arguments.of("repetition-penalty=0", "repetitionPenalty", "must be > 0"),
+                Arguments.of("max-sessions=0", "maxSessions", "must be >= 1"),
+                Arguments.of("session-idle-timeout=0s", "sessionIdleTimeout", "positive duration"),
+                Arguments.of("worker-threads=0", "workerThreads", "must be >= 1"),
+                Arguments.of("chat-template-location=classpath:no-such-template.jinja", "chatTemplateLocation",
+                        "names no existing resource"),
                 Arguments.of("model=/no/such/model/dir", "model", "does not exist"),
                 Arguments.of("model=./no-such-model", "model", "does not exist"),
                 Arguments.of("model=not a model id!", "model", "neither an existing directory nor"));
@@ -105,22 +105,24 @@ class ValidationTest {
     void aNegativeSizeIsReportedWithThePropertyAndTheFix(CapturedOutput output) {
         assertThrows(Exception.class, () -> start(P + "window-size=-5"));
         assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
-                .contains("Property: " + P + "window-size").contains("Value: \"-5\"")
-                .contains("must be >= 1: the number of recent tokens kept in the cache");
+                .contains("Property: " + P + "windowSize").contains("Value: \"-5\"")
+                .contains("Origin: \"" + P + "window-size\"")
+                .contains("Reason: " + P + "window-size must be >= 1: the number of recent tokens kept in the cache");
     }
 
     @Test
     void aMissingModelDirectoryIsReportedWithThePropertyAndTheFix(CapturedOutput output) {
         assertThrows(Exception.class, () -> start(P + "model=/no/such/model/dir"));
         assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
-                .contains("Property: " + P + "model").contains("/no/such/model/dir does not exist: fix the path");
+                .contains("Reason: " + P + "model names directory /no/such/model/dir, which does not exist: "
+                        + "fix the path");
     }
 
     @Test
     void anUnknownDeviceIsReportedWithThePropertyAndTheFix(CapturedOutput output) {
         assertThrows(Exception.class, () -> start(P + "device=tpu:0"));
         assertThat(output.getOut() + output.getErr()).contains("Property: " + P + "device")
-                .contains("unknown device: use auto, cpu, cuda or cuda:N");
+                .contains("Reason: " + P + "device is not a known device: use auto, cpu, cuda or cuda:N");
     }
 
     @Test
