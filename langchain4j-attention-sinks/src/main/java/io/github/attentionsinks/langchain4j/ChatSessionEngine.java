@@ -310,12 +310,13 @@ final class ChatSessionEngine implements AutoCloseable {
     }
 
     /**
-     * Requests without a memory id are matched by content: an idle anonymous session whose consumed conversation
-     * the request continues is reused; otherwise a new anonymous session is opened. Caller holds {@link #lock}.
+     * Requests without a memory id are matched by content: an anonymous session whose conversation the request
+     * continues is reused (the request queues behind its running turn, if any); otherwise a new anonymous session
+     * is opened. Caller holds {@link #lock}.
      */
     private Slot anonymousSlot(List<ChatMessage> messages) {
         for (Slot slot : slots.values()) {
-            if (slot.anonymous && slot.idle() && slot.state.continuedBy(messages) != null) {
+            if (slot.anonymous && slot.state.continuedBy(messages) != null) {
                 slots.get(slot.key); // touch: most recently used
                 return slot;
             }
@@ -334,9 +335,12 @@ final class ChatSessionEngine implements AutoCloseable {
         }
     }
 
-    /** Runs the slot's next task, then re-queues the slot behind other ids' work (fair between ids). */
+    /**
+     * Runs the slot's next task, marks the slot free, delivers the task's final callback, then re-queues the slot
+     * behind other ids' work (fair between ids; a slot's callbacks stay in request order).
+     */
     private void drainOne(Slot slot) {
-        Runnable task;
+        SlotTask task;
         synchronized (lock) {
             task = slot.queue.pollFirst();
             if (task == null) {
@@ -345,34 +349,55 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             slot.running = true;
         }
+        Runnable deliver = null;
+        boolean more;
         try {
-            task.run();
+            deliver = task.run();
         } catch (Throwable t) {
             log.error("Unexpected failure in a chat turn of session {}", slot.key, t);
         } finally {
             synchronized (lock) {
                 slot.running = false;
                 slot.lastUsedNanos = System.nanoTime();
-                if (slot.queue.isEmpty()) {
+                more = !slot.queue.isEmpty();
+                if (!more) {
                     slot.scheduled = false;
-                    if (closed) {
+                    if (closed || slot.removeWhenIdle) {
+                        if (slots.get(slot.key) == slot && !closed) {
+                            slots.remove(slot.key);
+                        }
                         slot.state.close();
                     }
-                } else {
-                    schedule(slot);
                 }
+            }
+        }
+        if (deliver != null) {
+            try {
+                deliver.run();
+            } catch (Throwable t) {
+                log.warn("A response handler threw; ignored", t);
+            }
+        }
+        if (more) {
+            synchronized (lock) {
+                schedule(slot);
             }
         }
     }
 
+    /** Work queued on a slot; returns the final callback to deliver after the slot is free, or null. */
+    private interface SlotTask {
+        Runnable run();
+    }
+
     private void failQueued(Slot slot, Throwable error) {
-        List<Runnable> tasks;
+        List<SlotTask> tasks;
         synchronized (lock) {
             tasks = new ArrayList<>(slot.queue);
             slot.queue.clear();
             slot.scheduled = false;
         }
-        for (Runnable r : tasks) {
+        for (SlotTask r : tasks) {
             if (r instanceof Turn t) {
                 safeError(t.callbacks, error);
             }
@@ -434,6 +459,8 @@ final class ChatSessionEngine implements AutoCloseable {
                 slot.queue.addLast(() -> {
                     slot.state.close();
                     slot.state = new ConversationState();
+                    slot.removeWhenIdle = true;
+                    return null;
                 });
             }
             log.debug("Evicted session {} on request", memoryId);
@@ -502,9 +529,13 @@ final class ChatSessionEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------ one turn
 
-    private void runTurn(Slot slot, Turn turn) {
+    /**
+     * Runs one turn; partial replies are delivered as they come, the final callback is returned to be delivered
+     * once the slot is marked idle (so a caller that got its reply finds the session free).
+     */
+    private Runnable runTurn(Slot slot, Turn turn) {
         if (turn.handle.isCancelled()) {
-            return; // cancelled while queued: nothing ran, nothing to report
+            return null; // cancelled while queued: nothing ran, nothing to report
         }
         ConversationState st = slot.state;
         try {
@@ -512,7 +543,8 @@ final class ChatSessionEngine implements AutoCloseable {
             GenerationParams params = generationParams(request.parameters());
             Plan plan = plan(st, request.messages(), slot.key);
             Session session = st.session();
-            st.valid = false; // from here the cache changes: invalid until the record below is written
+            Record previous = st.record;
+            st.record = null; // from here the cache changes: no valid record until the one below is written
             if (plan.rebuild) {
                 session.reset();
                 st.rebuilds++;
@@ -529,18 +561,22 @@ final class ChatSessionEngine implements AutoCloseable {
             String reply = visibleReply(result.text());
             String fedText = continuationText(tail(plan.ids, 8), fed);
             AiMessage aiMessage = AiMessage.from(reply);
-            st.record(plan.messages, aiMessage, fedText, cancelled);
+            st.record(previous, plan.messages, aiMessage, fedText, cancelled);
             st.lastInputTokens = plan.ids.length;
             st.lastOutputTokens = generated.length;
             st.turns++;
             st.snapshot(session);
 
             if (listener.handlerError != null) {
-                safeError(turn.callbacks, listener.handlerError);
-                return;
+                Throwable error = listener.handlerError;
+                return () -> safeError(turn.callbacks, error);
             }
             if (cancelled) {
-                return; // the caller cancelled: LangChain4j expects no further callbacks
+                if (!turn.handle.isCancelled()) {
+                    return () -> safeError(turn.callbacks,
+                            new IllegalStateException("the chat model was closed during this reply"));
+                }
+                return null; // the caller cancelled: LangChain4j expects no further callbacks
             }
             FinishReason finish = result.finishReason() == io.github.attentionsinks.generate.FinishReason.LENGTH
                     ? FinishReason.LENGTH : FinishReason.STOP;
@@ -551,18 +587,19 @@ final class ChatSessionEngine implements AutoCloseable {
                     .tokenUsage(new TokenUsage(plan.ids.length, generated.length))
                     .finishReason(finish)
                     .build();
-            try {
-                turn.callbacks.onComplete(response);
-            } catch (RuntimeException e) {
-                log.warn("The response handler's onCompleteResponse threw; the session is unaffected", e);
-            }
+            return () -> {
+                try {
+                    turn.callbacks.onComplete(response);
+                } catch (RuntimeException e) {
+                    log.warn("The response handler's onCompleteResponse threw; the session is unaffected", e);
+                }
+            };
         } catch (Throwable t) {
             st.snapshotSafely();
-            if (t instanceof Error e && !(t instanceof OutOfMemoryError) && !(t instanceof StackOverflowError)) {
-                safeError(turn.callbacks, e);
-                throw e;
+            if (!(t instanceof Exception)) {
+                log.error("Chat turn of session {} failed", slot.key, t);
             }
-            safeError(turn.callbacks, t);
+            return () -> safeError(turn.callbacks, t);
         }
     }
 
@@ -585,16 +622,17 @@ final class ChatSessionEngine implements AutoCloseable {
     private Plan plan(ConversationState st, List<ChatMessage> incoming, Object key) {
         List<ToolSpecification> tools = List.of();
         String why;
-        if (!st.valid || st.consumed.isEmpty()) {
+        Record record = st.record;
+        if (record == null) {
             why = st.turns == 0 ? null : "the previous turn did not complete";
         } else {
-            Alignment a = st.continuedBy(incoming);
+            Alignment a = record.continuedBy(incoming);
             if (a == null) {
                 why = "the messages do not continue the conversation this session consumed";
             } else {
                 String before = template.render(a.messages.subList(0, a.replyIndex), tools, true);
                 String full = template.render(a.messages, tools, true);
-                String prefix = before + st.replyFedText;
+                String prefix = before + record.replyFedText();
                 if (full.length() > prefix.length() && full.startsWith(prefix)) {
                     int[] ids = encodeContinuation(full.substring(prefix.length()));
                     if (ids.length > 0) {
@@ -658,7 +696,7 @@ final class ChatSessionEngine implements AutoCloseable {
     // ------------------------------------------------------------------ state
 
     /** A queued request. */
-    private final class Turn implements Runnable {
+    private final class Turn implements SlotTask {
         final ChatRequest request;
         final TurnCallbacks callbacks;
         final ChatTurnHandle handle;
@@ -671,8 +709,9 @@ final class ChatSessionEngine implements AutoCloseable {
         }
 
         @Override
-        public void run() {
-            runTurn(slot, this);
+        public Runnable run() {
+            slot.removeWhenIdle = false;
+            return runTurn(slot, this);
         }
     }
 
@@ -680,7 +719,9 @@ final class ChatSessionEngine implements AutoCloseable {
     private final class Slot {
         final Object key;
         final boolean anonymous;
-        final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+        final ArrayDeque<SlotTask> queue = new ArrayDeque<>();
+        /** Set by an eviction queued behind running work: drop the slot once nothing else is queued. */
+        volatile boolean removeWhenIdle;
         /** A drain task is queued or running on the pool. */
         boolean scheduled;
         boolean running;
@@ -704,12 +745,11 @@ final class ChatSessionEngine implements AutoCloseable {
     /** What a session has consumed, and the session itself (created on first use). */
     private final class ConversationState {
         Session session;
-        /** The conversation as the session saw it: the last request's messages and the reply. */
-        List<ChatMessage> consumed = List.of();
-        /** Replies that were cancelled: the cache holds them even if the client never stores them. */
-        List<Boolean> ghost = List.of();
-        String replyFedText = "";
-        boolean valid;
+        /**
+         * What the cache holds, published before the turn's callbacks run (so a caller that got its reply sees it);
+         * null while a turn changes the cache or after a failure (the next turn then rebuilds).
+         */
+        volatile Record record;
         int turns;
         int rebuilds;
         int lastInputTokens;
@@ -723,51 +763,21 @@ final class ChatSessionEngine implements AutoCloseable {
             return session;
         }
 
-        void record(List<ChatMessage> messages, AiMessage reply, String fedText, boolean cancelled) {
+        void record(Record old, List<ChatMessage> messages, AiMessage reply, String fedText, boolean cancelled) {
             List<Boolean> flags = new ArrayList<>(messages.size() + 1);
-            // Carry ghost flags for messages that came from this session's own record (same objects).
             for (ChatMessage m : messages) {
-                flags.add(isGhost(m));
+                flags.add(old != null && old.isGhost(m));
             }
             List<ChatMessage> c = new ArrayList<>(messages);
             c.add(reply);
             flags.add(cancelled);
-            consumed = c;
-            ghost = flags;
-            replyFedText = fedText;
-            valid = fedText != null;
-        }
-
-        private boolean isGhost(ChatMessage m) {
-            for (int i = 0; i < consumed.size(); i++) {
-                if (consumed.get(i) == m) {
-                    return ghost.get(i);
-                }
-            }
-            return false;
+            record = fedText == null ? null : new Record(List.copyOf(c), List.copyOf(flags), fedText);
         }
 
         /** Where {@code incoming} continues this conversation, or null. */
         Alignment continuedBy(List<ChatMessage> incoming) {
-            if (!valid || consumed.isEmpty()) {
-                return null;
-            }
-            int p = alignIndex(incoming, consumed, ghost);
-            if (p >= 0) {
-                return new Alignment(new ArrayList<>(incoming), p);
-            }
-            int n = consumed.size();
-            if (ghost.get(n - 1) && n >= 2) {
-                // The client dropped the cancelled reply; it stays in the session, so put it back in place.
-                int q = alignIndex(incoming, consumed.subList(0, n - 1), ghost.subList(0, n - 1));
-                if (q >= 0 && (q + 1 == incoming.size() || !(incoming.get(q + 1) instanceof AiMessage))) {
-                    List<ChatMessage> merged = new ArrayList<>(incoming.subList(0, q + 1));
-                    merged.add(consumed.get(n - 1));
-                    merged.addAll(incoming.subList(q + 1, incoming.size()));
-                    return new Alignment(merged, q + 1);
-                }
-            }
-            return null;
+            Record r = record;
+            return r == null ? null : r.continuedBy(incoming);
         }
 
         ChatSessionStats stats(Object key) {
@@ -797,9 +807,43 @@ final class ChatSessionEngine implements AutoCloseable {
                 session.close();
                 session = null;
             }
-            valid = false;
-            consumed = List.of();
-            ghost = List.of();
+            record = null;
+        }
+    }
+
+    /**
+     * The conversation a session's cache holds: the last request's messages (as rendered) plus the reply, which of
+     * them are cancelled replies ({@code ghost}), and the text of the reply tokens actually fed.
+     */
+    record Record(List<ChatMessage> consumed, List<Boolean> ghost, String replyFedText) {
+        /** Ghost flags carry over for messages that came from this record (the same objects). */
+        boolean isGhost(ChatMessage m) {
+            for (int i = 0; i < consumed.size(); i++) {
+                if (consumed.get(i) == m) {
+                    return ghost.get(i);
+                }
+            }
+            return false;
+        }
+
+        /** Where {@code incoming} continues this conversation, or null. */
+        Alignment continuedBy(List<ChatMessage> incoming) {
+            int p = alignIndex(incoming, consumed, ghost);
+            if (p >= 0) {
+                return new Alignment(new ArrayList<>(incoming), p);
+            }
+            int n = consumed.size();
+            if (n >= 2 && ghost.get(n - 1)) {
+                // The client dropped the cancelled reply; it stays in the session, so put it back in place.
+                int q = alignIndex(incoming, consumed.subList(0, n - 1), ghost.subList(0, n - 1));
+                if (q >= 0 && (q + 1 == incoming.size() || !(incoming.get(q + 1) instanceof AiMessage))) {
+                    List<ChatMessage> merged = new ArrayList<>(incoming.subList(0, q + 1));
+                    merged.add(consumed.get(n - 1));
+                    merged.addAll(incoming.subList(q + 1, incoming.size()));
+                    return new Alignment(merged, q + 1);
+                }
+            }
+            return null;
         }
     }
 

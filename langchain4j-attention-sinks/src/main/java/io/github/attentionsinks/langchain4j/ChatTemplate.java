@@ -81,6 +81,8 @@ public final class ChatTemplate {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final String source;
+    /** The source as given to Jinjava (see {@link #parenthesizeKeywordArguments}, {@link #reverseSlices}). */
+    private final String prepared;
     private final String bosToken;
     private final String eosToken;
     private final boolean fallback;
@@ -88,6 +90,7 @@ public final class ChatTemplate {
 
     private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback) {
         this.source = Objects.requireNonNull(source, "template source");
+        this.prepared = reverseSlices(parenthesizeKeywordArguments(source));
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         this.fallback = fallback;
@@ -231,7 +234,7 @@ public final class ChatTemplate {
         }
         RenderResult result;
         try {
-            result = jinjava.renderForResult(source, bindings);
+            result = jinjava.renderForResult(prepared, bindings);
         } catch (TemplateRaisedException e) {
             throw new ChatTemplateException("chat template refused the messages: " + e.getMessage(), e);
         } catch (InterpretException e) {
@@ -247,6 +250,96 @@ public final class ChatTemplate {
             }
         }
         return result.getOutput();
+    }
+
+    /**
+     * Wraps the values of keyword arguments in {@code namespace(...)} calls in parentheses. Jinjava binds
+     * {@code name=value} tighter than arithmetic, so {@code namespace(i=messages|length - 1)} (a Qwen idiom) would
+     * subtract from the keyword argument instead of from the length, as Jinja does.
+     */
+    static String parenthesizeKeywordArguments(String template) {
+        StringBuilder out = new StringBuilder(template.length() + 16);
+        int from = 0;
+        for (int at = template.indexOf("namespace(", from); at >= 0; at = template.indexOf("namespace(", from)) {
+            int open = at + "namespace(".length();
+            int close = matchingParenthesis(template, open);
+            if (close < 0) {
+                break;
+            }
+            out.append(template, from, open);
+            List<String> args = splitTopLevel(template.substring(open, close));
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\s*[A-Za-z_][A-Za-z_0-9]*\\s*)=(?!=)(.*)$",
+                        java.util.regex.Pattern.DOTALL).matcher(arg);
+                out.append(i > 0 ? "," : "");
+                out.append(m.matches() ? m.group(1) + "=(" + m.group(2) + ")" : arg);
+            }
+            out.append(')');
+            from = close + 1;
+        }
+        return out.append(template.substring(from)).toString();
+    }
+
+    /** {@code x[::-1]} (Python's reverse slice, which Jinjava cannot parse) becomes {@code (x|reverse)}. */
+    static String reverseSlices(String template) {
+        return template.replaceAll("([A-Za-z_][A-Za-z_0-9]*(?:\\.[A-Za-z_][A-Za-z_0-9]*|\\[[^\\[\\]]*\\])*)\\[\\s*:\\s*:\\s*-1\\s*\\]",
+                "($1|reverse)");
+    }
+
+    /** Index of the ')' closing the parenthesis opened just before {@code start}, skipping quoted strings. */
+    private static int matchingParenthesis(String s, int start) {
+        int depth = 1;
+        char quote = 0;
+        for (int i = start; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                if (--depth == 0) {
+                    return c == ')' ? i : -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static List<String> splitTopLevel(String args) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        char quote = 0;
+        int start = 0;
+        for (int i = 0; i < args.length(); i++) {
+            char c = args.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                parts.add(args.substring(start, i));
+                start = i + 1;
+            }
+        }
+        if (start < args.length() || !parts.isEmpty()) {
+            parts.add(args.substring(start));
+        }
+        return parts;
     }
 
     private static String raisedMessage(Throwable t) {
@@ -345,12 +438,12 @@ public final class ChatTemplate {
     // ---- functions available to templates ----
 
     /** {@code raise_exception(message)}: templates use it to refuse message lists they cannot show. */
-    public static Object raiseException(String message) {
+    private static Object raiseException(String message) {
         throw new TemplateRaisedException(message);
     }
 
     /** {@code strftime_now(format)}: the current local date/time in a Python strftime format. */
-    public static String strftimeNow(String format) {
+    private static String strftimeNow(String format) {
         return Strftime.format(format, ZonedDateTime.now());
     }
 

@@ -107,4 +107,43 @@ class AiServicesMemoryTest {
             assertEquals(1, model.sessionStats("dave").orElseThrow().rebuilds());
         }
     }
+
+    @Test
+    void cancellingAStreamMidReplyKeepsTheConversationFlowing() throws Exception {
+        try (AttentionSinkStreamingChatModel model = StoriesChat.streaming().maxNewTokens(24).build()) {
+            StreamingStoryteller teller = AiServices.builder(StreamingStoryteller.class)
+                    .streamingChatModel(model)
+                    .chatMemoryProvider(id -> MessageWindowChatMemory.withMaxMessages(6))
+                    .chatRequestTransformer(AttentionSinks.memoryIdTransformer())
+                    .build();
+            for (int t = 0; t < 21; t++) { // the last turn (20) is not cancelled, so the stats below are final
+                String message = "Story part " + t;
+                CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new CompletableFuture<>();
+                java.util.concurrent.atomic.AtomicInteger partials = new java.util.concurrent.atomic.AtomicInteger();
+                boolean cancelThisTurn = t % 3 == 1;
+                teller.chat("eve", message)
+                        .onPartialResponseWithContext((partial, ctx) -> {
+                            if (partials.incrementAndGet() == 2 && cancelThisTurn) {
+                                ctx.streamingHandle().cancel();
+                                done.complete(null);
+                            }
+                        })
+                        .onCompleteResponse(done::complete)
+                        .onError(done::completeExceptionally)
+                        .start();
+                var response = done.get(120, TimeUnit.SECONDS);
+                if (cancelThisTurn) {
+                    continue;
+                }
+                assertTrue(response != null);
+                if (t > 0) {
+                    assertTrue(response.tokenUsage().inputTokenCount() <= newMessageBound(message) + 1,
+                            "turn " + t + " encoded " + response.tokenUsage().inputTokenCount());
+                }
+            }
+            ChatSessionStats stats = model.sessionStats("eve").orElseThrow();
+            assertEquals(1, stats.rebuilds(), "cancellations never forced a rebuild: " + stats);
+            assertTrue(stats.cacheLength() <= S + W);
+        }
+    }
 }

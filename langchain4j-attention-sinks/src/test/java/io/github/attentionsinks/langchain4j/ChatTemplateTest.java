@@ -113,4 +113,28 @@ class ChatTemplateTest {
         assertEquals("a|b|c;A,B,C;,b,c;true;1;a,b,c;{\"b\": [1, 2], \"a\": null};true;true;false",
                 t.render(List.of(UserMessage.from("a,b,c"), AiMessage.from("x")), List.of(), false));
     }
+
+    @Test
+    void reasoningTemplateIdioms() {
+        // Idioms of reasoning-model templates: reverse iteration, negative indexes, splitting on think tags.
+        ChatTemplate t = ChatTemplate.of("""
+                {%- set ns = namespace(found=false, last_index=messages | length - 1, last_query=-1) %}
+                {%- for message in messages[::-1] %}
+                    {%- set index = (messages | length - 1) - loop.index0 %}
+                    {%- if message.role == 'user' and not ns.found %}
+                        {%- set ns.last_query = index %}
+                        {%- set ns.found = true %}
+                    {%- endif %}
+                {%- endfor %}
+                {%- for message in messages %}
+                    {%- set content = message.content %}
+                    {%- if message.role == 'assistant' and '</think>' in content %}
+                        {%- set content = content.split('</think>')[-1].lstrip('\n') %}
+                    {%- endif %}
+                    {{- message.role + ':' + content + '|' }}
+                {%- endfor %}
+                {{- ns.last_query ~ '/' ~ ns.last_index }}""", "", "");
+        assertEquals("user:a|assistant:b|user:c|2/2", t.render(List.of(UserMessage.from("a"),
+                AiMessage.from("<think>hmm</think>\nb"), UserMessage.from("c")), List.of(), false));
+    }
 }

@@ -50,7 +50,7 @@ final class StoriesChat {
     }
 
     /** Records every callback; {@link #await()} returns the response or throws the error. */
-    static final class Collector implements StreamingChatResponseHandler {
+    static class Collector implements StreamingChatResponseHandler {
         final List<String> partials = new CopyOnWriteArrayList<>();
         final AtomicInteger completions = new AtomicInteger();
         final AtomicInteger errors = new AtomicInteger();
