@@ -1,0 +1,397 @@
+package io.github.attentionsinks.spring;
+
+import io.github.attentionsinks.hub.ModelId;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.core.io.Resource;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+/**
+ * Settings of the auto-configured attention-sink chat models, under {@code langchain4j.attention-sinks}. Only
+ * {@code model} is required; the chat models exist only when it is set.
+ *
+ * <p>The class validates itself while it is bound (it is a Spring {@link Validator}, which needs no Bean Validation
+ * provider): a bad value fails the application context with a message that names the property and the fix.
+ */
+@ConfigurationProperties(prefix = AttentionSinksProperties.PREFIX)
+public class AttentionSinksProperties implements Validator {
+    /** The property prefix. */
+    public static final String PREFIX = "langchain4j.attention-sinks";
+
+    private static final Pattern DEVICE = Pattern.compile("auto|cpu|(cuda|gpu)(:\\d+)?");
+
+    /**
+     * The model: a local Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer.json), or a
+     * Hugging Face Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct (optionally @revision), resolved through the
+     * standard Hugging Face cache and downloaded when missing unless HF_HUB_OFFLINE=1. Required: without it no
+     * attention-sink bean is created.
+     */
+    private String model;
+
+    /** S: the first tokens of each conversation kept in the KV cache forever (the attention sinks). */
+    private int attentionSinkSize = 4;
+
+    /** W: the most recent tokens kept in the KV cache. Each conversation holds at most S + W tokens. */
+    private int windowSize = 1020;
+
+    /** Compute device: auto (a GPU when one is visible, else the CPU), cpu, cuda or cuda:N. */
+    private String device = "auto";
+
+    /** Compute dtype: float32, or float16 (GPU only). Checkpoints in bfloat16 or float16 load either way. */
+    private String dtype = "float32";
+
+    /** Default sampling temperature; 0 is greedy decoding. Default: the model's generation_config.json. */
+    private Double temperature;
+
+    /** Default nucleus sampling threshold in (0, 1]; 1 is off. Default: the model's generation_config.json. */
+    private Double topP;
+
+    /** Default top-k sampling; 0 is off. Default: the model's generation_config.json. */
+    private Integer topK;
+
+    /**
+     * Default maximum number of tokens per reply; a request's maxOutputTokens overrides it. Default: the model's
+     * generation_config.json.
+     */
+    private Integer maxNewTokens;
+
+    /**
+     * Hugging Face repetition penalty over the tokens in the cache; 1 is off. Default: the model's
+     * generation_config.json.
+     */
+    private Double repetitionPenalty;
+
+    /** Default stop sequences: a reply ends before the first of them, which is not part of the reply. */
+    private List<String> stopSequences;
+
+    /** Sampling seed (each turn starts from it); unset means a random seed. */
+    private Long seed;
+
+    /**
+     * A Jinja chat template that replaces the model's own (or the plain-text fallback for models without one). It
+     * sees messages, add_generation_prompt, bos_token and eos_token, as in Hugging Face.
+     */
+    private String chatTemplate;
+
+    /** Like chat-template, read from a UTF-8 resource such as file:templates/chat.jinja or classpath:chat.jinja. */
+    private Resource chatTemplateLocation;
+
+    /**
+     * Most conversations (memory ids) holding a session at once, per chat model; beyond it the least recently used
+     * idle session is closed and its cache freed.
+     */
+    private int maxSessions = 16;
+
+    /** A conversation's session unused for this long is closed and its cache freed. */
+    private Duration sessionIdleTimeout = Duration.ofMinutes(30);
+
+    /**
+     * Threads that run conversations, per chat model; different memory ids run in parallel up to this many.
+     * Default: min(4, available processors).
+     */
+    private Integer workerThreads;
+
+    /** The model name reported in chat responses. Default: the checkpoint directory's name. */
+    private String modelName;
+
+    /**
+     * Whether @AiService beans of langchain4j-spring-boot-starter that use the attention-sink chat models pass
+     * each call's @MemoryId to the model, so that every conversation keeps its own session.
+     */
+    private boolean aiServiceMemoryId = true;
+
+    @Override
+    public boolean supports(Class<?> clazz) {
+        return AttentionSinksProperties.class.isAssignableFrom(clazz);
+    }
+
+    /** Rejects values the chat models cannot run with; each message says what to set instead. */
+    @Override
+    public void validate(Object target, Errors errors) {
+        AttentionSinksProperties p = (AttentionSinksProperties) target;
+        if (p.model != null) {
+            String problem = modelProblem(p.model);
+            if (problem != null) {
+                reject(errors, "model", problem);
+            }
+        }
+        if (p.attentionSinkSize < 0) {
+            reject(errors, "attentionSinkSize", 
+                    "must be >= 0 (0 keeps no sink tokens; the default is 4)");
+        }
+        if (p.windowSize < 1) {
+            reject(errors, "windowSize", 
+                    "must be >= 1: the number of recent tokens kept in the cache (the default is 1020)");
+        }
+        if (p.device == null || !DEVICE.matcher(p.device.trim().toLowerCase(Locale.ROOT)).matches()) {
+            reject(errors, "device", 
+                    "is not a known device: use auto, cpu, cuda or cuda:N (for example cuda:0)");
+        }
+        String dtypeProblem = dtypeProblem(p.dtype);
+        if (dtypeProblem != null) {
+            reject(errors, "dtype", dtypeProblem);
+        }
+        if (p.temperature != null && !(p.temperature >= 0)) {
+            reject(errors, "temperature", "must be >= 0 (0 is greedy decoding)");
+        }
+        if (p.topP != null && !(p.topP > 0 && p.topP <= 1)) {
+            reject(errors, "topP", "must be in (0, 1] (1 turns nucleus sampling off)");
+        }
+        if (p.topK != null && p.topK < 0) {
+            reject(errors, "topK", "must be >= 0 (0 turns top-k off)");
+        }
+        if (p.maxNewTokens != null && p.maxNewTokens < 1) {
+            reject(errors, "maxNewTokens", 
+                    "must be >= 1, or left unset to use the model's generation_config.json");
+        }
+        if (p.repetitionPenalty != null && !(p.repetitionPenalty > 0)) {
+            reject(errors, "repetitionPenalty", "must be > 0 (1 turns it off)");
+        }
+        if (p.chatTemplate != null && p.chatTemplateLocation != null) {
+            reject(errors, "chatTemplateLocation", 
+                    "conflicts with chat-template: set only one of them");
+        }
+        if (p.chatTemplateLocation != null && !p.chatTemplateLocation.exists()) {
+            reject(errors, "chatTemplateLocation", 
+                    "names no existing resource (" + p.chatTemplateLocation.getDescription()
+                            + "): use file:<path> or classpath:<path> of an existing Jinja template");
+        }
+        if (p.maxSessions < 1) {
+            reject(errors, "maxSessions", "must be >= 1 (the default is 16)");
+        }
+        if (p.sessionIdleTimeout == null || p.sessionIdleTimeout.isZero() || p.sessionIdleTimeout.isNegative()) {
+            reject(errors, "sessionIdleTimeout", 
+                    "must be a positive duration such as 30m or 1h (the default is 30m)");
+        }
+        if (p.workerThreads != null && p.workerThreads < 1) {
+            reject(errors, "workerThreads", 
+                    "must be >= 1, or left unset for min(4, available processors)");
+        }
+    }
+
+    /**
+     * Rejects a field with a message that starts with the full property name: Spring Boot's failure report shows the
+     * field's Java name (windowSize) beside the value and its origin (file and line), the message the property as
+     * the user writes it.
+     */
+    private static void reject(Errors errors, String field, String message) {
+        String property = PREFIX + "." + field.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+        errors.rejectValue(field, "attentionSinks." + field, property + " " + message);
+    }
+
+    /**
+     * What is wrong with a model value, or null. A value that is neither an existing directory nor path-shaped is
+     * taken as a Hub id, which only resolution at startup can check.
+     */
+    static String modelProblem(String value) {
+        String text = value.strip();
+        if (text.isEmpty()) {
+            return "is empty: set it to a Hugging Face checkpoint directory or a Hub id such as "
+                    + "HuggingFaceTB/SmolLM2-135M-Instruct";
+        }
+        Path path = asPath(text);
+        if (path != null && Files.isDirectory(path)) {
+            if (!Files.isRegularFile(path.resolve("config.json"))) {
+                return "names directory " + path.toAbsolutePath() + ", which has no config.json: point it at a "
+                        + "Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer.json)";
+            }
+            return null;
+        }
+        if (looksLikePath(text)) {
+            return "names directory " + (path == null ? text : path.toAbsolutePath()) + ", which does not exist: fix "
+                    + "the path, or use a Hugging Face Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct";
+        }
+        if (ModelId.parse(text).isEmpty()) {
+            return "is neither an existing directory nor a Hugging Face Hub id (org/name or org/name@revision, "
+                    + "e.g. HuggingFaceTB/SmolLM2-135M-Instruct)";
+        }
+        return null;
+    }
+
+    static String dtypeProblem(String dtype) {
+        String v = dtype == null ? "" : dtype.trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "float32", "fp32", "f32", "float", "float16", "fp16", "f16", "half" -> null;
+            case "bfloat16", "bf16" -> "bfloat16 is not usable with DJL 0.36 (it aborts the JVM): use float32, or "
+                    + "float16 on a GPU; bfloat16 checkpoints load fine in either";
+            default -> "is not a known dtype: use float32 or float16 (GPU)";
+        };
+    }
+
+    private static boolean looksLikePath(String text) {
+        return text.startsWith("/") || text.startsWith("./") || text.startsWith("../") || text.startsWith("~")
+                || text.equals(".") || text.equals("..") || text.contains("\\") || text.endsWith("/")
+                || (text.length() > 1 && text.charAt(1) == ':');
+    }
+
+    /** The text as a path with a leading ~/ expanded, as the model resolver reads it; null if not a path here. */
+    static Path asPath(String text) {
+        try {
+            if (text.equals("~") || text.startsWith("~/")) {
+                return Path.of(System.getProperty("user.home")).resolve(text.length() > 2 ? text.substring(2) : "");
+            }
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    public String getModel() {
+        return model;
+    }
+
+    public void setModel(String model) {
+        this.model = model;
+    }
+
+    public int getAttentionSinkSize() {
+        return attentionSinkSize;
+    }
+
+    public void setAttentionSinkSize(int attentionSinkSize) {
+        this.attentionSinkSize = attentionSinkSize;
+    }
+
+    public int getWindowSize() {
+        return windowSize;
+    }
+
+    public void setWindowSize(int windowSize) {
+        this.windowSize = windowSize;
+    }
+
+    public String getDevice() {
+        return device;
+    }
+
+    public void setDevice(String device) {
+        this.device = device;
+    }
+
+    public String getDtype() {
+        return dtype;
+    }
+
+    public void setDtype(String dtype) {
+        this.dtype = dtype;
+    }
+
+    public Double getTemperature() {
+        return temperature;
+    }
+
+    public void setTemperature(Double temperature) {
+        this.temperature = temperature;
+    }
+
+    public Double getTopP() {
+        return topP;
+    }
+
+    public void setTopP(Double topP) {
+        this.topP = topP;
+    }
+
+    public Integer getTopK() {
+        return topK;
+    }
+
+    public void setTopK(Integer topK) {
+        this.topK = topK;
+    }
+
+    public Integer getMaxNewTokens() {
+        return maxNewTokens;
+    }
+
+    public void setMaxNewTokens(Integer maxNewTokens) {
+        this.maxNewTokens = maxNewTokens;
+    }
+
+    public Double getRepetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    public void setRepetitionPenalty(Double repetitionPenalty) {
+        this.repetitionPenalty = repetitionPenalty;
+    }
+
+    public List<String> getStopSequences() {
+        return stopSequences;
+    }
+
+    public void setStopSequences(List<String> stopSequences) {
+        this.stopSequences = stopSequences;
+    }
+
+    public Long getSeed() {
+        return seed;
+    }
+
+    public void setSeed(Long seed) {
+        this.seed = seed;
+    }
+
+    public String getChatTemplate() {
+        return chatTemplate;
+    }
+
+    public void setChatTemplate(String chatTemplate) {
+        this.chatTemplate = chatTemplate;
+    }
+
+    public Resource getChatTemplateLocation() {
+        return chatTemplateLocation;
+    }
+
+    public void setChatTemplateLocation(Resource chatTemplateLocation) {
+        this.chatTemplateLocation = chatTemplateLocation;
+    }
+
+    public int getMaxSessions() {
+        return maxSessions;
+    }
+
+    public void setMaxSessions(int maxSessions) {
+        this.maxSessions = maxSessions;
+    }
+
+    public Duration getSessionIdleTimeout() {
+        return sessionIdleTimeout;
+    }
+
+    public void setSessionIdleTimeout(Duration sessionIdleTimeout) {
+        this.sessionIdleTimeout = sessionIdleTimeout;
+    }
+
+    public Integer getWorkerThreads() {
+        return workerThreads;
+    }
+
+    public void setWorkerThreads(Integer workerThreads) {
+        this.workerThreads = workerThreads;
+    }
+
+    public String getModelName() {
+        return modelName;
+    }
+
+    public void setModelName(String modelName) {
+        this.modelName = modelName;
+    }
+
+    public boolean isAiServiceMemoryId() {
+        return aiServiceMemoryId;
+    }
+
+    public void setAiServiceMemoryId(boolean aiServiceMemoryId) {
+        this.aiServiceMemoryId = aiServiceMemoryId;
+    }
+}

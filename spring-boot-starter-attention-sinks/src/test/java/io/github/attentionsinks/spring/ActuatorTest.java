@@ -1,0 +1,114 @@
+package io.github.attentionsinks.spring;
+
+import static io.github.attentionsinks.spring.AttentionSinksAutoConfigurationTest.request;
+import static io.github.attentionsinks.spring.AttentionSinksAutoConfigurationTest.stream;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.langchain4j.model.chat.response.ChatResponse;
+import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
+import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import io.github.attentionsinks.langchain4j.ChatSessionStats;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.health.HealthEndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.actuate.health.HealthEndpoint;
+import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.actuate.health.SystemHealth;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.FilteredClassLoader;
+
+/** The health contributor and the Micrometer meters, bound by Spring Boot's own actuator auto-configuration. */
+class ActuatorTest {
+    private static final String P = "langchain4j.attention-sinks.";
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(AttentionSinksAutoConfiguration.class,
+                    MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+                    CompositeMeterRegistryAutoConfiguration.class, HealthContributorAutoConfiguration.class,
+                    HealthEndpointAutoConfiguration.class))
+            .withPropertyValues(Stories.baseProperties())
+            .withPropertyValues(P + "attention-sink-size=2", P + "window-size=30",
+                    "management.endpoint.health.show-details=always");
+
+    @Test
+    void healthReportsTheLoadedModelAndItsDevice() {
+        runner.run(context -> {
+            context.getBean(AttentionSinkChatModel.class).chat(request("h", "Hi"));
+            SystemHealth health = (SystemHealth) context.getBean(HealthEndpoint.class).health();
+            org.springframework.boot.actuate.health.Health ours =
+                    (org.springframework.boot.actuate.health.Health) health.getComponents().get("attentionSinks");
+            assertThat(ours.getStatus()).isEqualTo(Status.UP);
+            Map<String, Object> details = ours.getDetails();
+            assertThat(details).containsEntry("model", Stories.dir().toString()).containsEntry("modelType", "llama")
+                    .containsEntry("dtype", "float32").containsEntry("attentionSinkSize", 2)
+                    .containsEntry("windowSize", 30).containsEntry("blockingSessions", 1)
+                    .containsEntry("streamingSessions", 0);
+            assertThat((String) details.get("device")).startsWith("cpu");
+        });
+    }
+
+    @Test
+    void metersCountTokensSessionsAndCache() {
+        String longMessage = "The little cat sat on the mat and looked at the big red ball. ".repeat(4);
+        runner.run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            AttentionSinkChatModel blocking = context.getBean(AttentionSinkChatModel.class);
+            AttentionSinkStreamingChatModel streaming = context.getBean(AttentionSinkStreamingChatModel.class);
+            ChatResponse a = blocking.chat(request("a", longMessage));
+            ChatResponse b = blocking.chat(request("b", "Hi"));
+            ChatResponse c = stream(streaming, request("c", "Hello"));
+
+            assertThat(counter(registry, "attention.sinks.tokens.generated", "blocking"))
+                    .isEqualTo((double) (a.tokenUsage().outputTokenCount() + b.tokenUsage().outputTokenCount()));
+            assertThat(counter(registry, "attention.sinks.tokens.generated", "streaming"))
+                    .isEqualTo((double) c.tokenUsage().outputTokenCount());
+            DistributionSummary rate = registry.get("attention.sinks.tokens.per.second").tag("chat.model", "blocking")
+                    .summary();
+            assertThat(rate.count()).isEqualTo(2);
+            assertThat(rate.max()).isPositive();
+
+            assertThat(gauge(registry, "attention.sinks.sessions.active", "blocking")).isEqualTo(2.0);
+            assertThat(gauge(registry, "attention.sinks.sessions.active", "streaming")).isEqualTo(1.0);
+            ChatSessionStats sa = blocking.sessionStats("a").orElseThrow();
+            ChatSessionStats sb = blocking.sessionStats("b").orElseThrow();
+            assertThat(sa.cacheLength()).as("the long message overflowed S + W").isEqualTo(32);
+            assertThat(gauge(registry, "attention.sinks.cache.tokens", "blocking"))
+                    .isEqualTo((double) (sa.cacheLength() + sb.cacheLength()));
+            assertThat(gauge(registry, "attention.sinks.cache.bytes", "blocking"))
+                    .isEqualTo((double) (sa.cacheBytes() + sb.cacheBytes())).isPositive();
+            assertThat(gauge(registry, "attention.sinks.cache.evicted.tokens", "blocking"))
+                    .isEqualTo((double) (sa.streamLength() - 32 + sb.streamLength() - sb.cacheLength()))
+                    .isPositive();
+        });
+    }
+
+    @Test
+    void withoutActuatorAndMicrometerTheChatModelsStillWork() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(AttentionSinksAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate", "io.micrometer.core"))
+                .withPropertyValues(Stories.baseProperties())
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(AttentionSinkChatModel.class)
+                            .doesNotHaveBean(AttentionSinksMetrics.class)
+                            .doesNotHaveBean(AttentionSinksHealthIndicator.class);
+                    assertThat(context.getBean(AttentionSinkChatModel.class).chat(request("n", "Hi"))
+                            .tokenUsage().outputTokenCount()).isPositive();
+                });
+    }
+
+    private static double counter(MeterRegistry registry, String name, String kind) {
+        return registry.get(name).tag("chat.model", kind).functionCounter().count();
+    }
+
+    private static double gauge(MeterRegistry registry, String name, String kind) {
+        return registry.get(name).tag("chat.model", kind).gauge().value();
+    }
+}
