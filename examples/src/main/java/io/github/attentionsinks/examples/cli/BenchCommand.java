@@ -4,6 +4,7 @@ import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
+import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.generate.Sampler;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -86,13 +87,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32", description = "float32 or float16 (GPU).")
     String dtype;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "PyTorch intra-op threads (default: one per CPU). 1 makes CPU time per token a measure that "
+                    + "other processes on the machine hardly disturb.")
+    Integer threads;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
             description = "Seed of the filler tokens and of synthetic weights. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     /** One measurement. */
-    record Row(String model, String cache, int position, double medianMs, double p90Ms, int cacheTokens,
-            long cacheBytes, long tensorBytes, long rssBytes) {}
+    record Row(String model, String cache, int position, double medianMs, double p90Ms, double cpuMeanMs,
+            int cacheTokens, long cacheBytes, long tensorBytes, long rssBytes, long heapBytes) {}
 
     @Override
     public Integer call() throws IOException {
@@ -114,6 +120,13 @@ final class BenchCommand implements Callable<Integer> {
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
         }
+        if (threads != null) {
+            if (threads < 1) {
+                throw usage("--threads must be >= 1, got " + threads);
+            }
+            // Read when the engine starts; set again below in case it already runs in this JVM.
+            System.setProperty("attentionsinks.threads", Integer.toString(threads));
+        }
         List<Integer> sorted = positions.stream().distinct().sorted().toList();
         List<CacheConfig> caches = new ArrayList<>();
         for (CacheMode mode : modes) {
@@ -129,6 +142,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (shape != null) {
             Path dir = Files.createTempDirectory("attention-sinks-synthetic-");
+            // ~0.5 GB of random weights: remove them even when the run is interrupted.
+            Thread cleanup = new Thread(() -> {
+                try {
+                    deleteRecursively(dir);
+                } catch (IOException ignored) {
+                    // best effort at exit
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(cleanup);
             try {
                 long t0 = System.nanoTime();
                 SyntheticLlama.write(shape, dir, seed);
@@ -137,6 +159,7 @@ final class BenchCommand implements Callable<Integer> {
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
             } finally {
                 deleteRecursively(dir);
+                Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
         printTable(rows);
@@ -148,6 +171,9 @@ final class BenchCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();
         try (AttentionSinkModel loaded = AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype).load()) {
+            if (threads != null) {
+                JniUtils.setNumThreads(threads);
+            }
             err.println(String.format(Locale.ROOT, "[bench] %s loaded in %.1f s on %s: tensors %s, RSS %s", label,
                     (System.nanoTime() - t0) / 1e9, loaded.device(), ProcessMemory.format(loaded.liveTensorBytes()),
                     ProcessMemory.format(ProcessMemory.residentBytes())));
@@ -193,21 +219,26 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 double[] ms = new double[measureTokens];
                 int start = (int) session.streamLength();
+                // Process CPU time ticks coarsely (10 ms on Linux): take it over the whole window.
+                long cpuStart = ProcessMemory.processCpuNanos();
                 for (int i = 0; i < measureTokens; i++) {
                     long a = System.nanoTime();
                     logits = session.append(Sampler.argmax(logits));
                     ms[i] = (System.nanoTime() - a) / 1e6;
                 }
+                double cpuMs = cpuStart < 0 ? Double.NaN
+                        : (ProcessMemory.processCpuNanos() - cpuStart) / 1e6 / measureTokens;
                 Arrays.sort(ms);
-                Row row = new Row(label, cache.toString(), start, percentile(ms, 0.5), percentile(ms, 0.9),
+                Row row = new Row(label, cache.toString(), start, percentile(ms, 0.5), percentile(ms, 0.9), cpuMs,
                         session.cacheLength(), session.cacheBytes(), loaded.liveTensorBytes(),
-                        ProcessMemory.residentBytes());
+                        ProcessMemory.residentBytes(), ProcessMemory.heapCommittedBytes());
                 rows.add(row);
-                err.println(String.format(Locale.ROOT,
-                        "[bench] %s %s @ %d: median %.2f ms/token (%.1f tok/s), p90 %.2f ms, cache %d tokens %s, "
-                                + "tensors %s, RSS %s", label, cache, start, row.medianMs(), 1000 / row.medianMs(),
-                        row.p90Ms(), row.cacheTokens(), ProcessMemory.format(row.cacheBytes()),
-                        ProcessMemory.format(row.tensorBytes()), ProcessMemory.format(row.rssBytes())));
+                err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d: median %.2f ms/token (%.1f tok/s), "
+                                + "p90 %.2f ms, CPU %.2f ms/token, cache %d tokens %s, tensors %s, RSS %s (JVM heap %s)",
+                        label, cache, start, row.medianMs(), 1000 / row.medianMs(), row.p90Ms(), row.cpuMeanMs(),
+                        row.cacheTokens(), ProcessMemory.format(row.cacheBytes()),
+                        ProcessMemory.format(row.tensorBytes()), ProcessMemory.format(row.rssBytes()),
+                        ProcessMemory.format(row.heapBytes())));
             }
         }
         return rows;
@@ -215,14 +246,15 @@ final class BenchCommand implements Callable<Integer> {
 
     private void printTable(List<Row> rows) {
         PrintStream out = cli.out;
-        out.println("| model | cache | position | median ms/token | tokens/s | p90 ms | cache tokens | KV cache | "
-                + "native tensors | RSS |");
-        out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        out.println("| model | cache | position | median ms/token | tokens/s | p90 ms | mean CPU ms/token | "
+                + "cache tokens | KV cache | native tensors | RSS | JVM heap |");
+        out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            out.println(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.1f | %.2f | %d | %s | %s | %s |",
-                    r.model(), r.cache(), r.position(), r.medianMs(), 1000 / r.medianMs(), r.p90Ms(), r.cacheTokens(),
+            out.println(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.1f | %.2f | %.2f | %d | %s | %s | %s | %s |",
+                    r.model(), r.cache(), r.position(), r.medianMs(), 1000 / r.medianMs(), r.p90Ms(), r.cpuMeanMs(),
+                    r.cacheTokens(),
                     ProcessMemory.format(r.cacheBytes()), ProcessMemory.format(r.tensorBytes()),
-                    ProcessMemory.format(r.rssBytes())));
+                    ProcessMemory.format(r.rssBytes()), ProcessMemory.format(r.heapBytes())));
         }
         out.println();
         out.println("Peak RSS of the process (VmHWM): " + ProcessMemory.format(ProcessMemory.peakResidentBytes()));

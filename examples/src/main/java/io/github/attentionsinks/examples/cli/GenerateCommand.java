@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -71,7 +72,7 @@ final class GenerateCommand implements Callable<Integer> {
         modelOptions.validate(spec);
         sampling.validate(spec, maxNewTokens);
         if (prompt.text != null && prompt.text.isEmpty()) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            throw new ParameterException(spec.commandLine(),
                     "--prompt is empty: give some text to continue");
         }
         CacheConfig cache = cacheOptions.config(spec, mode);

@@ -1,11 +1,12 @@
 package io.github.attentionsinks.examples.cli;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** Resident memory of this process from /proc/self/status (Linux), and byte formatting. */
+/** Resident memory (/proc/self/status on Linux), heap and CPU time of this process, and byte formatting. */
 final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
 
@@ -19,6 +20,19 @@ final class ProcessMemory {
     /** Peak resident set size in bytes (VmHWM), or -1 where /proc is not available. */
     static long peakResidentBytes() {
         return statusField("VmHWM:");
+    }
+
+    /** Heap the JVM has committed (part of the RSS; it grows with allocation pressure up to -Xmx). */
+    static long heapCommittedBytes() {
+        return Runtime.getRuntime().totalMemory();
+    }
+
+    /** CPU time of the whole process (all threads) in nanoseconds, or -1 when the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     private static long statusField(String name) {

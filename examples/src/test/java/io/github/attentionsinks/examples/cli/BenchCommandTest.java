@@ -23,7 +23,7 @@ class BenchCommandTest {
         assertEquals(6, rows.size(), run::toString);
         for (String[] r : rows) {
             int position = Integer.parseInt(r[2]);
-            int cacheTokens = Integer.parseInt(r[6]);
+            int cacheTokens = Integer.parseInt(r[7]);
             if (r[1].startsWith("sinks")) {
                 assertTrue(position >= 40 && cacheTokens == 20, "sinks cache holds S + W = 20: " + String.join("|", r));
             } else {
