@@ -1,6 +1,7 @@
 package io.github.attentionsinks;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -146,6 +147,26 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     public DataType dataType() {
         return dataType;
+    }
+
+    /** Size of the vocabulary: the length of every logits row. */
+    public int vocabSize() {
+        return network.vocabSize();
+    }
+
+    /**
+     * Bytes of all native tensors this model holds right now: its weights, the KV cache of every open session and
+     * any step temporaries still alive (none between steps). The analogue of {@code torch.cuda.memory_allocated()}
+     * in the reference benchmark. Cost: one pass over the live arrays (a few per layer), not over their elements.
+     */
+    public long liveTensorBytes() {
+        long bytes = 0;
+        for (NDArray array : manager.getManagedArrays()) {
+            if (!array.isReleased()) {
+                bytes += array.size() * array.getDataType().getNumOfBytes();
+            }
+        }
+        return bytes;
     }
 
     /** tokenizer_config.json, or null when the model has none (chat templates live there). */
