@@ -2,27 +2,24 @@ package io.github.attentionsinks.cache;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.attentionsinks.nn.Slices;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
  * for every layer. Semantics follow the reference implementation exactly (see the README, "Cache
- * semantics"); the storage is laid out so that a step's cost does not depend on how long the stream is.
+ * semantics"); the storage is laid out so that a step's cost does not depend on how long the stream is, and so
+ * that the keys a step attends to are one view of the cache, never a copy.
  *
  * <h2>Layout</h2>
- * <ul>
- *   <li>Sinks: one tensor {@code [layers, kvHeads, S, headDim]} for keys and one for values. Keys are stored as
- *       rotated at their own positions 0..S-1.</li>
- *   <li>Window: per layer a ring buffer {@code [kvHeads, W + chunk, headDim]}. A step writes its new keys into
- *       free slots, so committed entries are never overwritten before {@link #commit(Step)}: a failed step
- *       leaves the cache as it was.</li>
- * </ul>
+ * One buffer {@code [layers, kvHeads, capacity, headDim]} for keys and one for values. The attended keys sit
+ * contiguously from {@code base}: the sinks, then the window oldest to newest, then the step's new tokens. When the
+ * window slides, {@code base} moves forward by the number of evicted tokens and the sinks are written again just
+ * before the window; when the region reaches the end of the buffer it is moved back to the start (every W/4 steps
+ * or so, an amortised copy). A step writes only past the committed region, so a failed step leaves the cache as it
+ * was. The sinks as first computed are also kept apart ({@code [layers, kvHeads, S, headDim]}).
  *
  * <h2>Positions</h2>
  * Window keys keep the rotation of their stream position and new queries are rotated at their stream
@@ -47,16 +44,19 @@ public final class SinkCache implements AutoCloseable {
     private final int maxChunk;
     private final NDManager manager;
 
+    private NDArray keys;
+    private NDArray values;
     private NDArray sinkKeys;
     private NDArray sinkValues;
-    private final NDArray[] ringKeys;
-    private final NDArray[] ringValues;
-    private int ringCapacity;
+    private int capacity;
 
+    /** Buffer index of the first attended entry (sink 0, or the oldest window entry without sinks). */
+    private int base;
     private int sinkCount;
-    private int ringHead;
-    private int ringCount;
+    private int windowCount;
     private long streamLength;
+    /** The shift the sinks at [base, base + sinkCount) were written with; null when they must be written again. */
+    private Long placedShift = 0L;
     private Step open;
 
     /**
@@ -67,7 +67,7 @@ public final class SinkCache implements AutoCloseable {
      * @param dataType the compute dtype
      * @param device where the cache lives
      * @param shifter how keys move by a position delta (RoPE rotation, or identity)
-     * @param maxChunk the most tokens one step may feed; bounded caches reserve this many extra window slots
+     * @param maxChunk the most tokens one step may feed; bounded caches reserve room for this many new tokens
      */
     public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
             KeyShifter shifter, int maxChunk, NDManager parent) {
@@ -82,8 +82,6 @@ public final class SinkCache implements AutoCloseable {
         this.shifter = shifter;
         this.maxChunk = config.bounded() ? Math.min(maxChunk, config.windowSize()) : maxChunk;
         this.manager = parent.newSubManager(device);
-        this.ringKeys = new NDArray[layers];
-        this.ringValues = new NDArray[layers];
     }
 
     public CacheConfig config() {
@@ -97,7 +95,7 @@ public final class SinkCache implements AutoCloseable {
 
     /** Tokens currently held (sinks + window), at most S + W for bounded modes. */
     public int length() {
-        return sinkCount + ringCount;
+        return sinkCount + windowCount;
     }
 
     /** Tokens fed since the stream began (evicted ones included). */
@@ -112,11 +110,11 @@ public final class SinkCache implements AutoCloseable {
     /** Native bytes held by this cache's buffers (allocated, not only used). */
     public long allocatedBytes() {
         long elements = 0;
+        if (keys != null) {
+            elements += 2L * layers * kvHeads * (long) capacity * headDim;
+        }
         if (sinkKeys != null) {
             elements += 2 * sinkKeys.size();
-        }
-        if (ringKeys[0] != null) {
-            elements += 2L * layers * kvHeads * (long) ringCapacity * headDim;
         }
         return elements * dataType.getNumOfBytes();
     }
@@ -126,23 +124,19 @@ public final class SinkCache implements AutoCloseable {
      * {@link Step#append} once per layer, then {@link #commit}. If the forward pass fails, simply do not
      * commit: the cache is unchanged.
      *
-     * @param stepManager the step's scoped manager; shifted sink keys are created there
+     * @param stepManager the step's scoped manager; views and shifted sink keys are attached there
      */
     public Step begin(NDManager stepManager, int n) {
         if (n < 1 || n > maxChunk) {
             throw new IllegalArgumentException("a step feeds 1.." + maxChunk + " tokens, got " + n);
         }
         int toSinks = (int) Math.max(0, Math.min(n, config.attentionSinkSize() - streamLength));
-        int toRing = n - toSinks;
-        ensureStorage(ringCount + toRing);
-        NDArray shiftedSinks = null;
+        ensureRoom(length() + n);
         long shift = streamLength - length();
-        if (sinkCount > 0 && shift != 0) {
-            // Views of long-lived buffers are attached to the step, so every op on them lands there too.
-            NDArray stored = view(sinkKeys, new NDIndex().addAllDim().addAllDim().addSliceDim(0, sinkCount).addAllDim(), stepManager);
-            shiftedSinks = shifter.shift(stored, shift);
+        if (sinkCount > 0 && (placedShift == null || placedShift != shift)) {
+            placeSinks(stepManager, shift);
         }
-        open = new Step(stepManager, n, toSinks, toRing, shiftedSinks);
+        open = new Step(stepManager, n, toSinks);
         return open;
     }
 
@@ -153,11 +147,14 @@ public final class SinkCache implements AutoCloseable {
         }
         open = null;
         sinkCount += step.toSinks;
-        ringCount += step.toRing;
-        if (config.bounded() && ringCount > config.windowSize()) {
-            int drop = ringCount - config.windowSize();
-            ringHead = (ringHead + drop) % ringCapacity;
-            ringCount = config.windowSize();
+        windowCount += step.tokens - step.toSinks;
+        if (config.bounded() && windowCount > config.windowSize()) {
+            int drop = windowCount - config.windowSize();
+            base += drop;
+            windowCount = config.windowSize();
+            if (sinkCount > 0) {
+                placedShift = null; // the sinks now belong just before the new window start
+            }
         }
         streamLength += step.tokens;
     }
@@ -165,52 +162,98 @@ public final class SinkCache implements AutoCloseable {
     /** Forgets everything (buffers are kept for reuse). */
     public void clear() {
         open = null;
+        base = 0;
         sinkCount = 0;
-        ringHead = 0;
-        ringCount = 0;
+        windowCount = 0;
         streamLength = 0;
+        placedShift = 0L;
     }
 
-    private void ensureStorage(int ringNeeded) {
-        if (sinkKeys == null && config.attentionSinkSize() > 0) {
-            Shape s = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
-            sinkKeys = manager.zeros(s, dataType);
-            sinkValues = manager.zeros(s, dataType);
+    /** Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or (dense) grow. */
+    private void ensureRoom(int needed) {
+        if (keys == null) {
+            // Bounded: S + W + one chunk, plus a quarter window of slack so the region moves back rarely.
+            capacity = config.bounded()
+                    ? config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4)
+                    : Math.max(DENSE_INITIAL_CAPACITY, needed);
+            Shape shape = new Shape(layers, kvHeads, capacity, headDim);
+            keys = manager.zeros(shape, dataType);
+            values = manager.zeros(shape, dataType);
+            if (config.attentionSinkSize() > 0) {
+                Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
+                sinkKeys = manager.zeros(sinks, dataType);
+                sinkValues = manager.zeros(sinks, dataType);
+            }
         }
-        if (ringKeys[0] == null) {
-            ringCapacity = config.bounded() ? config.windowSize() + maxChunk
-                    : Math.max(DENSE_INITIAL_CAPACITY, ringNeeded);
-            for (int l = 0; l < layers; l++) {
-                ringKeys[l] = manager.zeros(new Shape(kvHeads, ringCapacity, headDim), dataType);
-                ringValues[l] = manager.zeros(new Shape(kvHeads, ringCapacity, headDim), dataType);
-            }
-        } else if (ringNeeded > ringCapacity) {
-            // Only dense mode grows (bounded capacity covers W + one chunk); it never wraps, so copy the prefix.
-            int grown = Math.max(ringNeeded, ringCapacity * 2);
-            for (int l = 0; l < layers; l++) {
-                ringKeys[l] = grow(ringKeys[l], grown);
-                ringValues[l] = grow(ringValues[l], grown);
-            }
-            ringCapacity = grown;
+        if (base + needed <= capacity) {
+            return;
+        }
+        int used = length();
+        if (needed <= capacity) {
+            // Move the window back to just after the sink slots; the sinks are placed again before use.
+            moveWithinBuffers(base + sinkCount, sinkCount, windowCount);
+            base = 0;
+            placedShift = null;
+            return;
+        }
+        // Only dense mode outgrows its buffer (bounded capacity covers S + W + one chunk): copy into a bigger one.
+        int grown = Math.max(needed, capacity * 2);
+        Shape shape = new Shape(layers, kvHeads, grown, headDim);
+        NDArray biggerKeys = manager.zeros(shape, dataType);
+        NDArray biggerValues = manager.zeros(shape, dataType);
+        copyRange(keys, base, biggerKeys, 0, used);
+        copyRange(values, base, biggerValues, 0, used);
+        keys.close();
+        values.close();
+        keys = biggerKeys;
+        values = biggerValues;
+        capacity = grown;
+        base = 0;
+    }
+
+    private void moveWithinBuffers(int from, int to, int count) {
+        if (count == 0 || from == to) {
+            return;
+        }
+        copyRange(keys, from, keys, to, count);
+        copyRange(values, from, values, to, count);
+    }
+
+    /** Copies {@code count} entries along the token axis, for every layer; source and target may overlap. */
+    private void copyRange(NDArray source, int from, NDArray target, int to, int count) {
+        if (count == 0) {
+            return;
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            NDArray slice = source.get(range(from, from + count));
+            slice.attach(scratch);
+            NDArray copy = slice.duplicate();
+            copy.attach(scratch);
+            target.set(range(to, to + count), copy);
         }
     }
 
-    /** A view (or slice) of a cache buffer owned by the step's manager, so it is freed with the step. */
-    private static NDArray view(NDArray array, NDIndex index, NDManager stepManager) {
-        NDArray v = array.get(index);
-        v.attach(stepManager);
-        return v;
+    /** Writes the sinks, shifted by {@code shift} positions, just before the window. */
+    private void placeSinks(NDManager stepManager, long shift) {
+        NDIndex stored = range(0, sinkCount);
+        NDArray sinkK = sinkKeys.get(stored);
+        sinkK.attach(stepManager);
+        NDArray sinkV = sinkValues.get(stored);
+        sinkV.attach(stepManager);
+        NDIndex slots = range(base, base + sinkCount);
+        keys.set(slots, shift == 0 ? sinkK : shifter.shift(sinkK, shift));
+        values.set(slots, sinkV);
+        placedShift = shift;
     }
 
-    private NDArray grow(NDArray old, int capacity) {
-        NDArray bigger = manager.zeros(new Shape(kvHeads, capacity, headDim), dataType);
-        if (ringCount > 0) {
-            try (NDArray used = old.get(Slices.middle(0, ringCount))) {
-                bigger.set(Slices.middle(0, ringCount), used);
-            }
-        }
-        old.close();
-        return bigger;
+    /** {@code [:, :, from:to, :]}: a token range of every layer. */
+    private static NDIndex range(long from, long to) {
+        return new NDIndex().addAllDim().addAllDim().addSliceDim(from, to).addAllDim();
+    }
+
+    /** {@code [layer, :, from:to, :]}: a token range of one layer. */
+    private static NDIndex layerRange(int layer, long from, long to) {
+        return new NDIndex(layer).addAllDim().addSliceDim(from, to).addAllDim();
     }
 
     @Override
@@ -223,19 +266,17 @@ public final class SinkCache implements AutoCloseable {
         private final NDManager stepManager;
         private final int tokens;
         private final int toSinks;
-        private final int toRing;
-        private final NDArray shiftedSinks;
         private final int cacheLengthBefore;
         private final long streamPositionBefore;
+        private final int writeAt;
 
-        private Step(NDManager stepManager, int tokens, int toSinks, int toRing, NDArray shiftedSinks) {
+        private Step(NDManager stepManager, int tokens, int toSinks) {
             this.stepManager = stepManager;
             this.tokens = tokens;
             this.toSinks = toSinks;
-            this.toRing = toRing;
-            this.shiftedSinks = shiftedSinks;
             this.cacheLengthBefore = length();
             this.streamPositionBefore = streamLength;
+            this.writeAt = base + cacheLengthBefore;
         }
 
         /** Tokens fed in this step. */
@@ -261,74 +302,33 @@ public final class SinkCache implements AutoCloseable {
         /**
          * Stores a layer's new keys and values and returns all keys and values to attend, in cache order.
          *
-         * @param keys new keys {@code [kvHeads, tokens, headDim]}, rotated at their stream positions
-         * @param values new values, same shape
-         * @return {@code {keys, values}}, each {@code [kvHeads, keyCount, headDim]}; may be views of the cache
+         * @param newKeys new keys {@code [kvHeads, tokens, headDim]}, rotated at their stream positions
+         * @param newValues new values, same shape
+         * @return {@code {keys, values}}, each {@code [kvHeads, keyCount, headDim]}: views of the cache
          */
-        public NDArray[] append(int layer, NDArray keys, NDArray values) {
-            if (step() != this) {
+        public NDArray[] append(int layer, NDArray newKeys, NDArray newValues) {
+            if (open != this) {
                 throw new IllegalStateException("append on a step that is not open");
             }
+            NDIndex target = layerRange(layer, writeAt, writeAt + tokens);
+            keys.set(target, newKeys);
+            values.set(target, newValues);
             if (toSinks > 0) {
-                NDIndex slot = new NDIndex(layer).addAllDim().addSliceDim(sinkCount, sinkCount + toSinks).addAllDim();
-                NDIndex part = Slices.middle(0, toSinks);
-                sinkKeys.set(slot, keys.get(part));
-                sinkValues.set(slot, values.get(part));
+                // The stream's first tokens: keep them apart too, as rotated at their own positions.
+                NDIndex first = new NDIndex().addAllDim().addSliceDim(0, toSinks).addAllDim();
+                NDIndex slots = layerRange(layer, sinkCount, sinkCount + toSinks);
+                sinkKeys.set(slots, newKeys.get(first));
+                sinkValues.set(slots, newValues.get(first));
             }
-            if (toRing > 0) {
-                writeRing(layer, keys, values);
-            }
-            NDList keyParts = new NDList(3);
-            NDList valueParts = new NDList(3);
-            int sinksNow = sinkCount + toSinks;
-            if (sinksNow > 0) {
-                NDIndex sinkRange = new NDIndex(layer).addAllDim().addSliceDim(0, sinksNow).addAllDim();
-                keyParts.add(shiftedSinks == null ? view(sinkKeys, sinkRange, stepManager)
-                        : view(shiftedSinks, new NDIndex(layer), stepManager));
-                valueParts.add(view(sinkValues, sinkRange, stepManager));
-            }
-            addRingSegments(ringKeys[layer], ringCount + toRing, keyParts);
-            addRingSegments(ringValues[layer], ringCount + toRing, valueParts);
-            return new NDArray[] {join(keyParts), join(valueParts)};
+            NDIndex region = layerRange(layer, base, writeAt + tokens);
+            return new NDArray[] {view(keys, region), view(values, region)};
         }
 
-        private void writeRing(int layer, NDArray keys, NDArray values) {
-            int start = (ringHead + ringCount) % ringCapacity;
-            int first = Math.min(toRing, ringCapacity - start);
-            NDIndex dst1 = Slices.middle(start, start + first);
-            if (first == tokens) {
-                ringKeys[layer].set(dst1, keys);
-                ringValues[layer].set(dst1, values);
-                return;
-            }
-            NDIndex src1 = Slices.middle(toSinks, toSinks + first);
-            ringKeys[layer].set(dst1, keys.get(src1));
-            ringValues[layer].set(dst1, values.get(src1));
-            if (first < toRing) {
-                NDIndex src2 = Slices.middle(toSinks + first, toSinks + toRing);
-                NDIndex dst2 = Slices.middle(0, toRing - first);
-                ringKeys[layer].set(dst2, keys.get(src2));
-                ringValues[layer].set(dst2, values.get(src2));
-            }
+        /** A view of a buffer owned by the step, so everything computed from it is freed with the step. */
+        private NDArray view(NDArray buffer, NDIndex index) {
+            NDArray v = buffer.get(index);
+            v.attach(stepManager);
+            return v;
         }
-
-        private void addRingSegments(NDArray ring, int count, NDList parts) {
-            if (count == 0) {
-                return;
-            }
-            int first = Math.min(count, ringCapacity - ringHead);
-            parts.add(view(ring, Slices.middle(ringHead, ringHead + first), stepManager));
-            if (first < count) {
-                parts.add(view(ring, Slices.middle(0, count - first), stepManager));
-            }
-        }
-
-        private NDArray join(NDList parts) {
-            return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
-        }
-    }
-
-    private Step step() {
-        return open;
     }
 }
