@@ -1,18 +1,31 @@
 package io.github.attentionsinks.examples.cli;
 
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import io.github.attentionsinks.AttentionSinkModel;
-import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
 import io.github.attentionsinks.generate.GenerationParams;
-import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
+import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,14 +34,18 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code chat}: a small REPL over one {@link Session}. Each line read is fed as plain text (no chat template yet)
- * and the reply streams to stdout; the cache carries the whole conversation, so a turn costs its own tokens only.
+ * {@code chat}: a REPL over the LangChain4j streaming chat model. Messages are rendered with the model's chat
+ * template (a plain {@code User:/Assistant:} format for models without one); the conversation's session keeps an
+ * attention-sink cache, so each turn encodes only the new message however long the chat has run. The CLI keeps the
+ * last {@code --history} messages, as a LangChain4j {@code MessageWindowChatMemory} would.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Talk to a model over one endless session. Each input line is fed as plain text (no chat "
-                + "template yet) and the reply is streamed to stdout. Commands: /reset forgets the conversation, "
-                + "/exit (or end of input) quits."})
+        description = {"Talk to a model in an endless conversation. Each input line is a user message, rendered "
+                + "with the model's chat template; the reply is streamed to stdout and statistics go to stderr. "
+                + "Commands: /reset forgets the conversation, /exit (or end of input) quits."})
 final class ChatCommand implements Callable<Integer> {
+    private static final String MEMORY_ID = "cli";
+
     @ParentCommand
     AttentionSinksCli cli;
 
@@ -41,6 +58,14 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256",
             description = "Most tokens per reply. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "A system message that opens the conversation.")
+    String system;
+
+    @Option(names = "--history", paramLabel = "N", defaultValue = "20",
+            description = "Messages kept and re-sent each turn (the cache only encodes what is new). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int history;
 
     @Mixin
     SamplingOptions sampling;
@@ -56,13 +81,23 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         modelOptions.validate(spec);
         sampling.validate(spec, maxNewTokens);
+        if (history < 2) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--history must be >= 2, got " + history);
+        }
         CacheConfig cache = cacheOptions.config(spec, mode);
+        if (!cache.bounded()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "chat keeps a bounded cache per conversation: use --mode sinks or windowed");
+        }
         PrintStream out = cli.out;
         PrintStream err = cli.err;
         BufferedReader lines = new BufferedReader(new InputStreamReader(cli.in, StandardCharsets.UTF_8));
-        try (AttentionSinkModel model = modelOptions.load(); Session session = model.newSession(cache)) {
-            GenerationParams params = sampling.params(model, maxNewTokens);
-            err.println("[chat] " + model.directory() + ", " + cache + ". /reset forgets, /exit quits.");
+        try (AttentionSinkModel model = modelOptions.load();
+                AttentionSinkStreamingChatModel chat = chatModel(model, cache)) {
+            List<ChatMessage> messages = new ArrayList<>();
+            err.println("[chat] " + model.directory() + ", " + cache + (chat.chatTemplate().isFallback()
+                    ? ", no chat template: plain User:/Assistant: format" : ", model's chat template")
+                    + ". /reset forgets, /exit quits.");
             while (true) {
                 err.print("> ");
                 err.flush();
@@ -71,27 +106,84 @@ final class ChatCommand implements Callable<Integer> {
                     break;
                 }
                 if (line.strip().equals("/reset")) {
-                    session.reset();
+                    messages.clear();
+                    chat.evictSession(MEMORY_ID);
                     err.println("[chat] conversation forgotten");
                     continue;
                 }
                 if (line.isBlank()) {
                     continue;
                 }
-                // Turns after the first start on a new line, so the stream reads as a transcript.
-                String turn = session.streamLength() == 0 ? line : "\n" + line;
-                GenerationResult result = session.generate(turn, params, (id, piece) -> {
-                    out.print(piece);
-                    out.flush();
-                });
-                out.println();
-                out.flush();
-                err.println(String.format(Locale.ROOT, "[chat] %d tokens, %.1f tok/s, finish: %s; stream %d, cache %d",
-                        result.tokenIds().length, result.tokensPerSecond(),
-                        result.finishReason().name().toLowerCase(Locale.ROOT), session.streamLength(),
-                        session.cacheLength()));
+                messages.add(UserMessage.from(line));
+                ChatResponse response = turn(chat, window(messages), out);
+                messages.add(response.aiMessage());
+                while (messages.size() > history) {
+                    messages.remove(0);
+                }
+                String stats = chat.sessionStats(MEMORY_ID).map(s -> ", " + s).orElse("");
+                err.println(String.format(Locale.ROOT, "[chat] %d tokens in, %d out, finish: %s%s",
+                        response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount(),
+                        response.finishReason().name().toLowerCase(Locale.ROOT), stats));
             }
         }
         return 0;
+    }
+
+    private AttentionSinkStreamingChatModel chatModel(AttentionSinkModel model, CacheConfig cache) {
+        GenerationParams p = sampling.params(model, maxNewTokens);
+        AttentionSinkStreamingChatModel.Builder b = AttentionSinkStreamingChatModel.builder().model(model)
+                .attentionSinkSize(cache.attentionSinkSize()).windowSize(cache.windowSize())
+                .maxNewTokens(maxNewTokens).temperature(p.temperature()).topK(p.topK()).topP(p.topP())
+                .repetitionPenalty(p.repetitionPenalty()).seed(p.seed()).maxSessions(1).workerThreads(1);
+        if (!p.stopStrings().isEmpty()) {
+            b.stopSequences(p.stopStrings());
+        }
+        return b.build();
+    }
+
+    /** The system message (if any) followed by the kept messages. */
+    private List<ChatMessage> window(List<ChatMessage> messages) {
+        List<ChatMessage> all = new ArrayList<>(messages.size() + 1);
+        if (system != null && !system.isBlank()) {
+            all.add(SystemMessage.from(system));
+        }
+        all.addAll(messages);
+        return all;
+    }
+
+    private static ChatResponse turn(AttentionSinkStreamingChatModel chat, List<ChatMessage> messages, PrintStream out)
+            throws IOException {
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        ChatRequest request = ChatRequest.builder().messages(messages)
+                .parameters(AttentionSinkChatRequestParameters.builder().memoryId(MEMORY_ID).build()).build();
+        chat.chat(request, new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                out.print(partial.text());
+                out.flush();
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        try {
+            ChatResponse response = done.get();
+            out.println();
+            out.flush();
+            return response;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+        }
     }
 }

@@ -3,31 +3,55 @@ package io.github.attentionsinks.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.github.attentionsinks.config.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** {@code chat}: a reply per line, streamed; /reset forgets the stream; /exit quits. */
+/** {@code chat}: replies stream per line, later turns encode only the new message, /reset forgets, /exit quits. */
 class ChatCommandTest {
+    private static final Pattern TOKENS_IN = Pattern.compile("\\[chat\\] (\\d+) tokens in, (\\d+) out");
+
+    private static List<Integer> inputTokens(CliRun run) {
+        List<Integer> in = new ArrayList<>();
+        Matcher m = TOKENS_IN.matcher(run.err());
+        while (m.find()) {
+            in.add(Integer.parseInt(m.group(1)));
+        }
+        return in;
+    }
+
     @Test
-    void repliesContinueTheStreamAndResetForgetsIt() {
-        JsonNode reference = Json.readTree(CliRun.stories().resolve("reference-greedy.json"));
-        String prompt = reference.get("prompt").asText();
+    void turnsEncodeOnlyTheNewMessageAndResetStartsOver() {
         String[] args = {"chat", "--model", CliRun.stories().toString(), "--device", "cpu", "--max-new-tokens", "12",
-                "--temperature", "0"};
+                "--temperature", "0", "--attention-sink-size", "4", "--window-size", "64"};
+        String first = "Once upon a time there was a little dog.";
+        StringBuilder input = new StringBuilder(first + "\n");
+        for (int i = 0; i < 8; i++) {
+            input.append("Then what happened?\n");
+        }
+        input.append("/reset\n").append(first).append("\n/exit\nnever read\n");
+        CliRun run = CliRun.withInput(input.toString(), args);
+        assertEquals(0, run.exitCode(), run::toString);
 
-        CliRun one = CliRun.withInput(prompt + "\n/exit\nnever read\n", args);
-        assertEquals(0, one.exitCode(), one::toString);
-        String reply = one.out();
-        assertTrue(reply.endsWith("\n") && reply.length() > 10, one::toString);
-        assertTrue(reference.get("generated_text").asText().startsWith(reply.substring(0, reply.length() - 1)),
-                "the first reply is the greedy continuation of the line: " + one);
+        List<Integer> in = inputTokens(run);
+        assertEquals(10, in.size(), run::toString);
+        // Turns 2..9 send the whole (growing) history but encode only the new user message and its template text.
+        for (int t = 1; t < 9; t++) {
+            assertTrue(in.get(t) < in.get(0), "turn " + (t + 1) + " encoded " + in.get(t) + " tokens: " + run.err());
+        }
+        assertEquals(in.get(0), in.get(9), "after /reset the first message is encoded in full again");
 
-        // A second turn continues the stream; after /reset the same line gives the first reply again. End of input quits.
-        CliRun three = CliRun.withInput(prompt + "\nThen\n/reset\n" + prompt + "\n", args);
-        assertEquals(0, three.exitCode(), three::toString);
-        assertTrue(three.out().startsWith(reply), three::toString);
-        assertTrue(three.out().endsWith(reply), three::toString);
-        assertTrue(three.out().length() > 2 * reply.length(), "the second turn replied: " + three);
+        String[] replies = run.out().split("\n", -1);
+        assertTrue(replies.length >= 10, run::toString);
+        assertEquals(replies[0], replies[9], "greedy: the same first reply after /reset");
+    }
+
+    @Test
+    void denseModeIsAUsageError() {
+        CliRun run = CliRun.withInput("hi\n", "chat", "--model", CliRun.stories().toString(), "--mode", "dense");
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("--mode sinks or windowed"), run::toString);
     }
 }
