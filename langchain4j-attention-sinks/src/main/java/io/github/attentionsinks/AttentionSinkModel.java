@@ -44,6 +44,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final ModelConfig config;
     private final Device device;
     private final DataType dataType;
+    private final DataType weightType;
     private final NDManager manager;
     private final CausalLm network;
     private final TextTokenizer tokenizer;
@@ -64,17 +65,19 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
         this.directory = dir;
         this.config = ModelConfig.read(dir);
-        this.dataType = DTypes.parseComputeType(b.dtype);
-        if (dataType == DataType.BFLOAT16) {
+        this.weightType = DTypes.parseComputeType(b.dtype);
+        if (weightType == DataType.BFLOAT16) {
             throw new IllegalArgumentException("dtype bfloat16 is not usable with DJL 0.36 (it aborts the JVM on "
-                    + "bfloat16 tensors); use float16 on a GPU or float32. bfloat16 checkpoints load fine: they are "
+                    + "bfloat16 tensors); use float16 or float32. bfloat16 checkpoints load fine: they are "
                     + "widened while loading.");
         }
+        // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
+        this.dataType = DataType.FLOAT32;
         DjlRuntime.engine();
         this.device = DjlRuntime.device(b.device);
         this.manager = NDManager.newBaseManager(device);
         long start = System.nanoTime();
-        try (WeightStore weights = WeightStore.open(dir)) {
+        try (WeightStore weights = WeightStore.open(dir, weightType == DataType.FLOAT32 ? null : weightType)) {
             this.network = Architectures.load(config, weights, manager, dataType);
         } catch (RuntimeException e) {
             manager.close();
@@ -89,8 +92,8 @@ public final class AttentionSinkModel implements AutoCloseable {
         this.tokenizerConfig = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
                 ? Json.readTree(dir.resolve("tokenizer_config.json")) : null;
         this.generationDefaults = readGenerationDefaults(dir, config);
-        log.info("Loaded {} ({}) from {} on {} as {} in {} ms", config.modelType(),
-                config.optString("_name_or_path", dir.getFileName().toString()), dir, device, dataType,
+        log.info("Loaded {} ({}) from {} on {}, {} weights, in {} ms", config.modelType(),
+                config.optString("_name_or_path", dir.getFileName().toString()), dir, device, weightType,
                 (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -145,8 +148,14 @@ public final class AttentionSinkModel implements AutoCloseable {
         return device;
     }
 
+    /** The dtype of activations, attention and the KV cache: always float32. */
     public DataType dataType() {
         return dataType;
+    }
+
+    /** The dtype weight matrices are stored and multiplied in: float32, or float16 with {@code dtype("float16")}. */
+    public DataType weightType() {
+        return weightType;
     }
 
     /** Size of the vocabulary: the length of every logits row. */
@@ -243,7 +252,11 @@ public final class AttentionSinkModel implements AutoCloseable {
             return this;
         }
 
-        /** Compute dtype: {@code float32} (default) or {@code float16}. */
+        /**
+         * {@code float32} (default: exact) or {@code float16}: weight matrices stored and multiplied in float16 (half
+         * the memory; on a CPU several times faster, see docs/benchmarks.md) while norms, attention, the KV cache and
+         * logits stay in float32.
+         */
         public Builder dtype(String dtype) {
             this.dtype = dtype;
             return this;

@@ -10,6 +10,7 @@ import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
@@ -118,8 +119,8 @@ public final class Gpt2Model implements CausalLm {
         }
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
         NDArray positions = step.arange((int) start, (int) start + n, 1, DataType.INT64);
-        NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) tokenEmbedding, false)
-                .add(JniUtils.embedding((PtNDArray) positions, (PtNDArray) positionEmbedding, false));
+        NDArray x = Embedding.lookup(ids, tokenEmbedding, dataType)
+                .add(Embedding.lookup(positions, positionEmbedding, dataType));
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);
         for (int l = 0; l < layers.length; l++) {

@@ -10,6 +10,7 @@ import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -113,7 +114,7 @@ public final class GptNeoXModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) embedding, false);
+        NDArray x = Embedding.lookup(ids, embedding, dataType);
         NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);

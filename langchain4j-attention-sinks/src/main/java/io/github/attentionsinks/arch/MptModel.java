@@ -13,6 +13,7 @@ import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
@@ -168,7 +169,7 @@ public final class MptModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) embedding, false);
+        NDArray x = Embedding.lookup(ids, embedding, dataType);
         NDArray bias = alibiBias(step, n, cache.cacheLengthBefore());
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];

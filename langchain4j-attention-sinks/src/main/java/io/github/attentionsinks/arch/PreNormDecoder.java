@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -44,6 +45,7 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDIndex gateSlice;
     private final NDIndex upSlice;
     private final NDArray attentionScale;
+    private final DataType dataType;
     private final NDArray embeddingScale;
     private final NDArray finalSoftCap;
 
@@ -86,6 +88,7 @@ public abstract class PreNormDecoder implements CausalLm {
      */
     PreNormDecoder(NDManager parent, DataType dataType, Function<NDManager, Spec> loader) {
         this.manager = parent.newSubManager();
+        this.dataType = dataType;
         try {
             spec = loader.apply(manager);
             qkvHeads = spec.heads + 2 * spec.kvHeads;
@@ -111,7 +114,7 @@ public abstract class PreNormDecoder implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = JniUtils.embedding((PtNDArray) ids, (PtNDArray) spec.embedding, false);
+        NDArray x = Embedding.lookup(ids, spec.embedding, dataType);
         if (embeddingScale != null) {
             x = x.mul(embeddingScale);
         }

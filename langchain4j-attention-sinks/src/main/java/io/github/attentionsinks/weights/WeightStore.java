@@ -27,16 +27,27 @@ import java.util.Set;
  */
 public final class WeightStore implements AutoCloseable {
     private final Path dir;
+    private final DataType matrixType;
     private final Map<String, SafetensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafetensorsFile> byTensor = new HashMap<>();
 
-    private WeightStore(Path dir) {
+    private WeightStore(Path dir, DataType matrixType) {
         this.dir = dir;
+        this.matrixType = matrixType;
     }
 
     /** Opens the checkpoint in {@code dir}; errors name the missing or corrupt file. */
     public static WeightStore open(Path dir) {
-        WeightStore store = new WeightStore(dir);
+        return open(dir, null);
+    }
+
+    /**
+     * Opens the checkpoint in {@code dir}, storing matrices (tensors of two or more dimensions: projections and
+     * embeddings) as {@code matrixType} whatever compute dtype the caller asks for; vectors (norms, biases) keep the
+     * compute dtype. Null stores everything in the compute dtype.
+     */
+    public static WeightStore open(Path dir, DataType matrixType) {
+        WeightStore store = new WeightStore(dir, matrixType);
         try {
             Path index = dir.resolve("model.safetensors.index.json");
             Path single = dir.resolve("model.safetensors");
@@ -88,7 +99,8 @@ public final class WeightStore implements AutoCloseable {
     }
 
     /**
-     * Creates tensor {@code name} in {@code manager} as {@code computeType}, checking its shape.
+     * Creates tensor {@code name} in {@code manager} as {@code computeType} (matrices as the store's matrix dtype when
+     * one is set), checking its shape.
      *
      * @param expectedShape the shape the architecture needs; a mismatch names the tensor, file and both shapes
      */
@@ -109,8 +121,9 @@ public final class WeightStore implements AutoCloseable {
             default -> throw new ModelFormatException(file.path() + ": tensor '" + name + "' has dtype "
                     + info.dtype() + "; only F32, F16 and BF16 weights are supported");
         }
-        if (array.getDataType() != computeType) {
-            NDArray converted = array.toType(computeType, false);
+        DataType target = matrixType != null && info.shape().length >= 2 ? matrixType : computeType;
+        if (array.getDataType() != target) {
+            NDArray converted = array.toType(target, false);
             array.close();
             array = converted;
         }

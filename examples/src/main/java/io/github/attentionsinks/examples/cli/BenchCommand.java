@@ -6,6 +6,7 @@ import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.generate.Sampler;
+import io.github.attentionsinks.weights.DTypes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -97,6 +98,8 @@ final class BenchCommand implements Callable<Integer> {
     long seed;
 
     /** One measurement. */
+    private String footer;
+
     record Row(String model, String cache, int position, double medianMs, double p90Ms, double cpuMeanMs,
             int cacheTokens, long cacheBytes, long tensorBytes, long rssBytes, long heapBytes) {}
 
@@ -157,12 +160,22 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[bench] wrote synthetic %s (%.1f M parameters) to %s in %.1f s",
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
+                double floor = WeightStreamFloor.medianMs(shape, DTypes.parseComputeType(dtype), 20);
+                err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector products "
+                        + "with every weight, nothing else): %.2f ms/token", shape.name(), floor));
+                footer = String.format(Locale.ROOT, "Weight-streaming floor of %s on this machine, same run (only the "
+                        + "matrix-vector products with every weight matrix, median of 20): %.2f ms/token", shape.name(),
+                        floor);
             } finally {
                 deleteRecursively(dir);
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
         printTable(rows);
+        if (footer != null) {
+            cli.out.println();
+            cli.out.println(footer);
+        }
         return 0;
     }
 

@@ -2,7 +2,6 @@ package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.weights.DTypes;
-import java.nio.file.Path;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,9 +11,14 @@ import picocli.CommandLine.ParameterException;
 final class ModelOptions {
     private static final Pattern DEVICE = Pattern.compile("(?i)auto|cpu|(cuda|gpu)(:\\d+)?");
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Local model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json).")
-    Path model;
+    /** The model used when {@code --model} is omitted: small, instruct-tuned, with a chat template, not gated. */
+    static final String DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct";
+
+    @Option(names = "--model", paramLabel = "DIR|ID", defaultValue = DEFAULT_MODEL,
+            description = {"A local directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json), "
+                    + "or a Hub id org/name[@revision] resolved through the Hugging Face cache (downloaded when "
+                    + "missing unless HF_HUB_OFFLINE=1). Default: ${DEFAULT-VALUE}."})
+    String model;
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
             description = "auto (a GPU when DJL sees one), cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}.")
@@ -42,6 +46,6 @@ final class ModelOptions {
     }
 
     AttentionSinkModel load() {
-        return AttentionSinkModel.builder().modelPath(model).device(device).dtype(dtype).load();
+        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).load();
     }
 }
