@@ -25,7 +25,6 @@ class CommandLineErrorsTest {
         assertUsageError("a subcommand is required");
         assertUsageError("Unknown option: '--bogus'", "generate", "--model", MODEL, "--prompt", "x",
                 "--max-new-tokens", "4", "--bogus");
-        assertUsageError("--model", "generate", "--prompt", "x", "--max-new-tokens", "4");
         assertUsageError("--max-new-tokens", "generate", "--model", MODEL, "--prompt", "x");
         assertUsageError("mutually exclusive", "generate", "--model", MODEL, "--prompt", "x", "--prompt-token-ids",
                 "ids.json", "--max-new-tokens", "4");
@@ -60,8 +59,8 @@ class CommandLineErrorsTest {
         Path missing = dir.resolve("no-such-model");
         CliRun run = CliRun.of("generate", "--model", missing.toString(), "--prompt", "x", "--max-new-tokens", "4");
         assertEquals(1, run.exitCode(), run::toString);
-        assertEquals("error: " + missing + ": model directory not found (expected a Hugging Face checkpoint: "
-                + "config.json, model.safetensors, tokenizer.json)\n", run.err());
+        assertEquals("error: " + missing + ": model directory not found (expected a Hugging Face checkpoint "
+                + "directory, or a Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct)\n", run.err());
 
         Path ids = dir.resolve("ids.json");
         Files.writeString(ids, "[1, 403, 9999]");
@@ -82,6 +81,15 @@ class CommandLineErrorsTest {
         run = CliRun.of("generate", "--verbose", "--model", missing.toString(), "--prompt", "x", "--max-new-tokens", "4");
         assertEquals(1, run.exitCode(), run::toString);
         assertTrue(run.err().contains("\tat "), "--verbose prints the stack trace: " + run);
+    }
+
+    @Test
+    void withoutModelTheDefaultHubIdIsUsedAndOfflineSaysHowToGetIt() {
+        // Surefire sets HF_HUB_OFFLINE=1 and points HF_HUB_CACHE at an empty folder: the default id misses offline.
+        CliRun run = CliRun.of("generate", "--prompt", "x", "--max-new-tokens", "4", "--device", "cpu");
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.err().contains(ModelOptions.DEFAULT_MODEL) && run.err().contains("HF_HUB_OFFLINE"),
+                run::toString);
     }
 
     @Test
