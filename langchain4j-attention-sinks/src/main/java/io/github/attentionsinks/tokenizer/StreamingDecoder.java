@@ -18,9 +18,9 @@ public final class StreamingDecoder {
 
     private final TextTokenizer tokenizer;
     private final boolean skipSpecialTokens;
+    /** Recent ids: [0, readOffset) were emitted already (left context), [readOffset, size) are pending. */
     private int[] ids;
     private int size;
-    private int prefixOffset;
     private int readOffset;
 
     /**
@@ -33,7 +33,6 @@ public final class StreamingDecoder {
         this.ids = new int[64];
         System.arraycopy(context, context.length - keep, ids, 0, keep);
         this.size = keep;
-        this.prefixOffset = 0;
         this.readOffset = keep;
     }
 
@@ -43,8 +42,8 @@ public final class StreamingDecoder {
             ids = Arrays.copyOf(ids, ids.length * 2);
         }
         ids[size++] = tokenId;
-        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset), skipSpecialTokens);
-        String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size), skipSpecialTokens);
+        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, 0, readOffset), skipSpecialTokens);
+        String full = tokenizer.decode(Arrays.copyOfRange(ids, 0, size), skipSpecialTokens);
         boolean incomplete = full.endsWith("\uFFFD") && size - readOffset < MAX_PENDING;
         if (full.length() <= prefix.length() || incomplete) {
             return "";
@@ -53,7 +52,6 @@ public final class StreamingDecoder {
         // Slide the window: the tokens just emitted become the left context of the next piece.
         System.arraycopy(ids, readOffset, ids, 0, size - readOffset);
         size -= readOffset;
-        prefixOffset = 0;
         readOffset = size;
         return piece;
     }
@@ -63,8 +61,8 @@ public final class StreamingDecoder {
         if (readOffset >= size) {
             return "";
         }
-        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset), skipSpecialTokens);
-        String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size), skipSpecialTokens);
+        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, 0, readOffset), skipSpecialTokens);
+        String full = tokenizer.decode(Arrays.copyOfRange(ids, 0, size), skipSpecialTokens);
         readOffset = size;
         return full.length() > prefix.length() ? full.substring(prefix.length()) : "";
     }
