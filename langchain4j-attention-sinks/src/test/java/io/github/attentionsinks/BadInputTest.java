@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.attentionsinks.cache.CacheConfig;
-import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.generate.GenerationParams;
 import java.io.IOException;
 import java.nio.ByteBuffer;
