@@ -6,6 +6,7 @@ import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
@@ -35,8 +36,14 @@ import java.util.Set;
  * {@link PartialResponseContext} whose handle's {@code cancel()} stops the reply within one token (after which no
  * callback follows), then exactly one of {@code onCompleteResponse} or {@code onError}. An exception thrown by
  * {@code onPartialResponse} ends the turn and is passed to {@code onError}; the session stays usable. Invalid
- * requests (images, tools, JSON response format, non-positive max tokens, ...) are refused through
- * {@code onError}.
+ * requests (images, tools on a template without tools, JSON response format, non-positive max tokens, ...) are
+ * refused through {@code onError}.
+ *
+ * <p>Tool calls: with tool specifications on a template that shows tools, a reply that is a tool call (Hermes /
+ * Qwen {@code <tool_call>}, SmolLM2, Mistral {@code [TOOL_CALLS]}, Llama JSON; see docs/langchain4j.md) is
+ * not streamed as text: each call goes to {@code onCompleteToolCall}, then the response carries the
+ * {@code toolExecutionRequests} with {@code FinishReason.TOOL_EXECUTION}. While tools are offered, text that may
+ * start a tool call is held back until it is known not to be one.
  *
  * <p>Close the model to stop its threads and free every session (and the weights, if it loaded them).
  */
@@ -61,6 +68,11 @@ public final class AttentionSinkStreamingChatModel implements StreamingChatModel
                 @Override
                 public void onPartial(String text, ChatTurnHandle handle) {
                     handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
+                }
+
+                @Override
+                public void onToolCall(CompleteToolCall call) {
+                    handler.onCompleteToolCall(call);
                 }
 
                 @Override

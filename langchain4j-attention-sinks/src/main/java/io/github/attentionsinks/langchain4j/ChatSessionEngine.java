@@ -10,6 +10,7 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.attentionsinks.AttentionSinkModel;
@@ -72,10 +73,17 @@ final class ChatSessionEngine implements AutoCloseable {
         /** A piece of the reply; may throw (the user's handler): the turn then ends with that error. */
         void onPartial(String text, ChatTurnHandle handle);
 
+        /** A tool call found in the finished reply (before {@link #onComplete}); may throw like onPartial. */
+        default void onToolCall(CompleteToolCall call) {}
+
         void onComplete(ChatResponse response);
 
         void onError(Throwable error);
     }
+
+    /** Added tokens that begin or delimit tool calls rather than end a turn. */
+    static final Set<String> TOOL_CALL_TOKENS = Set.of("<tool_call>", "</tool_call>", "[TOOL_CALLS]", "[ARGS]",
+            "[CALL_ID]", "<|python_tag|>");
 
     private final AttentionSinkModel model;
     private final boolean ownsModel;
@@ -144,9 +152,12 @@ final class ChatSessionEngine implements AutoCloseable {
     /**
      * Ids of the tokenizer's special added tokens (BOS, EOS, {@code <|im_start|>}, ...). A chat reply ends at any
      * of them: a special token inside a reply means the model is opening another turn or another document
-     * (stories260K, for one, ends a story with BOS).
+     * (stories260K, for one, ends a story with BOS). Tool-call markers ({@code [TOOL_CALLS]},
+     * {@code <|python_tag|>}, {@code <tool_call>}, ...) are not stops.
      */
     static Set<Integer> specialTokenIds(JsonNode tokenizerConfig) {
+        // Tool-call markers that some tokenizers mark special ([TOOL_CALLS] of Mistral, <|python_tag|> of Llama
+        // 3.1) open a tool call, they do not end the turn.
         Set<Integer> ids = new LinkedHashSet<>();
         if (tokenizerConfig == null) {
             return ids;
@@ -156,7 +167,8 @@ final class ChatSessionEngine implements AutoCloseable {
             Iterator<Map.Entry<String, JsonNode>> it = added.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (e.getValue().path("special").asBoolean(false)) {
+                if (e.getValue().path("special").asBoolean(false)
+                        && !TOOL_CALL_TOKENS.contains(e.getValue().path("content").asText())) {
                     try {
                         ids.add(Integer.parseInt(e.getKey()));
                     } catch (NumberFormatException ignored) {
@@ -245,18 +257,17 @@ final class ChatSessionEngine implements AutoCloseable {
                     + "attention-sink models yet (no constrained decoding); ask for JSON in the prompt instead");
         }
         boolean tools = p.toolSpecifications() != null && !p.toolSpecifications().isEmpty();
-        if (tools) {
-            throw new UnsupportedOperationException(template.supportsTools()
-                    ? "tool specifications are not supported by attention-sink models yet: the chat template of "
-                            + model.directory() + " can show tools, but tool calls are not parsed from replies"
-                    : "tool specifications cannot be expressed by the chat template of " + model.directory()
-                            + (template.isFallback() ? " (the model has none; the plain-text fallback has no tools)"
-                                    : " (it has no 'tools' variable)")
-                            + "; remove the tools or give a template that supports them");
+        if (tools && !template.supportsTools()) {
+            throw new UnsupportedOperationException("tool specifications cannot be expressed by the chat template of "
+                    + model.directory()
+                    + (template.isFallback() ? " (the model has none; the plain-text fallback has no tools)"
+                            : " (it has no 'tools' variable)")
+                    + "; remove the tools or give a template that supports them");
         }
         if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedOperationException("toolChoice REQUIRED needs tool specifications, and tools are "
-                    + "not supported by attention-sink models yet");
+            throw new UnsupportedOperationException("toolChoice REQUIRED is not supported by attention-sink models: "
+                    + "a tool call cannot be forced (no constrained decoding); use AUTO and ask for the tool in the "
+                    + "prompt");
         }
     }
 
@@ -541,7 +552,10 @@ final class ChatSessionEngine implements AutoCloseable {
         try {
             ChatRequest request = turn.request;
             GenerationParams params = generationParams(request.parameters());
-            Plan plan = plan(st, request.messages(), slot.key);
+            List<ToolSpecification> tools = request.parameters() == null
+                    || request.parameters().toolSpecifications() == null ? List.of()
+                            : List.copyOf(request.parameters().toolSpecifications());
+            Plan plan = plan(st, request.messages(), tools, slot.key);
             Session session = st.session();
             Record previous = st.record;
             st.record = null; // from here the cache changes: no valid record until the one below is written
@@ -549,7 +563,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 session.reset();
                 st.rebuilds++;
             }
-            ReplyListener listener = new ReplyListener(turn);
+            ReplyListener listener = new ReplyListener(turn, !tools.isEmpty());
             GenerationResult result = session.generate(plan.ids, params, listener);
             session.discardPendingToken();
 
@@ -560,13 +574,20 @@ final class ChatSessionEngine implements AutoCloseable {
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
             String reply = visibleReply(result.text());
             String fedText = continuationText(tail(plan.ids, 8), fed);
-            AiMessage aiMessage = AiMessage.from(reply);
-            st.record(previous, plan.messages, aiMessage, fedText, cancelled);
+            Optional<ToolCallParser.Parsed> calls = cancelled ? Optional.empty()
+                    : ToolCallParser.parse(reply, tools.stream().map(ToolSpecification::name).toList());
+            AiMessage aiMessage = calls.isPresent()
+                    ? AiMessage.builder().text(calls.get().text()).toolExecutionRequests(calls.get().requests()).build()
+                    : AiMessage.from(reply);
+            st.record(previous, plan.messages, tools, aiMessage, fedText, cancelled);
             st.lastInputTokens = plan.ids.length;
             st.lastOutputTokens = generated.length;
             st.turns++;
             st.snapshot(session);
 
+            if (!cancelled) {
+                listener.finish(reply, calls.map(ToolCallParser.Parsed::requests).orElse(List.of()));
+            }
             if (listener.handlerError != null) {
                 Throwable error = listener.handlerError;
                 return () -> safeError(turn.callbacks, error);
@@ -578,8 +599,9 @@ final class ChatSessionEngine implements AutoCloseable {
                 }
                 return null; // the caller cancelled: LangChain4j expects no further callbacks
             }
-            FinishReason finish = result.finishReason() == io.github.attentionsinks.generate.FinishReason.LENGTH
-                    ? FinishReason.LENGTH : FinishReason.STOP;
+            FinishReason finish = calls.isPresent() ? FinishReason.TOOL_EXECUTION
+                    : result.finishReason() == io.github.attentionsinks.generate.FinishReason.LENGTH
+                            ? FinishReason.LENGTH : FinishReason.STOP;
             ChatResponse response = ChatResponse.builder()
                     .aiMessage(aiMessage)
                     .id("attention-sink-" + responseIds.incrementAndGet())
@@ -619,12 +641,14 @@ final class ChatSessionEngine implements AutoCloseable {
     /** What to feed this turn. */
     private record Plan(List<ChatMessage> messages, int[] ids, boolean rebuild) {}
 
-    private Plan plan(ConversationState st, List<ChatMessage> incoming, Object key) {
-        List<ToolSpecification> tools = List.of();
+    private Plan plan(ConversationState st, List<ChatMessage> incoming, List<ToolSpecification> tools, Object key) {
         String why;
         Record record = st.record;
         if (record == null) {
             why = st.turns == 0 ? null : "the previous turn did not complete";
+        } else if (!record.tools().equals(tools)) {
+            // the tools are part of the rendered prompt (usually the system turn): what the cache holds is stale
+            why = "the tool specifications differ from the previous turn's";
         } else {
             Alignment a = record.continuedBy(incoming);
             if (a == null) {
@@ -763,7 +787,8 @@ final class ChatSessionEngine implements AutoCloseable {
             return session;
         }
 
-        void record(Record old, List<ChatMessage> messages, AiMessage reply, String fedText, boolean cancelled) {
+        void record(Record old, List<ChatMessage> messages, List<ToolSpecification> tools, AiMessage reply,
+                String fedText, boolean cancelled) {
             List<Boolean> flags = new ArrayList<>(messages.size() + 1);
             for (ChatMessage m : messages) {
                 flags.add(old != null && old.isGhost(m));
@@ -771,7 +796,7 @@ final class ChatSessionEngine implements AutoCloseable {
             List<ChatMessage> c = new ArrayList<>(messages);
             c.add(reply);
             flags.add(cancelled);
-            record = fedText == null ? null : new Record(List.copyOf(c), List.copyOf(flags), fedText);
+            record = fedText == null ? null : new Record(List.copyOf(c), List.copyOf(flags), fedText, tools);
         }
 
         /** Where {@code incoming} continues this conversation, or null. */
@@ -813,9 +838,11 @@ final class ChatSessionEngine implements AutoCloseable {
 
     /**
      * The conversation a session's cache holds: the last request's messages (as rendered) plus the reply, which of
-     * them are cancelled replies ({@code ghost}), and the text of the reply tokens actually fed.
+     * them are cancelled replies ({@code ghost}), the text of the reply tokens actually fed, and the tool
+     * specifications the prompt was rendered with.
      */
-    record Record(List<ChatMessage> consumed, List<Boolean> ghost, String replyFedText) {
+    record Record(List<ChatMessage> consumed, List<Boolean> ghost, String replyFedText,
+            List<ToolSpecification> tools) {
         /** Ghost flags carry over for messages that came from this record (the same objects). */
         boolean isGhost(ChatMessage m) {
             for (int i = 0; i < consumed.size(); i++) {
@@ -893,30 +920,75 @@ final class ChatSessionEngine implements AutoCloseable {
         return true;
     }
 
-    /** Streams reply pieces to the caller and turns cancellation and handler failures into a stop. */
+    /**
+     * Streams reply pieces to the caller and turns cancellation and handler failures into a stop. When tools are
+     * offered, text that may be a tool call is held back (see {@link ToolCallParser#streamableLength}) and, at the
+     * end, either reported as tool calls or streamed as text.
+     */
     private final class ReplyListener implements TokenListener {
         private final Turn turn;
+        private final boolean holdToolCalls;
         private boolean started;
+        /** The visible reply so far (only kept when holding tool calls) and how much of it was streamed. */
+        private final StringBuilder text = new StringBuilder();
+        private int streamed;
         Throwable handlerError;
 
-        ReplyListener(Turn turn) {
+        ReplyListener(Turn turn, boolean holdToolCalls) {
             this.turn = turn;
+            this.holdToolCalls = holdToolCalls;
         }
 
         @Override
-        public void onToken(int tokenId, String text) {
-            if (handlerError != null || turn.handle.isCancelled() || text.isEmpty()) {
+        public void onToken(int tokenId, String piece) {
+            if (handlerError != null || turn.handle.isCancelled() || piece.isEmpty()) {
                 return;
             }
             if (!started) {
                 started = true; // one leading space is dropped from the reply, so from its first piece only
-                text = visibleReply(text);
-                if (text.isEmpty()) {
+                piece = visibleReply(piece);
+                if (piece.isEmpty()) {
                     return;
                 }
             }
+            if (!holdToolCalls) {
+                deliver(piece);
+                return;
+            }
+            text.append(piece);
+            int safe = ToolCallParser.streamableLength(text.toString());
+            if (safe > streamed) {
+                String out = text.substring(streamed, safe);
+                streamed = safe;
+                deliver(out);
+            }
+        }
+
+        /** End of a completed reply: report its tool calls, or stream the text that was held back. */
+        void finish(String reply, List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls) {
+            if (!holdToolCalls || handlerError != null || turn.handle.isCancelled()) {
+                return;
+            }
+            if (calls.isEmpty()) {
+                // the reply is what was accumulated; fall back to it if the two ever differ
+                String all = reply.startsWith(text.substring(0, streamed)) ? reply : text.toString();
+                if (all.length() > streamed) {
+                    deliver(all.substring(streamed));
+                }
+                return;
+            }
+            for (int i = 0; i < calls.size() && handlerError == null; i++) {
+                try {
+                    turn.callbacks.onToolCall(new CompleteToolCall(i, calls.get(i)));
+                } catch (RuntimeException e) {
+                    handlerError = e;
+                }
+            }
+        }
+
+        private void deliver(String piece) {
             try {
-                turn.callbacks.onPartial(text, turn.handle);
+                turn.callbacks.onPartial(piece, turn.handle);
             } catch (RuntimeException e) {
                 handlerError = e;
             }
