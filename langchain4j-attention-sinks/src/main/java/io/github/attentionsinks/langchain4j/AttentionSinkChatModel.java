@@ -15,7 +15,9 @@ import java.util.concurrent.ExecutionException;
  * The blocking counterpart of {@link AttentionSinkStreamingChatModel}: the same sessions per memory id, prefix
  * reuse, serialization per id and bounded session registry; {@code chat} returns when the reply is complete.
  * Invalid requests throw {@link IllegalArgumentException} or {@link UnsupportedOperationException}. Interrupting the
- * calling thread cancels the reply within one token.
+ * calling thread cancels the reply within one token. With tool specifications (on a template that shows tools), a
+ * reply that is a tool call comes back as an {@code AiMessage} with {@code toolExecutionRequests} and
+ * {@code FinishReason.TOOL_EXECUTION}.
  *
  * <pre>{@code
  * try (AttentionSinkChatModel model = AttentionSinkChatModel.builder().modelPath(dir).maxNewTokens(128).build()) {

@@ -126,4 +126,14 @@ class ToolCallParserTest {
         assertEquals(0, ToolCallParser.streamableLength(" \n"));
         assertEquals(5, ToolCallParser.streamableLength("a < b"));
     }
+
+    @Test
+    void toolCallMarkersAreNotStopTokens() throws Exception {
+        var config = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"added_tokens_decoder\": {"
+                + "\"2\": {\"content\": \"</s>\", \"special\": true},"
+                + "\"5\": {\"content\": \"[TOOL_CALLS]\", \"special\": true},"
+                + "\"128010\": {\"content\": \"<|python_tag|>\", \"special\": true},"
+                + "\"151657\": {\"content\": \"<tool_call>\", \"special\": false}}}");
+        assertEquals(Set.of(2), ChatSessionEngine.specialTokenIds(config));
+    }
 }
