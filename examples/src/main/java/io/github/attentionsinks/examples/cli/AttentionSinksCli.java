@@ -16,14 +16,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code attention-sinks} command line: {@code generate}, {@code chat}, {@code perplexity} and {@code bench}
- * over a local Hugging Face checkpoint. See docs/cli.md.
+ * over a local Hugging Face checkpoint, and {@code plot} of perplexity CSVs. See docs/cli.md.
  *
  * <p>Exit codes: 0 success, 1 error (one line on stderr; the stack trace too with {@code --verbose}), 2 usage error.
  */
 @Command(name = "attention-sinks", mixinStandardHelpOptions = true, version = "attention-sinks 0.1.0-SNAPSHOT",
         description = "Endless, constant-memory generation with an attention-sink KV cache (StreamingLLM) on DJL.",
         subcommands = {GenerateCommand.class, ChatCommand.class, PerplexityCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+                PlotCommand.class, CommandLine.HelpCommand.class})
 public final class AttentionSinksCli implements Runnable {
     static final int EXIT_ERROR = 1;
     static final int EXIT_USAGE = 2;
@@ -124,6 +124,6 @@ public final class AttentionSinksCli implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "a subcommand is required: generate, chat, perplexity or bench");
+                "a subcommand is required: generate, chat, perplexity, bench or plot");
     }
 }

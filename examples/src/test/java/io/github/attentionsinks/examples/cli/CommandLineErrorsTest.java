@@ -94,7 +94,7 @@ class CommandLineErrorsTest {
 
     @Test
     void helpExitsWithZero() {
-        for (String command : new String[] {"generate", "chat", "perplexity", "bench"}) {
+        for (String command : new String[] {"generate", "chat", "perplexity", "bench", "plot"}) {
             CliRun run = CliRun.of(command, "--help");
             assertEquals(0, run.exitCode(), run::toString);
             assertTrue(run.out().startsWith("Usage: attention-sinks " + command), run::toString);
