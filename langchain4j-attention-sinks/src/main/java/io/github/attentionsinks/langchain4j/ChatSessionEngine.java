@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * messages before it must equal the end of {@code consumed} (leading system messages aside), which is what a
  * {@code MessageWindowChatMemory} produces when it evicts old messages. The text to feed is then found <em>by
  * rendered text</em>: {@code render(incoming)} must start with {@code render(messages before the reply) +
- * replyFedText}; the rest (end of the reply's turn, the new messages, the generation prompt) is tokenized and fed.
+ * replyFedText} (white space at the start of the reply aside: the cache keeps the model's own form); the rest (end
+ * of the reply's turn, the new messages, the generation prompt) is tokenized and fed.
  * Anything else (edited or replaced history, another template rendering, a reply cut by a stop sequence) rebuilds
  * the session from the incoming messages, logged at debug.
  */
@@ -656,15 +657,15 @@ final class ChatSessionEngine implements AutoCloseable {
             } else {
                 String before = template.render(a.messages.subList(0, a.replyIndex), tools, true);
                 String full = template.render(a.messages, tools, true);
-                String prefix = before + record.replyFedText();
-                if (full.length() > prefix.length() && full.startsWith(prefix)) {
-                    int[] ids = encodeContinuation(full.substring(prefix.length()));
+                String rest = newTextAfterReply(full, before, record.replyFedText());
+                if (rest == null) {
+                    why = "the template renders the session's last reply differently from what it generated";
+                } else {
+                    int[] ids = encodeContinuation(rest);
                     if (ids.length > 0) {
                         return new Plan(a.messages, ids, false);
                     }
                     why = "there is nothing new to feed";
-                } else {
-                    why = "the template renders the session's last reply differently from what it generated";
                 }
             }
         }
@@ -686,6 +687,30 @@ final class ChatSessionEngine implements AutoCloseable {
             ids = kept;
         }
         return new Plan(new ArrayList<>(incoming), ids, true);
+    }
+
+    /**
+     * What {@code full} (the conversation rendered now) adds after the text the session already holds: the
+     * generation prompt {@code before} and the reply as it was fed; null when {@code full} does not continue it.
+     * White space at the start of the reply may differ: a template that writes {@code "Assistant: "} before every
+     * reply renders {@code "Assistant: 's"} for a reply generated as {@code "Assistant:'s"}. The cache keeps what the
+     * model generated, so such a turn continues the session instead of re-encoding the conversation.
+     */
+    static String newTextAfterReply(String full, String before, String replyFedText) {
+        if (!full.startsWith(before)) {
+            return null;
+        }
+        String rendered = full.substring(before.length());
+        String fed = replyFedText;
+        if (!rendered.startsWith(fed)) {
+            rendered = rendered.stripLeading();
+            fed = fed.stripLeading();
+            if (fed.isEmpty() || !rendered.startsWith(fed)) {
+                return null;
+            }
+        }
+        String rest = rendered.substring(fed.length());
+        return rest.isEmpty() ? null : rest;
     }
 
     /**

@@ -164,6 +164,25 @@ class SessionRegistryTest {
     }
 
     @Test
+    void aTemplateThatSpacesRepliesDifferentlyStillContinuesTheSession() {
+        // Two spaces after "Assistant:" for past replies, none in the generation prompt: the rendered reply never
+        // equals the fed one in its leading white space, and only there.
+        String template = "{{ bos_token }}{% for m in messages %}{% if m.role == 'user' %}User: {{ m.content }}\n"
+                + "{% else %}Assistant:  {{ m.content }}\n{% endif %}{% endfor %}"
+                + "{% if add_generation_prompt %}Assistant:{% endif %}";
+        try (AttentionSinkChatModel chat = StoriesChat.blocking().chatTemplate(template).build()) {
+            UserMessage u1 = UserMessage.from("Hi");
+            ChatResponse r1 = chat.chat(request("w", List.of(u1)));
+            UserMessage u2 = UserMessage.from("Next");
+            ChatResponse r2 = chat.chat(request("w", List.of(u1, r1.aiMessage(), u2)));
+            assertEquals(1, chat.sessionStats("w").orElseThrow().rebuilds());
+            // the reply's last, unfed token plus the new turn
+            assertTrue(r2.tokenUsage().inputTokenCount() <= StoriesChat.model().tokenizer()
+                    .encode("\nUser: Next\nAssistant:", false).length + 1, r2.tokenUsage().toString());
+        }
+    }
+
+    @Test
     void editedHistoryRebuildsTheSession() {
         try (AttentionSinkChatModel chat = StoriesChat.blocking().build()) {
             UserMessage u1 = UserMessage.from("Hi");
