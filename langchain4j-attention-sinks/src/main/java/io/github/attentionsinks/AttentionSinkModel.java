@@ -83,6 +83,9 @@ public final class AttentionSinkModel implements AutoCloseable {
             manager.close();
             throw e;
         }
+        // Weights copied while loading (fused, widened or re-laid for speed) leave their file mappings behind until
+        // the buffers are collected; without this, a model's resident memory reads up to twice its size for a while.
+        System.gc();
         try {
             this.tokenizer = TextTokenizer.load(dir);
         } catch (RuntimeException e) {

@@ -42,22 +42,6 @@ final class ClassicArchSupport {
     }
 
     /**
-     * GPT-2 {@code Conv1D} weights are {@code [in, out]}; returns the {@code [out, in]} matrix {@link Linear} takes,
-     * as a contiguous copy (a transposed view would be re-strided on every call), and frees the original.
-     */
-    static NDArray conv1dToLinear(NDArray weight) {
-        Shape s = weight.getShape();
-        NDArray transposed = weight.transpose();
-        // reshape of a non-contiguous view copies into contiguous memory
-        NDArray flat = transposed.reshape(s.size());
-        NDArray result = flat.reshape(s.get(1), s.get(0));
-        flat.close();
-        transposed.close();
-        weight.close();
-        return result;
-    }
-
-    /**
      * Re-orders a per-head fused projection ({@code [q_h, k_h, v_h]} for each head h, as in GPT-NeoX and old Falcon
      * without multi-query) into {@code [Q; K; V]}. Works for a weight {@code [heads·3·headDim, in]} and a bias
      * {@code [heads·3·headDim]}; frees the input.

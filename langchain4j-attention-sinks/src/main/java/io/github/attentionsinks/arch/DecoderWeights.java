@@ -130,11 +130,18 @@ final class DecoderWeights {
         return Norm.layer(tensor(prefix + ".weight", size), tensor(prefix + ".bias", size), eps);
     }
 
-    /** The lm_head: the embedding when tied (or absent), else {@code lm_head.weight} (and bias). */
-    Linear lmHead(NDArray embedding, boolean tied, boolean bias) {
-        boolean useEmbedding = tied || !weights.contains("lm_head.weight");
-        NDArray w = useEmbedding ? embedding : tensor("lm_head.weight", vocab, hidden);
-        return new Linear(w, bias ? tensor("lm_head.bias", vocab) : null);
+    /**
+     * Sets {@code spec.lmHead}: the embedding when tied (or absent), else {@code lm_head.weight} (and bias). When
+     * tied, one {@link Linear} owns the matrix and serves as both.
+     */
+    void lmHead(PreNormDecoder.Spec spec, boolean tied, boolean bias) {
+        NDArray b = bias ? tensor("lm_head.bias", vocab) : null;
+        if (tied || !weights.contains("lm_head.weight")) {
+            spec.lmHead = spec.embedding.asLayer(b);
+            spec.embedding = spec.lmHead;
+        } else {
+            spec.lmHead = new Linear(tensor("lm_head.weight", vocab, hidden), b);
+        }
     }
 
     /** Refuses a boolean feature this build does not implement, naming the field and the fix. */

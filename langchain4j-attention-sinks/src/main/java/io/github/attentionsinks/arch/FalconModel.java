@@ -9,7 +9,6 @@ import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
-import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -36,7 +35,7 @@ public final class FalconModel implements CausalLm {
     private final int vocab;
     private final int maxPositions;
     private final boolean parallel;
-    private final NDArray embedding;
+    private final Linear embedding;
     private final Layer[] layers;
     private final Norm finalNorm;
     private final Linear lmHead;
@@ -93,7 +92,7 @@ public final class FalconModel implements CausalLm {
             attention = new ClassicArchSupport.FusedQkvAttention(heads, kvHeads, headDim,
                     (float) (1.0 / Math.sqrt(headDim)), rotary);
 
-            embedding = weights.load("transformer.word_embeddings.weight", manager, dataType, vocab, hidden);
+            NDArray table = weights.load("transformer.word_embeddings.weight", manager, dataType, vocab, hidden);
             long qkvRows = (long) (heads + 2 * kvHeads) * headDim;
             layers = new Layer[layerCount];
             for (int i = 0; i < layerCount; i++) {
@@ -125,8 +124,9 @@ public final class FalconModel implements CausalLm {
             }
             finalNorm = layerNorm(weights, "transformer.ln_f", hidden, eps);
             boolean tied = config.optBoolean("tie_word_embeddings", true) || !weights.contains("lm_head.weight");
-            lmHead = new Linear(tied ? embedding : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
+            lmHead = new Linear(tied ? table : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
                     null);
+            embedding = tied ? lmHead : Linear.table(table); // tied: one matrix serves both
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -147,7 +147,7 @@ public final class FalconModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = Embedding.lookup(ids, embedding, dataType);
+        NDArray x = embedding.rows(ids, dataType);
         NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);

@@ -28,7 +28,7 @@ public final class Gpt2Model implements CausalLm {
     private final DataType dataType;
     private final int vocab;
     private final int maxPositions;
-    private final NDArray tokenEmbedding;
+    private final Linear tokenEmbedding;
     private final NDArray positionEmbedding;
     private final Layer[] layers;
     private final Norm finalNorm;
@@ -63,7 +63,7 @@ public final class Gpt2Model implements CausalLm {
             String root = weights.contains("transformer.wte.weight") || !weights.contains("wte.weight")
                     ? "transformer." : "";
 
-            tokenEmbedding = weights.load(root + "wte.weight", manager, dataType, vocab, hidden);
+            NDArray table = weights.load(root + "wte.weight", manager, dataType, vocab, hidden);
             positionEmbedding = weights.load(root + "wpe.weight", manager, dataType, maxPositions, hidden);
             layers = new Layer[layerCount];
             for (int i = 0; i < layerCount; i++) {
@@ -80,8 +80,9 @@ public final class Gpt2Model implements CausalLm {
             }
             finalNorm = norm(weights, root + "ln_f", hidden, eps);
             boolean tied = config.optBoolean("tie_word_embeddings", true) || !weights.contains("lm_head.weight");
-            lmHead = new Linear(tied ? tokenEmbedding
+            lmHead = new Linear(tied ? table
                     : weights.load("lm_head.weight", manager, dataType, vocab, hidden), null);
+            tokenEmbedding = tied ? lmHead : Linear.table(table); // tied: one matrix serves both
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -94,7 +95,7 @@ public final class Gpt2Model implements CausalLm {
     }
 
     private Linear conv1d(WeightStore weights, String name, int in, int out) {
-        return new Linear(ClassicArchSupport.conv1dToLinear(weights.load(name + ".weight", manager, dataType, in, out)),
+        return Linear.fromInOut(weights.load(name + ".weight", manager, dataType, in, out),
                 weights.load(name + ".bias", manager, dataType, out));
     }
 
@@ -117,7 +118,7 @@ public final class Gpt2Model implements CausalLm {
         }
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
         NDArray positions = step.arange((int) start, (int) start + n, 1, DataType.INT64);
-        NDArray x = Embedding.lookup(ids, tokenEmbedding, dataType)
+        NDArray x = tokenEmbedding.rows(ids, dataType)
                 .add(Embedding.lookup(positions, positionEmbedding, dataType));
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);

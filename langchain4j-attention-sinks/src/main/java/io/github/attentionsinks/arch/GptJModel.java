@@ -9,7 +9,6 @@ import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
-import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -26,7 +25,7 @@ public final class GptJModel implements CausalLm {
     private final DataType dataType;
     private final int vocab;
     private final int maxPositions;
-    private final NDArray embedding;
+    private final Linear embedding;
     private final Layer[] layers;
     private final Norm finalNorm;
     private final Linear lmHead;
@@ -68,7 +67,7 @@ public final class GptJModel implements CausalLm {
             attention = new ClassicArchSupport.FusedQkvAttention(heads, heads, headDim,
                     (float) (1.0 / Math.sqrt(headDim)), rotary);
 
-            embedding = weights.load("transformer.wte.weight", manager, dataType, vocab, hidden);
+            NDArray table = weights.load("transformer.wte.weight", manager, dataType, vocab, hidden);
             layers = new Layer[layerCount];
             for (int i = 0; i < layerCount; i++) {
                 String p = "transformer.h." + i + ".";
@@ -89,8 +88,9 @@ public final class GptJModel implements CausalLm {
             finalNorm = Norm.layer(weights.load("transformer.ln_f.weight", manager, dataType, hidden),
                     weights.load("transformer.ln_f.bias", manager, dataType, hidden), eps);
             boolean tied = config.optBoolean("tie_word_embeddings", false) || !weights.contains("lm_head.weight");
-            lmHead = new Linear(tied ? embedding : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
+            lmHead = new Linear(tied ? table : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
                     ClassicArchSupport.optional(weights, "lm_head.bias", manager, dataType, vocab));
+            embedding = tied ? lmHead : Linear.table(table); // tied: one matrix serves both
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -101,7 +101,7 @@ public final class GptJModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = Embedding.lookup(ids, embedding, dataType);
+        NDArray x = embedding.rows(ids, dataType);
         NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);

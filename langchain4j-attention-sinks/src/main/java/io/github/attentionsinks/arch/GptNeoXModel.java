@@ -8,7 +8,6 @@ import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
-import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -27,7 +26,7 @@ public final class GptNeoXModel implements CausalLm {
     private final int vocab;
     private final int maxPositions;
     private final boolean parallelResidual;
-    private final NDArray embedding;
+    private final Linear embedding;
     private final Layer[] layers;
     private final Norm finalNorm;
     private final Linear lmHead;
@@ -73,7 +72,7 @@ public final class GptNeoXModel implements CausalLm {
             attention = new ClassicArchSupport.FusedQkvAttention(heads, heads, headDim,
                     (float) (1.0 / Math.sqrt(headDim)), rotary);
 
-            embedding = weights.load("gpt_neox.embed_in.weight", manager, dataType, vocab, hidden);
+            NDArray table = weights.load("gpt_neox.embed_in.weight", manager, dataType, vocab, hidden);
             layers = new Layer[layerCount];
             for (int i = 0; i < layerCount; i++) {
                 String p = "gpt_neox.layers." + i + ".";
@@ -95,8 +94,9 @@ public final class GptNeoXModel implements CausalLm {
             }
             finalNorm = layerNorm(weights, "gpt_neox.final_layer_norm", hidden, eps);
             boolean tied = config.optBoolean("tie_word_embeddings", false) || !weights.contains("embed_out.weight");
-            lmHead = new Linear(tied ? embedding : weights.load("embed_out.weight", manager, dataType, vocab, hidden),
+            lmHead = new Linear(tied ? table : weights.load("embed_out.weight", manager, dataType, vocab, hidden),
                     null);
+            embedding = tied ? lmHead : Linear.table(table); // tied: one matrix serves both
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -112,7 +112,7 @@ public final class GptNeoXModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = Embedding.lookup(ids, embedding, dataType);
+        NDArray x = embedding.rows(ids, dataType);
         NDArray[] rope = rotary.tables(step, cache.streamPosition(), n);
         NDArray mask = n == 1 ? null
                 : Attention.causalMask(step, n, cache.cacheLengthBefore(), 0).toType(dataType, false);

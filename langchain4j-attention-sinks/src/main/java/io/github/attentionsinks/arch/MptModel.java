@@ -11,7 +11,6 @@ import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.Activations;
 import io.github.attentionsinks.nn.Attention;
-import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
@@ -40,7 +39,7 @@ public final class MptModel implements CausalLm {
     private final int vocab;
     private final int maxPositions;
     private final float clipQkv;
-    private final NDArray embedding;
+    private final Linear embedding;
     private final NDArray slopes;
     private final Layer[] layers;
     private final Norm finalNorm;
@@ -90,7 +89,7 @@ public final class MptModel implements CausalLm {
                 log.warn("{}: logit_scale is ignored, as Hugging Face transformers does for mpt", config.file());
             }
 
-            embedding = weights.load("transformer.wte.weight", manager, dataType, vocab, hidden);
+            NDArray table = weights.load("transformer.wte.weight", manager, dataType, vocab, hidden);
             layers = new Layer[layerCount];
             for (int i = 0; i < layerCount; i++) {
                 String p = "transformer.blocks." + i + ".";
@@ -106,8 +105,9 @@ public final class MptModel implements CausalLm {
             }
             finalNorm = norm(weights, "transformer.norm_f.weight", hidden, eps);
             boolean tied = config.optBoolean("tie_word_embeddings", true) || !weights.contains("lm_head.weight");
-            lmHead = new Linear(tied ? embedding : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
+            lmHead = new Linear(tied ? table : weights.load("lm_head.weight", manager, dataType, vocab, hidden),
                     null);
+            embedding = tied ? lmHead : Linear.table(table); // tied: one matrix serves both
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -167,7 +167,7 @@ public final class MptModel implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = Embedding.lookup(ids, embedding, dataType);
+        NDArray x = embedding.rows(ids, dataType);
         NDArray bias = alibiBias(step, n, cache.cacheLengthBefore());
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];

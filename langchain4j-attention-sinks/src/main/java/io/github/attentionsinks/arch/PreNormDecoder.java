@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.nn.Attention;
-import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -74,7 +73,8 @@ public abstract class PreNormDecoder implements CausalLm {
         UnaryOperator<NDArray> activation;
         RotaryEmbedding rotary;
         RopeScaling.DynamicNtk dynamicRope;
-        NDArray embedding;
+        /** The token embedding table (the lm_head itself when tied). */
+        Linear embedding;
         Layer[] layers;
         Norm finalNorm;
         Linear lmHead;
@@ -112,7 +112,7 @@ public abstract class PreNormDecoder implements CausalLm {
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
         NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = Embedding.lookup(ids, spec.embedding, dataType);
+        NDArray x = spec.embedding.rows(ids, dataType);
         if (embeddingScale != null) {
             x = x.mul(embeddingScale);
         }

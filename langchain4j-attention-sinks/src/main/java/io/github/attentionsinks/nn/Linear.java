@@ -1,31 +1,125 @@
 package io.github.attentionsinks.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * {@code y = x·Wᵀ + b} with Hugging Face's {@code [out, in]} weight layout (one libtorch call).
+ * {@code y = x·Wᵀ + b} for a Hugging Face {@code [out, in]} weight, in the memory layout libtorch multiplies fastest.
  *
- * <p>The weight may be stored in float16 while everything else runs in float32 (the {@code float16} dtype): the
- * input is rounded to float16 for the product, the result widened back and the bias (kept in float32) added after.
- * libtorch's float16 matrix-vector kernel is multi-threaded and reads half the bytes, so on a CPU this is several
- * times faster than its single-threaded float32 one.
+ * <p>On a CPU a float32 weight is kept as a contiguous {@code [in, out]} matrix: libtorch's float32 kernel for one
+ * row times {@code [in, out]} streams the weight about 1.3× (layers) to 2× (lm_head) faster than for {@code [out,
+ * in]}, which is what a decode step spends most of its time on (measured on the SmolLM-135M shape, see
+ * docs/benchmarks.md). Float16 weights, and every weight on a GPU, keep {@code [out, in]}: there that layout is the
+ * fast one.
  *
- * @param weight {@code [out, in]}
- * @param bias {@code [out]}, or null
+ * <p>A float16 weight may serve a float32 model (the {@code float16} dtype): the input is rounded to float16 for
+ * the product, the result widened back and the bias (kept in float32) added after. libtorch's float16
+ * matrix-vector kernel is multi-threaded and reads half the bytes, so on a CPU this is several times faster again.
+ *
+ * <p>A {@code Linear} owns its weight: when it changes the layout it closes the array it was given. The same matrix
+ * serves as an embedding table through {@link #rows}, so a tied lm_head and embedding hold it once.
  */
-public record Linear(NDArray weight, NDArray bias) {
-    public NDArray apply(NDArray x) {
-        if (x.getDataType() == weight.getDataType()) {
-            return JniUtils.linear((PtNDArray) x, (PtNDArray) weight, (PtNDArray) bias);
+public final class Linear {
+    /** {@code -Dattentionsinks.cpuWeightLayout=out-in} keeps Hugging Face's layout (for comparisons). */
+    private static final boolean IN_OUT_ON_CPU =
+            !"out-in".equals(System.getProperty("attentionsinks.cpuWeightLayout"));
+
+    /** {@code [out, in]}, or {@code [in, out]} (contiguous) when {@link #inOut}. */
+    private final NDArray matrix;
+    private final boolean inOut;
+    private final NDArray bias;
+
+    /**
+     * @param weight {@code [out, in]}; owned from here on (it may be replaced by a re-laid copy and closed)
+     * @param bias {@code [out]}, or null
+     */
+    public Linear(NDArray weight, NDArray bias) {
+        this(prefersInOut(weight) ? contiguousTranspose(weight) : weight, prefersInOut(weight), bias);
+    }
+
+    private Linear(NDArray matrix, boolean inOut, NDArray bias) {
+        this.matrix = matrix;
+        this.inOut = inOut;
+        this.bias = bias;
+    }
+
+    /**
+     * A layer from a weight stored {@code [in, out]} (GPT-2's {@code Conv1D}); owned from here on.
+     *
+     * @param bias {@code [out]}, or null
+     */
+    public static Linear fromInOut(NDArray weightInOut, NDArray bias) {
+        return prefersInOut(weightInOut) ? new Linear(weightInOut, true, bias)
+                : new Linear(contiguousTranspose(weightInOut), false, bias);
+    }
+
+    /** An embedding table {@code [vocab, hidden]} that is only looked up, never multiplied: kept as it is. */
+    public static Linear table(NDArray table) {
+        return new Linear(table, false, null);
+    }
+
+    /**
+     * This table as a layer with {@code bias} (an lm_head tied to the embedding): the result owns the matrix, in the
+     * layout it multiplies fastest, and serves both; this instance must not be used afterwards.
+     */
+    public Linear asLayer(NDArray bias) {
+        if (inOut) {
+            return new Linear(matrix, true, bias);
         }
-        NDArray y = JniUtils.linear((PtNDArray) x.toType(weight.getDataType(), false), (PtNDArray) weight, null)
+        return new Linear(matrix, bias);
+    }
+
+    private static boolean prefersInOut(NDArray weight) {
+        return IN_OUT_ON_CPU && weight.getDataType() == DataType.FLOAT32
+                && Device.Type.CPU.equals(weight.getDevice().getDeviceType());
+    }
+
+    /** {@code x·Wᵀ + b} for {@code x [..., in]}. */
+    public NDArray apply(NDArray x) {
+        if (inOut) {
+            NDArray y = JniUtils.matmul((PtNDArray) x, (PtNDArray) matrix);
+            return bias == null ? y : y.addi(bias);
+        }
+        if (x.getDataType() == matrix.getDataType()) {
+            return JniUtils.linear((PtNDArray) x, (PtNDArray) matrix, (PtNDArray) bias);
+        }
+        NDArray y = JniUtils.linear((PtNDArray) x.toType(matrix.getDataType(), false), (PtNDArray) matrix, null)
                 .toType(x.getDataType(), false);
         return bias == null ? y : y.add(bias);
     }
 
+    /**
+     * Rows {@code ids} of the {@code [out, in]} weight, in {@code computeType}: the lookup of an embedding table (a
+     * tied lm_head is one). Temporaries belong to the manager of {@code ids}.
+     */
+    public NDArray rows(NDArray ids, DataType computeType) {
+        if (!inOut) {
+            return Embedding.lookup(ids, matrix, computeType);
+        }
+        // A strided view, made per call so that no second array of the table's size is registered with the model.
+        NDArray view = matrix.transpose();
+        view.attach(ids.getManager());
+        return Embedding.lookup(ids, view, computeType);
+    }
+
     public long outFeatures() {
-        return weight.getShape().get(0);
+        return matrix.getShape().get(inOut ? 1 : 0);
+    }
+
+    /** A contiguous transposed copy of a 2-D array; closes the original. */
+    private static NDArray contiguousTranspose(NDArray matrix) {
+        Shape s = matrix.getShape();
+        NDArray transposed = matrix.transpose();
+        // reshape of a non-contiguous view copies into contiguous memory
+        NDArray flat = transposed.reshape(s.size());
+        NDArray result = flat.reshape(s.get(1), s.get(0));
+        flat.close();
+        transposed.close();
+        matrix.close();
+        return result;
     }
 }
