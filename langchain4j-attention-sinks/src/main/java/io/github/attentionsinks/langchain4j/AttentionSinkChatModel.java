@@ -24,14 +24,27 @@ import java.util.concurrent.ExecutionException;
  *     String answer = model.chat("Hello!");
  * }
  * }</pre>
+ *
+ * <p>A model built here has sessions of its own. To serve the same conversations both streaming and blocking, take
+ * {@link AttentionSinkStreamingChatModel#blocking()}: one set of sessions, so a turn continues the cache whichever of
+ * the two answered the turn before.
  */
 public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
     private final ChatSessionEngine engine;
     private final List<ChatModelListener> listeners;
+    private final boolean ownsEngine;
 
     private AttentionSinkChatModel(Builder builder) {
         this.listeners = builder.listeners;
         this.engine = builder.buildEngine();
+        this.ownsEngine = true;
+    }
+
+    /** A blocking view of a streaming model's sessions (see {@link AttentionSinkStreamingChatModel#blocking()}). */
+    AttentionSinkChatModel(ChatSessionEngine engine, List<ChatModelListener> listeners) {
+        this.engine = engine;
+        this.listeners = listeners;
+        this.ownsEngine = false;
     }
 
     public static Builder builder() {
@@ -120,10 +133,15 @@ public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
         return engine.stats(memoryId);
     }
 
-    /** Frees every session and, if it loaded it, the model. */
+    /**
+     * Frees every session and, if it loaded it, the model. A view from {@link AttentionSinkStreamingChatModel#blocking()}
+     * closes nothing: its streaming model owns the sessions.
+     */
     @Override
     public void close() {
-        engine.close();
+        if (ownsEngine) {
+            engine.close();
+        }
     }
 
     /** Builds an {@link AttentionSinkChatModel}; see {@link AttentionSinkChatModelBuilder}. */

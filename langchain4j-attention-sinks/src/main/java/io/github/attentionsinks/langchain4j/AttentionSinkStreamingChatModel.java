@@ -2,6 +2,7 @@ package io.github.attentionsinks.langchain4j;
 
 import static dev.langchain4j.internal.InternalStreamingChatResponseHandlerUtils.withLoggingExceptions;
 
+import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -50,10 +51,12 @@ import java.util.Set;
 public final class AttentionSinkStreamingChatModel implements StreamingChatModel, AutoCloseable {
     private final ChatSessionEngine engine;
     private final List<ChatModelListener> listeners;
+    private final AttentionSinkChatModel blocking;
 
     private AttentionSinkStreamingChatModel(Builder builder) {
         this.listeners = builder.listeners;
         this.engine = builder.buildEngine();
+        this.blocking = new AttentionSinkChatModel(engine, listeners);
     }
 
     public static Builder builder() {
@@ -108,6 +111,16 @@ public final class AttentionSinkStreamingChatModel implements StreamingChatModel
     /** The loaded model, e.g. to share it with an {@link AttentionSinkChatModel} through its builder's {@code model(...)}. */
     public AttentionSinkModel model() {
         return engine.model();
+    }
+
+    /**
+     * A blocking {@link ChatModel} over this model's sessions, settings and listeners: a conversation (memory id) keeps
+     * one cache whether its turns are streamed or not, so mixing the two never re-encodes the history. (A separately
+     * built {@link AttentionSinkChatModel} has sessions of its own.) Closing the view closes nothing; closing this
+     * model ends both.
+     */
+    public AttentionSinkChatModel blocking() {
+        return blocking;
     }
 
     /** The chat template in use (the model's own, a configured one, or the plain-text fallback). */

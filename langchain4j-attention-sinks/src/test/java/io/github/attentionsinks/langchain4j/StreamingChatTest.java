@@ -151,6 +151,32 @@ class StreamingChatTest {
     }
 
     @Test
+    void theBlockingViewContinuesTheStreamingModelsSessions() {
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().build()) {
+            AttentionSinkChatModel blocking = chat.blocking();
+            UserMessage u1 = UserMessage.from("Hi");
+            StoriesChat.Collector first = new StoriesChat.Collector();
+            chat.chat(request("m", List.of(u1)), first);
+            ChatResponse r1 = first.await();
+
+            UserMessage u2 = UserMessage.from("Next");
+            ChatResponse r2 = blocking.chat(request("m", List.of(u1, r1.aiMessage(), u2)));
+            assertEquals(2, chat.sessionStats("m").orElseThrow().turns());
+            assertEquals(1, blocking.sessionStats("m").orElseThrow().rebuilds(), "one session, continued");
+            assertTrue(r2.tokenUsage().inputTokenCount() <= StoriesChat.model().tokenizer()
+                    .encode("\nUser: Next\nAssistant:", false).length + 1, r2.tokenUsage().toString());
+
+            blocking.close(); // a view: the sessions belong to the streaming model
+            StoriesChat.Collector third = new StoriesChat.Collector();
+            chat.chat(request("m", List.of(u1, r1.aiMessage(), u2, r2.aiMessage(), UserMessage.from("More"))), third);
+            third.await();
+            assertEquals(3, chat.sessionStats("m").orElseThrow().turns());
+            assertEquals(1, chat.sessionStats("m").orElseThrow().rebuilds());
+            assertEquals(chat.listeners(), blocking.listeners());
+        }
+    }
+
+    @Test
     void listenersSeeRequestResponseAndErrors() {
         List<String> events = new CopyOnWriteArrayList<>();
         List<ChatRequest> requests = new CopyOnWriteArrayList<>();
