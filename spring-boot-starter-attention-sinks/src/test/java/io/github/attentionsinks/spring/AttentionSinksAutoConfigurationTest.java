@@ -212,6 +212,28 @@ class AttentionSinksAutoConfigurationTest {
     }
 
     @Configuration(proxyBeanMethods = false)
+    static class SharedSessions {
+        @Bean
+        AttentionSinkChatModel attentionSinkChatModel(AttentionSinkStreamingChatModel streaming) {
+            return streaming.blocking();
+        }
+    }
+
+    @Test
+    void theBlockingViewOfTheStreamingModelSharesItsSessions() {
+        runner.withPropertyValues(Stories.baseProperties()).withUserConfiguration(SharedSessions.class)
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(AttentionSinkChatModel.class)
+                            .hasSingleBean(AttentionSinkStreamingChatModel.class);
+                    AttentionSinkStreamingChatModel streaming = context.getBean(AttentionSinkStreamingChatModel.class);
+                    AttentionSinkChatModel blocking = context.getBean(AttentionSinkChatModel.class);
+                    assertThat(blocking).isSameAs(streaming.blocking());
+                    blocking.chat(request("shared", "Hi"));
+                    assertThat(streaming.sessionIds()).containsExactly("shared");
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
     static class OwnModel {
         @Bean(destroyMethod = "close")
         AttentionSinkModel myModel() {
