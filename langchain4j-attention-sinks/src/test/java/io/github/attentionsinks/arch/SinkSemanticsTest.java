@@ -18,7 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Cache semantics of the newer architectures past eviction, and sliding windows, on one-layer cuts of the fixtures.
+ * Cache semantics of every architecture with re-assignable positions past eviction, and sliding windows, on one-layer
+ * cuts of the fixtures.
  *
  * <p>With a single layer a token's key and value depend only on the token and its position, and RoPE attention only
  * on position differences. So after evictions the logits of a stream must equal a fresh dense forward over exactly
@@ -26,7 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and a model with sliding window w must equal a fresh forward over its last w tokens. Both references run the dense
  * path, which the fixture tests tie to Hugging Face.
  */
-class ModernSinkSemanticsTest {
+class SinkSemanticsTest {
     static final float TOLERANCE = 1e-4f;
 
     @TempDir
@@ -38,7 +39,9 @@ class ModernSinkSemanticsTest {
 
     private AttentionSinkModel oneLayer(String fixture, String name, Consumer<ObjectNode> more) throws Exception {
         return FixtureVariants.load(FixtureVariants.write(fixture, temp, name, c -> {
-            c.put("num_hidden_layers", 1);
+            // the layer count's name differs: GPT-J n_layer, MPT n_layers, the rest num_hidden_layers
+            String key = c.has("n_layer") ? "n_layer" : c.has("n_layers") ? "n_layers" : "num_hidden_layers";
+            c.put(key, 1);
             more.accept(c);
         }));
     }
@@ -62,6 +65,17 @@ class ModernSinkSemanticsTest {
             assertTrue(s.cacheLength() == sinks + window, what + ": the cache must have evicted");
         }
         System.out.printf("semantics %s %s: max diff %.2e over 48 steps%n", what, cache, worst);
+    }
+
+    /**
+     * The reference's architectures (and Llama's static rope scalings): RoPE in its rotate-half, partial and
+     * interleaved forms, and MPT's ALiBi, whose distances are cache-index differences.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "mistral", "qwen2", "llama3_rope", "llama_rope_linear", "gpt_neox", "falcon",
+        "falcon_new_decoder", "gptj", "mpt"})
+    void referenceArchitecturesKeepCachePositions(String fixture) throws Exception {
+        sinksAndWindowedKeepCachePositions(fixture);
     }
 
     @ParameterizedTest
