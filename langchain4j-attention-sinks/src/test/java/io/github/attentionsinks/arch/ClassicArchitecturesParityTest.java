@@ -41,6 +41,7 @@ class ClassicArchitecturesParityTest {
     void matchesHuggingFaceInEveryMode(String fixture) throws Exception {
         try (AttentionSinkModel model = FixtureParity.load(fixture, temp)) {
             FixtureParity.all(model, fixture, TOLERANCE);
+            FixtureVariants.denseDiffs(model, fixture);
         }
     }
 
@@ -50,6 +51,7 @@ class ClassicArchitecturesParityTest {
             FixtureParity.oneShot(model, "gpt2", TOLERANCE);
             FixtureParity.incremental(model, "gpt2", CacheConfig.dense(), TOLERANCE);
             FixtureParity.greedy(model, "gpt2", CacheConfig.dense(), TOLERANCE);
+            FixtureVariants.denseDiffs(model, "gpt2");
         }
     }
 

@@ -16,6 +16,7 @@ class LlamaFamilyParityTest {
     void llama() throws Exception {
         try (AttentionSinkModel model = FixtureParity.load("llama", temp)) {
             FixtureParity.all(model, "llama", TOLERANCE);
+            FixtureVariants.denseDiffs(model, "llama");
         }
     }
 
@@ -23,6 +24,7 @@ class LlamaFamilyParityTest {
     void mistral() throws Exception {
         try (AttentionSinkModel model = FixtureParity.load("mistral", temp)) {
             FixtureParity.all(model, "mistral", TOLERANCE);
+            FixtureVariants.denseDiffs(model, "mistral");
         }
     }
 }
