@@ -13,8 +13,8 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>On a CPU a float32 weight is kept as a contiguous {@code [in, out]} matrix: libtorch's float32 kernel for one
  * row times {@code [in, out]} streams the weight about 1.3× (layers) to 2× (lm_head) faster than for {@code [out,
  * in]}, which is what a decode step spends most of its time on (measured on the SmolLM-135M shape, see
- * docs/benchmarks.md). Float16 weights, and every weight on a GPU, keep {@code [out, in]}: there that layout is the
- * fast one.
+ * docs/benchmarks.md). Float16 weights keep {@code [out, in]}, the layout their kernel reads fastest (the other is 10×
+ * slower), and so does every weight on a GPU, where the layouts were not compared.
  *
  * <p>A float16 weight may serve a float32 model (the {@code float16} dtype): the input is rounded to float16 for
  * the product, the result widened back and the bias (kept in float32) added after. libtorch's float16
