@@ -131,15 +131,18 @@ final class DecoderWeights {
     }
 
     /**
-     * Sets {@code spec.lmHead}: the embedding when tied (or absent), else {@code lm_head.weight} (and bias). When
-     * tied, one {@link Linear} owns the matrix and serves as both.
+     * Sets {@code spec.embedding} ({@code model.embed_tokens.weight}) and {@code spec.lmHead}: the embedding when tied
+     * (or when there is no {@code lm_head.weight}), with {@code lm_head.bias} if {@code bias}. Tied, one
+     * {@link Linear} owns the matrix and serves as both.
      */
-    void lmHead(PreNormDecoder.Spec spec, boolean tied, boolean bias) {
+    void embeddingAndLmHead(PreNormDecoder.Spec spec, boolean tied, boolean bias) {
+        NDArray table = tensor("model.embed_tokens.weight", vocab, hidden);
         NDArray b = bias ? tensor("lm_head.bias", vocab) : null;
         if (tied || !weights.contains("lm_head.weight")) {
-            spec.lmHead = spec.embedding.asLayer(b);
+            spec.lmHead = new Linear(table, b);
             spec.embedding = spec.lmHead;
         } else {
+            spec.embedding = Linear.table(table);
             spec.lmHead = new Linear(tensor("lm_head.weight", vocab, hidden), b);
         }
     }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
-import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.weights.WeightStore;
 
 /**
@@ -43,7 +42,6 @@ public final class GemmaModel extends PreNormDecoder {
         }
         int window = gemma2 ? config.optInt("sliding_window", 0) : 0;
         JsonNode layerTypes = config.node("layer_types");
-        spec.embedding = Linear.table(w.tensor("model.embed_tokens.weight", w.vocab, w.hidden));
         for (int i = 0; i < w.layers; i++) {
             String p = "model.layers." + i + ".";
             boolean sliding = layerTypes.isArray() ? "sliding_attention".equals(layerTypes.path(i).asText())
@@ -61,7 +59,7 @@ public final class GemmaModel extends PreNormDecoder {
                     sliding ? window : 0);
         }
         spec.finalNorm = w.rmsOnePlus("model.norm.weight", w.hidden, eps);
-        w.lmHead(spec, config.optBoolean("tie_word_embeddings", true), false);
+        w.embeddingAndLmHead(spec, config.optBoolean("tie_word_embeddings", true), false);
         return spec;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
-import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.weights.WeightStore;
 
 /**
@@ -28,7 +27,6 @@ public final class LlamaModel extends PreNormDecoder {
         Spec spec = w.baseSpec(w.headDim);
         spec.gatedMlp = true;
         spec.activation = Activations.byName(config.optString("hidden_act", "silu"), config.file().toString());
-        spec.embedding = Linear.table(w.tensor("model.embed_tokens.weight", w.vocab, w.hidden));
         for (int i = 0; i < w.layers; i++) {
             String p = "model.layers." + i + ".";
             spec.layers[i] = new Layer(
@@ -43,7 +41,7 @@ public final class LlamaModel extends PreNormDecoder {
                     null, 0);
         }
         spec.finalNorm = w.rms("model.norm.weight", w.hidden, eps);
-        w.lmHead(spec, config.optBoolean("tie_word_embeddings", false), false);
+        w.embeddingAndLmHead(spec, config.optBoolean("tie_word_embeddings", false), false);
         return spec;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
-import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
 
@@ -35,7 +34,6 @@ public final class OlmoModel extends PreNormDecoder {
         }
         spec.gatedMlp = true;
         spec.activation = Activations.byName(config.optString("hidden_act", "silu"), config.file().toString());
-        spec.embedding = Linear.table(w.tensor("model.embed_tokens.weight", w.vocab, w.hidden));
         for (int i = 0; i < w.layers; i++) {
             String p = "model.layers." + i + ".";
             spec.layers[i] = new Layer(norm, w.fusedQkv(p + "self_attn.", bias), null, null,
@@ -44,7 +42,7 @@ public final class OlmoModel extends PreNormDecoder {
                     w.linear(p + "mlp.down_proj", w.hidden, w.intermediate, false), null, 0);
         }
         spec.finalNorm = norm;
-        w.lmHead(spec, config.optBoolean("tie_word_embeddings", false), false);
+        w.embeddingAndLmHead(spec, config.optBoolean("tie_word_embeddings", false), false);
         return spec;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
-import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
 
@@ -27,7 +26,6 @@ public final class PhiModel extends PreNormDecoder {
         spec.parallelBlock = true;
         spec.gatedMlp = false;
         spec.activation = Activations.byName(config.optString("hidden_act", "gelu_new"), config.file().toString());
-        spec.embedding = Linear.table(w.tensor("model.embed_tokens.weight", w.vocab, w.hidden));
         for (int i = 0; i < w.layers; i++) {
             String p = "model.layers." + i + ".";
             Norm norm = w.layerNorm(p + "input_layernorm", w.hidden, eps);
@@ -37,7 +35,7 @@ public final class PhiModel extends PreNormDecoder {
                     w.linear(p + "mlp.fc2", w.hidden, w.intermediate, true), null, 0);
         }
         spec.finalNorm = w.layerNorm("model.final_layernorm", w.hidden, eps);
-        w.lmHead(spec, config.optBoolean("tie_word_embeddings", false), true);
+        w.embeddingAndLmHead(spec, config.optBoolean("tie_word_embeddings", false), true);
         return spec;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Activations;
-import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.weights.WeightStore;
 
 /**
@@ -26,7 +25,6 @@ public final class Starcoder2Model extends PreNormDecoder {
         spec.gatedMlp = false;
         spec.activation = Activations.byName(config.optString("hidden_act", "gelu_pytorch_tanh"),
                 config.file().toString());
-        spec.embedding = Linear.table(w.tensor("model.embed_tokens.weight", w.vocab, w.hidden));
         for (int i = 0; i < w.layers; i++) {
             String p = "model.layers." + i + ".";
             spec.layers[i] = new Layer(
@@ -38,7 +36,7 @@ public final class Starcoder2Model extends PreNormDecoder {
                     w.linear(p + "mlp.c_proj", w.hidden, w.intermediate, bias), null, window);
         }
         spec.finalNorm = w.layerNorm("model.norm", w.hidden, eps);
-        w.lmHead(spec, config.optBoolean("tie_word_embeddings", true), false);
+        w.embeddingAndLmHead(spec, config.optBoolean("tie_word_embeddings", true), false);
         return spec;
     }
 }

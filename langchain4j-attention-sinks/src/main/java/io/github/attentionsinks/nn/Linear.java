@@ -38,7 +38,9 @@ public final class Linear {
      * @param bias {@code [out]}, or null
      */
     public Linear(NDArray weight, NDArray bias) {
-        this(prefersInOut(weight) ? contiguousTranspose(weight) : weight, prefersInOut(weight), bias);
+        this.inOut = prefersInOut(weight);
+        this.matrix = inOut ? contiguousTranspose(weight) : weight;
+        this.bias = bias;
     }
 
     private Linear(NDArray matrix, boolean inOut, NDArray bias) {
@@ -60,17 +62,6 @@ public final class Linear {
     /** An embedding table {@code [vocab, hidden]} that is only looked up, never multiplied: kept as it is. */
     public static Linear table(NDArray table) {
         return new Linear(table, false, null);
-    }
-
-    /**
-     * This table as a layer with {@code bias} (an lm_head tied to the embedding): the result owns the matrix, in the
-     * layout it multiplies fastest, and serves both; this instance must not be used afterwards.
-     */
-    public Linear asLayer(NDArray bias) {
-        if (inOut) {
-            return new Linear(matrix, true, bias);
-        }
-        return new Linear(matrix, bias);
     }
 
     private static boolean prefersInOut(NDArray weight) {

@@ -44,6 +44,14 @@ final class StoriesChat {
                 .temperature(0);
     }
 
+    /**
+     * The most tokens a turn that continues a session with the user message "Next" may encode under the plain
+     * template: the reply's last, unfed token plus {@code "\nUser: Next\nAssistant:"}.
+     */
+    static int nextTurnTokens() {
+        return model().tokenizer().encode("\nUser: Next\nAssistant:", false).length + 1;
+    }
+
     static ChatRequest request(Object memoryId, List<ChatMessage> messages) {
         return ChatRequest.builder().messages(messages)
                 .parameters(AttentionSinkChatRequestParameters.builder().memoryId(memoryId).build()).build();

@@ -92,8 +92,11 @@ public final class AttentionSinksCli implements Runnable {
         return code;
     }
 
-    /** DJL must never call home nor download natives; these are read when its engine starts. */
-    static void offlineDefaults() {
+    /**
+     * DJL must never call home nor download natives; these are read when its engine starts. For every main class
+     * of this jar (the demos too).
+     */
+    public static void offlineDefaults() {
         if (System.getProperty("ai.djl.offline") == null && !Boolean.getBoolean("attentionsinks.allowNativeDownload")) {
             System.setProperty("ai.djl.offline", "true");
         }

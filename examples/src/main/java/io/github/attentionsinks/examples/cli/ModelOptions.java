@@ -8,11 +8,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /** Where the model is and how to run it: {@code --model}, {@code --device}, {@code --dtype}. */
-final class ModelOptions {
+public final class ModelOptions {
     private static final Pattern DEVICE = Pattern.compile("(?i)auto|cpu|(cuda|gpu)(:\\d+)?");
 
     /** The model used when {@code --model} is omitted: small, instruct-tuned, with a chat template, not gated. */
-    static final String DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct";
+    public static final String DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct";
 
     @Option(names = "--model", paramLabel = "DIR|ID", defaultValue = DEFAULT_MODEL,
             description = {"A local directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json), "

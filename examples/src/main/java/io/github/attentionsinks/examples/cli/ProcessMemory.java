@@ -7,13 +7,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /** Resident memory (/proc/self/status on Linux), heap and CPU time of this process, and byte formatting. */
-final class ProcessMemory {
+public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
 
     private ProcessMemory() {}
 
     /** Resident set size in bytes (VmRSS), or -1 where /proc is not available. */
-    static long residentBytes() {
+    public static long residentBytes() {
         return statusField("VmRSS:");
     }
 
@@ -50,7 +50,7 @@ final class ProcessMemory {
     }
 
     /** 1.5 MiB, 230.0 MiB, 1.21 GiB; "n/a" for negative values. */
-    static String format(long bytes) {
+    public static String format(long bytes) {
         if (bytes < 0) {
             return "n/a";
         }

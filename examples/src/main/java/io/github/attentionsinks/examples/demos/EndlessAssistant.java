@@ -7,6 +7,9 @@ import dev.langchain4j.service.MemoryId;
 import dev.langchain4j.service.TokenStream;
 import dev.langchain4j.service.UserMessage;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.examples.cli.AttentionSinksCli;
+import io.github.attentionsinks.examples.cli.ModelOptions;
+import io.github.attentionsinks.examples.cli.ProcessMemory;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinks;
 import io.github.attentionsinks.langchain4j.ChatSessionStats;
@@ -61,7 +64,7 @@ public final class EndlessAssistant {
               --temperature T         0 = greedy (default: the model's generation_config.json, else greedy)
               --repetition-penalty R  over the tokens in the cache, 1 = off (default: the model's, else 1)
               --device D, --dtype T   auto|cpu|cuda[:N], float32|float16 (defaults auto, float32)
-            """.formatted(DemoSupport.HUB_DEFAULT_MODEL);
+            """.formatted(ModelOptions.DEFAULT_MODEL);
 
     private static final Set<String> OPTIONS = Set.of("model", "turns", "users", "attention-sink-size", "window-size",
             "max-new-tokens", "prompts", "history", "temperature", "repetition-penalty", "device", "dtype");
@@ -134,7 +137,7 @@ public final class EndlessAssistant {
     private EndlessAssistant() {}
 
     public static void main(String[] args) {
-        DemoSupport.offlineDjl();
+        AttentionSinksCli.offlineDefaults();
         Options options;
         try {
             DemoArgs a = DemoArgs.parse(args, OPTIONS);
@@ -197,7 +200,7 @@ public final class EndlessAssistant {
                     TurnStats stats = turn(assistant, model, user, turn, prompt, out);
                     out.printf(Locale.ROOT, "  (%s turn %d: %d tokens in, %d out; cache %d/%d; %.1f tok/s; RSS %s)%n",
                             user, turn, stats.inputTokens(), stats.outputTokens(), stats.cacheLength(), capacity,
-                            stats.tokensPerSecond(), DemoSupport.bytes(stats.rssBytes()));
+                            stats.tokensPerSecond(), ProcessMemory.format(stats.rssBytes()));
                     onTurn.accept(stats);
                     maxCache = Math.max(maxCache, stats.cacheLength());
                     if (turn == 1) {
@@ -213,10 +216,10 @@ public final class EndlessAssistant {
                     }
                 }
                 if (turn == 2) {
-                    rssAfterSecondRound = DemoSupport.residentBytes();
+                    rssAfterSecondRound = ProcessMemory.residentBytes();
                 }
                 if (turn == options.turns() / 2) {
-                    rssAtHalfway = DemoSupport.residentBytes();
+                    rssAtHalfway = ProcessMemory.residentBytes();
                 }
             }
             Map<String, Integer> rebuilds = new LinkedHashMap<>();
@@ -225,7 +228,7 @@ public final class EndlessAssistant {
             }
             Summary summary = new Summary(options.users(), options.turns(), capacity, firstInput, maxLaterInput,
                     rebuilds, maxCache, options.turns() > 1 ? secondRound : Double.NaN, lastRound,
-                    rssAfterSecondRound, rssAtHalfway, DemoSupport.residentBytes());
+                    rssAfterSecondRound, rssAtHalfway, ProcessMemory.residentBytes());
             print(summary, out);
             return summary;
         }
@@ -270,7 +273,7 @@ public final class EndlessAssistant {
         int output = response.tokenUsage().outputTokenCount();
         int cache = model.sessionStats(user).map(ChatSessionStats::cacheLength).orElse(-1);
         return new TurnStats(user, turn, response.tokenUsage().inputTokenCount(), output, cache, output / seconds,
-                DemoSupport.residentBytes());
+                ProcessMemory.residentBytes());
     }
 
     private static void print(Summary s, PrintStream out) {
@@ -280,8 +283,8 @@ public final class EndlessAssistant {
                 s.firstTurnInput(), s.maxLaterInput());
         out.printf(Locale.ROOT, "  tok/s: turn 2 %.1f, turn %d %.1f; RSS: after turn 2 %s, turn %d %s, turn %d %s%n",
                 s.secondRoundTokensPerSecond(), s.turnsPerUser(), s.lastRoundTokensPerSecond(),
-                DemoSupport.bytes(s.rssAfterSecondRound()), s.turnsPerUser() / 2, DemoSupport.bytes(s.rssAtHalfway()),
-                s.turnsPerUser(), DemoSupport.bytes(s.rssAtEnd()));
+                ProcessMemory.format(s.rssAfterSecondRound()), s.turnsPerUser() / 2, ProcessMemory.format(s.rssAtHalfway()),
+                s.turnsPerUser(), ProcessMemory.format(s.rssAtEnd()));
     }
 
     private static String userName(int u) {

@@ -3,6 +3,9 @@ package io.github.attentionsinks.examples.demos;
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.examples.cli.AttentionSinksCli;
+import io.github.attentionsinks.examples.cli.ModelOptions;
+import io.github.attentionsinks.examples.cli.ProcessMemory;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.Sampler;
 import io.github.attentionsinks.tokenizer.StreamingDecoder;
@@ -48,7 +51,7 @@ public final class EndlessGeneration {
               --repetition-penalty R   Hugging Face-style penalty over the cached tokens, 1 = off (default 1.1)
               --seed N                 makes the text reproducible (default: random)
               --device D, --dtype T    auto|cpu|cuda[:N], float32|float16 (defaults auto, float32)
-            """.formatted(DemoSupport.HUB_DEFAULT_MODEL);
+            """.formatted(ModelOptions.DEFAULT_MODEL);
 
     private static final Set<String> OPTIONS = Set.of("model", "prompt", "max-tokens", "stats-every",
             "attention-sink-size", "window-size", "temperature", "top-p", "repetition-penalty", "seed", "device",
@@ -89,7 +92,7 @@ public final class EndlessGeneration {
     private EndlessGeneration() {}
 
     public static void main(String[] args) throws InterruptedException {
-        DemoSupport.offlineDjl();
+        AttentionSinksCli.offlineDefaults();
         Options options;
         try {
             DemoArgs a = DemoArgs.parse(args, OPTIONS);
@@ -176,7 +179,7 @@ public final class EndlessGeneration {
                 if (tokens % options.statsEvery() == 0) {
                     long now = System.nanoTime();
                     last = new Checkpoint(tokens, options.statsEvery() / ((now - since) / 1e9), session.cacheLength(),
-                            session.streamLength(), model.liveTensorBytes(), DemoSupport.residentBytes());
+                            session.streamLength(), model.liveTensorBytes(), ProcessMemory.residentBytes());
                     onCheckpoint.accept(last);
                     since = System.nanoTime(); // the checkpoint's own cost is not decoding time
                 }
@@ -196,6 +199,6 @@ public final class EndlessGeneration {
     static String format(Checkpoint c) {
         return String.format(Locale.ROOT, "[endless] %d tokens | %.1f tok/s | cache %d (stream %d) | tensors %s | RSS %s",
                 c.tokens(), c.tokensPerSecond(), c.cacheLength(), c.streamLength(),
-                DemoSupport.bytes(c.liveTensorBytes()), DemoSupport.bytes(c.rssBytes()));
+                ProcessMemory.format(c.liveTensorBytes()), ProcessMemory.format(c.rssBytes()));
     }
 }
