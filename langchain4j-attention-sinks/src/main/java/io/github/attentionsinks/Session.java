@@ -75,6 +75,30 @@ public final class Session implements AutoCloseable {
         warnedPastContext = false;
     }
 
+    /**
+     * How many of the newest fed tokens {@link #rewind} can drop: all of them while nothing was evicted, afterwards
+     * those in the window (evicted tokens cannot come back).
+     */
+    public int rewindable() {
+        return cache.rewindable();
+    }
+
+    /**
+     * Drops the {@code tokens} newest fed tokens from the stream, as if they had never been fed (a sampled token
+     * not fed yet is dropped too): the next token takes the position of the first one dropped. A chat session uses
+     * this when the conversation's newest part is rendered differently from what the cache holds.
+     *
+     * @throws IllegalArgumentException if {@code tokens} is negative or more than {@link #rewindable()}
+     */
+    public void rewind(int tokens) {
+        if (tokens < 0 || tokens > cache.rewindable()) {
+            throw new IllegalArgumentException("cannot rewind " + tokens + " tokens: only the " + cache.rewindable()
+                    + " newest tokens are still in the window");
+        }
+        cache.rewind(tokens);
+        pendingToken = -1;
+    }
+
     /** Drops the last sampled token if it was not fed yet (e.g. an EOS a chat template will replace). */
     public void discardPendingToken() {
         pendingToken = -1;

@@ -159,6 +159,35 @@ public final class SinkCache implements AutoCloseable {
         streamLength += step.tokens;
     }
 
+    /**
+     * How many of the newest entries {@link #rewind} can drop: the whole cache while nothing was evicted yet,
+     * afterwards the window only (the sinks then stand for tokens whose successors are gone for good).
+     */
+    public int rewindable() {
+        return streamLength == length() ? length() : windowCount;
+    }
+
+    /**
+     * Drops the {@code count} newest entries, as if they had never been fed: the stream continues from the entry
+     * before them, at the positions they had. Entries already evicted cannot come back, so only the
+     * {@link #rewindable()} newest can be dropped.
+     *
+     * @throws IllegalArgumentException if {@code count} is negative or more than {@link #rewindable()}
+     */
+    public void rewind(int count) {
+        if (count < 0 || count > rewindable()) {
+            throw new IllegalArgumentException("can rewind 0.." + rewindable() + " entries, got " + count);
+        }
+        if (open != null) {
+            throw new IllegalStateException("rewind while a step is open");
+        }
+        int fromWindow = Math.min(count, windowCount);
+        windowCount -= fromWindow;
+        sinkCount -= count - fromWindow;
+        streamLength -= count;
+        // The sink shift (streamLength - length) is unchanged, so sinks placed for it stay valid.
+    }
+
     /** Forgets everything (buffers are kept for reuse). */
     public void clear() {
         open = null;

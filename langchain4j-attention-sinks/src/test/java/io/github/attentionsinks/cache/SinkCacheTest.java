@@ -54,6 +54,42 @@ class SinkCacheTest {
     @ParameterizedTest
     @MethodSource("configs")
     void attentionMatchesTheSpecificationOverALongStream(CacheConfig config) {
+        streamAgainstTheSpecification(config, false);
+    }
+
+    /** Dropping the newest entries (a chat turn's rewind) and feeding on gives what the specification gives. */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void rewindsMatchTheSpecification(CacheConfig config) {
+        streamAgainstTheSpecification(config, true);
+    }
+
+    @Test
+    void rewindIsLimitedToWhatWasNotEvicted() {
+        try (SinkCache cache = new SinkCache(CacheConfig.sinks(2, 4), 1, 1, 2, DataType.FLOAT32, Device.cpu(),
+                KeyShifter.IDENTITY, 4, manager)) {
+            for (int t = 0; t < 5; t++) {
+                feedOne(cache, 2);
+            }
+            assertEquals(5, cache.rewindable(), "nothing evicted yet: everything, sinks included");
+            cache.rewind(4);
+            assertEquals(1, cache.length());
+            assertEquals(1, cache.streamLength());
+            assertEquals(1, cache.sinkCount());
+            for (int t = 0; t < 9; t++) {
+                feedOne(cache, 2);
+            }
+            assertEquals(6, cache.length());
+            assertEquals(4, cache.rewindable(), "after eviction: the window only");
+            assertThrows(IllegalArgumentException.class, () -> cache.rewind(5));
+            cache.rewind(4);
+            assertEquals(2, cache.length());
+            assertEquals(6, cache.streamLength());
+            assertEquals(0, cache.rewindable());
+        }
+    }
+
+    private void streamAgainstTheSpecification(CacheConfig config, boolean rewinds) {
         RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
         NaiveSinkCache naive = new NaiveSinkCache(config);
@@ -88,6 +124,15 @@ class SinkCacheTest {
                 }
                 fed += n;
                 naive.commit();
+                if (rewinds && c % 3 == 2) {
+                    int expectedRewindable = fed == naive.length() ? naive.length()
+                            : naive.length() - config.attentionSinkSize();
+                    assertEquals(expectedRewindable, cache.rewindable(), "rewindable entries");
+                    int back = random.nextInt(Math.min(6, cache.rewindable()) + 1);
+                    cache.rewind(back);
+                    naive.rewind(back);
+                    fed -= back;
+                }
                 assertEquals(naive.length(), cache.length(), "cache length");
                 assertEquals(fed, cache.streamLength());
                 assertTrue(cache.length() <= config.capacity());
@@ -299,6 +344,16 @@ class SinkCacheTest {
                 values.set(l, allV);
             }
             return out;
+        }
+
+        /** The specification of a rewind: the newest entries are gone, nothing else moves. */
+        void rewind(int count) {
+            for (int l = 0; l < LAYERS; l++) {
+                List<double[][]> k = keys.get(l);
+                List<double[][]> v = values.get(l);
+                keys.set(l, new ArrayList<>(k.subList(0, k.size() - count)));
+                values.set(l, new ArrayList<>(v.subList(0, v.size() - count)));
+            }
         }
 
         void commit() {
