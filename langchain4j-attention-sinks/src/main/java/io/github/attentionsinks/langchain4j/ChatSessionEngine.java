@@ -19,6 +19,7 @@ import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
+import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -562,7 +563,12 @@ final class ChatSessionEngine implements AutoCloseable {
             st.record = null; // from here the cache changes: no valid record until the one below is written
             if (plan.rebuild) {
                 session.reset();
+                st.transcript.clear();
                 st.rebuilds++;
+            } else if (plan.rewind > 0) {
+                session.rewind(plan.rewind);
+                st.transcript.rewind(plan.rewind);
+                st.rewinds++;
             }
             ReplyListener listener = new ReplyListener(turn, !tools.isEmpty());
             GenerationResult result = session.generate(plan.ids, params, listener);
@@ -573,8 +579,8 @@ final class ChatSessionEngine implements AutoCloseable {
             // Generation stops before feeding its last sampled token (EOS, stop string or length), so that token is
             // not in the cache: the next turn feeds what the template renders in its place.
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
+            String fedText = st.transcribe(plan.ids, fed);
             String reply = visibleReply(result.text());
-            String fedText = continuationText(tail(plan.ids, 8), fed);
             Optional<ToolCallParser.Parsed> calls = cancelled ? Optional.empty()
                     : ToolCallParser.parse(reply, tools.stream().map(ToolSpecification::name).toList());
             AiMessage aiMessage = calls.isPresent()
@@ -583,6 +589,7 @@ final class ChatSessionEngine implements AutoCloseable {
             st.record(previous, plan.messages, tools, aiMessage, fedText, cancelled);
             st.lastInputTokens = plan.ids.length;
             st.lastOutputTokens = generated.length;
+            st.lastRewoundTokens = plan.rewind;
             st.turns++;
             st.snapshot(session);
 
@@ -639,10 +646,15 @@ final class ChatSessionEngine implements AutoCloseable {
         return stripLeadingSpace && text.startsWith(" ") ? text.substring(1) : text;
     }
 
-    /** What to feed this turn. */
-    private record Plan(List<ChatMessage> messages, int[] ids, boolean rebuild) {}
+    /**
+     * What to feed this turn: rewind the {@code rewind} newest tokens then feed {@code ids}, or (rebuild) reset the
+     * session and feed {@code ids}. {@code messages} is the conversation the session holds afterwards (before the
+     * reply).
+     */
+    private record Plan(List<ChatMessage> messages, int[] ids, int rewind, boolean rebuild) {}
 
     private Plan plan(ConversationState st, List<ChatMessage> incoming, List<ToolSpecification> tools, Object key) {
+        Rendering rendering = renderAccepted(incoming, tools);
         String why;
         Record record = st.record;
         if (record == null) {
@@ -655,15 +667,25 @@ final class ChatSessionEngine implements AutoCloseable {
             if (a == null) {
                 why = "the messages do not continue the conversation this session consumed";
             } else {
-                String before = template.render(a.messages.subList(0, a.replyIndex), tools, true);
-                String full = template.render(a.messages, tools, true);
-                String rest = newTextAfterReply(full, before, record.replyFedText());
-                if (rest == null) {
-                    why = "the template renders the session's last reply differently from what it generated";
+                Optional<TurnPlanner.Cut> cut = Optional.empty();
+                try {
+                    String prompt = rendering.render(template, a.messages.subList(0, a.replyIndex), tools);
+                    String before = prompt + record.replyFedText();
+                    cut = TurnPlanner.cut(st.transcript.tail(), before, prompt.length(), rendering.text());
+                } catch (ChatTemplate.ChatTemplateException e) {
+                    log.debug("Session {}: the template refuses the conversation before the last reply", key, e);
+                }
+                if (cut.isEmpty()) {
+                    why = "the conversation as rendered now departs from the session before its newest "
+                            + st.transcript.rewindable() + " tokens (evicted or sinks)";
                 } else {
-                    int[] ids = encodeContinuation(rest);
+                    int[] ids = encodeContinuation(rendering.text().substring(cut.get().feedFrom()));
                     if (ids.length > 0) {
-                        return new Plan(a.messages, ids, false);
+                        if (cut.get().dropTokens() > 0) {
+                            log.debug("Session {}: rewinding {} tokens where the conversation is rendered "
+                                    + "differently now", key, cut.get().dropTokens());
+                        }
+                        return new Plan(new ArrayList<>(incoming), ids, cut.get().dropTokens(), false);
                     }
                     why = "there is nothing new to feed";
                 }
@@ -672,8 +694,7 @@ final class ChatSessionEngine implements AutoCloseable {
         if (why != null) {
             log.debug("Rebuilding session {} from {} messages: {}", key, incoming.size(), why);
         }
-        String text = template.render(incoming, tools, true);
-        int[] ids = tokenizer.encode(text, false);
+        int[] ids = tokenizer.encode(rendering.text(), false);
         CacheConfig cache = settings.cache();
         if (cache.bounded() && ids.length > cache.capacity()) {
             // The cache would keep only the first S and the last W tokens anyway: feed just those.
@@ -686,31 +707,58 @@ final class ChatSessionEngine implements AutoCloseable {
                     ids.length);
             ids = kept;
         }
-        return new Plan(new ArrayList<>(incoming), ids, true);
+        return new Plan(new ArrayList<>(incoming), ids, 0, true);
     }
 
     /**
-     * What {@code full} (the conversation rendered now) adds after the text the session already holds: the
-     * generation prompt {@code before} and the reply as it was fed; null when {@code full} does not continue it.
-     * White space at the start of the reply may differ: a template that writes {@code "Assistant: "} before every
-     * reply renders {@code "Assistant: 's"} for a reply generated as {@code "Assistant:'s"}. The cache keeps what the
-     * model generated, so such a turn continues the session instead of re-encoding the conversation.
+     * The incoming conversation rendered with the generation prompt, in the first form the template accepts: as it
+     * is, else reshaped for strict templates ({@link StrictHistory}), else also without a system role. Earlier
+     * parts of the conversation are rendered in the same form, so that the two renderings compare.
      */
-    static String newTextAfterReply(String full, String before, String replyFedText) {
-        if (!full.startsWith(before)) {
-            return null;
-        }
-        String rendered = full.substring(before.length());
-        String fed = replyFedText;
-        if (!rendered.startsWith(fed)) {
-            rendered = rendered.stripLeading();
-            fed = fed.stripLeading();
-            if (fed.isEmpty() || !rendered.startsWith(fed)) {
-                return null;
+    private Rendering renderAccepted(List<ChatMessage> incoming, List<ToolSpecification> tools) {
+        ChatTemplate.ChatTemplateException refusal = null;
+        for (HistoryShape shape : HistoryShape.values()) {
+            try {
+                return new Rendering(shape, shape.render(template, incoming, tools));
+            } catch (ChatTemplate.ChatTemplateException e) {
+                if (!e.refusedByTemplate()) {
+                    throw e;
+                }
+                if (refusal == null) {
+                    refusal = e;
+                } else {
+                    refusal.addSuppressed(e);
+                }
             }
         }
-        String rest = rendered.substring(fed.length());
-        return rest.isEmpty() ? null : rest;
+        throw refusal;
+    }
+
+    /** The forms a history is rendered in, tried in this order until the template accepts one. */
+    enum HistoryShape {
+        AS_IS,
+        STRICT,
+        NO_SYSTEM_ROLE;
+
+        List<ChatMessage> apply(List<ChatMessage> messages) {
+            return switch (this) {
+                case AS_IS -> messages;
+                case STRICT -> StrictHistory.of(messages);
+                case NO_SYSTEM_ROLE -> StrictHistory.withoutSystemRole(messages);
+            };
+        }
+
+        String render(ChatTemplate template, List<ChatMessage> messages, List<ToolSpecification> tools) {
+            return template.render(apply(messages), tools, true);
+        }
+    }
+
+    /** A conversation rendered in the given shape. */
+    private record Rendering(HistoryShape shape, String text) {
+        /** Renders another list (an earlier part of the conversation) in the same shape. */
+        String render(ChatTemplate template, List<ChatMessage> messages, List<ToolSpecification> tools) {
+            return shape.render(template, messages, tools);
+        }
     }
 
     /**
@@ -736,10 +784,6 @@ final class ChatSessionEngine implements AutoCloseable {
         String base = tokenizer.decode(context, false);
         String full = tokenizer.decode(all, false);
         return full.startsWith(base) ? full.substring(base.length()) : null;
-    }
-
-    private static int[] tail(int[] ids, int n) {
-        return Arrays.copyOfRange(ids, Math.max(0, ids.length - n), ids.length);
     }
 
     // ------------------------------------------------------------------ state
@@ -794,6 +838,8 @@ final class ChatSessionEngine implements AutoCloseable {
     /** What a session has consumed, and the session itself (created on first use). */
     private final class ConversationState {
         Session session;
+        /** The cache's tokens and their text, kept in step with the session by the turns. */
+        final CacheTranscript transcript = new CacheTranscript(settings.cache());
         /**
          * What the cache holds, published before the turn's callbacks run (so a caller that got its reply sees it);
          * null while a turn changes the cache or after a failure (the next turn then rebuilds).
@@ -801,6 +847,8 @@ final class ChatSessionEngine implements AutoCloseable {
         volatile Record record;
         int turns;
         int rebuilds;
+        int rewinds;
+        int lastRewoundTokens;
         int lastInputTokens;
         int lastOutputTokens;
         volatile ChatSessionStats stats;
@@ -810,6 +858,29 @@ final class ChatSessionEngine implements AutoCloseable {
                 session = model.newSession(settings.cache());
             }
             return session;
+        }
+
+        /**
+         * Records what a turn fed (its prompt ids, then the reply ids that reached the cache) with each token's text
+         * in context, and returns the reply's text as fed.
+         */
+        String transcribe(int[] promptIds, int[] replyIds) {
+            int[] all = Arrays.copyOf(promptIds, promptIds.length + replyIds.length);
+            System.arraycopy(replyIds, 0, all, promptIds.length, replyIds.length);
+            StreamingDecoder decoder = new StreamingDecoder(tokenizer, transcript.lastIds(8), false);
+            String[] pieces = new String[all.length];
+            for (int i = 0; i < all.length; i++) {
+                pieces[i] = decoder.push(all[i]);
+            }
+            if (all.length > 0) {
+                pieces[all.length - 1] += decoder.flush();
+            }
+            transcript.append(all, pieces);
+            StringBuilder reply = new StringBuilder();
+            for (int i = promptIds.length; i < all.length; i++) {
+                reply.append(pieces[i]);
+            }
+            return reply.toString();
         }
 
         void record(Record old, List<ChatMessage> messages, List<ToolSpecification> tools, AiMessage reply,
@@ -832,14 +903,15 @@ final class ChatSessionEngine implements AutoCloseable {
 
         ChatSessionStats stats(Object key) {
             ChatSessionStats s = stats;
-            return s == null ? new ChatSessionStats(key, 0, 0, 0, 0, 0, 0, 0)
-                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.lastInputTokens(), s.lastOutputTokens(),
-                            s.streamLength(), s.cacheLength(), s.cacheBytes());
+            return s == null ? new ChatSessionStats(key, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.rewinds(), s.lastRewoundTokens(),
+                            s.lastInputTokens(), s.lastOutputTokens(), s.streamLength(), s.cacheLength(),
+                            s.cacheBytes());
         }
 
         void snapshot(Session s) {
-            stats = new ChatSessionStats(null, turns, rebuilds, lastInputTokens, lastOutputTokens, s.streamLength(),
-                    s.cacheLength(), s.cacheBytes());
+            stats = new ChatSessionStats(null, turns, rebuilds, rewinds, lastRewoundTokens, lastInputTokens,
+                    lastOutputTokens, s.streamLength(), s.cacheLength(), s.cacheBytes());
         }
 
         void snapshotSafely() {
@@ -857,6 +929,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 session.close();
                 session = null;
             }
+            transcript.clear();
             record = null;
         }
     }

@@ -236,17 +236,18 @@ public final class ChatTemplate {
         try {
             result = jinjava.renderForResult(prepared, bindings);
         } catch (TemplateRaisedException e) {
-            throw new ChatTemplateException("chat template refused the messages: " + e.getMessage(), e);
+            throw new ChatTemplateException("chat template refused the messages: " + e.getMessage(), true, e);
         } catch (InterpretException e) {
-            throw new ChatTemplateException(raisedMessage(e) != null ? "chat template refused the messages: "
-                    + raisedMessage(e) : "chat template failed: " + e.getMessage(), e);
+            String raised = raisedMessage(e);
+            throw new ChatTemplateException(raised != null ? "chat template refused the messages: " + raised
+                    : "chat template failed: " + e.getMessage(), raised != null, e);
         }
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 String raised = raisedMessage(error.getException());
                 throw new ChatTemplateException(raised != null ? "chat template refused the messages: " + raised
                         : "chat template failed at line " + error.getLineno() + ": " + error.getMessage(),
-                        error.getException());
+                        raised != null, error.getException());
             }
         }
         return result.getOutput();
@@ -456,8 +457,19 @@ public final class ChatTemplate {
 
     /** Rendering failed: the template raised an exception or is malformed. */
     public static final class ChatTemplateException extends IllegalArgumentException {
-        ChatTemplateException(String message, Throwable cause) {
+        private final boolean refusedByTemplate;
+
+        ChatTemplateException(String message, boolean refusedByTemplate, Throwable cause) {
             super(message, cause);
+            this.refusedByTemplate = refusedByTemplate;
+        }
+
+        /**
+         * True when the template itself refused the messages ({@code raise_exception}, e.g. "Conversation roles
+         * must alternate"), false when it is malformed or failed otherwise.
+         */
+        public boolean refusedByTemplate() {
+            return refusedByTemplate;
         }
     }
 

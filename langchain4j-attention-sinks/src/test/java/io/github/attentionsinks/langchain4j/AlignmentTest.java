@@ -53,30 +53,4 @@ class AlignmentTest {
         assertEquals(-1, ChatSessionEngine.alignIndex(List.of(U1, U2, A2, U3), consumed,
                 Collections.nCopies(4, false)));
     }
-
-    @Test
-    void newTextIsWhatFollowsTheFedReply() {
-        String before = "<s>User: Hi\nAssistant:";
-        assertEquals("\nUser: Next\nAssistant:", ChatSessionEngine.newTextAfterReply(
-                before + " Once upon\nUser: Next\nAssistant:", before, " Once upon"));
-        // the reply's last token (here the newline) was not fed: the template's text for it is new
-        assertEquals("\nUser: u", ChatSessionEngine.newTextAfterReply(before + " a\nUser: u", before, " a"));
-    }
-
-    @Test
-    void whiteSpaceAtTheStartOfTheReplyMayDiffer() {
-        String before = "User: Hi\nAssistant:";
-        // generated "'s" straight after "Assistant:"; the template writes "Assistant: 's"
-        assertEquals("\nUser: u", ChatSessionEngine.newTextAfterReply(before + " 's\nUser: u", before, "'s"));
-        assertEquals("\nUser: u", ChatSessionEngine.newTextAfterReply(before + "'s\nUser: u", before, "  's"));
-    }
-
-    @Test
-    void anyOtherDifferenceIsNotAContinuation() {
-        String before = "User: Hi\nAssistant:";
-        assertEquals(null, ChatSessionEngine.newTextAfterReply(before + " edited\nUser: u", before, " a reply"));
-        assertEquals(null, ChatSessionEngine.newTextAfterReply("System: s\n" + before + " a\nUser: u", before, " a"));
-        assertEquals(null, ChatSessionEngine.newTextAfterReply(before + " a reply", before, " a reply"),
-                "nothing new after the reply");
-    }
 }
