@@ -90,7 +90,7 @@ public final class ChatTemplate {
 
     private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback) {
         this.source = Objects.requireNonNull(source, "template source");
-        this.prepared = reverseSlices(parenthesizeKeywordArguments(source));
+        this.prepared = reverseSlices(parenthesizeKeywordArguments(parenthesizeNotIs(source)));
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         this.fallback = fallback;
@@ -250,6 +250,18 @@ public final class ChatTemplate {
             }
         }
         return result.getOutput();
+    }
+
+    private static final java.util.regex.Pattern NOT_IS = java.util.regex.Pattern.compile(
+            "\\bnot\\s+([A-Za-z_][A-Za-z0-9_.]*(?:\\[[^\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]+)\\b");
+
+    /**
+     * Rewrites {@code not x is defined} as {@code not (x is defined)}: Jinja applies a test before {@code not},
+     * Jinjava applies {@code not} first, so DeepSeek-R1's {@code {% if not add_generation_prompt is defined %}}
+     * would reset add_generation_prompt to false.
+     */
+    static String parenthesizeNotIs(String template) {
+        return NOT_IS.matcher(template).replaceAll("not ($1 is $2$3)");
     }
 
     /**
