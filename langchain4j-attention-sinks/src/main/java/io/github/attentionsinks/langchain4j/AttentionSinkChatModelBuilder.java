@@ -39,6 +39,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     Path chatTemplateFile;
     int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     String modelName;
+    boolean returnThinking;
 
     AttentionSinkChatModelBuilder() {}
 
@@ -194,6 +195,19 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
+    /**
+     * Whether a thinking model's reasoning ({@code <think>...</think>} of Qwen3, DeepSeek-R1 and Granite,
+     * {@code <|START_THINKING|>} of Command-R7B) is returned: in {@code AiMessage.thinking()} and, when streaming,
+     * through {@code onPartialThinking}. Default false: the reasoning is dropped (as LangChain4j's Ollama model
+     * does). Either way it never appears in {@code AiMessage.text()} or {@code onPartialResponse}.
+     *
+     * @param returnThinking true to return the reasoning; null means the default (false)
+     */
+    public B returnThinking(Boolean returnThinking) {
+        this.returnThinking = Boolean.TRUE.equals(returnThinking);
+        return self();
+    }
+
     /** Validates the settings, loads the model if needed and starts the session machinery. */
     ChatSessionEngine buildEngine() {
         if (model == null && modelPath == null && modelId == null) {
@@ -240,7 +254,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
                     repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
-                    template);
+                    template, returnThinking);
             return new ChatSessionEngine(loaded, owns, settings);
         } catch (RuntimeException e) {
             if (owns) {

@@ -9,6 +9,8 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialThinking;
+import dev.langchain4j.model.chat.response.PartialThinkingContext;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import io.github.attentionsinks.AttentionSinkModel;
@@ -71,6 +73,11 @@ public final class AttentionSinkStreamingChatModel implements StreamingChatModel
                 @Override
                 public void onPartial(String text, ChatTurnHandle handle) {
                     handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
+                }
+
+                @Override
+                public void onThinking(String text, ChatTurnHandle handle) {
+                    handler.onPartialThinking(new PartialThinking(text), new PartialThinkingContext(handle));
                 }
 
                 @Override

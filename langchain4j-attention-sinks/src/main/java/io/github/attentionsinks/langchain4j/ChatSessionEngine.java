@@ -68,7 +68,7 @@ final class ChatSessionEngine implements AutoCloseable {
     /** Everything a chat model's builder decides. */
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
-            int workerThreads, String modelName, ChatTemplate template) {}
+            int workerThreads, String modelName, ChatTemplate template, boolean returnThinking) {}
 
     /** Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. */
     interface TurnCallbacks {
@@ -78,6 +78,9 @@ final class ChatSessionEngine implements AutoCloseable {
         /** A tool call found in the finished reply (before {@link #onComplete}); may throw like onPartial. */
         default void onToolCall(CompleteToolCall call) {}
 
+        /** A piece of the reply's reasoning (only when the builder's returnThinking is on); may throw like onPartial. */
+        default void onThinking(String text, ChatTurnHandle handle) {}
+
         void onComplete(ChatResponse response);
 
         void onError(Throwable error);
@@ -85,12 +88,17 @@ final class ChatSessionEngine implements AutoCloseable {
 
     /** Added tokens that begin or delimit tool calls rather than end a turn. */
     static final Set<String> TOOL_CALL_TOKENS = Set.of("<tool_call>", "</tool_call>", "[TOOL_CALLS]", "[ARGS]",
-            "[CALL_ID]", "<|python_tag|>");
+            "[CALL_ID]", "<|python_tag|>", "<|tool_call|>", "<|START_ACTION|>", "<|END_ACTION|>",
+            "<｜tool▁calls▁begin｜>", "<｜tool▁calls｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>",
+            "<｜tool▁calls▁end｜>", "<think>", "</think>", "<|START_THINKING|>", "<|END_THINKING|>",
+            "<|START_RESPONSE|>", "<|END_RESPONSE|>", "<response>", "</response>");
 
     private final AttentionSinkModel model;
     private final boolean ownsModel;
     private final Settings settings;
     private final ChatTemplate template;
+    /** The template's tool-call and reasoning syntax. */
+    private final ToolCallParser.Dialect dialect;
     private final TextTokenizer tokenizer;
     private final GenerationParams generationBase;
     private final int[] anchorIds;
@@ -114,6 +122,7 @@ final class ChatSessionEngine implements AutoCloseable {
             log.info("{} has no chat_template: using the plain-text fallback (System:/User:/Assistant: lines); "
                     + "set chatTemplate(...) to use another", model.directory());
         }
+        this.dialect = ToolCallParser.Dialect.of(template);
         this.tokenizer = model.tokenizer();
         this.generationBase = baseGeneration(model, settings);
         this.anchorIds = tokenizer.encode("\n", false);
@@ -581,11 +590,15 @@ final class ChatSessionEngine implements AutoCloseable {
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
             String fedText = st.transcribe(plan.ids, fed);
             String reply = visibleReply(result.text());
-            Optional<ToolCallParser.Parsed> calls = cancelled ? Optional.empty()
-                    : ToolCallParser.parse(reply, tools.stream().map(ToolSpecification::name).toList());
-            AiMessage aiMessage = calls.isPresent()
-                    ? AiMessage.builder().text(calls.get().text()).toolExecutionRequests(calls.get().requests()).build()
-                    : AiMessage.from(reply);
+            // reasoning never goes into the text; it is kept in thinking() only when asked for
+            ToolCallParser.Reply parsed = ToolCallParser.parseReply(reply, dialect,
+                    cancelled ? List.of() : tools.stream().map(ToolSpecification::name).toList());
+            boolean hasCalls = !parsed.calls().isEmpty();
+            AiMessage aiMessage = AiMessage.builder()
+                    .text(hasCalls || parsed.content() != null ? parsed.content() : "")
+                    .thinking(settings.returnThinking() ? parsed.thinking() : null)
+                    .toolExecutionRequests(parsed.calls())
+                    .build();
             st.record(previous, plan.messages, tools, aiMessage, fedText, cancelled);
             st.lastInputTokens = plan.ids.length;
             st.lastOutputTokens = generated.length;
@@ -594,7 +607,7 @@ final class ChatSessionEngine implements AutoCloseable {
             st.snapshot(session);
 
             if (!cancelled) {
-                listener.finish(reply, calls.map(ToolCallParser.Parsed::requests).orElse(List.of()));
+                listener.finish(parsed);
             }
             if (listener.handlerError != null) {
                 Throwable error = listener.handlerError;
@@ -607,7 +620,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 }
                 return null; // the caller cancelled: LangChain4j expects no further callbacks
             }
-            FinishReason finish = calls.isPresent() ? FinishReason.TOOL_EXECUTION
+            FinishReason finish = hasCalls ? FinishReason.TOOL_EXECUTION
                     : result.finishReason() == io.github.attentionsinks.generate.FinishReason.LENGTH
                             ? FinishReason.LENGTH : FinishReason.STOP;
             ChatResponse response = ChatResponse.builder()
@@ -1020,21 +1033,26 @@ final class ChatSessionEngine implements AutoCloseable {
 
     /**
      * Streams reply pieces to the caller and turns cancellation and handler failures into a stop. When tools are
-     * offered, text that may be a tool call is held back (see {@link ToolCallParser#streamableLength}) and, at the
-     * end, either reported as tool calls or streamed as text.
+     * offered, text that may be a tool call is held back (see {@link ToolCallParser#visible}) and, at the end,
+     * either reported as tool calls or streamed as text. Reasoning never goes to onPartial: it is streamed to
+     * onThinking when the builder's returnThinking is on, dropped otherwise.
      */
     private final class ReplyListener implements TokenListener {
         private final Turn turn;
         private final boolean holdToolCalls;
+        /** Whether the reply's text needs the parser's view (tools, reasoning or wrapper markers). */
+        private final boolean shaped;
         private boolean started;
-        /** The visible reply so far (only kept when holding tool calls) and how much of it was streamed. */
+        /** The reply so far (only kept when shaped) and how much of its reasoning and content was streamed. */
         private final StringBuilder text = new StringBuilder();
-        private int streamed;
+        private final StringBuilder sentThinking = new StringBuilder();
+        private final StringBuilder sentContent = new StringBuilder();
         Throwable handlerError;
 
         ReplyListener(Turn turn, boolean holdToolCalls) {
             this.turn = turn;
             this.holdToolCalls = holdToolCalls;
+            this.shaped = holdToolCalls || dialect.shapesText();
         }
 
         @Override
@@ -1049,32 +1067,42 @@ final class ChatSessionEngine implements AutoCloseable {
                     return;
                 }
             }
-            if (!holdToolCalls) {
+            if (!shaped) {
                 deliver(piece);
                 return;
             }
             text.append(piece);
-            int safe = ToolCallParser.streamableLength(text.toString());
-            if (safe > streamed) {
-                String out = text.substring(streamed, safe);
-                streamed = safe;
+            ToolCallParser.Visible v = ToolCallParser.visible(text.toString(), dialect, holdToolCalls);
+            send(v.thinking(), v.content());
+        }
+
+        /** Streams what {@code thinking} and {@code content} add to what was streamed. */
+        private void send(String thinking, String content) {
+            if (settings.returnThinking() && thinking != null && thinking.length() > sentThinking.length()
+                    && thinking.startsWith(sentThinking.toString())) {
+                String out = thinking.substring(sentThinking.length());
+                sentThinking.append(out);
+                try {
+                    turn.callbacks.onThinking(out, turn.handle);
+                } catch (RuntimeException e) {
+                    handlerError = e;
+                }
+            }
+            if (handlerError == null && content != null && content.length() > sentContent.length()
+                    && content.startsWith(sentContent.toString())) {
+                String out = content.substring(sentContent.length());
+                sentContent.append(out);
                 deliver(out);
             }
         }
 
-        /** End of a completed reply: report its tool calls, or stream the text that was held back. */
-        void finish(String reply, List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls) {
-            if (!holdToolCalls || handlerError != null || turn.handle.isCancelled()) {
+        /** End of a completed reply: stream what was held back, then report its tool calls. */
+        void finish(ToolCallParser.Reply reply) {
+            if (!shaped || handlerError != null || turn.handle.isCancelled()) {
                 return;
             }
-            if (calls.isEmpty()) {
-                // the reply is what was accumulated; fall back to it if the two ever differ
-                String all = reply.startsWith(text.substring(0, streamed)) ? reply : text.toString();
-                if (all.length() > streamed) {
-                    deliver(all.substring(streamed));
-                }
-                return;
-            }
+            send(reply.thinking(), reply.calls().isEmpty() ? reply.content() : null);
+            List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls = reply.calls();
             for (int i = 0; i < calls.size() && handlerError == null; i++) {
                 try {
                     turn.callbacks.onToolCall(new CompleteToolCall(i, calls.get(i)));

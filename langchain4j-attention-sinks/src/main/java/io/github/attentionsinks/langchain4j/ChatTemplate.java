@@ -90,7 +90,7 @@ public final class ChatTemplate {
 
     private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback) {
         this.source = Objects.requireNonNull(source, "template source");
-        this.prepared = reverseSlices(parenthesizeKeywordArguments(source));
+        this.prepared = reverseSlices(parenthesizeKeywordArguments(parenthesizeNotIs(source)));
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         this.fallback = fallback;
@@ -253,6 +253,18 @@ public final class ChatTemplate {
         return result.getOutput();
     }
 
+    private static final java.util.regex.Pattern NOT_IS = java.util.regex.Pattern.compile(
+            "\\bnot\\s+([A-Za-z_][A-Za-z0-9_.]*(?:\\[[^\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]+)\\b");
+
+    /**
+     * Rewrites {@code not x is defined} as {@code not (x is defined)}: Jinja applies a test before {@code not},
+     * Jinjava applies {@code not} first, so DeepSeek-R1's {@code {% if not add_generation_prompt is defined %}}
+     * would reset add_generation_prompt to false.
+     */
+    static String parenthesizeNotIs(String template) {
+        return NOT_IS.matcher(template).replaceAll("not ($1 is $2$3)");
+    }
+
     /**
      * Wraps the values of keyword arguments in {@code namespace(...)} calls in parentheses. Jinjava binds
      * {@code name=value} tighter than arithmetic, so {@code namespace(i=messages|length - 1)} (a Qwen idiom) would
@@ -366,6 +378,10 @@ public final class ChatTemplate {
         } else if (message instanceof AiMessage ai) {
             map.put("role", "assistant");
             map.put("content", ai.text() == null ? "" : ai.text());
+            if (ai.thinking() != null) {
+                // Qwen3-style templates show it where they want (e.g. a tool-call turn after the last user query)
+                map.put("reasoning_content", ai.thinking());
+            }
             if (ai.hasToolExecutionRequests()) {
                 List<Map<String, Object>> calls = new ArrayList<>();
                 for (ToolExecutionRequest request : ai.toolExecutionRequests()) {
