@@ -88,7 +88,9 @@ public final class AttentionSinkModel implements AutoCloseable {
         System.gc();
         try {
             this.tokenizerConfig = TokenizerConfig.read(dir);
-            this.tokenizer = TextTokenizer.load(dir, tokenizerConfig);
+            // Ids-only use (perplexity over token ids, benchmarks) needs no tokenizer.json when the caller says so.
+            this.tokenizer = b.tokenizerOptional && !Files.isRegularFile(dir.resolve("tokenizer.json")) ? null
+                    : TextTokenizer.load(dir, tokenizerConfig);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -134,8 +136,24 @@ public final class AttentionSinkModel implements AutoCloseable {
         return generationDefaults.toBuilder();
     }
 
+    /**
+     * The tokenizer of {@code tokenizer.json}.
+     *
+     * @throws ModelFormatException when the model was loaded without one ({@link Builder#tokenizerOptional} and no
+     *     tokenizer.json): the message names the missing file
+     */
     public TextTokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new ModelFormatException(directory.resolve("tokenizer.json") + ": file not found; this model was "
+                    + "loaded for token ids only, and text (encoding prompts, decoding output, stop strings, chat) needs "
+                    + "a Hugging Face fast tokenizer there");
+        }
         return tokenizer;
+    }
+
+    /** False when the model was loaded without tokenizer.json ({@link Builder#tokenizerOptional}). */
+    public boolean hasTokenizer() {
+        return tokenizer != null;
     }
 
     public ModelConfig config() {
@@ -234,6 +252,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         private String modelId;
         private String device = "auto";
         private String dtype = "float32";
+        private boolean tokenizerOptional;
 
         /** A local directory in Hugging Face layout. */
         public Builder modelPath(Path dir) {
@@ -264,6 +283,16 @@ public final class AttentionSinkModel implements AutoCloseable {
          */
         public Builder dtype(String dtype) {
             this.dtype = dtype;
+            return this;
+        }
+
+        /**
+         * {@code true}: load even when the directory has no {@code tokenizer.json}, for callers that feed and read
+         * token ids only; {@link AttentionSinkModel#tokenizer()} then throws an error naming the missing file.
+         * Default {@code false}: a missing tokenizer.json fails the load.
+         */
+        public Builder tokenizerOptional(boolean tokenizerOptional) {
+            this.tokenizerOptional = tokenizerOptional;
             return this;
         }
 
