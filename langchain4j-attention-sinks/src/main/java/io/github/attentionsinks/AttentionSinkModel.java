@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.attentionsinks.arch.Architectures;
 import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.cache.CacheConfig;
@@ -15,6 +14,7 @@ import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
+import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import io.github.attentionsinks.weights.DTypes;
 import io.github.attentionsinks.weights.WeightStore;
 import java.nio.file.Files;
@@ -49,7 +49,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final CausalLm network;
     private final TextTokenizer tokenizer;
     private final GenerationParams generationDefaults;
-    private final JsonNode tokenizerConfig;
+    private final TokenizerConfig tokenizerConfig;
 
     private AttentionSinkModel(Builder b) {
         Path dir = b.modelPath;
@@ -87,13 +87,14 @@ public final class AttentionSinkModel implements AutoCloseable {
         // the buffers are collected; without this, a model's resident memory reads up to twice its size for a while.
         System.gc();
         try {
-            this.tokenizer = TextTokenizer.load(dir);
+            this.tokenizerConfig = TokenizerConfig.read(dir);
+            // Ids-only use (perplexity over token ids, benchmarks) needs no tokenizer.json when the caller says so.
+            this.tokenizer = b.tokenizerOptional && !Files.isRegularFile(dir.resolve("tokenizer.json")) ? null
+                    : TextTokenizer.load(dir, tokenizerConfig);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-        this.tokenizerConfig = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
-                ? Json.readTree(dir.resolve("tokenizer_config.json")) : null;
         this.generationDefaults = readGenerationDefaults(dir, config);
         log.info("Loaded {} ({}) from {} on {}, {} weights, in {} ms", config.modelType(),
                 config.optString("_name_or_path", dir.getFileName().toString()), dir, device, weightType,
@@ -135,8 +136,24 @@ public final class AttentionSinkModel implements AutoCloseable {
         return generationDefaults.toBuilder();
     }
 
+    /**
+     * The tokenizer of {@code tokenizer.json}.
+     *
+     * @throws ModelFormatException when the model was loaded without one ({@link Builder#tokenizerOptional} and no
+     *     tokenizer.json): the message names the missing file
+     */
     public TextTokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new ModelFormatException(directory.resolve("tokenizer.json") + ": file not found; this model was "
+                    + "loaded for token ids only, and text (encoding prompts, decoding output, stop strings, chat) needs "
+                    + "a Hugging Face fast tokenizer there");
+        }
         return tokenizer;
+    }
+
+    /** False when the model was loaded without tokenizer.json ({@link Builder#tokenizerOptional}). */
+    public boolean hasTokenizer() {
+        return tokenizer != null;
     }
 
     public ModelConfig config() {
@@ -181,8 +198,11 @@ public final class AttentionSinkModel implements AutoCloseable {
         return bytes;
     }
 
-    /** tokenizer_config.json, or null when the model has none (chat templates live there). */
-    public JsonNode tokenizerConfig() {
+    /**
+     * The fields of tokenizer_config.json (special tokens, {@code add_bos_token}, chat templates, added tokens);
+     * {@link TokenizerConfig#NONE} when the model has no such file.
+     */
+    public TokenizerConfig tokenizerConfig() {
         return tokenizerConfig;
     }
 
@@ -232,6 +252,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         private String modelId;
         private String device = "auto";
         private String dtype = "float32";
+        private boolean tokenizerOptional;
 
         /** A local directory in Hugging Face layout. */
         public Builder modelPath(Path dir) {
@@ -262,6 +283,16 @@ public final class AttentionSinkModel implements AutoCloseable {
          */
         public Builder dtype(String dtype) {
             this.dtype = dtype;
+            return this;
+        }
+
+        /**
+         * {@code true}: load even when the directory has no {@code tokenizer.json}, for callers that feed and read
+         * token ids only; {@link AttentionSinkModel#tokenizer()} then throws an error naming the missing file.
+         * Default {@code false}: a missing tokenizer.json fails the load.
+         */
+        public Builder tokenizerOptional(boolean tokenizerOptional) {
+            this.tokenizerOptional = tokenizerOptional;
             return this;
         }
 

@@ -134,10 +134,20 @@ public final class Session implements AutoCloseable {
         return generate(ids, params, listener);
     }
 
-    /** Feeds {@code promptIds} as-is and generates a continuation, streaming tokens to {@code listener}. */
+    /**
+     * Feeds {@code promptIds} as-is and generates a continuation, streaming tokens to {@code listener}. On a model
+     * loaded without a tokenizer ({@link AttentionSinkModel.Builder#tokenizerOptional}) the listener gets ids with
+     * empty text and the result's text is empty.
+     *
+     * @throws io.github.attentionsinks.config.ModelFormatException when stop strings are set on a model without a
+     *     tokenizer (matching them needs text)
+     */
     public GenerationResult generate(int[] promptIds, GenerationParams params, TokenListener listener) {
         if (promptIds == null || promptIds.length == 0) {
             throw new IllegalArgumentException("prompt is empty: give at least one token");
+        }
+        if (!model.hasTokenizer() && !params.stopStrings().isEmpty()) {
+            model.tokenizer(); // throws: stop strings are matched on text
         }
         TokenListener out = listener == null ? TokenListener.NONE : listener;
         Sampler sampler = new Sampler(params, network.vocabSize(), cache.config().capacity());
@@ -148,7 +158,9 @@ public final class Session implements AutoCloseable {
         int encoded = promptIds.length + (pendingToken >= 0 ? 1 : 0);
         float[] logits = append(promptIds);
         long t1 = System.nanoTime();
-        StreamingText text = new StreamingText(model.tokenizer(), promptIds, params.stopStrings());
+        // Without a tokenizer there is no text to stream: ids only.
+        StreamingText text = model.hasTokenizer() ? new StreamingText(model.tokenizer(), promptIds, params.stopStrings())
+                : null;
         int[] generated = new int[Math.min(params.maxNewTokens(), 1024)];
         int count = 0;
         FinishReason reason = FinishReason.LENGTH;
@@ -168,8 +180,8 @@ public final class Session implements AutoCloseable {
                 reason = FinishReason.EOS;
                 break;
             }
-            out.onToken(token, text.push(token));
-            if (text.stopped()) {
+            out.onToken(token, text == null ? "" : text.push(token));
+            if (text != null && text.stopped()) {
                 pendingToken = token;
                 reason = FinishReason.STOP_STRING;
                 break;
@@ -180,12 +192,12 @@ public final class Session implements AutoCloseable {
             }
             logits = append(token);
         }
-        String tail = text.flush();
+        String tail = text == null ? "" : text.flush();
         if (!tail.isEmpty()) {
             out.onToken(-1, tail);
         }
         long t2 = System.nanoTime();
-        return new GenerationResult(Arrays.copyOf(generated, count), text.text(), reason, encoded, t1 - t0, t2 - t1);
+        return new GenerationResult(Arrays.copyOf(generated, count), text == null ? "" : text.text(), reason, encoded, t1 - t0, t2 - t1);
     }
 
     private int[] withPending(int[] tokenIds) {

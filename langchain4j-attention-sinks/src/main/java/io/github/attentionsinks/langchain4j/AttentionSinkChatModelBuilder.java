@@ -37,6 +37,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     List<ChatModelListener> listeners = List.of();
     String chatTemplate;
     Path chatTemplateFile;
+    String chatTemplateName;
     int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     String modelName;
     boolean returnThinking;
@@ -176,6 +177,20 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
+    /**
+     * Which of the model's named chat templates to use for every request, when tokenizer_config.json's
+     * {@code chat_template} is a list of {@code {"name", "template"}} entries (Hermes 3 and Command-R name theirs
+     * {@code default} and {@code tool_use}). Unset (the default), the model's {@code default} template renders
+     * requests without tools and its {@code tool_use} template (when it has one) requests with tools, as Hugging
+     * Face's {@code apply_chat_template} chooses. {@link #chatTemplate(String)} wins over this.
+     *
+     * <p>Loading fails with the names the model has when it has no template of this name.
+     */
+    public B chatTemplateName(String name) {
+        this.chatTemplateName = name;
+        return self();
+    }
+
     /** Like {@link #chatTemplate(String)}, read from a UTF-8 file. */
     public B chatTemplate(Path templateFile) {
         this.chatTemplateFile = templateFile;
@@ -246,10 +261,12 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         try {
             ChatTemplate template = null;
             if (chatTemplate != null || chatTemplateFile != null) {
-                String bos = ChatTemplate.specialToken(loaded.tokenizerConfig(), "bos_token");
-                String eos = ChatTemplate.specialToken(loaded.tokenizerConfig(), "eos_token");
+                String bos = loaded.tokenizerConfig().bosToken();
+                String eos = loaded.tokenizerConfig().eosToken();
                 template = chatTemplate != null ? ChatTemplate.of(chatTemplate, bos, eos)
                         : ChatTemplate.of(chatTemplateFile, bos, eos);
+            } else if (chatTemplateName != null) {
+                template = ChatTemplate.forModel(loaded.directory(), loaded.tokenizerConfig(), chatTemplateName);
             }
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,

@@ -1,6 +1,5 @@
 package io.github.attentionsinks.langchain4j;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
@@ -21,6 +20,7 @@ import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
 import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
+import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -166,28 +166,15 @@ final class ChatSessionEngine implements AutoCloseable {
      * (stories260K, for one, ends a story with BOS). Tool-call markers ({@code [TOOL_CALLS]},
      * {@code <|python_tag|>}, {@code <tool_call>}, ...) are not stops.
      */
-    static Set<Integer> specialTokenIds(JsonNode tokenizerConfig) {
+    static Set<Integer> specialTokenIds(TokenizerConfig tokenizerConfig) {
         // Tool-call markers that some tokenizers mark special ([TOOL_CALLS] of Mistral, <|python_tag|> of Llama
         // 3.1) open a tool call, they do not end the turn.
         Set<Integer> ids = new LinkedHashSet<>();
-        if (tokenizerConfig == null) {
-            return ids;
-        }
-        JsonNode added = tokenizerConfig.get("added_tokens_decoder");
-        if (added != null && added.isObject()) {
-            Iterator<Map.Entry<String, JsonNode>> it = added.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getValue().path("special").asBoolean(false)
-                        && !TOOL_CALL_TOKENS.contains(e.getValue().path("content").asText())) {
-                    try {
-                        ids.add(Integer.parseInt(e.getKey()));
-                    } catch (NumberFormatException ignored) {
-                        // not an id: skip
-                    }
-                }
+        tokenizerConfig.addedTokens().forEach((id, token) -> {
+            if (token.special() && !TOOL_CALL_TOKENS.contains(token.content())) {
+                ids.add(id);
             }
-        }
+        });
         return ids;
     }
 

@@ -21,6 +21,7 @@ import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
+import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,10 +87,17 @@ public final class ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final boolean fallback;
+    /** The model's {@code tool_use} template, used instead of this one for requests with tools; or null. */
+    private final ChatTemplate toolUse;
     private final Jinjava jinjava;
 
     private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback) {
+        this(source, bosToken, eosToken, fallback, null);
+    }
+
+    private ChatTemplate(String source, String bosToken, String eosToken, boolean fallback, ChatTemplate toolUse) {
         this.source = Objects.requireNonNull(source, "template source");
+        this.toolUse = toolUse;
         this.prepared = reverseSlices(parenthesizeKeywordArguments(parenthesizeNotIs(source)));
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
@@ -150,28 +158,54 @@ public final class ChatTemplate {
     }
 
     /**
-     * The model's own template: {@code chat_template} of {@code tokenizer_config.json} (a string, or the entry
-     * named {@code default} of a list), else {@code chat_template.jinja} beside it, else the fallback.
+     * The model's own template: {@code chat_template} of {@code tokenizer_config.json}, else
+     * {@code chat_template.jinja} beside it, else the fallback. When {@code chat_template} is a list of named
+     * templates (Hermes 3, Command-R), the one named {@code default} is used, and the one named {@code tool_use} (if
+     * any) for requests that carry tools, as Hugging Face's {@code apply_chat_template} chooses.
      *
      * @param modelDir the checkpoint directory, for {@code chat_template.jinja}
-     * @param tokenizerConfig tokenizer_config.json, or null
+     * @param tokenizerConfig the model's tokenizer_config.json ({@link TokenizerConfig#NONE} when it has none)
+     * @throws IllegalArgumentException when the list has no {@code default} entry (name one with
+     *     {@link #forModel(Path, TokenizerConfig, String)})
      */
-    public static ChatTemplate forModel(Path modelDir, JsonNode tokenizerConfig) {
-        String bos = specialToken(tokenizerConfig, "bos_token");
-        String eos = specialToken(tokenizerConfig, "eos_token");
-        JsonNode template = tokenizerConfig == null ? null : tokenizerConfig.get("chat_template");
-        if (template != null && template.isTextual() && !template.asText().isBlank()) {
-            return of(template.asText(), bos, eos);
-        }
-        if (template != null && template.isArray()) {
-            for (JsonNode entry : template) {
-                if ("default".equals(entry.path("name").asText()) && entry.path("template").isTextual()) {
-                    return of(entry.path("template").asText(), bos, eos);
-                }
+    public static ChatTemplate forModel(Path modelDir, TokenizerConfig tokenizerConfig) {
+        return forModel(modelDir, tokenizerConfig, null);
+    }
+
+    /**
+     * Like {@link #forModel(Path, TokenizerConfig)}, with the named template of {@code chat_template} for every
+     * request (tools or not) when {@code name} is not null; {@code "default"} also names a single-string template.
+     *
+     * @throws IllegalArgumentException when the model has no template of that name; the message lists the names it has
+     */
+    public static ChatTemplate forModel(Path modelDir, TokenizerConfig tokenizerConfig, String name) {
+        String bos = tokenizerConfig.bosToken();
+        String eos = tokenizerConfig.eosToken();
+        Map<String, String> templates = tokenizerConfig.chatTemplates();
+        Path file = tokenizerConfig.file() != null ? tokenizerConfig.file()
+                : modelDir == null ? Path.of("tokenizer_config.json") : modelDir.resolve("tokenizer_config.json");
+        if (name != null) {
+            String chosen = templates.get(name);
+            if (chosen != null) {
+                return of(chosen, bos, eos);
             }
-            throw new IllegalArgumentException(modelDir.resolve("tokenizer_config.json")
-                    + ": chat_template is a list without an entry named \"default\"; pass a template with "
-                    + "chatTemplate(...)");
+            // "default" on a model with a single template file or none means the same as no name.
+            if (!name.equals(TokenizerConfig.DEFAULT_TEMPLATE) || !templates.isEmpty()) {
+                throw new IllegalArgumentException(file + ": chat_template has no template named \"" + name
+                        + "\" (it has " + (templates.isEmpty() ? "none" : templates.keySet()) + "); set chatTemplateName "
+                        + "to one of these, or leave it unset to use \"default\"");
+            }
+        }
+        if (!templates.isEmpty()) {
+            String main = templates.get(TokenizerConfig.DEFAULT_TEMPLATE);
+            if (main == null) {
+                throw new IllegalArgumentException(file + ": chat_template is a list without an entry named \"default\" "
+                        + "(it has " + templates.keySet() + "); choose one with chatTemplateName(...) or pass a "
+                        + "template with chatTemplate(...)");
+            }
+            String toolUse = templates.get(TokenizerConfig.TOOL_USE_TEMPLATE);
+            return new ChatTemplate(main, bos, eos, false,
+                    toolUse == null ? null : new ChatTemplate(toolUse, bos, eos, false));
         }
         Path jinja = modelDir == null ? null : modelDir.resolve("chat_template.jinja");
         if (jinja != null && Files.isRegularFile(jinja)) {
@@ -180,16 +214,15 @@ public final class ChatTemplate {
         return fallback(bos, eos);
     }
 
-    /** bos_token / eos_token of tokenizer_config.json: a string or an AddedToken object with "content". */
-    static String specialToken(JsonNode tokenizerConfig, String field) {
-        if (tokenizerConfig == null) {
-            return "";
-        }
-        JsonNode node = tokenizerConfig.get(field);
-        if (node == null || node.isNull()) {
-            return "";
-        }
-        return node.isTextual() ? node.asText() : node.path("content").asText("");
+    /** As {@link #forModel(Path, TokenizerConfig)} from the parsed JSON of tokenizer_config.json (null: none). */
+    public static ChatTemplate forModel(Path modelDir, JsonNode tokenizerConfig) {
+        return forModel(modelDir, tokenizerConfig == null ? TokenizerConfig.NONE
+                : TokenizerConfig.parse(modelDir.resolve("tokenizer_config.json"), tokenizerConfig));
+    }
+
+    /** The {@code tool_use} template used for requests with tools, when the model names one; else null. */
+    public ChatTemplate toolUseTemplate() {
+        return toolUse;
     }
 
     /** The Jinja source. */
@@ -204,18 +237,22 @@ public final class ChatTemplate {
 
     /** True when the template refers to a {@code tools} variable, i.e. it can show tool definitions. */
     public boolean supportsTools() {
-        return !fallback && source.matches("(?s).*\\btools\\b.*");
+        return toolUse != null && toolUse.supportsTools() || !fallback && source.matches("(?s).*\\btools\\b.*");
     }
 
     /**
      * Renders messages to prompt text.
      *
-     * @param tools tool specifications to expose as {@code tools}, or empty
+     * @param tools tool specifications to expose as {@code tools}, or empty; when not empty and the model names a
+     *     {@code tool_use} template, that template renders instead of this one
      * @param addGenerationPrompt end with the text that opens an assistant turn
      * @throws IllegalArgumentException for content the template cannot show (images, audio, ...)
      * @throws ChatTemplateException when the template fails (e.g. its own {@code raise_exception})
      */
     public String render(List<ChatMessage> messages, List<ToolSpecification> tools, boolean addGenerationPrompt) {
+        if (toolUse != null && tools != null && !tools.isEmpty()) {
+            return toolUse.render(messages, tools, addGenerationPrompt);
+        }
         Map<String, Object> bindings = new HashMap<>();
         List<Map<String, Object>> list = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {

@@ -134,6 +134,7 @@ class ToolCallParserTest {
                 + "\"5\": {\"content\": \"[TOOL_CALLS]\", \"special\": true},"
                 + "\"128010\": {\"content\": \"<|python_tag|>\", \"special\": true},"
                 + "\"151657\": {\"content\": \"<tool_call>\", \"special\": false}}}");
-        assertEquals(Set.of(2), ChatSessionEngine.specialTokenIds(config));
+        assertEquals(Set.of(2), ChatSessionEngine.specialTokenIds(
+                io.github.attentionsinks.tokenizer.TokenizerConfig.parse(java.nio.file.Path.of("tokenizer_config.json"), config)));
     }
 }

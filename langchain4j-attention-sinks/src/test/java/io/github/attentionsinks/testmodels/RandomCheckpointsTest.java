@@ -88,4 +88,17 @@ class RandomCheckpointsTest {
             assertEquals(java.util.Set.of(151645, 151643), model.generationDefaults().build().eosTokenIds());
         }
     }
+
+    @Test
+    void eosListInConfigJsonWhenThereIsNoGenerationConfig() throws IOException {
+        Path dir = RandomCheckpoints.write(ROOT.resolve("eos-config"), "llama", RandomCheckpoints.smollm2Tokenizer(), 4);
+        Files.delete(dir.resolve("generation_config.json"));
+        com.fasterxml.jackson.databind.node.ObjectNode config = (com.fasterxml.jackson.databind.node.ObjectNode)
+                io.github.attentionsinks.config.Json.readTree(dir.resolve("config.json"));
+        config.putArray("eos_token_id").add(2).add(0);
+        Files.writeString(dir.resolve("config.json"), config.toString());
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(dir).device("cpu").load()) {
+            assertEquals(java.util.Set.of(2, 0), model.generationDefaults().build().eosTokenIds());
+        }
+    }
 }

@@ -4,6 +4,7 @@ import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
+import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
@@ -78,7 +79,12 @@ final class GenerateCommand implements Callable<Integer> {
         CacheConfig cache = cacheOptions.config(spec, mode);
         PrintStream out = cli.out;
         PrintStream err = cli.err;
-        try (AttentionSinkModel model = modelOptions.load(); Session session = model.newSession(cache)) {
+        try (AttentionSinkModel model = modelOptions.load(prompt.tokenIdsFile != null);
+             Session session = model.newSession(cache)) {
+            if (!model.hasTokenizer() && !printTokenIds) {
+                throw new ModelFormatException(model.directory().resolve("tokenizer.json") + ": file not found; "
+                        + "printing the generated text needs it: add tokenizer.json or pass --print-token-ids");
+            }
             GenerationParams params = sampling.params(model, maxNewTokens);
             TokenListener listener = printTokenIds ? TokenListener.NONE : (id, piece) -> {
                 if (!piece.isEmpty()) {

@@ -46,6 +46,11 @@ public final class ModelOptions {
     }
 
     AttentionSinkModel load() {
-        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).load();
+        return load(false);
+    }
+
+    /** @param idsOnly the command reads and writes token ids only, so a checkpoint without tokenizer.json will do */
+    AttentionSinkModel load(boolean idsOnly) {
+        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).tokenizerOptional(idsOnly).load();
     }
 }

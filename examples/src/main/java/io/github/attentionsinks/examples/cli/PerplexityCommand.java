@@ -79,7 +79,7 @@ final class PerplexityCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--num-tokens must be >= 1, got " + numTokens);
         }
         PrintStream err = cli.err;
-        try (AttentionSinkModel model = modelOptions.load()) {
+        try (AttentionSinkModel model = modelOptions.load(input.tokenIdsFile != null)) {
             int[] ids = readTokens(model);
             if (ids.length < 2) {
                 throw new ModelFormatException((input.textFile != null ? input.textFile : input.tokenIdsFile)
