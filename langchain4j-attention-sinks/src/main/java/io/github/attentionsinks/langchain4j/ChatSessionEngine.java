@@ -7,8 +7,6 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import dev.langchain4j.model.chat.request.ResponseFormatType;
-import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.output.FinishReason;
@@ -69,9 +67,13 @@ final class ChatSessionEngine implements AutoCloseable {
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int workerThreads, String modelName, ChatTemplate template) {}
 
-    /** Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. */
+    /**
+     * Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. As in LangChain4j's
+     * providers ({@code InternalStreamingChatResponseHandlerUtils}), an exception thrown by the user's handler from
+     * a callback is passed to {@link #onError} and the turn goes on; one thrown by {@link #onError} is logged.
+     */
     interface TurnCallbacks {
-        /** A piece of the reply; may throw (the user's handler): the turn then ends with that error. */
+        /** A piece of the reply; may throw (the user's handler): the error goes to onError, the reply goes on. */
         void onPartial(String text, ChatTurnHandle handle);
 
         /** A tool call found in the finished reply (before {@link #onComplete}); may throw like onPartial. */
@@ -210,68 +212,6 @@ final class ChatSessionEngine implements AutoCloseable {
                 .build();
     }
 
-    // ------------------------------------------------------------------ validation
-
-    /**
-     * Refuses what this model cannot do, with a message that names the parameter and the fix.
-     *
-     * @throws IllegalArgumentException (or {@link UnsupportedOperationException}) describing the problem
-     */
-    void validate(ChatRequest request) {
-        if (closed) {
-            throw new IllegalStateException("this chat model is closed");
-        }
-        List<ChatMessage> messages = request.messages();
-        if (messages == null || messages.isEmpty()) {
-            throw new IllegalArgumentException("messages must not be empty: send at least one user message");
-        }
-        for (ChatMessage m : messages) {
-            ChatTemplate.toMap(m); // refuses images, audio, video, PDF and custom messages
-        }
-        ChatRequestParameters p = request.parameters();
-        if (p == null) {
-            return;
-        }
-        if (p.maxOutputTokens() != null && p.maxOutputTokens() <= 0) {
-            throw new IllegalArgumentException("maxOutputTokens must be > 0, got " + p.maxOutputTokens());
-        }
-        if (p.temperature() != null && !(p.temperature() >= 0)) {
-            throw new IllegalArgumentException("temperature must be >= 0 (0 = greedy), got " + p.temperature());
-        }
-        if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) {
-            throw new IllegalArgumentException("topP must be in (0, 1], got " + p.topP());
-        }
-        if (p.topK() != null && p.topK() < 0) {
-            throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + p.topK());
-        }
-        if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0) {
-            throw new UnsupportedOperationException("frequencyPenalty is not supported by attention-sink models; "
-                    + "use the builder's repetitionPenalty(...) instead");
-        }
-        if (p.presencePenalty() != null && p.presencePenalty() != 0) {
-            throw new UnsupportedOperationException("presencePenalty is not supported by attention-sink models; "
-                    + "use the builder's repetitionPenalty(...) instead");
-        }
-        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedOperationException("responseFormat JSON"
-                    + (p.responseFormat().jsonSchema() != null ? " schema" : "") + " is not supported by "
-                    + "attention-sink models yet (no constrained decoding); ask for JSON in the prompt instead");
-        }
-        boolean tools = p.toolSpecifications() != null && !p.toolSpecifications().isEmpty();
-        if (tools && !template.supportsTools()) {
-            throw new UnsupportedOperationException("tool specifications cannot be expressed by the chat template of "
-                    + model.directory()
-                    + (template.isFallback() ? " (the model has none; the plain-text fallback has no tools)"
-                            : " (it has no 'tools' variable)")
-                    + "; remove the tools or give a template that supports them");
-        }
-        if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedOperationException("toolChoice REQUIRED is not supported by attention-sink models: "
-                    + "a tool call cannot be forced (no constrained decoding); use AUTO and ask for the tool in the "
-                    + "prompt");
-        }
-    }
-
     private GenerationParams generationParams(ChatRequestParameters p) {
         GenerationParams.Builder b = generationBase.toBuilder();
         AttentionSinkChatRequestParameters d = defaultParameters();
@@ -290,7 +230,7 @@ final class ChatSessionEngine implements AutoCloseable {
     // ------------------------------------------------------------------ submission and serialization
 
     /**
-     * Queues a validated request behind the earlier ones of its memory id and returns at once. The outcome goes to
+     * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and returns at once. The outcome goes to
      * {@code callbacks} on a worker thread.
      */
     void submit(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
@@ -589,10 +529,6 @@ final class ChatSessionEngine implements AutoCloseable {
             if (!cancelled) {
                 listener.finish(reply, calls.map(ToolCallParser.Parsed::requests).orElse(List.of()));
             }
-            if (listener.handlerError != null) {
-                Throwable error = listener.handlerError;
-                return () -> safeError(turn.callbacks, error);
-            }
             if (cancelled) {
                 if (!turn.handle.isCancelled()) {
                     return () -> safeError(turn.callbacks,
@@ -613,8 +549,10 @@ final class ChatSessionEngine implements AutoCloseable {
             return () -> {
                 try {
                     turn.callbacks.onComplete(response);
-                } catch (RuntimeException e) {
-                    log.warn("The response handler's onCompleteResponse threw; the session is unaffected", e);
+                } catch (Exception e) {
+                    // LangChain4j's contract: the handler's own failure goes to its onError (the session is
+                    // unaffected: the record above is already written)
+                    safeError(turn.callbacks, e);
                 }
             };
         } catch (Throwable t) {
@@ -629,7 +567,7 @@ final class ChatSessionEngine implements AutoCloseable {
     private static void safeError(TurnCallbacks callbacks, Throwable error) {
         try {
             callbacks.onError(error);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             log.warn("The response handler's onError threw; ignored", e);
         }
     }
@@ -946,7 +884,9 @@ final class ChatSessionEngine implements AutoCloseable {
     }
 
     /**
-     * Streams reply pieces to the caller and turns cancellation and handler failures into a stop. When tools are
+     * Streams reply pieces to the caller and turns cancellation into a stop; a handler failure goes to the handler's
+     * onError and the reply goes on (LangChain4j's contract), so the session stays as consistent as after any turn.
+     * When tools are
      * offered, text that may be a tool call is held back (see {@link ToolCallParser#streamableLength}) and, at the
      * end, either reported as tool calls or streamed as text.
      */
@@ -957,7 +897,6 @@ final class ChatSessionEngine implements AutoCloseable {
         /** The visible reply so far (only kept when holding tool calls) and how much of it was streamed. */
         private final StringBuilder text = new StringBuilder();
         private int streamed;
-        Throwable handlerError;
 
         ReplyListener(Turn turn, boolean holdToolCalls) {
             this.turn = turn;
@@ -966,7 +905,7 @@ final class ChatSessionEngine implements AutoCloseable {
 
         @Override
         public void onToken(int tokenId, String piece) {
-            if (handlerError != null || turn.handle.isCancelled() || piece.isEmpty()) {
+            if (turn.handle.isCancelled() || piece.isEmpty()) {
                 return;
             }
             if (!started) {
@@ -991,7 +930,7 @@ final class ChatSessionEngine implements AutoCloseable {
 
         /** End of a completed reply: report its tool calls, or stream the text that was held back. */
         void finish(String reply, List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls) {
-            if (!holdToolCalls || handlerError != null || turn.handle.isCancelled()) {
+            if (!holdToolCalls || turn.handle.isCancelled()) {
                 return;
             }
             if (calls.isEmpty()) {
@@ -1002,11 +941,11 @@ final class ChatSessionEngine implements AutoCloseable {
                 }
                 return;
             }
-            for (int i = 0; i < calls.size() && handlerError == null; i++) {
+            for (int i = 0; i < calls.size(); i++) {
                 try {
                     turn.callbacks.onToolCall(new CompleteToolCall(i, calls.get(i)));
-                } catch (RuntimeException e) {
-                    handlerError = e;
+                } catch (Exception e) {
+                    safeError(turn.callbacks, e);
                 }
             }
         }
@@ -1014,14 +953,14 @@ final class ChatSessionEngine implements AutoCloseable {
         private void deliver(String piece) {
             try {
                 turn.callbacks.onPartial(piece, turn.handle);
-            } catch (RuntimeException e) {
-                handlerError = e;
+            } catch (Exception e) {
+                safeError(turn.callbacks, e);
             }
         }
 
         @Override
         public boolean isCancelled() {
-            return handlerError != null || turn.handle.isCancelled() || closed;
+            return turn.handle.isCancelled() || closed;
         }
     }
 }
