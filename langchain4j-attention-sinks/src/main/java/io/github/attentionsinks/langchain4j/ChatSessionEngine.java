@@ -68,9 +68,10 @@ final class ChatSessionEngine implements AutoCloseable {
             int workerThreads, String modelName, ChatTemplate template) {}
 
     /**
-     * Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. As in LangChain4j's
-     * providers ({@code InternalStreamingChatResponseHandlerUtils}), an exception thrown by the user's handler from
-     * a callback is passed to {@link #onError} and the turn goes on; one thrown by {@link #onError} is logged.
+     * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
+     * As in LangChain4j's providers ({@code InternalStreamingChatResponseHandlerUtils}), an exception thrown by the
+     * user's handler from a callback is passed to {@link #onError} as well and the turn goes on; one thrown by
+     * {@link #onError} is logged.
      */
     interface TurnCallbacks {
         /** A piece of the reply; may throw (the user's handler): the error goes to onError, the reply goes on. */
@@ -230,8 +231,8 @@ final class ChatSessionEngine implements AutoCloseable {
     // ------------------------------------------------------------------ submission and serialization
 
     /**
-     * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and returns at once. The outcome goes to
-     * {@code callbacks} on a worker thread.
+     * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and
+     * returns at once. The outcome goes to {@code callbacks} on a worker thread.
      */
     void submit(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
         Object memoryId = request.parameters() instanceof AttentionSinkChatRequestParameters p ? p.memoryId() : null;
@@ -886,9 +887,8 @@ final class ChatSessionEngine implements AutoCloseable {
     /**
      * Streams reply pieces to the caller and turns cancellation into a stop; a handler failure goes to the handler's
      * onError and the reply goes on (LangChain4j's contract), so the session stays as consistent as after any turn.
-     * When tools are
-     * offered, text that may be a tool call is held back (see {@link ToolCallParser#streamableLength}) and, at the
-     * end, either reported as tool calls or streamed as text.
+     * When tools are offered, text that may be a tool call is held back (see {@link ToolCallParser#streamableLength})
+     * and, at the end, either reported as tool calls or streamed as text.
      */
     private final class ReplyListener implements TokenListener {
         private final Turn turn;
