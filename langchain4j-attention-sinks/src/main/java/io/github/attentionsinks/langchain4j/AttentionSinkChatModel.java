@@ -14,7 +14,10 @@ import java.util.concurrent.ExecutionException;
 /**
  * The blocking counterpart of {@link AttentionSinkStreamingChatModel}: the same sessions per memory id, prefix
  * reuse, serialization per id and bounded session registry; {@code chat} returns when the reply is complete.
- * Invalid requests throw {@link IllegalArgumentException} or {@link UnsupportedOperationException}. Interrupting the
+ * A request for a feature this model lacks (images, JSON response format, {@code ToolChoice.REQUIRED}, tools on a
+ * template without tools, another model's {@code modelName}, ...) throws LangChain4j's
+ * {@link dev.langchain4j.exception.UnsupportedFeatureException}; a parameter out of range throws
+ * {@link IllegalArgumentException} (see docs/langchain4j.md, "Refusals and errors"). Interrupting the
  * calling thread cancels the reply within one token. With tool specifications (on a template that shows tools), a
  * reply that is a tool call comes back as an {@code AiMessage} with {@code toolExecutionRequests} and
  * {@code FinishReason.TOOL_EXECUTION}.
@@ -31,29 +34,41 @@ import java.util.concurrent.ExecutionException;
  */
 public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
     private final ChatSessionEngine engine;
+    private final ChatRequestValidator validator;
     private final List<ChatModelListener> listeners;
     private final boolean ownsEngine;
 
     private AttentionSinkChatModel(Builder builder) {
         this.listeners = builder.listeners;
         this.engine = builder.buildEngine();
+        this.validator = ChatRequestValidator.of(engine);
         this.ownsEngine = true;
     }
 
     /** A blocking view of a streaming model's sessions (see {@link AttentionSinkStreamingChatModel#blocking()}). */
     AttentionSinkChatModel(ChatSessionEngine engine, List<ChatModelListener> listeners) {
         this.engine = engine;
+        this.validator = ChatRequestValidator.of(engine);
         this.listeners = listeners;
         this.ownsEngine = false;
     }
 
+    /** A builder; {@code modelPath(...)}, {@code modelId(...)} or {@code model(...)} is required. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Runs one turn and returns its response.
+     *
+     * @throws dev.langchain4j.exception.UnsupportedFeatureException for a feature this model lacks
+     * @throws IllegalArgumentException for an empty message list or a parameter out of range
+     * @throws IllegalStateException    when the model is closed, or the caller was interrupted (the reply is
+     *                                  cancelled)
+     */
     @Override
     public ChatResponse doChat(ChatRequest request) {
-        engine.validate(request);
+        validator.validate(request);
         CompletableFuture<ChatResponse> result = new CompletableFuture<>();
         ChatTurnHandle handle = new ChatTurnHandle();
         engine.submit(request, new ChatSessionEngine.TurnCallbacks() {

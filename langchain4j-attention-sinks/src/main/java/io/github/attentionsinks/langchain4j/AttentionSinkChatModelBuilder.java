@@ -1,6 +1,8 @@
 package io.github.attentionsinks.langchain4j;
 
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.cache.CacheConfig;
 import java.nio.file.Path;
@@ -41,6 +43,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     String modelName;
     boolean returnThinking;
+    ChatRequestParameters defaultRequestParameters;
 
     AttentionSinkChatModelBuilder() {}
 
@@ -223,6 +226,20 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
+    /**
+     * Default request parameters, as LangChain4j providers take them: their {@code maxOutputTokens},
+     * {@code temperature}, {@code topP}, {@code topK} and {@code stopSequences} replace the values of the matching
+     * setters above ({@code maxNewTokens}, ...). A {@code modelName} must be this model's name (see
+     * {@link #modelName(String)}). What this runtime does not support (JSON response format,
+     * {@code ToolChoice.REQUIRED}, penalties, another model's name) is refused by {@code build()} with LangChain4j's
+     * {@link UnsupportedFeatureException}, as are default tool specifications, tool choice and memory ids: pass those
+     * per request.
+     */
+    public B defaultRequestParameters(ChatRequestParameters parameters) {
+        this.defaultRequestParameters = parameters;
+        return self();
+    }
+
     /** Validates the settings, loads the model if needed and starts the session machinery. */
     ChatSessionEngine buildEngine() {
         if (model == null && modelPath == null && modelId == null) {
@@ -245,6 +262,20 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         }
         if (workerThreads < 1) {
             throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);
+        }
+        ChatRequestParameters defaults = defaultRequestParameters;
+        Integer maxNewTokens = this.maxNewTokens;
+        Double temperature = this.temperature;
+        Double topP = this.topP;
+        Integer topK = this.topK;
+        List<String> stopSequences = this.stopSequences;
+        if (defaults != null) {
+            maxNewTokens = defaults.maxOutputTokens() != null ? defaults.maxOutputTokens() : maxNewTokens;
+            temperature = defaults.temperature() != null ? defaults.temperature() : temperature;
+            topP = defaults.topP() != null ? defaults.topP() : topP;
+            topK = defaults.topK() != null ? defaults.topK() : topK;
+            stopSequences = defaults.stopSequences() != null && !defaults.stopSequences().isEmpty()
+                    ? List.copyOf(defaults.stopSequences()) : stopSequences;
         }
         boolean owns = model == null;
         AttentionSinkModel loaded = model;
@@ -272,12 +303,39 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
                     repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
                     template, returnThinking);
-            return new ChatSessionEngine(loaded, owns, settings);
+            ChatSessionEngine engine = new ChatSessionEngine(loaded, owns, settings);
+            if (defaults != null) {
+                try {
+                    checkDefaults(engine, defaults);
+                } catch (RuntimeException e) {
+                    engine.close(); // closes the model too when the engine owns it
+                    throw e;
+                }
+            }
+            return engine;
         } catch (RuntimeException e) {
             if (owns) {
                 loaded.close();
             }
             throw e;
+        }
+    }
+
+    /** Refuses default parameters this runtime would not honour (after loading: the model's name is known then). */
+    private static void checkDefaults(ChatSessionEngine engine, ChatRequestParameters defaults) {
+        ChatRequestValidator.of(engine).validateParameters(defaults);
+        // Valid per request, but the engine applies only generation settings as defaults: refuse rather than drop.
+        if (defaults.toolSpecifications() != null && !defaults.toolSpecifications().isEmpty()) {
+            throw new UnsupportedFeatureException("tool specifications in defaultRequestParameters are not "
+                    + "supported; pass them per request (ChatRequest.parameters)");
+        }
+        if (defaults.toolChoice() != null) {
+            throw new UnsupportedFeatureException("toolChoice in defaultRequestParameters is not supported; pass it "
+                    + "per request (ChatRequest.parameters)");
+        }
+        if (defaults instanceof AttentionSinkChatRequestParameters p && p.memoryId() != null) {
+            throw new UnsupportedFeatureException("memoryId in defaultRequestParameters is not supported: a memory id "
+                    + "names one conversation; pass it per request");
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.github.attentionsinks.langchain4j;
 
-import static dev.langchain4j.internal.InternalStreamingChatResponseHandlerUtils.withLoggingExceptions;
-
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
@@ -37,10 +35,17 @@ import java.util.Set;
  * <p>Requests of one memory id run one after another in arrival order; different ids run in parallel on the
  * worker threads. Handler callbacks come on a worker thread: {@code onPartialResponse} with a
  * {@link PartialResponseContext} whose handle's {@code cancel()} stops the reply within one token (after which no
- * callback follows), then exactly one of {@code onCompleteResponse} or {@code onError}. An exception thrown by
- * {@code onPartialResponse} ends the turn and is passed to {@code onError}; the session stays usable. Invalid
- * requests (images, tools on a template without tools, JSON response format, non-positive max tokens, ...) are
- * refused through {@code onError}.
+ * callback follows), then exactly one of {@code onCompleteResponse} or {@code onError}. As with LangChain4j's own
+ * providers, an exception thrown by the handler's {@code onPartialResponse} (or {@code onCompleteToolCall}) is passed
+ * to {@code onError} and the reply goes on to {@code onCompleteResponse}; one thrown by {@code onCompleteResponse} is
+ * passed to {@code onError}; one thrown by {@code onError} is logged. The session stays consistent either way.
+ *
+ * <p>Invalid requests throw from {@code chat(...)} before anything is queued, and no handler callback follows:
+ * LangChain4j's {@link dev.langchain4j.exception.UnsupportedFeatureException} for a feature this model lacks (images,
+ * tools on a template without tools, JSON response format, {@code ToolChoice.REQUIRED}, another model's
+ * {@code modelName}, ...), {@link IllegalArgumentException} for a parameter out of range (non-positive max tokens,
+ * ...), {@link IllegalStateException} once the model is closed. Failures while the turn runs (a chat template that
+ * raises, ...) go to {@code onError}.
  *
  * <p>Tool calls: with tool specifications on a template that shows tools, a reply that is a tool call (Hermes /
  * Qwen {@code <tool_call>}, SmolLM2, Mistral {@code [TOOL_CALLS]}, Llama JSON; see docs/langchain4j.md) is
@@ -52,52 +57,59 @@ import java.util.Set;
  */
 public final class AttentionSinkStreamingChatModel implements StreamingChatModel, AutoCloseable {
     private final ChatSessionEngine engine;
+    private final ChatRequestValidator validator;
     private final List<ChatModelListener> listeners;
     private final AttentionSinkChatModel blocking;
 
     private AttentionSinkStreamingChatModel(Builder builder) {
         this.listeners = builder.listeners;
         this.engine = builder.buildEngine();
+        this.validator = ChatRequestValidator.of(engine);
         this.blocking = new AttentionSinkChatModel(engine, listeners);
     }
 
+    /** A builder; {@code modelPath(...)}, {@code modelId(...)} or {@code model(...)} is required. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Validates the request and queues it; the reply comes to {@code handler} on a worker thread.
+     *
+     * @throws dev.langchain4j.exception.UnsupportedFeatureException for a feature this model lacks
+     * @throws IllegalArgumentException for an empty message list or a parameter out of range
+     * @throws IllegalStateException    when the model is closed
+     */
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
-        try {
-            engine.validate(request);
-            engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
-                @Override
-                public void onPartial(String text, ChatTurnHandle handle) {
-                    handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
-                }
+        // Refusals throw to the caller, as LangChain4j's conformance suite and other providers (Ollama) do.
+        validator.validate(request);
+        engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
+            @Override
+            public void onPartial(String text, ChatTurnHandle handle) {
+                handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
+            }
 
-                @Override
-                public void onThinking(String text, ChatTurnHandle handle) {
-                    handler.onPartialThinking(new PartialThinking(text), new PartialThinkingContext(handle));
-                }
+            @Override
+            public void onThinking(String text, ChatTurnHandle handle) {
+                handler.onPartialThinking(new PartialThinking(text), new PartialThinkingContext(handle));
+            }
 
-                @Override
-                public void onToolCall(CompleteToolCall call) {
-                    handler.onCompleteToolCall(call);
-                }
+            @Override
+            public void onToolCall(CompleteToolCall call) {
+                handler.onCompleteToolCall(call);
+            }
 
-                @Override
-                public void onComplete(ChatResponse response) {
-                    handler.onCompleteResponse(response);
-                }
+            @Override
+            public void onComplete(ChatResponse response) {
+                handler.onCompleteResponse(response);
+            }
 
-                @Override
-                public void onError(Throwable error) {
-                    handler.onError(error);
-                }
-            }, new ChatTurnHandle());
-        } catch (RuntimeException e) {
-            withLoggingExceptions(() -> handler.onError(e));
-        }
+            @Override
+            public void onError(Throwable error) {
+                handler.onError(error);
+            }
+        }, new ChatTurnHandle());
     }
 
     @Override

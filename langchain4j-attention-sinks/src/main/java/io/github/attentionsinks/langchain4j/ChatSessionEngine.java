@@ -6,8 +6,6 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import dev.langchain4j.model.chat.request.ResponseFormatType;
-import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.output.FinishReason;
@@ -70,9 +68,14 @@ final class ChatSessionEngine implements AutoCloseable {
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int workerThreads, String modelName, ChatTemplate template, boolean returnThinking) {}
 
-    /** Where a turn's outcome goes: exactly one of complete/error, or nothing after cancellation. */
+    /**
+     * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
+     * As in LangChain4j's providers ({@code InternalStreamingChatResponseHandlerUtils}), an exception thrown by the
+     * user's handler from a callback is passed to {@link #onError} as well and the turn goes on; one thrown by
+     * {@link #onError} is logged.
+     */
     interface TurnCallbacks {
-        /** A piece of the reply; may throw (the user's handler): the turn then ends with that error. */
+        /** A piece of the reply; may throw (the user's handler): the error goes to onError, the reply goes on. */
         void onPartial(String text, ChatTurnHandle handle);
 
         /** A tool call found in the finished reply (before {@link #onComplete}); may throw like onPartial. */
@@ -207,68 +210,6 @@ final class ChatSessionEngine implements AutoCloseable {
                 .build();
     }
 
-    // ------------------------------------------------------------------ validation
-
-    /**
-     * Refuses what this model cannot do, with a message that names the parameter and the fix.
-     *
-     * @throws IllegalArgumentException (or {@link UnsupportedOperationException}) describing the problem
-     */
-    void validate(ChatRequest request) {
-        if (closed) {
-            throw new IllegalStateException("this chat model is closed");
-        }
-        List<ChatMessage> messages = request.messages();
-        if (messages == null || messages.isEmpty()) {
-            throw new IllegalArgumentException("messages must not be empty: send at least one user message");
-        }
-        for (ChatMessage m : messages) {
-            ChatTemplate.toMap(m); // refuses images, audio, video, PDF and custom messages
-        }
-        ChatRequestParameters p = request.parameters();
-        if (p == null) {
-            return;
-        }
-        if (p.maxOutputTokens() != null && p.maxOutputTokens() <= 0) {
-            throw new IllegalArgumentException("maxOutputTokens must be > 0, got " + p.maxOutputTokens());
-        }
-        if (p.temperature() != null && !(p.temperature() >= 0)) {
-            throw new IllegalArgumentException("temperature must be >= 0 (0 = greedy), got " + p.temperature());
-        }
-        if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) {
-            throw new IllegalArgumentException("topP must be in (0, 1], got " + p.topP());
-        }
-        if (p.topK() != null && p.topK() < 0) {
-            throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + p.topK());
-        }
-        if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0) {
-            throw new UnsupportedOperationException("frequencyPenalty is not supported by attention-sink models; "
-                    + "use the builder's repetitionPenalty(...) instead");
-        }
-        if (p.presencePenalty() != null && p.presencePenalty() != 0) {
-            throw new UnsupportedOperationException("presencePenalty is not supported by attention-sink models; "
-                    + "use the builder's repetitionPenalty(...) instead");
-        }
-        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedOperationException("responseFormat JSON"
-                    + (p.responseFormat().jsonSchema() != null ? " schema" : "") + " is not supported by "
-                    + "attention-sink models yet (no constrained decoding); ask for JSON in the prompt instead");
-        }
-        boolean tools = p.toolSpecifications() != null && !p.toolSpecifications().isEmpty();
-        if (tools && !template.supportsTools()) {
-            throw new UnsupportedOperationException("tool specifications cannot be expressed by the chat template of "
-                    + model.directory()
-                    + (template.isFallback() ? " (the model has none; the plain-text fallback has no tools)"
-                            : " (it has no 'tools' variable)")
-                    + "; remove the tools or give a template that supports them");
-        }
-        if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedOperationException("toolChoice REQUIRED is not supported by attention-sink models: "
-                    + "a tool call cannot be forced (no constrained decoding); use AUTO and ask for the tool in the "
-                    + "prompt");
-        }
-    }
-
     private GenerationParams generationParams(ChatRequestParameters p) {
         GenerationParams.Builder b = generationBase.toBuilder();
         AttentionSinkChatRequestParameters d = defaultParameters();
@@ -287,8 +228,8 @@ final class ChatSessionEngine implements AutoCloseable {
     // ------------------------------------------------------------------ submission and serialization
 
     /**
-     * Queues a validated request behind the earlier ones of its memory id and returns at once. The outcome goes to
-     * {@code callbacks} on a worker thread.
+     * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and
+     * returns at once. The outcome goes to {@code callbacks} on a worker thread.
      */
     void submit(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
         Object memoryId = request.parameters() instanceof AttentionSinkChatRequestParameters p ? p.memoryId() : null;
@@ -596,10 +537,6 @@ final class ChatSessionEngine implements AutoCloseable {
             if (!cancelled) {
                 listener.finish(parsed);
             }
-            if (listener.handlerError != null) {
-                Throwable error = listener.handlerError;
-                return () -> safeError(turn.callbacks, error);
-            }
             if (cancelled) {
                 if (!turn.handle.isCancelled()) {
                     return () -> safeError(turn.callbacks,
@@ -620,8 +557,10 @@ final class ChatSessionEngine implements AutoCloseable {
             return () -> {
                 try {
                     turn.callbacks.onComplete(response);
-                } catch (RuntimeException e) {
-                    log.warn("The response handler's onCompleteResponse threw; the session is unaffected", e);
+                } catch (Exception e) {
+                    // LangChain4j's contract: the handler's own failure goes to its onError (the session is
+                    // unaffected: the record above is already written)
+                    safeError(turn.callbacks, e);
                 }
             };
         } catch (Throwable t) {
@@ -636,7 +575,7 @@ final class ChatSessionEngine implements AutoCloseable {
     private static void safeError(TurnCallbacks callbacks, Throwable error) {
         try {
             callbacks.onError(error);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             log.warn("The response handler's onError threw; ignored", e);
         }
     }
@@ -1019,10 +958,11 @@ final class ChatSessionEngine implements AutoCloseable {
     }
 
     /**
-     * Streams reply pieces to the caller and turns cancellation and handler failures into a stop. When tools are
-     * offered, text that may be a tool call is held back (see {@link ToolCallParser#visible}) and, at the end,
-     * either reported as tool calls or streamed as text. Reasoning never goes to onPartial: it is streamed to
-     * onThinking when the builder's returnThinking is on, dropped otherwise.
+     * Streams reply pieces to the caller and turns cancellation into a stop; a handler failure goes to the handler's
+     * onError and the reply goes on (LangChain4j's contract), so the session stays as consistent as after any turn.
+     * When tools are offered, text that may be a tool call is held back (see {@link ToolCallParser#visible}) and, at
+     * the end, either reported as tool calls or streamed as text. Reasoning never goes to onPartial: it is streamed
+     * to onThinking when the builder's returnThinking is on, dropped otherwise.
      */
     private final class ReplyListener implements TokenListener {
         private final Turn turn;
@@ -1034,7 +974,6 @@ final class ChatSessionEngine implements AutoCloseable {
         private final StringBuilder text = new StringBuilder();
         private final StringBuilder sentThinking = new StringBuilder();
         private final StringBuilder sentContent = new StringBuilder();
-        Throwable handlerError;
 
         ReplyListener(Turn turn, boolean holdToolCalls) {
             this.turn = turn;
@@ -1044,7 +983,7 @@ final class ChatSessionEngine implements AutoCloseable {
 
         @Override
         public void onToken(int tokenId, String piece) {
-            if (handlerError != null || turn.handle.isCancelled() || piece.isEmpty()) {
+            if (turn.handle.isCancelled() || piece.isEmpty()) {
                 return;
             }
             if (!started) {
@@ -1071,11 +1010,11 @@ final class ChatSessionEngine implements AutoCloseable {
                 sentThinking.append(out);
                 try {
                     turn.callbacks.onThinking(out, turn.handle);
-                } catch (RuntimeException e) {
-                    handlerError = e;
+                } catch (Exception e) {
+                    safeError(turn.callbacks, e);
                 }
             }
-            if (handlerError == null && content != null && content.length() > sentContent.length()
+            if (content != null && content.length() > sentContent.length()
                     && content.startsWith(sentContent.toString())) {
                 String out = content.substring(sentContent.length());
                 sentContent.append(out);
@@ -1085,16 +1024,16 @@ final class ChatSessionEngine implements AutoCloseable {
 
         /** End of a completed reply: stream what was held back, then report its tool calls. */
         void finish(ToolCallParser.Reply reply) {
-            if (!shaped || handlerError != null || turn.handle.isCancelled()) {
+            if (!shaped || turn.handle.isCancelled()) {
                 return;
             }
             send(reply.thinking(), reply.calls().isEmpty() ? reply.content() : null);
             List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls = reply.calls();
-            for (int i = 0; i < calls.size() && handlerError == null; i++) {
+            for (int i = 0; i < calls.size(); i++) {
                 try {
                     turn.callbacks.onToolCall(new CompleteToolCall(i, calls.get(i)));
-                } catch (RuntimeException e) {
-                    handlerError = e;
+                } catch (Exception e) {
+                    safeError(turn.callbacks, e);
                 }
             }
         }
@@ -1102,14 +1041,14 @@ final class ChatSessionEngine implements AutoCloseable {
         private void deliver(String piece) {
             try {
                 turn.callbacks.onPartial(piece, turn.handle);
-            } catch (RuntimeException e) {
-                handlerError = e;
+            } catch (Exception e) {
+                safeError(turn.callbacks, e);
             }
         }
 
         @Override
         public boolean isCancelled() {
-            return handlerError != null || turn.handle.isCancelled() || closed;
+            return turn.handle.isCancelled() || closed;
         }
     }
 }

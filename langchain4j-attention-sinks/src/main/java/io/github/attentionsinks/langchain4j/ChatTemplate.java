@@ -20,6 +20,7 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import java.io.IOException;
@@ -58,7 +59,8 @@ import jinjava.javax.el.ELResolver;
  * <p>Messages become dictionaries as in Hugging Face: {@code {"role": "system"|"user"|"assistant"|"tool",
  * "content": text}}; an assistant message with tool calls carries {@code tool_calls: [{"type": "function", "id",
  * "function": {"name", "arguments": {...}}}]}; a tool result carries {@code tool_call_id} and {@code name}.
- * Only text content is accepted: images, audio, video and PDF are refused with an {@link IllegalArgumentException}.
+ * Only text content is accepted: images, audio, video and PDF are refused with LangChain4j's
+ * {@link UnsupportedFeatureException}.
  */
 public final class ChatTemplate {
     /**
@@ -246,7 +248,7 @@ public final class ChatTemplate {
      * @param tools tool specifications to expose as {@code tools}, or empty; when not empty and the model names a
      *     {@code tool_use} template, that template renders instead of this one
      * @param addGenerationPrompt end with the text that opens an assistant turn
-     * @throws IllegalArgumentException for content the template cannot show (images, audio, ...)
+     * @throws UnsupportedFeatureException for content the template cannot show (images, audio, ...)
      * @throws ChatTemplateException when the template fails (e.g. its own {@code raise_exception})
      */
     public String render(List<ChatMessage> messages, List<ToolSpecification> tools, boolean addGenerationPrompt) {
@@ -443,8 +445,8 @@ public final class ChatTemplate {
                 map.put("tool_call_id", tool.id());
             }
         } else {
-            throw new IllegalArgumentException("Unsupported message type " + message.type()
-                    + ": only system, user, AI and tool-result messages can be rendered by a chat template");
+            throw new UnsupportedFeatureException("Message type " + message.type() + " is not supported by a chat "
+                    + "template: send only system, user, AI and tool-result messages");
         }
         return map;
     }
@@ -453,8 +455,10 @@ public final class ChatTemplate {
         StringBuilder text = new StringBuilder();
         for (Content content : contents) {
             if (!(content instanceof TextContent t)) {
-                throw new IllegalArgumentException("Unsupported content " + content.type() + ": this model reads "
-                        + "text only (send TextContent; images, audio, video and PDF are not supported)");
+                // LangChain4j's wording ("Content of type image is not supported ..."), plus the fix
+                throw new UnsupportedFeatureException("Content of type "
+                        + content.type().toString().toLowerCase(Locale.ROOT) + " is not supported by this model: it "
+                        + "reads text only; send TextContent (images, audio, video and PDF are not supported)");
             }
             text.append(t.text());
         }

@@ -14,6 +14,7 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
@@ -130,27 +131,6 @@ class StreamingChatTest {
     }
 
     @Test
-    void handlerExceptionsReachOnErrorOnceAndTheSessionStaysUsable() {
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().build()) {
-            RuntimeException boom = new IllegalStateException("handler bug");
-            StoriesChat.Collector failing = new StoriesChat.Collector((p, ctx) -> {
-                throw boom;
-            });
-            UserMessage u1 = UserMessage.from("Hello there");
-            chat.chat(request("h", List.of(u1)), failing);
-            assertEquals(boom, failing.awaitError());
-            assertEquals(1, failing.partials.size(), "generation stops at the failing handler");
-            failing.assertSingleTerminalCallback();
-
-            StoriesChat.Collector ok = new StoriesChat.Collector();
-            chat.chat(request("h", List.of(u1, UserMessage.from("Go on"))), ok);
-            ChatResponse r = ok.await();
-            assertEquals(r.aiMessage().text(), ok.text());
-            assertEquals(1, chat.sessionStats("h").orElseThrow().rebuilds(), "continued, not rebuilt");
-        }
-    }
-
-    @Test
     void theBlockingViewContinuesTheStreamingModelsSessions() {
         try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().build()) {
             AttentionSinkChatModel blocking = chat.blocking();
@@ -204,10 +184,13 @@ class StreamingChatTest {
             chat.chat(request("l", List.of(UserMessage.from("Hi"))), c);
             ChatResponse response = c.await();
             StoriesChat.Collector bad = new StoriesChat.Collector();
-            chat.chat(ChatRequest.builder().messages(UserMessage.from("Hi")).maxOutputTokens(0).build(), bad);
-            bad.awaitError();
+            // A refused request throws from chat(), before doChat queues anything: LangChain4j has already told
+            // the listeners of the request, and (as with its other providers) does not report the throw to them.
+            assertThrows(IllegalArgumentException.class, () -> chat.chat(
+                    ChatRequest.builder().messages(UserMessage.from("Hi")).maxOutputTokens(0).build(), bad));
+            assertEquals(0, bad.completions.get() + bad.errors.get() + bad.partials.size());
 
-            assertEquals(List.of("request", "response", "request", "error:IllegalArgumentException"), events);
+            assertEquals(List.of("request", "response", "request"), events);
             // Defaults were merged into the request the listener saw, keeping the memory id.
             AttentionSinkChatRequestParameters p = assertInstanceOf(AttentionSinkChatRequestParameters.class,
                     requests.get(0).parameters());
@@ -239,21 +222,25 @@ class StreamingChatTest {
                 m -> ChatRequest.builder().messages(m).maxOutputTokens(0).build(),
                 m -> ChatRequest.builder().messages(m).maxOutputTokens(-3).build(),
                 m -> ChatRequest.builder().messages(m).frequencyPenalty(0.5).build());
-        List<String> expected = List.of("Unsupported content IMAGE", "tool specifications cannot be expressed",
-                "responseFormat JSON schema is not supported", "maxOutputTokens must be > 0, got 0",
-                "maxOutputTokens must be > 0, got -3", "frequencyPenalty is not supported");
+        List<String> expected = List.of("Content of type image is not supported",
+                "tool specifications are not supported", "JSON response format (with schema) is not supported",
+                "maxOutputTokens must be > 0, got 0", "maxOutputTokens must be > 0, got -3",
+                "'frequencyPenalty' parameter is not supported");
+        // A missing feature is LangChain4j's UnsupportedFeatureException, a value out of range is not.
+        List<Class<? extends RuntimeException>> types = List.of(UnsupportedFeatureException.class,
+                UnsupportedFeatureException.class, UnsupportedFeatureException.class, IllegalArgumentException.class,
+                IllegalArgumentException.class, UnsupportedFeatureException.class);
         List<ChatMessage> ok = List.of(UserMessage.from("Hi"));
         try (AttentionSinkStreamingChatModel streaming = StoriesChat.streaming().build();
                 AttentionSinkChatModel blocking = StoriesChat.blocking().build()) {
             for (int i = 0; i < bad.size(); i++) {
                 ChatRequest r = bad.get(i).apply(ok);
                 StoriesChat.Collector c = new StoriesChat.Collector();
-                streaming.chat(r, c);
-                Throwable e = c.awaitError();
+                // Refused synchronously by both models, with no handler callback.
+                RuntimeException e = assertThrows(types.get(i), () -> streaming.chat(r, c));
                 assertTrue(e.getMessage().contains(expected.get(i)), e.getMessage());
-                c.assertSingleTerminalCallback();
-                assertTrue(c.partials.isEmpty());
-                RuntimeException thrown = assertThrows(RuntimeException.class, () -> blocking.chat(r));
+                assertEquals(0, c.completions.get() + c.errors.get() + c.partials.size());
+                RuntimeException thrown = assertThrows(types.get(i), () -> blocking.chat(r));
                 assertTrue(thrown.getMessage().contains(expected.get(i)), thrown.getMessage());
             }
             // LangChain4j itself refuses an empty message list before the model is called.

@@ -1,0 +1,109 @@
+package io.github.attentionsinks.langchain4j;
+
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.common.AbstractStreamingChatModelIT;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * LangChain4j's {@link AbstractStreamingChatModelIT} on {@link AttentionSinkStreamingChatModel} with stories260K. The
+ * three handler-exception tests of the suite also expect "Berlin"; {@link StreamingHandlerExceptionsTest} runs them
+ * without that assertion.
+ */
+@ExtendWith(DisabledSuiteTestCondition.class)
+@DisabledSuiteTest(method = "should_respect_user_message", reason = Conformance.NEEDS_CAPABLE_MODEL + "'Berlin'")
+@DisabledSuiteTest(method = "should_respect_system_message", reason = Conformance.NEEDS_CAPABLE_MODEL + "'liebe'")
+@DisabledSuiteTest(method = "should_respect_multiple_messages", reason = Conformance.NEEDS_CAPABLE_MODEL + "'green'")
+@DisabledSuiteTest(method = "should_respect_stopSequences_in_chat_request",
+        reason = Conformance.NEEDS_CAPABLE_MODEL + "\"Say 'Hello World'\" (the stop sequence is never reached; "
+                + "stop sequences are covered by GenerationTest)")
+@DisabledSuiteTest(method = "should_propagate_user_exceptions_thrown_from_onPartialResponse",
+        reason = Conformance.NEEDS_CAPABLE_MODEL + "'Berlin' (StreamingHandlerExceptionsTest checks the rest)")
+@DisabledSuiteTest(method = "should_propagate_user_exceptions_thrown_from_onCompleteResponse",
+        reason = Conformance.NEEDS_CAPABLE_MODEL + "'Berlin' (StreamingHandlerExceptionsTest checks the rest)")
+@DisabledSuiteTest(method = "should_ignore_user_exceptions_thrown_from_onError",
+        reason = Conformance.NEEDS_CAPABLE_MODEL + "'Berlin' (StreamingHandlerExceptionsTest checks the rest)")
+@DisabledSuiteTest(method = "should_respect_stopSequences_in_default_model_parameters",
+        reason = Conformance.NEEDS_CAPABLE_MODEL + "\"Say 'Hello World'\" (the stop sequence is never reached; "
+                + "stop sequences are covered by GenerationTest)")
+class AttentionSinkStreamingChatModelIT extends AbstractStreamingChatModelIT {
+    private final Conformance conformance = new Conformance();
+
+    /** Up to 16 tokens: should_cancel_streaming cancels after the 5th partial response. */
+    @Override
+    protected List<StreamingChatModel> models() {
+        return List.of(StoriesChat.streaming().maxNewTokens(16).build());
+    }
+
+    @Override
+    protected StreamingChatModel createModelWith(ChatRequestParameters parameters) {
+        return conformance.track(StoriesChat.streaming().defaultRequestParameters(parameters).build());
+    }
+
+    @Override
+    public StreamingChatModel createModelWith(ChatModelListener listener) {
+        return conformance.track(StoriesChat.streaming().listeners(listener).build());
+    }
+
+    @Override
+    protected ChatRequestParameters createIntegrationSpecificParameters(int maxOutputTokens) {
+        return AttentionSinkChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).build();
+    }
+
+    /** A chat model serves the one model it loaded: another name is refused (that test runs instead). */
+    @Override
+    protected boolean supportsModelNameParameter() {
+        return false;
+    }
+
+    /**
+     * stories260K has no chat template and the plain-text fallback renders no tools, so this model refuses tools
+     * (should_fail_if_tools_are_not_supported runs instead); tool calls on templates that render tools are covered by
+     * ToolChatTest.
+     */
+    @Override
+    protected boolean supportsTools() {
+        return false;
+    }
+
+    /** No constrained decoding: a tool call cannot be forced (refused; that test runs instead). */
+    @Override
+    protected boolean supportsToolChoiceRequired() {
+        return false;
+    }
+
+    /** No constrained decoding: JSON output cannot be guaranteed (refused; those tests run instead). */
+    @Override
+    protected boolean supportsJsonResponseFormat() {
+        return false;
+    }
+
+    @Override
+    protected boolean supportsJsonResponseFormatWithSchema() {
+        return false;
+    }
+
+    @Override
+    protected boolean supportsJsonResponseFormatWithRawSchema() {
+        return false;
+    }
+
+    /** Text-only models (refused; those tests run instead). */
+    @Override
+    protected boolean supportsSingleImageInputAsBase64EncodedString() {
+        return false;
+    }
+
+    @Override
+    protected boolean supportsSingleImageInputAsPublicURL() {
+        return false;
+    }
+
+    @AfterAll
+    void closeModels() throws Exception {
+        conformance.closeAll();
+    }
+}
