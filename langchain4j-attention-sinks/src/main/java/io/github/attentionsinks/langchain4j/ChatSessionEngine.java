@@ -102,6 +102,12 @@ final class ChatSessionEngine implements AutoCloseable {
     private final ChatTemplate template;
     /** The template's tool-call and reasoning syntax. */
     private final ToolCallParser.Dialect dialect;
+    /**
+     * Tool-call and reasoning markers that the tokenizer marks special ({@code [TOOL_CALLS]}, {@code [ARGS]} of
+     * Mistral, {@code <|python_tag|>} of Llama 3.1), by id: decoding drops special tokens, so the reply's text would
+     * lose the very markers its tool calls are parsed by.
+     */
+    private final Map<Integer, String> specialMarkers;
     private final TextTokenizer tokenizer;
     private final GenerationParams generationBase;
     private final int[] anchorIds;
@@ -126,6 +132,7 @@ final class ChatSessionEngine implements AutoCloseable {
                     + "set chatTemplate(...) to use another", model.directory());
         }
         this.dialect = ToolCallParser.Dialect.of(template);
+        this.specialMarkers = specialMarkers(model.tokenizerConfig());
         this.tokenizer = model.tokenizer();
         this.generationBase = baseGeneration(model, settings);
         this.anchorIds = tokenizer.encode("\n", false);
@@ -179,6 +186,17 @@ final class ChatSessionEngine implements AutoCloseable {
             }
         });
         return ids;
+    }
+
+    /** Special added tokens that are tool-call or reasoning markers, by id. */
+    static Map<Integer, String> specialMarkers(TokenizerConfig tokenizerConfig) {
+        Map<Integer, String> markers = new java.util.HashMap<>();
+        tokenizerConfig.addedTokens().forEach((id, token) -> {
+            if (token.special() && TOOL_CALL_TOKENS.contains(token.content())) {
+                markers.put(id, token.content());
+            }
+        });
+        return Map.copyOf(markers);
     }
 
     AttentionSinkModel model() {
@@ -517,7 +535,8 @@ final class ChatSessionEngine implements AutoCloseable {
             // not in the cache: the next turn feeds what the template renders in its place.
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
             String fedText = st.transcribe(plan.ids, fed);
-            String reply = visibleReply(result.text());
+            // the listener's copy keeps special tool-call markers that decoding dropped
+            String reply = listener.shaped ? listener.text.toString() : visibleReply(result.text());
             // reasoning never goes into the text; it is kept in thinking() only when asked for
             ToolCallParser.Reply parsed = ToolCallParser.parseReply(reply, dialect,
                     cancelled ? List.of() : tools.stream().map(ToolSpecification::name).toList());
@@ -983,6 +1002,9 @@ final class ChatSessionEngine implements AutoCloseable {
 
         @Override
         public void onToken(int tokenId, String piece) {
+            if (piece.isEmpty() && shaped) {
+                piece = specialMarkers.getOrDefault(tokenId, "");
+            }
             if (turn.handle.isCancelled() || piece.isEmpty()) {
                 return;
             }
