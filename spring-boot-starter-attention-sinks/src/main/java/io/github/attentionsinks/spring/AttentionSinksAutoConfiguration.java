@@ -123,6 +123,7 @@ public class AttentionSinksAutoConfiguration {
                 .maxSessions(p.getMaxSessions())
                 .sessionIdleTimeout(p.getSessionIdleTimeout())
                 .listeners(listeners)
+                .returnThinking(p.isReturnThinking())
                 .seed(p.getSeed());
         if (p.getTemperature() != null) {
             builder.temperature(p.getTemperature());
@@ -149,6 +150,10 @@ public class AttentionSinksAutoConfiguration {
             builder.modelName(p.getModelName());
         }
         String templateProperty = null;
+        if (p.getChatTemplateName() != null) {
+            builder.chatTemplateName(p.getChatTemplateName());
+            templateProperty = "chat-template-name";
+        }
         if (p.getChatTemplate() != null) {
             builder.chatTemplate(p.getChatTemplate());
             templateProperty = "chat-template";

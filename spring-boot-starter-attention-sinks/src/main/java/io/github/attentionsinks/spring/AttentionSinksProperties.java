@@ -84,6 +84,18 @@ public class AttentionSinksProperties implements Validator {
     private Resource chatTemplateLocation;
 
     /**
+     * Which of the model's named chat templates to use, when tokenizer_config.json lists several (Hermes 3,
+     * Command-R: default, tool_use, rag). Default: "default", and "tool_use" for requests with tools.
+     */
+    private String chatTemplateName;
+
+    /**
+     * Whether a thinking model's reasoning (Qwen3, DeepSeek-R1, Granite, Command-R7B) is returned in
+     * AiMessage.thinking() and streamed through onPartialThinking. It never appears in the reply's text either way.
+     */
+    private boolean returnThinking;
+
+    /**
      * Most conversations (memory ids) holding a session at once, per chat model; beyond it the least recently used
      * idle session is closed and its cache freed.
      */
@@ -157,6 +169,11 @@ public class AttentionSinksProperties implements Validator {
         if (p.chatTemplate != null && p.chatTemplateLocation != null) {
             reject(errors, "chatTemplateLocation", 
                     "conflicts with chat-template: set only one of them");
+        }
+        if (p.chatTemplateName != null && (p.chatTemplate != null || p.chatTemplateLocation != null)) {
+            reject(errors, "chatTemplateName",
+                    "picks one of the model's own templates, but chat-template or chat-template-location replaces "
+                            + "them: set only one of them");
         }
         if (p.chatTemplateLocation != null && !p.chatTemplateLocation.exists()) {
             reject(errors, "chatTemplateLocation", 
@@ -369,6 +386,22 @@ public class AttentionSinksProperties implements Validator {
 
     public void setSessionIdleTimeout(Duration sessionIdleTimeout) {
         this.sessionIdleTimeout = sessionIdleTimeout;
+    }
+
+    public String getChatTemplateName() {
+        return chatTemplateName;
+    }
+
+    public void setChatTemplateName(String chatTemplateName) {
+        this.chatTemplateName = chatTemplateName;
+    }
+
+    public boolean isReturnThinking() {
+        return returnThinking;
+    }
+
+    public void setReturnThinking(boolean returnThinking) {
+        this.returnThinking = returnThinking;
     }
 
     public Integer getWorkerThreads() {

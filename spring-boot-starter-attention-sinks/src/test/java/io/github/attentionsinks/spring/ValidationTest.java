@@ -76,6 +76,20 @@ class ValidationTest {
     }
 
     @Test
+    void aTemplateNameNextToAReplacementTemplateIsRefused() {
+        runner.withPropertyValues(Stories.baseProperties())
+                .withPropertyValues(P + "chat-template-name=tool_use", P + "chat-template={{ messages }}")
+                .run(context -> {
+                    BindValidationException e = find(context.getStartupFailure(), BindValidationException.class);
+                    assertThat(e.getValidationErrors().getAllErrors()).singleElement()
+                            .isInstanceOfSatisfying(FieldError.class, err -> {
+                                assertThat(err.getField()).isEqualTo("chatTemplateName");
+                                assertThat(err.getDefaultMessage()).contains("set only one of them");
+                            });
+                });
+    }
+
+    @Test
     void aDirectoryWithoutConfigJsonIsRefused(@TempDir Path empty) {
         runner.withPropertyValues(Stories.baseProperties()).withPropertyValues(P + "model=" + empty)
                 .run(context -> {
