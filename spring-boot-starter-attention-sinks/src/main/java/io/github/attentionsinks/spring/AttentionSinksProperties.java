@@ -44,7 +44,10 @@ public class AttentionSinksProperties implements Validator {
     /** Compute device: auto (a GPU when one is visible, else the CPU), cpu, cuda or cuda:N. */
     private String device = "auto";
 
-    /** Compute dtype: float32, or float16 (GPU only). Checkpoints in bfloat16 or float16 load either way. */
+    /**
+     * Weights dtype: float32, or float16 (float16 weight matrices with float32 norms, attention, cache and logits;
+     * half the memory, and faster on a CPU too). Checkpoints in bfloat16 or float16 load either way.
+     */
     private String dtype = "float32";
 
     /** Default sampling temperature; 0 is greedy decoding. Default: the model's generation_config.json. */
