@@ -550,6 +550,10 @@ final class ChatSessionEngine implements AutoCloseable {
             st.lastInputTokens = plan.ids.length;
             st.lastOutputTokens = generated.length;
             st.lastRewoundTokens = plan.rewind;
+            st.lastTurn = plan.rebuild ? (st.turns == 0 ? ChatSessionStats.Continuation.BUILT
+                    : ChatSessionStats.Continuation.REBUILT)
+                    : plan.rewind > 0 ? ChatSessionStats.Continuation.REWOUND
+                            : ChatSessionStats.Continuation.CONTINUED;
             st.turns++;
             st.snapshot(session);
 
@@ -806,6 +810,7 @@ final class ChatSessionEngine implements AutoCloseable {
         int turns;
         int rebuilds;
         int rewinds;
+        ChatSessionStats.Continuation lastTurn = ChatSessionStats.Continuation.NONE;
         int lastRewoundTokens;
         int lastInputTokens;
         int lastOutputTokens;
@@ -861,14 +866,15 @@ final class ChatSessionEngine implements AutoCloseable {
 
         ChatSessionStats stats(Object key) {
             ChatSessionStats s = stats;
-            return s == null ? new ChatSessionStats(key, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.rewinds(), s.lastRewoundTokens(),
+            return s == null ? new ChatSessionStats(key, 0, 0, 0, ChatSessionStats.Continuation.NONE, 0, 0, 0, 0, 0, 0)
+                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.rewinds(), s.lastTurn(),
+                            s.lastRewoundTokens(),
                             s.lastInputTokens(), s.lastOutputTokens(), s.streamLength(), s.cacheLength(),
                             s.cacheBytes());
         }
 
         void snapshot(Session s) {
-            stats = new ChatSessionStats(null, turns, rebuilds, rewinds, lastRewoundTokens, lastInputTokens,
+            stats = new ChatSessionStats(null, turns, rebuilds, rewinds, lastTurn, lastRewoundTokens, lastInputTokens,
                     lastOutputTokens, s.streamLength(), s.cacheLength(), s.cacheBytes());
         }
 

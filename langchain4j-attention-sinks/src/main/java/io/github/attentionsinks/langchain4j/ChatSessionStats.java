@@ -9,6 +9,7 @@ package io.github.attentionsinks.langchain4j;
  * @param rewinds turns that dropped the session's newest tokens before feeding, because the conversation is now
  *     rendered differently there (a template that trims replies or drops earlier reasoning, a cancelled reply the
  *     client did not keep, a system prompt a template moves to the newest user turn)
+ * @param lastTurn how the last turn continued the session
  * @param lastRewoundTokens tokens the last turn dropped from the end of the cache; their text, as the template
  *     renders it now, is part of what the turn fed
  * @param lastInputTokens tokens encoded by the last turn (what its {@code TokenUsage} reported as input)
@@ -17,5 +18,21 @@ package io.github.attentionsinks.langchain4j;
  * @param cacheLength tokens in the KV cache now: at most attention-sink size + window size
  * @param cacheBytes native bytes held by the session's KV cache
  */
-public record ChatSessionStats(Object memoryId, int turns, int rebuilds, int rewinds, int lastRewoundTokens,
-        int lastInputTokens, int lastOutputTokens, long streamLength, int cacheLength, long cacheBytes) {}
+public record ChatSessionStats(Object memoryId, int turns, int rebuilds, int rewinds, Continuation lastTurn,
+        int lastRewoundTokens, int lastInputTokens, int lastOutputTokens, long streamLength, int cacheLength,
+        long cacheBytes) {
+
+    /** How a turn continued its session. */
+    public enum Continuation {
+        /** No turn completed yet. */
+        NONE,
+        /** The session's first turn encoded the conversation. */
+        BUILT,
+        /** Only what is new was fed. */
+        CONTINUED,
+        /** The newest tokens were dropped back to where the conversation is rendered differently now, then fed. */
+        REWOUND,
+        /** The conversation was encoded again from its messages (see the rebuild policy in docs/langchain4j.md). */
+        REBUILT
+    }
+}

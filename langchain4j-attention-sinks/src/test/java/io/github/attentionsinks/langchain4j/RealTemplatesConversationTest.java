@@ -101,7 +101,11 @@ class RealTemplatesConversationTest {
                     assertEquals(1, stats.rebuilds(), name + ", " + users[u] + ", turn " + t
                             + ": only the first turn may build the session; " + stats);
                     assertTrue(stats.cacheLength() <= S + W, stats.toString());
+                    assertEquals(t == 0 ? ChatSessionStats.Continuation.BUILT : null,
+                            t == 0 ? stats.lastTurn() : null, stats.toString());
                     if (t > 0) {
+                        assertTrue(stats.lastTurn() == ChatSessionStats.Continuation.CONTINUED
+                                || stats.lastTurn() == ChatSessionStats.Continuation.REWOUND, stats.toString());
                         int bound = model.tokenizer().encode(SYSTEM + previousExchange[u] + message, false).length
                                 + MARKUP;
                         assertTrue(stats.lastInputTokens() <= bound, name + ", " + users[u] + ", turn " + t
@@ -109,7 +113,7 @@ class RealTemplatesConversationTest {
                                 + "previous exchange and markup (" + bound + "); " + stats);
                         maxInput = Math.max(maxInput, stats.lastInputTokens());
                     }
-                    if (stats.lastRewoundTokens() > 0) {
+                    if (stats.lastTurn() == ChatSessionStats.Continuation.REWOUND) {
                         rewinds++;
                     }
                     previousExchange[u] = message + (turn.reply == null ? "" : turn.reply);
