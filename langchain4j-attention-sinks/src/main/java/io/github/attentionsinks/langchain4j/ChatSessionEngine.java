@@ -3,7 +3,6 @@ package io.github.attentionsinks.langchain4j;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -15,7 +14,6 @@ import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
-import io.github.attentionsinks.generate.TokenListener;
 import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
@@ -81,7 +79,7 @@ final class ChatSessionEngine implements AutoCloseable {
         /** A tool call found in the finished reply (before {@link #onComplete}); may throw like onPartial. */
         default void onToolCall(CompleteToolCall call) {}
 
-        /** A piece of the reply's reasoning (only when the builder's returnThinking is on); may throw like onPartial. */
+        /** A piece of the reply's reasoning (only when the builder's returnThinking is on); may throw. */
         default void onThinking(String text, ChatTurnHandle handle) {}
 
         void onComplete(ChatResponse response);
@@ -514,7 +512,7 @@ final class ChatSessionEngine implements AutoCloseable {
                             : List.copyOf(request.parameters().toolSpecifications());
             Plan plan = plan(st, request.messages(), tools, slot.key);
             Session session = st.session();
-            Record previous = st.record;
+            ConversationRecord previous = st.record;
             st.record = null; // from here the cache changes: no valid record until the one below is written
             if (plan.rebuild) {
                 session.reset();
@@ -525,7 +523,8 @@ final class ChatSessionEngine implements AutoCloseable {
                 st.transcript.rewind(plan.rewind);
                 st.rewinds++;
             }
-            ReplyListener listener = new ReplyListener(turn, !tools.isEmpty());
+            ReplyStreamer listener = new ReplyStreamer(turn.callbacks, turn.handle, dialect, !tools.isEmpty(),
+                    settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
             GenerationResult result = session.generate(plan.ids, params, listener);
             session.discardPendingToken();
 
@@ -536,7 +535,7 @@ final class ChatSessionEngine implements AutoCloseable {
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
             String fedText = st.transcribe(plan.ids, fed);
             // the listener's copy keeps special tool-call markers that decoding dropped
-            String reply = listener.shaped ? listener.text.toString() : visibleReply(result.text());
+            String reply = listener.shaped() ? listener.text() : visibleReply(result.text());
             // reasoning never goes into the text; it is kept in thinking() only when asked for
             ToolCallParser.Reply parsed = ToolCallParser.parseReply(reply, dialect,
                     cancelled ? List.of() : tools.stream().map(ToolSpecification::name).toList());
@@ -595,7 +594,7 @@ final class ChatSessionEngine implements AutoCloseable {
         }
     }
 
-    private static void safeError(TurnCallbacks callbacks, Throwable error) {
+    static void safeError(TurnCallbacks callbacks, Throwable error) {
         try {
             callbacks.onError(error);
         } catch (Exception e) {
@@ -618,20 +617,25 @@ final class ChatSessionEngine implements AutoCloseable {
     private Plan plan(ConversationState st, List<ChatMessage> incoming, List<ToolSpecification> tools, Object key) {
         Rendering rendering = renderAccepted(incoming, tools);
         String why;
-        Record record = st.record;
+        ConversationRecord record = st.record;
         if (record == null) {
             why = st.turns == 0 ? null : "the previous turn did not complete";
+        } else if (st.session == null || st.transcript.streamLength() != st.session.streamLength()
+                || st.transcript.length() != st.session.cacheLength()) {
+            // never expected: the transcript follows every change of the cache; a rebuild puts them in step again
+            log.warn("Session {}: its transcript is out of step with its cache; rebuilding", key);
+            why = "the transcript is out of step with the cache";
         } else if (!record.tools().equals(tools)) {
             // the tools are part of the rendered prompt (usually the system turn): what the cache holds is stale
             why = "the tool specifications differ from the previous turn's";
         } else {
-            Alignment a = record.continuedBy(incoming);
+            ConversationRecord.Alignment a = record.continuedBy(incoming);
             if (a == null) {
                 why = "the messages do not continue the conversation this session consumed";
             } else {
                 Optional<TurnPlanner.Cut> cut = Optional.empty();
                 try {
-                    String prompt = rendering.render(template, a.messages.subList(0, a.replyIndex), tools);
+                    String prompt = rendering.render(template, a.messages().subList(0, a.replyIndex()), tools);
                     String before = prompt + record.replyFedText();
                     cut = TurnPlanner.cut(st.transcript.tail(), before, prompt.length(), rendering.text());
                 } catch (ChatTemplate.ChatTemplateException e) {
@@ -794,9 +798,6 @@ final class ChatSessionEngine implements AutoCloseable {
         }
     }
 
-    /** Where an incoming message list continues a session: the list to render and the index of the last reply. */
-    record Alignment(List<ChatMessage> messages, int replyIndex) {}
-
     /** What a session has consumed, and the session itself (created on first use). */
     private final class ConversationState {
         Session session;
@@ -806,7 +807,7 @@ final class ChatSessionEngine implements AutoCloseable {
          * What the cache holds, published before the turn's callbacks run (so a caller that got its reply sees it);
          * null while a turn changes the cache or after a failure (the next turn then rebuilds).
          */
-        volatile Record record;
+        volatile ConversationRecord record;
         int turns;
         int rebuilds;
         int rewinds;
@@ -846,8 +847,8 @@ final class ChatSessionEngine implements AutoCloseable {
             return reply.toString();
         }
 
-        void record(Record old, List<ChatMessage> messages, List<ToolSpecification> tools, AiMessage reply,
-                String fedText, boolean cancelled) {
+        void record(ConversationRecord old, List<ChatMessage> messages, List<ToolSpecification> tools,
+                AiMessage reply, String fedText, boolean cancelled) {
             List<Boolean> flags = new ArrayList<>(messages.size() + 1);
             for (ChatMessage m : messages) {
                 flags.add(old != null && old.isGhost(m));
@@ -855,12 +856,13 @@ final class ChatSessionEngine implements AutoCloseable {
             List<ChatMessage> c = new ArrayList<>(messages);
             c.add(reply);
             flags.add(cancelled);
-            record = fedText == null ? null : new Record(List.copyOf(c), List.copyOf(flags), fedText, tools);
+            record = fedText == null ? null
+                    : new ConversationRecord(List.copyOf(c), List.copyOf(flags), fedText, tools);
         }
 
         /** Where {@code incoming} continues this conversation, or null. */
-        Alignment continuedBy(List<ChatMessage> incoming) {
-            Record r = record;
+        ConversationRecord.Alignment continuedBy(List<ChatMessage> incoming) {
+            ConversationRecord r = record;
             return r == null ? null : r.continuedBy(incoming);
         }
 
@@ -895,188 +897,6 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             transcript.clear();
             record = null;
-        }
-    }
-
-    /**
-     * The conversation a session's cache holds: the last request's messages (as rendered) plus the reply, which of
-     * them are cancelled replies ({@code ghost}), the text of the reply tokens actually fed, and the tool
-     * specifications the prompt was rendered with.
-     */
-    record Record(List<ChatMessage> consumed, List<Boolean> ghost, String replyFedText,
-            List<ToolSpecification> tools) {
-        /** Ghost flags carry over for messages that came from this record (the same objects). */
-        boolean isGhost(ChatMessage m) {
-            for (int i = 0; i < consumed.size(); i++) {
-                if (consumed.get(i) == m) {
-                    return ghost.get(i);
-                }
-            }
-            return false;
-        }
-
-        /** Where {@code incoming} continues this conversation, or null. */
-        Alignment continuedBy(List<ChatMessage> incoming) {
-            int p = alignIndex(incoming, consumed, ghost);
-            if (p >= 0) {
-                return new Alignment(new ArrayList<>(incoming), p);
-            }
-            int n = consumed.size();
-            if (n >= 2 && ghost.get(n - 1)) {
-                // The client dropped the cancelled reply; it stays in the session, so put it back in place.
-                int q = alignIndex(incoming, consumed.subList(0, n - 1), ghost.subList(0, n - 1));
-                if (q >= 0 && (q + 1 == incoming.size() || !(incoming.get(q + 1) instanceof AiMessage))) {
-                    List<ChatMessage> merged = new ArrayList<>(incoming.subList(0, q + 1));
-                    merged.add(consumed.get(n - 1));
-                    merged.addAll(incoming.subList(q + 1, incoming.size()));
-                    return new Alignment(merged, q + 1);
-                }
-            }
-            return null;
-        }
-    }
-
-    /**
-     * The index in {@code incoming} of the session's last message, when the messages before it in {@code incoming}
-     * are the end of {@code consumed} (ghost replies in {@code consumed} may be missing from {@code incoming}),
-     * preceded only by leading system messages that {@code consumed} starts with too. -1 when there is none.
-     */
-    static int alignIndex(List<ChatMessage> incoming, List<ChatMessage> consumed, List<Boolean> ghost) {
-        if (consumed.isEmpty()) {
-            return -1;
-        }
-        ChatMessage last = consumed.get(consumed.size() - 1);
-        for (int p = incoming.size() - 1; p >= 0; p--) {
-            if (!incoming.get(p).equals(last)) {
-                continue;
-            }
-            int i = p - 1;
-            int j = consumed.size() - 2;
-            while (i >= 0 && j >= 0) {
-                if (incoming.get(i).equals(consumed.get(j))) {
-                    i--;
-                    j--;
-                } else if (ghost.get(j)) {
-                    j--;
-                } else {
-                    break;
-                }
-            }
-            if (i < 0 || leadingSystemMessagesMatch(incoming, consumed, i)) {
-                return p;
-            }
-        }
-        return -1;
-    }
-
-    private static boolean leadingSystemMessagesMatch(List<ChatMessage> incoming, List<ChatMessage> consumed,
-            int last) {
-        if (last >= consumed.size()) {
-            return false;
-        }
-        for (int k = 0; k <= last; k++) {
-            if (!(incoming.get(k) instanceof SystemMessage) || !incoming.get(k).equals(consumed.get(k))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Streams reply pieces to the caller and turns cancellation into a stop; a handler failure goes to the handler's
-     * onError and the reply goes on (LangChain4j's contract), so the session stays as consistent as after any turn.
-     * When tools are offered, text that may be a tool call is held back (see {@link ToolCallParser#visible}) and, at
-     * the end, either reported as tool calls or streamed as text. Reasoning never goes to onPartial: it is streamed
-     * to onThinking when the builder's returnThinking is on, dropped otherwise.
-     */
-    private final class ReplyListener implements TokenListener {
-        private final Turn turn;
-        private final boolean holdToolCalls;
-        /** Whether the reply's text needs the parser's view (tools, reasoning or wrapper markers). */
-        private final boolean shaped;
-        private boolean started;
-        /** The reply so far (only kept when shaped) and how much of its reasoning and content was streamed. */
-        private final StringBuilder text = new StringBuilder();
-        private final StringBuilder sentThinking = new StringBuilder();
-        private final StringBuilder sentContent = new StringBuilder();
-
-        ReplyListener(Turn turn, boolean holdToolCalls) {
-            this.turn = turn;
-            this.holdToolCalls = holdToolCalls;
-            this.shaped = holdToolCalls || dialect.shapesText();
-        }
-
-        @Override
-        public void onToken(int tokenId, String piece) {
-            if (piece.isEmpty() && shaped) {
-                piece = specialMarkers.getOrDefault(tokenId, "");
-            }
-            if (turn.handle.isCancelled() || piece.isEmpty()) {
-                return;
-            }
-            if (!started) {
-                started = true; // one leading space is dropped from the reply, so from its first piece only
-                piece = visibleReply(piece);
-                if (piece.isEmpty()) {
-                    return;
-                }
-            }
-            if (!shaped) {
-                deliver(piece);
-                return;
-            }
-            text.append(piece);
-            ToolCallParser.Visible v = ToolCallParser.visible(text.toString(), dialect, holdToolCalls);
-            send(v.thinking(), v.content());
-        }
-
-        /** Streams what {@code thinking} and {@code content} add to what was streamed. */
-        private void send(String thinking, String content) {
-            if (settings.returnThinking() && thinking != null && thinking.length() > sentThinking.length()
-                    && thinking.startsWith(sentThinking.toString())) {
-                String out = thinking.substring(sentThinking.length());
-                sentThinking.append(out);
-                try {
-                    turn.callbacks.onThinking(out, turn.handle);
-                } catch (Exception e) {
-                    safeError(turn.callbacks, e);
-                }
-            }
-            if (content != null && content.length() > sentContent.length()
-                    && content.startsWith(sentContent.toString())) {
-                String out = content.substring(sentContent.length());
-                sentContent.append(out);
-                deliver(out);
-            }
-        }
-
-        /** End of a completed reply: stream what was held back, then report its tool calls. */
-        void finish(ToolCallParser.Reply reply) {
-            if (!shaped || turn.handle.isCancelled()) {
-                return;
-            }
-            send(reply.thinking(), reply.calls().isEmpty() ? reply.content() : null);
-            List<dev.langchain4j.agent.tool.ToolExecutionRequest> calls = reply.calls();
-            for (int i = 0; i < calls.size(); i++) {
-                try {
-                    turn.callbacks.onToolCall(new CompleteToolCall(i, calls.get(i)));
-                } catch (Exception e) {
-                    safeError(turn.callbacks, e);
-                }
-            }
-        }
-
-        private void deliver(String piece) {
-            try {
-                turn.callbacks.onPartial(piece, turn.handle);
-            } catch (Exception e) {
-                safeError(turn.callbacks, e);
-            }
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return turn.handle.isCancelled() || closed;
         }
     }
 }

@@ -20,7 +20,7 @@ class AlignmentTest {
     static final UserMessage U3 = UserMessage.from("u3");
 
     static int align(List<ChatMessage> incoming, List<ChatMessage> consumed) {
-        return ChatSessionEngine.alignIndex(incoming, consumed, Collections.nCopies(consumed.size(), false));
+        return ConversationRecord.alignIndex(incoming, consumed, Collections.nCopies(consumed.size(), false));
     }
 
     @Test
@@ -49,8 +49,8 @@ class AlignmentTest {
     void aCancelledReplyTheClientDroppedIsSkipped() {
         List<ChatMessage> consumed = List.of(U1, AiMessage.from("partial"), U2, A2);
         List<Boolean> ghost = List.of(false, true, false, false);
-        assertEquals(2, ChatSessionEngine.alignIndex(List.of(U1, U2, A2, U3), consumed, ghost));
-        assertEquals(-1, ChatSessionEngine.alignIndex(List.of(U1, U2, A2, U3), consumed,
+        assertEquals(2, ConversationRecord.alignIndex(List.of(U1, U2, A2, U3), consumed, ghost));
+        assertEquals(-1, ConversationRecord.alignIndex(List.of(U1, U2, A2, U3), consumed,
                 Collections.nCopies(4, false)));
     }
 }
