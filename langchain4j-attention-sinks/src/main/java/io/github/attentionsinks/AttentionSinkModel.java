@@ -19,6 +19,7 @@ import io.github.attentionsinks.weights.DTypes;
 import io.github.attentionsinks.weights.WeightStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -129,6 +130,27 @@ public final class AttentionSinkModel implements AutoCloseable {
                     + "the trained context are used", cache.capacity(), maxPositions, directory);
         }
         return new Session(this, cache);
+    }
+
+    /**
+     * Feeds new tokens to several sessions of this model in one forward pass and returns each session's next-token
+     * logits. Each session advances exactly as {@link Session#append} would advance it (its own positions, its own
+     * cache, eviction after the step); the weights are read once for all of them, and the projections become
+     * matrix-matrix products, which is what makes serving many conversations at once cheaper than serving them one
+     * after another. Architectures without a batched forward pass run the sessions one after another.
+     *
+     * <p>All or nothing: if the pass fails, no session changes. The sessions must not be used by other threads
+     * meanwhile.
+     *
+     * @param sessions distinct sessions of this model
+     * @param tokenIds for each session, at least one token and at most its cache's chunk size (a sampled token not
+     *     fed yet, see {@link Session#generate}, is fed first and counts)
+     * @return {@code [sessions][vocab]}
+     * @throws IllegalArgumentException for a session of another model, a repeated session, an empty or too long
+     *     token list, or an id outside the vocabulary
+     */
+    public float[][] appendBatch(List<Session> sessions, List<int[]> tokenIds) {
+        return Session.appendBatch(this, sessions, tokenIds);
     }
 
     /** Generation settings from generation_config.json (eos ids, sampling) on top of {@link GenerationParams} defaults. */

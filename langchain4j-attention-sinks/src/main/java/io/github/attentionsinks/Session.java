@@ -13,6 +13,9 @@ import io.github.attentionsinks.generate.Sampler;
 import io.github.attentionsinks.generate.StreamingText;
 import io.github.attentionsinks.generate.TokenListener;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -215,12 +218,7 @@ public final class Session implements AutoCloseable {
         if (tokenIds.length == 0) {
             throw new IllegalArgumentException("no tokens to feed");
         }
-        int vocab = network.vocabSize();
-        for (int id : tokenIds) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-            }
-        }
+        checkIds(tokenIds);
         float[][] rows = new float[allRows ? tokenIds.length : 1][];
         int chunk = cache.maxChunk();
         for (int start = 0; start < tokenIds.length; start += chunk) {
@@ -237,6 +235,66 @@ public final class Session implements AutoCloseable {
             }
         }
         return rows;
+    }
+
+    /** See {@link AttentionSinkModel#appendBatch}. */
+    static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds) {
+        if (sessions.size() != tokenIds.size()) {
+            throw new IllegalArgumentException(sessions.size() + " sessions but " + tokenIds.size() + " token lists");
+        }
+        int count = sessions.size();
+        int[][] feeds = new int[count][];
+        Set<Session> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < count; i++) {
+            Session session = sessions.get(i);
+            if (session.model != model) {
+                throw new IllegalArgumentException("session " + i + " belongs to another model");
+            }
+            if (!seen.add(session)) {
+                throw new IllegalArgumentException("session " + i + " appears twice: feed its tokens in one list");
+            }
+            int[] ids = tokenIds.get(i);
+            if (ids == null || ids.length == 0) {
+                throw new IllegalArgumentException("session " + i + " has no tokens to feed");
+            }
+            feeds[i] = session.withPending(ids);
+            if (feeds[i].length > session.cache.maxChunk()) {
+                throw new IllegalArgumentException("session " + i + " feeds " + feeds[i].length + " tokens, more "
+                        + "than its chunk size " + session.cache.maxChunk() + ": feed long inputs in chunks");
+            }
+            session.checkIds(feeds[i]);
+        }
+        CausalLm network = model.network();
+        int vocab = network.vocabSize();
+        try (NDManager scope = model.manager().newSubManager()) {
+            SinkCache.Step[] steps = new SinkCache.Step[count];
+            for (int i = 0; i < count; i++) {
+                sessions.get(i).warnIfPastContext(feeds[i].length);
+                steps[i] = sessions.get(i).cache.begin(scope, feeds[i].length);
+            }
+            NDArray logits = network.forwardBatch(scope, feeds, steps);
+            if (logits.getDataType() != DataType.FLOAT32) {
+                logits = logits.toType(DataType.FLOAT32, false);
+            }
+            float[] flat = logits.toFloatArray();
+            float[][] rows = new float[count][];
+            for (int i = 0; i < count; i++) {
+                Session session = sessions.get(i);
+                session.cache.commit(steps[i]);
+                session.pendingToken = -1;
+                rows[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            }
+            return rows;
+        }
+    }
+
+    private void checkIds(int[] tokenIds) {
+        int vocab = network.vocabSize();
+        for (int id : tokenIds) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
     }
 
     /** One forward pass in a scoped manager: all of its temporaries are freed when it returns. */

@@ -1,6 +1,8 @@
 package io.github.attentionsinks.arch;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
@@ -19,6 +21,23 @@ public interface CausalLm extends AutoCloseable {
      * @param allPositions logits for every new token ({@code [n, vocab]}) or only the last ({@code [1, vocab]})
      */
     NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions);
+
+    /**
+     * Runs several streams' new tokens in one call: stream {@code s} feeds {@code tokenIds[s]} through its own open
+     * cache step {@code caches[s]}, at its own positions, and attends only to its own cache.
+     *
+     * <p>This default runs the streams one after another; decoders that can batch override it, so that the weights
+     * are read once per call and the projections become matrix-matrix products.
+     *
+     * @return {@code [streams, vocab]}: the logits after each stream's last new token
+     */
+    default NDArray forwardBatch(NDManager step, int[][] tokenIds, SinkCache.Step[] caches) {
+        NDList rows = new NDList(tokenIds.length);
+        for (int s = 0; s < tokenIds.length; s++) {
+            rows.add(forward(step, tokenIds[s], caches[s], false));
+        }
+        return rows.size() == 1 ? rows.singletonOrThrow() : NDArrays.concat(rows, 0);
+    }
 
     /** The cache geometry this model needs. */
     CacheShape cacheShape();

@@ -1,6 +1,8 @@
 package io.github.attentionsinks.arch;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -136,9 +138,90 @@ public abstract class PreNormDecoder implements CausalLm {
         return logits;
     }
 
+    /**
+     * Several streams in one pass: embeddings, projections, MLPs and the lm_head run on all streams' rows at once
+     * (the weights are read once); rotary embeddings at each stream's own positions; attention per stream over its own
+     * cache, with its own mask.
+     */
+    @Override
+    public NDArray forwardBatch(NDManager step, int[][] tokenIds, SinkCache.Step[] caches) {
+        int streams = tokenIds.length;
+        if (streams == 1) {
+            return forward(step, tokenIds[0], caches[0], false);
+        }
+        int[] offsets = new int[streams + 1];
+        for (int s = 0; s < streams; s++) {
+            offsets[s + 1] = offsets[s] + tokenIds[s].length;
+        }
+        int total = offsets[streams];
+        int[] all = new int[total];
+        for (int s = 0; s < streams; s++) {
+            System.arraycopy(tokenIds[s], 0, all, offsets[s], tokenIds[s].length);
+        }
+        NDArray x = spec.embedding.rows(step.create(all).toType(DataType.INT64, false), dataType);
+        if (embeddingScale != null) {
+            x = x.mul(embeddingScale);
+        }
+        NDList cosines = new NDList(streams);
+        NDList sines = new NDList(streams);
+        Masks[] masks = new Masks[streams];
+        for (int s = 0; s < streams; s++) {
+            int n = tokenIds[s].length;
+            NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, caches[s], n);
+            cosines.add(rope[0]);
+            sines.add(rope[1]);
+            masks[s] = new Masks(step, n, caches[s].cacheLengthBefore(), x.getDataType());
+        }
+        NDArray[] rope = {NDArrays.concat(cosines, 0), NDArrays.concat(sines, 0)};
+        for (int l = 0; l < spec.layers.length; l++) {
+            try (NDManager scope = step.newSubManager()) {
+                x.attach(scope);
+                x = batchLayer(l, x, offsets, rope, masks, caches);
+                x.attach(step);
+            }
+        }
+        long[] lastRows = new long[streams];
+        for (int s = 0; s < streams; s++) {
+            lastRows[s] = offsets[s + 1] - 1L;
+        }
+        x = x.get(step.create(lastRows));
+        NDArray logits = spec.lmHead.apply(spec.finalNorm.apply(x));
+        if (finalSoftCap != null) {
+            logits = logits.div(finalSoftCap).tanh().mul(finalSoftCap);
+        }
+        return logits;
+    }
+
+    /** One layer over all streams' rows; only attention is split by stream. */
+    private NDArray batchLayer(int l, NDArray x, int[] offsets, NDArray[] rope, Masks[] masks,
+            SinkCache.Step[] caches) {
+        Layer layer = spec.layers[l];
+        NDArray h = layer.attentionNorm.apply(x);
+        NDArray[] qkv = queriesKeysValues(layer, h, offsets[offsets.length - 1], rope);
+        NDList outputs = new NDList(caches.length);
+        for (int s = 0; s < caches.length; s++) {
+            NDIndex rows = Slices.rows(offsets[s], offsets[s + 1]);
+            NDArray v = qkv[2].get(rows).transpose(1, 0, 2);
+            NDArray[] kv = caches[s].append(l, qkv[1].get(rows).transpose(1, 0, 2), v);
+            outputs.add(Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScale,
+                    masks[s].forWindow(layer.slidingWindow), spec.attentionSoftCap));
+        }
+        NDArray attention = layer.out.apply(NDArrays.concat(outputs, 0));
+        return residuals(layer, x, h, attention);
+    }
+
     private NDArray layer(int l, NDArray x, int n, NDArray[] rope, Masks masks, SinkCache.Step cache) {
         Layer layer = spec.layers[l];
         NDArray h = layer.attentionNorm.apply(x);
+        NDArray[] qkv = queriesKeysValues(layer, h, n, rope);
+        NDArray[] kv = cache.append(l, qkv[1].transpose(1, 0, 2), qkv[2].transpose(1, 0, 2));
+        NDArray attention = layer.out.apply(Attention.attend(qkv[0], kv[0], kv[1], attentionScale,
+                masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
+        return residuals(layer, x, h, attention);
+    }
+
+    /** Rotated queries and keys, and values, of {@code n} rows: each {@code [n, heads, headDim]}. */
+    private NDArray[] queriesKeysValues(Layer layer, NDArray h, int n, NDArray[] rope) {
         NDArray qkv = layer.qkv.apply(h);
         if (spec.clipQkv > 0) {
             qkv = qkv.clip(-spec.clipQkv, spec.clipQkv);
@@ -154,10 +237,11 @@ public abstract class PreNormDecoder implements CausalLm {
             q = spec.rotary.apply(layer.queryNorm.apply(qkv.get(qSlice)), rope);
             k = spec.rotary.apply(layer.keyNorm.apply(qkv.get(kSlice)), rope);
         }
-        NDArray v = qkv.get(vSlice).transpose(1, 0, 2);
-        NDArray[] kv = cache.append(l, k.transpose(1, 0, 2), v);
-        NDArray attention = layer.out.apply(Attention.attend(q, kv[0], kv[1], attentionScale,
-                masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
+        return new NDArray[] {q, k, qkv.get(vSlice)};
+    }
+
+    /** The block's residual connections and MLP around an attention output. */
+    private NDArray residuals(Layer layer, NDArray x, NDArray h, NDArray attention) {
         if (spec.parallelBlock) {
             return x.add(attention).add(mlp(layer, h));
         }

@@ -1,0 +1,99 @@
+package io.github.attentionsinks.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.Session;
+import io.github.attentionsinks.Shared;
+import io.github.attentionsinks.cache.CacheConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Several sessions stepped in one batched forward pass ({@link AttentionSinkModel#appendBatch}) give the logits each
+ * would get stepped alone, on every fixture: three sessions at different stream positions, mixed one- and
+ * several-token steps, in dense, sinks(4, 8) and windowed(8) modes, far past eviction. Tolerance 1e-4 (2e-4 for
+ * Gemma, as in the parity tests); a session never sees another's tokens (they differ per session here, so a leak
+ * would show as a difference).
+ */
+class BatchedForwardTest {
+    @TempDir
+    static Path temp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "mistral", "qwen2", "qwen3", "llama3_rope", "llama_rope_linear",
+        "llama_rope_dynamic", "phi", "phi3", "gemma", "gemma2", "stablelm", "starcoder2", "olmo", "gpt_neox",
+        "falcon", "falcon_new_decoder", "gptj", "mpt", "gpt2"})
+    void batchedStepsEqualSeparateSteps(String fixture) throws Exception {
+        float tolerance = fixture.startsWith("gemma") ? 2e-4f : 1e-4f;
+        List<CacheConfig> modes = fixture.equals("gpt2") ? List.of(CacheConfig.dense())
+                : List.of(CacheConfig.dense(), CacheConfig.sinks(4, 8), CacheConfig.windowed(8));
+        int[] ids = FixtureVariants.inputIds(fixture);
+        try (AttentionSinkModel model = FixtureParity.load(fixture, temp)) {
+            for (CacheConfig mode : modes) {
+                float worst = compare(model, mode, ids, tolerance, fixture);
+                System.out.printf("batched %s %s: max diff %.2e%n", fixture, mode, worst);
+            }
+        }
+    }
+
+    private static float compare(AttentionSinkModel model, CacheConfig mode, int[] ids, float tolerance,
+            String fixture) {
+        int sessions = 3;
+        List<Session> alone = new ArrayList<>();
+        List<Session> batched = new ArrayList<>();
+        float worst = 0;
+        try {
+            for (int s = 0; s < sessions; s++) {
+                alone.add(model.newSession(mode));
+                batched.add(model.newSession(mode));
+                // different stream positions: 0, 5 and 11 tokens already fed
+                int[] prefix = Arrays.copyOfRange(ids, 0, new int[] {0, 5, 11}[s]);
+                if (prefix.length > 0) {
+                    alone.get(s).append(prefix);
+                    batched.get(s).append(prefix);
+                }
+            }
+            int[] cursor = {0, 5, 11};
+            for (int step = 0; step < 24; step++) {
+                List<int[]> feeds = new ArrayList<>();
+                for (int s = 0; s < sessions; s++) {
+                    // mostly one token; now and then a chunk of 2-3 (a prompt being fed beside decoding sessions)
+                    int n = (step + s) % 5 == 0 ? 2 + s % 2 : 1;
+                    int[] feed = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        feed[i] = ids[(cursor[s] + i + 7 * s) % ids.length];
+                    }
+                    cursor[s] += n;
+                    feeds.add(feed);
+                }
+                float[][] together = model.appendBatch(batched, feeds);
+                for (int s = 0; s < sessions; s++) {
+                    float[] separate = alone.get(s).append(feeds.get(s));
+                    float diff = Shared.maxAbsDiff(separate, together[s]);
+                    worst = Math.max(worst, diff);
+                    assertTrue(diff <= tolerance, fixture + " " + mode + " session " + s + " step " + step
+                            + " differs by " + diff);
+                    assertEquals(alone.get(s).streamLength(), batched.get(s).streamLength());
+                    assertEquals(alone.get(s).cacheLength(), batched.get(s).cacheLength());
+                }
+            }
+            if (mode.bounded()) {
+                assertEquals(mode.capacity(), batched.get(0).cacheLength(), "the caches must have evicted");
+            }
+            assertThrows(IllegalArgumentException.class,
+                    () -> model.appendBatch(List.of(batched.get(0), batched.get(0)), List.of(ids, ids)));
+            return worst;
+        } finally {
+            alone.forEach(Session::close);
+            batched.forEach(Session::close);
+        }
+    }
+}
