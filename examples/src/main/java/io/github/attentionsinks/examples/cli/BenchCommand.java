@@ -79,6 +79,12 @@ final class BenchCommand implements Callable<Integer> {
                     + "chunks). Default: ${DEFAULT-VALUE}.")
     int feedChunk;
 
+    @Option(names = "--sessions", paramLabel = "N", defaultValue = "1",
+            description = "With N > 1, also measure N sessions decoding side by side at each position: one token each "
+                    + "per round, stepped one after another and then in one batched forward pass "
+                    + "(AttentionSinkModel.appendBatch). Default: ${DEFAULT-VALUE}.")
+    int sessions;
+
     @Mixin
     CacheOptions cacheOptions;
 
@@ -103,6 +109,11 @@ final class BenchCommand implements Callable<Integer> {
     record Row(String model, String cache, int position, double medianMs, double p90Ms, double cpuMeanMs,
             int cacheTokens, long cacheBytes, long tensorBytes, long rssBytes, long heapBytes) {}
 
+    /** N sessions decoding side by side: median time of a round (one token for each), stepped apart and batched. */
+    record SessionsRow(String model, String cache, int position, int sessions, double sequentialMs, double batchedMs) {}
+
+    private final List<SessionsRow> sessionRows = new ArrayList<>();
+
     @Override
     public Integer call() throws IOException {
         if (model == null && synthetic == null) {
@@ -119,6 +130,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (positions.isEmpty() || positions.stream().anyMatch(p -> p < 1)) {
             throw usage("--positions must be positive, got " + positions);
+        }
+        if (sessions < 1) {
+            throw usage("--sessions must be >= 1, got " + sessions);
         }
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
@@ -192,6 +206,9 @@ final class BenchCommand implements Callable<Integer> {
                     ProcessMemory.format(ProcessMemory.residentBytes())));
             for (CacheConfig cache : caches) {
                 rows.addAll(benchCache(loaded, label, cache, sorted));
+                if (sessions > 1) {
+                    sessionRows.addAll(benchSessions(loaded, label, cache, sorted));
+                }
             }
         }
         return rows;
@@ -257,6 +274,77 @@ final class BenchCommand implements Callable<Integer> {
         return rows;
     }
 
+    /**
+     * N sessions at each position: rounds of one token per session, timed stepped one after another and in one
+     * batched pass (alternating, so both see the same machine state); medians of the rounds.
+     */
+    private List<SessionsRow> benchSessions(AttentionSinkModel loaded, String label, CacheConfig cache,
+            List<Integer> sorted) {
+        PrintStream err = cli.err;
+        List<SessionsRow> rows = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(seed + 1);
+        int vocab = loaded.vocabSize();
+        List<Session> open = new ArrayList<>();
+        try {
+            for (int s = 0; s < sessions; s++) {
+                open.add(loaded.newSession(cache));
+            }
+            int[] next = new int[sessions];
+            for (int position : sorted) {
+                if (!cache.bounded() && position > denseMaxPosition) {
+                    continue;
+                }
+                for (int s = 0; s < sessions; s++) {
+                    Session session = open.get(s);
+                    float[] logits = null;
+                    while (session.streamLength() < position) {
+                        int n = (int) Math.min(feedChunk, position - session.streamLength());
+                        int[] ids = new int[n];
+                        for (int i = 0; i < n; i++) {
+                            ids[i] = random.nextInt(vocab);
+                        }
+                        logits = session.append(ids);
+                    }
+                    next[s] = logits == null ? random.nextInt(vocab) : Sampler.argmax(logits);
+                }
+                double[] sequential = new double[measureTokens];
+                double[] batched = new double[measureTokens];
+                for (int round = -warmupTokens; round < measureTokens; round++) {
+                    long a = System.nanoTime();
+                    for (int s = 0; s < sessions; s++) {
+                        next[s] = Sampler.argmax(open.get(s).append(next[s]));
+                    }
+                    long b = System.nanoTime();
+                    List<int[]> feeds = new ArrayList<>();
+                    for (int s = 0; s < sessions; s++) {
+                        feeds.add(new int[] {next[s]});
+                    }
+                    float[][] logits = loaded.appendBatch(open, feeds);
+                    long c = System.nanoTime();
+                    for (int s = 0; s < sessions; s++) {
+                        next[s] = Sampler.argmax(logits[s]);
+                    }
+                    if (round >= 0) {
+                        sequential[round] = (b - a) / 1e6;
+                        batched[round] = (c - b) / 1e6;
+                    }
+                }
+                Arrays.sort(sequential);
+                Arrays.sort(batched);
+                SessionsRow row = new SessionsRow(label, cache.toString(), position, sessions,
+                        percentile(sequential, 0.5), percentile(batched, 0.5));
+                rows.add(row);
+                err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d, %d sessions: a round of one token each "
+                                + "takes %.2f ms stepped apart (%.1f tok/s), %.2f ms batched (%.1f tok/s)", label,
+                        cache, position, sessions, row.sequentialMs(), sessions * 1000 / row.sequentialMs(),
+                        row.batchedMs(), sessions * 1000 / row.batchedMs()));
+            }
+        } finally {
+            open.forEach(Session::close);
+        }
+        return rows;
+    }
+
     private void printTable(List<Row> rows) {
         PrintStream out = cli.out;
         out.println("| model | cache | position | median ms/token | tokens/s | p90 ms | mean CPU ms/token | "
@@ -268,6 +356,18 @@ final class BenchCommand implements Callable<Integer> {
                     r.cacheTokens(),
                     ProcessMemory.format(r.cacheBytes()), ProcessMemory.format(r.tensorBytes()),
                     ProcessMemory.format(r.rssBytes()), ProcessMemory.format(r.heapBytes())));
+        }
+        if (!sessionRows.isEmpty()) {
+            out.println();
+            out.println("| model | cache | position | sessions | stepped apart ms/round | batched ms/round | "
+                    + "stepped apart tokens/s | batched tokens/s | speed-up |");
+            out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            for (SessionsRow r : sessionRows) {
+                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.1f | %.2fx |",
+                        r.model(), r.cache(), r.position(), r.sessions(), r.sequentialMs(), r.batchedMs(),
+                        r.sessions() * 1000 / r.sequentialMs(), r.sessions() * 1000 / r.batchedMs(),
+                        r.sequentialMs() / r.batchedMs()));
+            }
         }
         out.println();
         out.println("Peak RSS of the process (VmHWM): " + ProcessMemory.format(ProcessMemory.peakResidentBytes()));

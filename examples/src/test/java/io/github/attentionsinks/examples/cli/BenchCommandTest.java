@@ -35,4 +35,21 @@ class BenchCommandTest {
         assertTrue(rows.stream().anyMatch(r -> r[0].equals("synthetic tiny")), run::toString);
         assertTrue(run.err().contains("position 80 skipped"), run::toString);
     }
+
+    @Test
+    void measuresSeveralSessionsSteppedApartAndBatched() {
+        CliRun run = CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
+                "--positions", "30", "--measure-tokens", "3", "--warmup-tokens", "1", "--attention-sink-size", "4",
+                "--window-size", "16", "--sessions", "3");
+        assertEquals(0, run.exitCode(), run::toString);
+        List<String[]> rows = Arrays.stream(run.out().split("\n"))
+                .filter(l -> l.startsWith("| ") && l.split("\\|").length == 10 && !l.startsWith("| model"))
+                .map(l -> Arrays.stream(l.split("\\|")).map(String::strip).skip(1).toArray(String[]::new))
+                .toList();
+        assertEquals(1, rows.size(), run::toString);
+        assertEquals("30", rows.get(0)[2]);
+        assertEquals("3", rows.get(0)[3], "sessions");
+        assertTrue(run.err().contains("3 sessions: a round of one token each"), run::toString);
+        assertEquals(2, CliRun.of("bench", "--model", CliRun.stories().toString(), "--sessions", "0").exitCode());
+    }
 }
