@@ -6,11 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.SinkCache;
-import io.github.attentionsinks.generate.FinishReason;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
-import io.github.attentionsinks.generate.Sampler;
-import io.github.attentionsinks.generate.StreamingText;
 import io.github.attentionsinks.generate.TokenListener;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -146,61 +143,20 @@ public final class Session implements AutoCloseable {
      *     tokenizer (matching them needs text)
      */
     public GenerationResult generate(int[] promptIds, GenerationParams params, TokenListener listener) {
-        if (promptIds == null || promptIds.length == 0) {
-            throw new IllegalArgumentException("prompt is empty: give at least one token");
+        Generation generation = new Generation(this, promptIds, params, listener);
+        while (!generation.done()) {
+            generation.accept(append(generation.nextFeed(Integer.MAX_VALUE)));
         }
-        if (!model.hasTokenizer() && !params.stopStrings().isEmpty()) {
-            model.tokenizer(); // throws: stop strings are matched on text
-        }
-        TokenListener out = listener == null ? TokenListener.NONE : listener;
-        Sampler sampler = new Sampler(params, network.vocabSize(), cache.config().capacity());
-        for (int id : promptIds) {
-            sampler.observe(id);
-        }
-        long t0 = System.nanoTime();
-        int encoded = promptIds.length + (pendingToken >= 0 ? 1 : 0);
-        float[] logits = append(promptIds);
-        long t1 = System.nanoTime();
-        // Without a tokenizer there is no text to stream: ids only.
-        StreamingText text = model.hasTokenizer() ? new StreamingText(model.tokenizer(), promptIds, params.stopStrings())
-                : null;
-        int[] generated = new int[Math.min(params.maxNewTokens(), 1024)];
-        int count = 0;
-        FinishReason reason = FinishReason.LENGTH;
-        while (count < params.maxNewTokens()) {
-            if (out.isCancelled()) {
-                reason = FinishReason.CANCELLED;
-                break;
-            }
-            int token = sampler.next(logits);
-            sampler.observe(token);
-            if (count == generated.length) {
-                generated = Arrays.copyOf(generated, generated.length * 2);
-            }
-            generated[count++] = token;
-            if (!params.ignoreEos() && params.eosTokenIds().contains(token)) {
-                pendingToken = token;
-                reason = FinishReason.EOS;
-                break;
-            }
-            out.onToken(token, text == null ? "" : text.push(token));
-            if (text != null && text.stopped()) {
-                pendingToken = token;
-                reason = FinishReason.STOP_STRING;
-                break;
-            }
-            if (count == params.maxNewTokens()) {
-                pendingToken = token;
-                break;
-            }
-            logits = append(token);
-        }
-        String tail = text == null ? "" : text.flush();
-        if (!tail.isEmpty()) {
-            out.onToken(-1, tail);
-        }
-        long t2 = System.nanoTime();
-        return new GenerationResult(Arrays.copyOf(generated, count), text == null ? "" : text.text(), reason, encoded, t1 - t0, t2 - t1);
+        return generation.result();
+    }
+
+    boolean hasPendingToken() {
+        return pendingToken >= 0;
+    }
+
+    /** A sampled token that ends a generation: not fed now, fed first by the next call. */
+    void leavePending(int token) {
+        pendingToken = token;
     }
 
     private int[] withPending(int[] tokenIds) {

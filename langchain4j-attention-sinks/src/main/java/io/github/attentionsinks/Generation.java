@@ -1,0 +1,151 @@
+package io.github.attentionsinks;
+
+import io.github.attentionsinks.generate.FinishReason;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.Sampler;
+import io.github.attentionsinks.generate.StreamingText;
+import io.github.attentionsinks.generate.TokenListener;
+import java.util.Arrays;
+
+/**
+ * One generation as a sequence of steps, so that it can run alone ({@link Session#generate}) or beside others in
+ * one batched forward pass ({@link DecodeScheduler}) with exactly the same result: the caller feeds
+ * {@link #nextFeed} to the session, hands the logits that follow to {@link #accept}, and repeats until
+ * {@link #done}. The prompt may be fed in chunks; the logits after a chunk that does not end the prompt are ignored.
+ *
+ * <p>Generation stops before feeding its last sampled token (EOS, stop string, length): that token is left pending
+ * in the session and fed first by its next call.
+ */
+final class Generation {
+    private final Session session;
+    private final GenerationParams params;
+    private final TokenListener out;
+    private final Sampler sampler;
+    private final StreamingText text;
+    private final int[] prompt;
+    private final int encoded;
+    private int promptFed;
+    private int[] generated;
+    private int count;
+    private int next = -1;
+    private FinishReason reason;
+    private final long started = System.nanoTime();
+    private long prefilled;
+    private long finished;
+
+    Generation(Session session, int[] promptIds, GenerationParams params, TokenListener listener) {
+        if (promptIds == null || promptIds.length == 0) {
+            throw new IllegalArgumentException("prompt is empty: give at least one token");
+        }
+        AttentionSinkModel model = session.model();
+        if (!model.hasTokenizer() && !params.stopStrings().isEmpty()) {
+            model.tokenizer(); // throws: stop strings are matched on text
+        }
+        this.session = session;
+        this.params = params;
+        this.out = listener == null ? TokenListener.NONE : listener;
+        this.sampler = new Sampler(params, model.vocabSize(), session.cacheConfig().capacity());
+        for (int id : promptIds) {
+            sampler.observe(id);
+        }
+        this.prompt = promptIds.clone();
+        this.encoded = promptIds.length + (session.hasPendingToken() ? 1 : 0);
+        // Without a tokenizer there is no text to stream: ids only.
+        this.text = model.hasTokenizer() ? new StreamingText(model.tokenizer(), promptIds, params.stopStrings())
+                : null;
+        this.generated = new int[Math.min(params.maxNewTokens(), 1024)];
+    }
+
+    Session session() {
+        return session;
+    }
+
+    boolean done() {
+        return reason != null;
+    }
+
+    /** True while prompt tokens remain to be fed. */
+    boolean prefilling() {
+        return promptFed < prompt.length;
+    }
+
+    /**
+     * The tokens to feed next: up to {@code maxTokens} prompt tokens while the prompt lasts (a pending token of the
+     * session is fed before them and does not count here), then the token just sampled.
+     */
+    int[] nextFeed(int maxTokens) {
+        if (done()) {
+            throw new IllegalStateException("the generation has finished");
+        }
+        if (prefilling()) {
+            int n = Math.min(maxTokens, prompt.length - promptFed);
+            int[] feed = Arrays.copyOfRange(prompt, promptFed, promptFed + n);
+            promptFed += n;
+            return feed;
+        }
+        return new int[] {next};
+    }
+
+    /**
+     * Consumes the logits that followed the last feed: a prompt chunk that is not the last is only fed; otherwise a
+     * token is sampled, streamed and either queued as the next feed or left pending as the generation ends.
+     */
+    void accept(float[] logits) {
+        if (prefilling()) {
+            return;
+        }
+        if (prefilled == 0) {
+            prefilled = System.nanoTime();
+        }
+        if (count >= params.maxNewTokens()) {
+            finish(FinishReason.LENGTH);
+            return;
+        }
+        if (out.isCancelled()) {
+            finish(FinishReason.CANCELLED);
+            return;
+        }
+        int token = sampler.next(logits);
+        sampler.observe(token);
+        if (count == generated.length) {
+            generated = Arrays.copyOf(generated, generated.length * 2);
+        }
+        generated[count++] = token;
+        if (!params.ignoreEos() && params.eosTokenIds().contains(token)) {
+            session.leavePending(token);
+            finish(FinishReason.EOS);
+            return;
+        }
+        out.onToken(token, text == null ? "" : text.push(token));
+        if (text != null && text.stopped()) {
+            session.leavePending(token);
+            finish(FinishReason.STOP_STRING);
+            return;
+        }
+        if (count == params.maxNewTokens()) {
+            session.leavePending(token);
+            finish(FinishReason.LENGTH);
+            return;
+        }
+        next = token;
+    }
+
+    private void finish(FinishReason why) {
+        reason = why;
+        String tail = text == null ? "" : text.flush();
+        if (!tail.isEmpty()) {
+            out.onToken(-1, tail);
+        }
+        finished = System.nanoTime();
+    }
+
+    GenerationResult result() {
+        if (!done()) {
+            throw new IllegalStateException("the generation has not finished");
+        }
+        long prefillEnd = prefilled == 0 ? finished : prefilled;
+        return new GenerationResult(Arrays.copyOf(generated, count), text == null ? "" : text.text(), reason,
+                encoded, prefillEnd - started, finished - prefillEnd);
+    }
+}
