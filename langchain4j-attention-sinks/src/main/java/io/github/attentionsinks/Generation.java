@@ -26,6 +26,9 @@ final class Generation {
     private final int[] prompt;
     private final int encoded;
     private int promptFed;
+    /** Prompt tokens left in the current chunk (Session feeds long inputs in chunks of its maxChunk). */
+    private int chunkRoom;
+    private boolean lastFeedEndsChunk = true;
     private int[] generated;
     private int count;
     private int next = -1;
@@ -55,6 +58,7 @@ final class Generation {
         this.text = model.hasTokenizer() ? new StreamingText(model.tokenizer(), promptIds, params.stopStrings())
                 : null;
         this.generated = new int[Math.min(params.maxNewTokens(), 1024)];
+        this.chunkRoom = session.maxChunk() - (session.hasPendingToken() ? 1 : 0);
     }
 
     Session session() {
@@ -71,20 +75,35 @@ final class Generation {
     }
 
     /**
-     * The tokens to feed next: up to {@code maxTokens} prompt tokens while the prompt lasts (a pending token of the
-     * session is fed before them and does not count here), then the token just sampled.
+     * The tokens to feed next: while the prompt lasts, up to {@code maxTokens} of it, never across the boundary of
+     * the chunks {@link Session#append} would feed it in (a pending token of the session is fed before the first);
+     * then the token just sampled.
      */
     int[] nextFeed(int maxTokens) {
         if (done()) {
             throw new IllegalStateException("the generation has finished");
         }
         if (prefilling()) {
-            int n = Math.min(maxTokens, prompt.length - promptFed);
+            int n = Math.min(Math.min(maxTokens, chunkRoom), prompt.length - promptFed);
             int[] feed = Arrays.copyOfRange(prompt, promptFed, promptFed + n);
             promptFed += n;
+            chunkRoom -= n;
+            lastFeedEndsChunk = chunkRoom == 0 || !prefilling();
+            if (chunkRoom == 0) {
+                chunkRoom = session.maxChunk();
+            }
             return feed;
         }
+        lastFeedEndsChunk = true;
         return new int[] {next};
+    }
+
+    /**
+     * Whether the last feed ends one of the chunks {@link Session#append} would feed (the cache evicts after it);
+     * false for a part of a chunk split further, after which eviction waits for the chunk's end.
+     */
+    boolean lastFeedEndsChunk() {
+        return lastFeedEndsChunk;
     }
 
     /**

@@ -150,6 +150,11 @@ public final class Session implements AutoCloseable {
         return generation.result();
     }
 
+    /** The most tokens one step feeds: a longer input is fed in chunks of this many, with eviction between them. */
+    int maxChunk() {
+        return cache.maxChunk();
+    }
+
     boolean hasPendingToken() {
         return pendingToken >= 0;
     }
@@ -195,6 +200,17 @@ public final class Session implements AutoCloseable {
 
     /** See {@link AttentionSinkModel#appendBatch}. */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds) {
+        boolean[] evict = new boolean[sessions.size()];
+        java.util.Arrays.fill(evict, true);
+        return appendBatch(model, sessions, tokenIds, evict);
+    }
+
+    /**
+     * As {@link AttentionSinkModel#appendBatch}; a session whose {@code evict} is false keeps what falls out of its
+     * window until a later step evicts (a chunk fed in parts; see {@link SinkCache#commit(SinkCache.Step, boolean)}).
+     */
+    static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
+            boolean[] evict) {
         if (sessions.size() != tokenIds.size()) {
             throw new IllegalArgumentException(sessions.size() + " sessions but " + tokenIds.size() + " token lists");
         }
@@ -236,7 +252,7 @@ public final class Session implements AutoCloseable {
             float[][] rows = new float[count][];
             for (int i = 0; i < count; i++) {
                 Session session = sessions.get(i);
-                session.cache.commit(steps[i]);
+                session.cache.commit(steps[i], evict[i]);
                 session.pendingToken = -1;
                 rows[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
             }

@@ -142,13 +142,24 @@ public final class SinkCache implements AutoCloseable {
 
     /** Makes a step's tokens part of the cache and evicts what falls out of the window. */
     public void commit(Step step) {
+        commit(step, true);
+    }
+
+    /**
+     * Makes a step's tokens part of the cache; with {@code evict} false, what falls out of the window stays until a
+     * later commit evicts. Feeding a chunk as several steps committed without eviction, the last one with, gives
+     * exactly what feeding it in one step gives (each token attends to the cache before the chunk and the chunk's
+     * earlier tokens): a scheduler can split a long prompt's chunk to interleave it with other work. The steps
+     * together must not feed more than {@link #maxChunk()} tokens.
+     */
+    public void commit(Step step, boolean evict) {
         if (step != open) {
             throw new IllegalStateException("commit of a step that is not the open one");
         }
         open = null;
         sinkCount += step.toSinks;
         windowCount += step.tokens - step.toSinks;
-        if (config.bounded() && windowCount > config.windowSize()) {
+        if (evict && config.bounded() && windowCount > config.windowSize()) {
             int drop = windowCount - config.windowSize();
             base += drop;
             windowCount = config.windowSize();

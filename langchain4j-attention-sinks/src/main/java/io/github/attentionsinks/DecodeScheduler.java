@@ -1,0 +1,273 @@
+package io.github.attentionsinks;
+
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.TokenListener;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the generations of many sessions of one model together, as serving engines do: one thread owns the decode
+ * loop, and each step feeds every active generation in one batched forward pass
+ * ({@link AttentionSinkModel#appendBatch}): one token for a generation that is decoding, a chunk of at most
+ * {@code prefillChunk} tokens for one still reading its prompt (chunked prefill), so a long prompt never stalls the
+ * others and every active generation advances every step. Generations join and leave between steps. A prompt's
+ * parts are committed to the cache without eviction until they complete one of the chunks {@link Session#append}
+ * would feed, so the result does not depend on {@code prefillChunk}.
+ *
+ * <p>Each generation keeps its own sampling parameters, stop strings, end-of-sequence ids, listener and
+ * cancellation (checked every step), and gives exactly what {@link Session#generate} gives (the same
+ * {@code Generation} steps; logits equal within float tolerance, see {@code BatchedForwardTest}). Listeners run on
+ * the decode thread: keep them quick. A failure of one generation (a listener that throws, a bad token id) ends that
+ * generation with its error and leaves the others untouched.
+ *
+ * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
+ * that {@link #submit} refuses with {@link SchedulerFullException} rather than growing a backlog.
+ */
+public final class DecodeScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final AttentionSinkModel model;
+    private final int maxActive;
+    private final int maxWaiting;
+    private final int prefillChunk;
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}. */
+    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    /** Guarded by {@link #lock}: sessions with a generation waiting or active. */
+    private final Set<Session> busy = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Touched by the decode thread only. */
+    private final List<Job> active = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile long steps;
+
+    /**
+     * @param model the model whose sessions are served
+     * @param maxActive generations advanced together in one step (the batch size), at least 1
+     * @param maxWaiting generations that may wait for a place, at least 0
+     * @param prefillChunk prompt tokens fed per step to a generation still reading its prompt, at least 1
+     */
+    public DecodeScheduler(AttentionSinkModel model, int maxActive, int maxWaiting, int prefillChunk) {
+        if (maxActive < 1 || maxWaiting < 0 || prefillChunk < 1) {
+            throw new IllegalArgumentException("maxActive and prefillChunk must be >= 1 and maxWaiting >= 0, got "
+                    + maxActive + ", " + maxWaiting + ", " + prefillChunk);
+        }
+        this.model = model;
+        this.maxActive = maxActive;
+        this.maxWaiting = maxWaiting;
+        this.prefillChunk = prefillChunk;
+        this.thread = new Thread(this::loop, "attention-sink-decode-" + THREADS.incrementAndGet());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** A generation waiting or running, and where its outcome goes. */
+    private record Job(Generation generation, CompletableFuture<GenerationResult> result) {}
+
+    /**
+     * Queues a generation on {@code session} (as {@link Session#generate} would run it) and returns at once.
+     *
+     * @throws SchedulerFullException when {@code maxActive + maxWaiting} generations are already queued or running
+     * @throws IllegalArgumentException for an empty prompt, a session of another model, or a session that already has
+     *     a generation queued or running here
+     * @throws IllegalStateException when the scheduler is closed
+     */
+    public CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
+            TokenListener listener) {
+        if (session.model() != model) {
+            throw new IllegalArgumentException("the session belongs to another model than this scheduler's");
+        }
+        Job job = new Job(new Generation(session, promptIds, params, listener), new CompletableFuture<>());
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("this decode scheduler is closed");
+            }
+            if (busy.contains(session)) {
+                throw new IllegalArgumentException("the session already has a generation queued or running: "
+                        + "a session runs one generation at a time");
+            }
+            int queued = busy.size();
+            if (queued >= maxActive + maxWaiting) {
+                throw new SchedulerFullException("the decode scheduler is full: " + queued + " generations are "
+                        + "queued or running (" + maxActive + " at a time, " + maxWaiting + " waiting); retry later "
+                        + "or raise its limits");
+            }
+            busy.add(session);
+            waiting.addLast(job);
+            lock.notifyAll();
+        }
+        return job.result;
+    }
+
+    /**
+     * Runs a generation beside the others and waits for it: {@link Session#generate} on the shared decode loop.
+     *
+     * @throws SchedulerFullException see {@link #submit}
+     * @throws RuntimeException what the generation failed with (a listener's own exception, as thrown)
+     */
+    public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
+            TokenListener listener) {
+        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, listener);
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a generation", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new CompletionException(cause);
+        }
+    }
+
+    /** Generations queued or running now. */
+    public int load() {
+        synchronized (lock) {
+            return busy.size();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (true) {
+                synchronized (lock) {
+                    while (!closed && active.isEmpty() && waiting.isEmpty()) {
+                        lock.wait();
+                    }
+                    if (closed) {
+                        break;
+                    }
+                    while (active.size() < maxActive && !waiting.isEmpty()) {
+                        active.add(waiting.pollFirst());
+                    }
+                }
+                step();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            log.error("The decode loop failed; failing its generations", t);
+            failAll(t);
+            return;
+        }
+        failAll(new IllegalStateException("the decode scheduler was closed before this generation finished"));
+    }
+
+    /** Forward passes run so far (each advances every generation active at the time). */
+    public long steps() {
+        return steps;
+    }
+
+    /** One forward pass for every active generation. */
+    private void step() {
+        steps++;
+        int n = active.size();
+        List<Session> sessions = new ArrayList<>(n);
+        List<int[]> feeds = new ArrayList<>(n);
+        boolean[] evict = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            Generation generation = active.get(i).generation;
+            sessions.add(generation.session());
+            feeds.add(generation.nextFeed(prefillChunk));
+            evict[i] = generation.lastFeedEndsChunk();
+        }
+        float[][] logits;
+        try {
+            logits = Session.appendBatch(model, sessions, feeds, evict);
+        } catch (RuntimeException e) {
+            // Nothing changed (all or nothing): step them one by one, so only the failing one ends.
+            logits = new float[n][];
+            for (int i = 0; i < n; i++) {
+                try {
+                    logits[i] = Session.appendBatch(model, List.of(sessions.get(i)), List.of(feeds.get(i)),
+                            new boolean[] {evict[i]})[0];
+                } catch (RuntimeException one) {
+                    logits[i] = null;
+                    fail(active.get(i), one);
+                }
+            }
+        }
+        List<Job> finished = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Job job = active.get(i);
+            if (job.result.isDone()) {
+                finished.add(job);
+                continue;
+            }
+            try {
+                job.generation.accept(logits[i]);
+                if (job.generation.done()) {
+                    finished.add(job);
+                    release(job);
+                    job.result.complete(job.generation.result());
+                }
+            } catch (RuntimeException | Error e) {
+                finished.add(job);
+                fail(job, e);
+            }
+        }
+        active.removeAll(finished);
+    }
+
+    private void release(Job job) {
+        synchronized (lock) {
+            busy.remove(job.generation.session());
+        }
+    }
+
+    private void fail(Job job, Throwable error) {
+        release(job);
+        job.result.completeExceptionally(error);
+    }
+
+    private void failAll(Throwable error) {
+        List<Job> all;
+        synchronized (lock) {
+            all = new ArrayList<>(active);
+            all.addAll(waiting);
+            waiting.clear();
+        }
+        active.clear();
+        for (Job job : all) {
+            fail(job, error);
+        }
+    }
+
+    /** Stops the decode loop; generations still queued or running end with an {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+        }
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Thrown when a scheduler's queue is full: a web layer maps it to 429 or 503. */
+    public static final class SchedulerFullException extends RuntimeException {
+        public SchedulerFullException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.github.attentionsinks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.generate.FinishReason;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.TokenListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Generations of several sessions on one decode loop (stories260K, greedy): each gives what it gives run alone with
+ * {@link Session#generate}, while they advance together in batched steps, long prompts in chunks; a full scheduler
+ * refuses; a failing or cancelled generation leaves the others untouched.
+ */
+class DecodeSchedulerTest {
+    static AttentionSinkModel model;
+    static final CacheConfig CACHE = CacheConfig.sinks(4, 64);
+
+    @BeforeAll
+    static void load() {
+        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device("cpu").load();
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    /** Prompts of different lengths (the long one is fed in chunks, past eviction) and different limits. */
+    record Case(String prompt, GenerationParams params) {}
+
+    static List<Case> cases() {
+        String longPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside. ".repeat(5);
+        return List.of(
+                new Case("Once upon a time", GenerationParams.builder().maxNewTokens(40).build()),
+                new Case("The cat sat", GenerationParams.builder().maxNewTokens(25).build()),
+                new Case(longPrompt, GenerationParams.builder().maxNewTokens(30).build()),
+                new Case("Tom had a red ball", GenerationParams.builder().maxNewTokens(64)
+                        .stopStrings(List.of(" the")).build()));
+    }
+
+    static GenerationResult alone(Case c, TokenListener listener) {
+        try (Session s = model.newSession(CACHE)) {
+            return s.generate(c.prompt, c.params, listener);
+        }
+    }
+
+    static int[] ids(String prompt) {
+        return model.tokenizer().encode(prompt, true);
+    }
+
+    @Test
+    void generationsRunTogetherGiveWhatEachGivesAlone() throws Exception {
+        List<Case> cases = cases();
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16)) {
+            List<Session> sessions = new ArrayList<>();
+            List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+            List<StringBuilder> streamed = new ArrayList<>();
+            for (Case c : cases) {
+                Session s = model.newSession(CACHE);
+                sessions.add(s);
+                StringBuilder text = new StringBuilder();
+                streamed.add(text);
+                results.add(scheduler.submit(s, ids(c.prompt), c.params, (id, piece) -> text.append(piece)));
+            }
+            int separateSteps = 0;
+            for (int i = 0; i < cases.size(); i++) {
+                GenerationResult together = results.get(i).get(60, TimeUnit.SECONDS);
+                GenerationResult expected = alone(cases.get(i), null);
+                assertArrayEquals(expected.tokenIds(), together.tokenIds(), "case " + i);
+                assertEquals(expected.text(), together.text(), "case " + i);
+                assertEquals(expected.finishReason(), together.finishReason(), "case " + i);
+                assertEquals(expected.inputTokens(), together.inputTokens(), "case " + i);
+                assertEquals(together.text(), streamed.get(i).toString(), "case " + i + ": streamed pieces");
+                assertEquals(expected.inputTokens() + expected.tokenIds().length - 1,
+                        sessions.get(i).streamLength() - 1, "case " + i + ": what the session consumed");
+                separateSteps += expected.tokenIds().length + (expected.inputTokens() + 15) / 16;
+            }
+            assertEquals(FinishReason.STOP_STRING, results.get(3).get().finishReason());
+            assertTrue(scheduler.steps() < separateSteps * 2 / 3, "generations advanced together: "
+                    + scheduler.steps() + " steps for work that takes " + separateSteps + " one at a time");
+            // the sessions continue where the scheduler left them, as after Session.generate
+            for (Session s : sessions) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aFullSchedulerRefusesAndASessionRunsOneGenerationAtATime() throws Exception {
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 1, 1, 16);
+             Session a = model.newSession(CACHE); Session b = model.newSession(CACHE);
+             Session c = model.newSession(CACHE)) {
+            GenerationParams params = GenerationParams.builder().maxNewTokens(200).build();
+            CompletableFuture<GenerationResult> first = scheduler.submit(a, ids("Once"), params, null);
+            CompletableFuture<GenerationResult> second = scheduler.submit(b, ids("Once"), params, null);
+            assertThrows(IllegalArgumentException.class, () -> scheduler.submit(a, ids("Once"), params, null));
+            DecodeScheduler.SchedulerFullException full = assertThrows(DecodeScheduler.SchedulerFullException.class,
+                    () -> scheduler.submit(c, ids("Once"), params, null));
+            assertTrue(full.getMessage().contains("retry later"), full.getMessage());
+            first.get(60, TimeUnit.SECONDS);
+            second.get(60, TimeUnit.SECONDS);
+            assertEquals(0, scheduler.load());
+            scheduler.submit(c, ids("Once"), params, null).get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aFailingOrCancelledGenerationLeavesTheOthersUntouched() throws Exception {
+        Case healthy = cases().get(0);
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+             Session good = model.newSession(CACHE); Session bad = model.newSession(CACHE);
+             Session cancelled = model.newSession(CACHE)) {
+            CompletableFuture<GenerationResult> ok = scheduler.submit(good, ids(healthy.prompt), healthy.params, null);
+            CompletableFuture<GenerationResult> failing = scheduler.submit(bad, ids(healthy.prompt), healthy.params,
+                    (id, piece) -> {
+                        throw new IllegalStateException("listener failure");
+                    });
+            CancelAfter canceller = new CancelAfter(3);
+            CompletableFuture<GenerationResult> stopped = scheduler.submit(cancelled, ids(healthy.prompt),
+                    healthy.params, canceller);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> failing.get(60, TimeUnit.SECONDS));
+            assertEquals("listener failure", e.getCause().getMessage());
+            GenerationResult expected = alone(healthy, null);
+            assertArrayEquals(expected.tokenIds(), ok.get(60, TimeUnit.SECONDS).tokenIds());
+            GenerationResult cancelledAlone = alone(healthy, new CancelAfter(3));
+            GenerationResult cancelledTogether = stopped.get(60, TimeUnit.SECONDS);
+            assertEquals(FinishReason.CANCELLED, cancelledTogether.finishReason());
+            assertArrayEquals(cancelledAlone.tokenIds(), cancelledTogether.tokenIds(), "stopped within one step");
+            // a bad id fails that generation only
+            CompletableFuture<GenerationResult> badIds = scheduler.submit(bad, new int[] {1, 1_000_000},
+                    healthy.params, null);
+            CompletableFuture<GenerationResult> again = scheduler.submit(good, ids(" Then"), healthy.params, null);
+            assertThrows(ExecutionException.class, () -> badIds.get(60, TimeUnit.SECONDS));
+            assertEquals(FinishReason.LENGTH, again.get(60, TimeUnit.SECONDS).finishReason());
+        }
+    }
+
+    /** Cancels after {@code n} tokens. */
+    static final class CancelAfter implements TokenListener {
+        private final int n;
+        private int seen;
+
+        CancelAfter(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void onToken(int tokenId, String piece) {
+            seen++;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return seen >= n;
+        }
+    }
+}
