@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each generation keeps its own sampling parameters, stop strings, end-of-sequence ids, listener and
  * cancellation (checked every step), and gives exactly what {@link Session#generate} gives (the same
- * {@code Generation} steps; logits equal within float tolerance, see {@code BatchedForwardTest}). Listeners run on
- * the decode thread: keep them quick. A failure of one generation (a listener that throws, a bad token id) ends that
- * generation with its error and leaves the others untouched.
+ * {@code Generation} steps; logits equal within float tolerance, see {@code BatchedForwardTest}). With
+ * {@link #generate} listeners run on the waiting thread; with {@link #submit} on the decode thread (keep them quick).
+ * A failure of one generation (a listener that throws, a bad token id) ends that generation with its error and
+ * leaves the others untouched.
  *
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
  * that {@link #submit} refuses with {@link SchedulerFullException} rather than growing a backlog.
@@ -112,20 +113,35 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /**
-     * Runs a generation beside the others and waits for it: {@link Session#generate} on the shared decode loop.
+     * Runs a generation beside the others and waits for it: {@link Session#generate} on the shared decode loop. The
+     * listener is called on the calling thread, in order, as tokens come (the decode loop hands them over and goes on
+     * with the other generations, so a slow listener delays only its own generation's delivery); cancellation is
+     * seen by the decode loop at its next step. A listener that throws cancels its generation, and the exception is
+     * rethrown here once the generation has stopped.
      *
      * @throws SchedulerFullException see {@link #submit}
-     * @throws RuntimeException what the generation failed with (a listener's own exception, as thrown)
+     * @throws RuntimeException what the generation failed with
      */
     public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener) {
-        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, listener);
+        HandOff handOff = new HandOff(listener == null ? TokenListener.NONE : listener);
+        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff);
+        result.whenComplete((r, e) -> handOff.end());
         try {
-            return result.get();
+            handOff.deliverUntilEnd();
         } catch (InterruptedException e) {
+            // The session must not be touched after this returns: stop the generation and wait until it has.
+            handOff.failure = new IllegalStateException("interrupted while waiting for a generation", e);
+            awaitUninterruptibly(result);
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a generation", e);
-        } catch (ExecutionException e) {
+        }
+        if (handOff.failure != null) {
+            awaitUninterruptibly(result);
+            throw handOff.failure;
+        }
+        try {
+            return result.join();
+        } catch (CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
                 throw r;
@@ -133,7 +149,68 @@ public final class DecodeScheduler implements AutoCloseable {
             if (cause instanceof Error error) {
                 throw error;
             }
-            throw new CompletionException(cause);
+            throw e;
+        }
+    }
+
+    private static void awaitUninterruptibly(CompletableFuture<?> result) {
+        boolean interrupted = false;
+        while (!result.isDone()) {
+            try {
+                result.handle((r, e) -> null).get();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException e) {
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Carries a generation's tokens from the decode thread to the thread waiting in {@link #generate}, which calls
+     * the listener.
+     */
+    private static final class HandOff implements TokenListener {
+        private static final Object END = new Object();
+        private final TokenListener listener;
+        private final java.util.concurrent.LinkedBlockingQueue<Object> pieces =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        private volatile RuntimeException failure;
+
+        HandOff(TokenListener listener) {
+            this.listener = listener;
+        }
+
+        private record Piece(int tokenId, String text) {}
+
+        @Override
+        public void onToken(int tokenId, String piece) {
+            pieces.add(new Piece(tokenId, piece));
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return failure != null || listener.isCancelled();
+        }
+
+        void end() {
+            pieces.add(END);
+        }
+
+        void deliverUntilEnd() throws InterruptedException {
+            for (Object next = pieces.take(); next != END; next = pieces.take()) {
+                if (failure == null) {
+                    Piece p = (Piece) next;
+                    try {
+                        listener.onToken(p.tokenId, p.text);
+                    } catch (RuntimeException e) {
+                        failure = e; // the decode loop sees it as a cancellation at its next step
+                    }
+                }
+            }
         }
     }
 

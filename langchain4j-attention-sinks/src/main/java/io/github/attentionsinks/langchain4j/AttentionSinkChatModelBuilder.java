@@ -43,6 +43,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     String modelName;
     boolean returnThinking;
+    boolean batchedDecoding = true;
     ChatRequestParameters defaultRequestParameters;
 
     AttentionSinkChatModelBuilder() {}
@@ -227,6 +228,17 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     }
 
     /**
+     * Whether conversations that generate at the same time share one decode loop (default true): every step feeds
+     * all of them in one batched forward pass, so the weights are read once per step for all conversations, and a
+     * long prompt is fed in chunks between the others' tokens. Replies are the same either way; false runs each
+     * turn's generation on its own worker thread.
+     */
+    public B batchedDecoding(boolean batchedDecoding) {
+        this.batchedDecoding = batchedDecoding;
+        return self();
+    }
+
+    /**
      * Default request parameters, as LangChain4j providers take them: their {@code maxOutputTokens},
      * {@code temperature}, {@code topP}, {@code topK} and {@code stopSequences} replace the values of the matching
      * setters above ({@code maxNewTokens}, ...). A {@code modelName} must be this model's name (see
@@ -302,7 +314,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
                     repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
-                    template, returnThinking);
+                    template, returnThinking, batchedDecoding);
             ChatSessionEngine engine = new ChatSessionEngine(loaded, owns, settings);
             if (defaults != null) {
                 try {

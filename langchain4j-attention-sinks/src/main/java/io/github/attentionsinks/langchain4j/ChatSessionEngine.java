@@ -10,6 +10,7 @@ import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.GenerationParams;
@@ -64,7 +65,11 @@ final class ChatSessionEngine implements AutoCloseable {
     /** Everything a chat model's builder decides. */
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
-            int workerThreads, String modelName, ChatTemplate template, boolean returnThinking) {}
+            int workerThreads, String modelName, ChatTemplate template, boolean returnThinking,
+            boolean batchedDecoding) {}
+
+    /** Prompt tokens a turn still reading its prompt feeds per batched step (the others decode meanwhile). */
+    static final int PREFILL_CHUNK = 64;
 
     /**
      * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
@@ -111,6 +116,8 @@ final class ChatSessionEngine implements AutoCloseable {
     private final int[] anchorIds;
     private final boolean stripLeadingSpace;
     private final ExecutorService workers;
+    /** Runs the turns' generations together in batched steps; null when each turn decodes on its own. */
+    private final DecodeScheduler scheduler;
     private final ScheduledExecutorService sweeper;
     private final Object lock = new Object();
     /** Access-ordered: iteration starts at the least recently used slot. Guarded by {@link #lock}. */
@@ -146,6 +153,9 @@ final class ChatSessionEngine implements AutoCloseable {
             return t;
         };
         this.workers = Executors.newFixedThreadPool(threads, factory);
+        // As many generations as turns can run at once (one per worker thread), so the scheduler never refuses.
+        this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads, PREFILL_CHUNK)
+                : null;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "attention-sink-chat-" + pool + "-sweeper");
             t.setDaemon(true);
@@ -480,6 +490,9 @@ final class ChatSessionEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (scheduler != null) {
+            scheduler.close();
+        }
         synchronized (lock) {
             for (Slot s : slots.values()) {
                 if (!s.running) {
@@ -525,7 +538,8 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             ReplyStreamer listener = new ReplyStreamer(turn.callbacks, turn.handle, dialect, !tools.isEmpty(),
                     settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
-            GenerationResult result = session.generate(plan.ids, params, listener);
+            GenerationResult result = scheduler != null ? scheduler.generate(session, plan.ids, params, listener)
+                    : session.generate(plan.ids, params, listener);
             session.discardPendingToken();
 
             boolean cancelled = result.finishReason() == io.github.attentionsinks.generate.FinishReason.CANCELLED;
