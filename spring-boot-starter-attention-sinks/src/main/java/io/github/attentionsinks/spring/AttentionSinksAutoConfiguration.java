@@ -124,6 +124,7 @@ public class AttentionSinksAutoConfiguration {
                 .sessionIdleTimeout(p.getSessionIdleTimeout())
                 .listeners(listeners)
                 .returnThinking(p.isReturnThinking())
+                .batchedDecoding(p.isBatchedDecoding())
                 .seed(p.getSeed());
         if (p.getTemperature() != null) {
             builder.temperature(p.getTemperature());

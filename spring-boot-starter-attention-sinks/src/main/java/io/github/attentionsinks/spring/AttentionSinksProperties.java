@@ -113,6 +113,12 @@ public class AttentionSinksProperties implements Validator {
      */
     private Integer workerThreads;
 
+    /**
+     * Whether conversations that generate at the same time share one decode loop, each step feeding all of them in
+     * one batched forward pass (the weights are read once per step for all of them). Replies are the same either way.
+     */
+    private boolean batchedDecoding = true;
+
     /** The model name reported in chat responses. Default: the checkpoint directory's name. */
     private String modelName;
 
@@ -397,6 +403,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setChatTemplateName(String chatTemplateName) {
         this.chatTemplateName = chatTemplateName;
+    }
+
+    public boolean isBatchedDecoding() {
+        return batchedDecoding;
+    }
+
+    public void setBatchedDecoding(boolean batchedDecoding) {
+        this.batchedDecoding = batchedDecoding;
     }
 
     public boolean isReturnThinking() {
