@@ -4,10 +4,7 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import io.github.attentionsinks.AttentionSinkModel;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -32,25 +29,15 @@ import java.util.concurrent.ExecutionException;
  * {@link AttentionSinkStreamingChatModel#blocking()}: one set of sessions, so a turn continues the cache whichever of
  * the two answered the turn before.
  */
-public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
-    private final ChatSessionEngine engine;
-    private final ChatRequestValidator validator;
-    private final List<ChatModelListener> listeners;
-    private final boolean ownsEngine;
+public final class AttentionSinkChatModel extends AttentionSinkBaseChatModel implements ChatModel {
 
     private AttentionSinkChatModel(Builder builder) {
-        this.listeners = builder.listeners;
-        this.engine = builder.buildEngine();
-        this.validator = ChatRequestValidator.of(engine);
-        this.ownsEngine = true;
+        super(builder.buildEngine(), builder.listeners, true);
     }
 
     /** A blocking view of a streaming model's sessions (see {@link AttentionSinkStreamingChatModel#blocking()}). */
     AttentionSinkChatModel(ChatSessionEngine engine, List<ChatModelListener> listeners) {
-        this.engine = engine;
-        this.validator = ChatRequestValidator.of(engine);
-        this.listeners = listeners;
-        this.ownsEngine = false;
+        super(engine, listeners, false);
     }
 
     /** A builder; {@code modelPath(...)}, {@code modelId(...)} or {@code model(...)} is required. */
@@ -100,62 +87,6 @@ public final class AttentionSinkChatModel implements ChatModel, AutoCloseable {
                 throw err;
             }
             throw new IllegalStateException(cause.getMessage(), cause);
-        }
-    }
-
-    @Override
-    public AttentionSinkChatRequestParameters defaultRequestParameters() {
-        return engine.defaultParameters();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return listeners;
-    }
-
-    @Override
-    public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
-        return Set.of();
-    }
-
-    /** The loaded model, e.g. to share it with an {@link AttentionSinkStreamingChatModel}. */
-    public AttentionSinkModel model() {
-        return engine.model();
-    }
-
-    /** The chat template in use (the model's own, a configured one, or the plain-text fallback). */
-    public ChatTemplate chatTemplate() {
-        return engine.template();
-    }
-
-    /** @see AttentionSinkStreamingChatModel#evictSession(Object) */
-    public boolean evictSession(Object memoryId) {
-        return engine.evict(memoryId);
-    }
-
-    /** @see AttentionSinkStreamingChatModel#evictAllSessions() */
-    public void evictAllSessions() {
-        engine.evictAll();
-    }
-
-    /** Memory ids that hold a session now. */
-    public Set<Object> sessionIds() {
-        return engine.sessionIds();
-    }
-
-    /** A snapshot of a conversation's session after its last completed turn, if it has one. */
-    public Optional<ChatSessionStats> sessionStats(Object memoryId) {
-        return engine.stats(memoryId);
-    }
-
-    /**
-     * Frees every session and, if it loaded it, the model. A view from {@link AttentionSinkStreamingChatModel#blocking()}
-     * closes nothing: its streaming model owns the sessions.
-     */
-    @Override
-    public void close() {
-        if (ownsEngine) {
-            engine.close();
         }
     }
 

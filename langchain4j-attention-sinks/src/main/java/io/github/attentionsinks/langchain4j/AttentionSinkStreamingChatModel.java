@@ -2,7 +2,6 @@ package io.github.attentionsinks.langchain4j;
 
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
@@ -11,10 +10,6 @@ import dev.langchain4j.model.chat.response.PartialThinking;
 import dev.langchain4j.model.chat.response.PartialThinkingContext;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import io.github.attentionsinks.AttentionSinkModel;
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * A LangChain4j {@link StreamingChatModel} that runs a Hugging Face causal LM in-process with an attention-sink KV
@@ -55,17 +50,12 @@ import java.util.Set;
  *
  * <p>Close the model to stop its threads and free every session (and the weights, if it loaded them).
  */
-public final class AttentionSinkStreamingChatModel implements StreamingChatModel, AutoCloseable {
-    private final ChatSessionEngine engine;
-    private final ChatRequestValidator validator;
-    private final List<ChatModelListener> listeners;
+public final class AttentionSinkStreamingChatModel extends AttentionSinkBaseChatModel implements StreamingChatModel {
     private final AttentionSinkChatModel blocking;
 
     private AttentionSinkStreamingChatModel(Builder builder) {
-        this.listeners = builder.listeners;
-        this.engine = builder.buildEngine();
-        this.validator = ChatRequestValidator.of(engine);
-        this.blocking = new AttentionSinkChatModel(engine, listeners);
+        super(builder.buildEngine(), builder.listeners, true);
+        this.blocking = new AttentionSinkChatModel(engine, builder.listeners);
     }
 
     /** A builder; {@code modelPath(...)}, {@code modelId(...)} or {@code model(...)} is required. */
@@ -112,26 +102,6 @@ public final class AttentionSinkStreamingChatModel implements StreamingChatModel
         }, new ChatTurnHandle());
     }
 
-    @Override
-    public AttentionSinkChatRequestParameters defaultRequestParameters() {
-        return engine.defaultParameters();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return listeners;
-    }
-
-    @Override
-    public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
-        return Set.of();
-    }
-
-    /** The loaded model, e.g. to share it with an {@link AttentionSinkChatModel} through its builder's {@code model(...)}. */
-    public AttentionSinkModel model() {
-        return engine.model();
-    }
-
     /**
      * A blocking {@link ChatModel} over this model's sessions, settings and listeners: a conversation (memory id) keeps
      * one cache whether its turns are streamed or not, so mixing the two never re-encodes the history. (A separately
@@ -140,42 +110,6 @@ public final class AttentionSinkStreamingChatModel implements StreamingChatModel
      */
     public AttentionSinkChatModel blocking() {
         return blocking;
-    }
-
-    /** The chat template in use (the model's own, a configured one, or the plain-text fallback). */
-    public ChatTemplate chatTemplate() {
-        return engine.template();
-    }
-
-    /**
-     * Forgets a conversation and frees its cache; its next request starts a fresh session. A session that is busy
-     * is evicted after the requests already queued for it.
-     *
-     * @return true when the memory id had a session
-     */
-    public boolean evictSession(Object memoryId) {
-        return engine.evict(memoryId);
-    }
-
-    /** {@link #evictSession} for every session. */
-    public void evictAllSessions() {
-        engine.evictAll();
-    }
-
-    /** Memory ids that hold a session now. */
-    public Set<Object> sessionIds() {
-        return engine.sessionIds();
-    }
-
-    /** A snapshot of a conversation's session after its last completed turn, if it has one. */
-    public Optional<ChatSessionStats> sessionStats(Object memoryId) {
-        return engine.stats(memoryId);
-    }
-
-    /** Stops the worker threads (queued requests fail), frees every session and, if it loaded it, the model. */
-    @Override
-    public void close() {
-        engine.close();
     }
 
     /** Builds an {@link AttentionSinkStreamingChatModel}; see {@link AttentionSinkChatModelBuilder}. */
