@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * leaves the others untouched.
  *
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
- * that {@link #submit} refuses with {@link SchedulerFullException} rather than growing a backlog.
+ * that {@link #submit} refuses with {@link CapacityExceededException} rather than growing a backlog.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -80,7 +80,7 @@ public final class DecodeScheduler implements AutoCloseable {
     /**
      * Queues a generation on {@code session} (as {@link Session#generate} would run it) and returns at once.
      *
-     * @throws SchedulerFullException when {@code maxActive + maxWaiting} generations are already queued or running
+     * @throws CapacityExceededException when {@code maxActive + maxWaiting} generations are already queued or running
      * @throws IllegalArgumentException for an empty prompt, a session of another model, or a session that already has
      *     a generation queued or running here
      * @throws IllegalStateException when the scheduler is closed
@@ -101,7 +101,7 @@ public final class DecodeScheduler implements AutoCloseable {
             }
             int queued = busy.size();
             if (queued >= maxActive + maxWaiting) {
-                throw new SchedulerFullException("the decode scheduler is full: " + queued + " generations are "
+                throw new CapacityExceededException("the decode scheduler is full: " + queued + " generations are "
                         + "queued or running (" + maxActive + " at a time, " + maxWaiting + " waiting); retry later "
                         + "or raise its limits");
             }
@@ -119,7 +119,7 @@ public final class DecodeScheduler implements AutoCloseable {
      * seen by the decode loop at its next step. A listener that throws cancels its generation, and the exception is
      * rethrown here once the generation has stopped.
      *
-     * @throws SchedulerFullException see {@link #submit}
+     * @throws CapacityExceededException see {@link #submit}
      * @throws RuntimeException what the generation failed with
      */
     public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
@@ -338,13 +338,6 @@ public final class DecodeScheduler implements AutoCloseable {
             thread.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Thrown when a scheduler's queue is full: a web layer maps it to 429 or 503. */
-    public static final class SchedulerFullException extends RuntimeException {
-        public SchedulerFullException(String message) {
-            super(message);
         }
     }
 }

@@ -107,7 +107,7 @@ class DecodeSchedulerTest {
             CompletableFuture<GenerationResult> first = scheduler.submit(a, ids("Once"), params, null);
             CompletableFuture<GenerationResult> second = scheduler.submit(b, ids("Once"), params, null);
             assertThrows(IllegalArgumentException.class, () -> scheduler.submit(a, ids("Once"), params, null));
-            DecodeScheduler.SchedulerFullException full = assertThrows(DecodeScheduler.SchedulerFullException.class,
+            CapacityExceededException full = assertThrows(CapacityExceededException.class,
                     () -> scheduler.submit(c, ids("Once"), params, null));
             assertTrue(full.getMessage().contains("retry later"), full.getMessage());
             first.get(60, TimeUnit.SECONDS);

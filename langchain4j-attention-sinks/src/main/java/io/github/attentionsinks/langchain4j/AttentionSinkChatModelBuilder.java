@@ -44,6 +44,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     String modelName;
     boolean returnThinking;
     boolean batchedDecoding = true;
+    int maxQueuedRequests = 1000;
     ChatRequestParameters defaultRequestParameters;
 
     AttentionSinkChatModelBuilder() {}
@@ -228,6 +229,16 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     }
 
     /**
+     * Requests queued or running at once, all conversations together (default 1000). Beyond it a request is refused
+     * at once with {@link io.github.attentionsinks.CapacityExceededException} (thrown from {@code chat(...)}, nothing
+     * queued), which a web layer maps to 429 or 503, instead of growing a backlog.
+     */
+    public B maxQueuedRequests(int maxQueuedRequests) {
+        this.maxQueuedRequests = maxQueuedRequests;
+        return self();
+    }
+
+    /**
      * Whether conversations that generate at the same time share one decode loop (default true): every step feeds
      * all of them in one batched forward pass, so the weights are read once per step for all conversations, and a
      * long prompt is fed in chunks between the others' tokens. Replies are the same either way; false runs each
@@ -265,6 +276,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         }
         if (maxNewTokens != null && maxNewTokens < 1) {
             throw new IllegalArgumentException("maxNewTokens must be > 0, got " + maxNewTokens);
+        }
+        if (maxQueuedRequests < 1) {
+            throw new IllegalArgumentException("maxQueuedRequests must be >= 1, got " + maxQueuedRequests);
         }
         if (maxSessions < 1) {
             throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
@@ -314,7 +328,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
                     repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
-                    template, returnThinking, batchedDecoding);
+                    template, returnThinking, batchedDecoding, maxQueuedRequests);
             ChatSessionEngine engine = new ChatSessionEngine(loaded, owns, settings);
             if (defaults != null) {
                 try {

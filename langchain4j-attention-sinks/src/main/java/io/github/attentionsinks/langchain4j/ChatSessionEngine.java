@@ -10,6 +10,7 @@ import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.CapacityExceededException;
 import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
@@ -66,7 +67,7 @@ final class ChatSessionEngine implements AutoCloseable {
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int workerThreads, String modelName, ChatTemplate template, boolean returnThinking,
-            boolean batchedDecoding) {}
+            boolean batchedDecoding, int maxQueuedRequests) {}
 
     /** Prompt tokens a turn still reading its prompt feeds per batched step (the others decode meanwhile). */
     static final int PREFILL_CHUNK = 64;
@@ -123,6 +124,8 @@ final class ChatSessionEngine implements AutoCloseable {
     /** Access-ordered: iteration starts at the least recently used slot. Guarded by {@link #lock}. */
     private final LinkedHashMap<Object, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
     private final AtomicLong anonymousIds = new AtomicLong();
+    /** Requests queued or running, all memory ids together. Guarded by {@link #lock}. */
+    private int queuedRequests;
     private final AtomicLong responseIds = new AtomicLong();
     private volatile boolean closed;
 
@@ -264,6 +267,12 @@ final class ChatSessionEngine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("this chat model is closed");
             }
+            if (queuedRequests >= settings.maxQueuedRequests()) {
+                throw new CapacityExceededException("this chat model already has " + queuedRequests
+                        + " requests queued or running (maxQueuedRequests); retry later, or raise maxQueuedRequests "
+                        + "or workerThreads");
+            }
+            queuedRequests++;
             Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(request.messages());
             turn.slot = slot;
             slot.queue.addLast(turn);
@@ -333,6 +342,9 @@ final class ChatSessionEngine implements AutoCloseable {
             log.error("Unexpected failure in a chat turn of session {}", slot.key, t);
         } finally {
             synchronized (lock) {
+                if (task instanceof Turn) {
+                    queuedRequests--;
+                }
                 slot.running = false;
                 slot.lastUsedNanos = System.nanoTime();
                 more = !slot.queue.isEmpty();
@@ -372,6 +384,7 @@ final class ChatSessionEngine implements AutoCloseable {
             tasks = new ArrayList<>(slot.queue);
             slot.queue.clear();
             slot.scheduled = false;
+            queuedRequests -= (int) tasks.stream().filter(Turn.class::isInstance).count();
         }
         for (SlotTask r : tasks) {
             if (r instanceof Turn t) {

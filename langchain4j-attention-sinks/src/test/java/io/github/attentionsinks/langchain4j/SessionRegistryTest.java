@@ -53,6 +53,29 @@ class SessionRegistryTest {
     }
 
     @Test
+    void aFullQueueRefusesAtOnceAndAcceptsAgainOnceItDrains() {
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().workerThreads(1).maxQueuedRequests(2)
+                .build()) {
+            CountDownLatch release = new CountDownLatch(1);
+            StoriesChat.Collector first = new StoriesChat.Collector((p, ctx) -> await(release, 60));
+            StoriesChat.Collector second = new StoriesChat.Collector();
+            chat.chat(request("q1", List.of(UserMessage.from("one"))), first);
+            chat.chat(request("q2", List.of(UserMessage.from("two"))), second);
+            io.github.attentionsinks.CapacityExceededException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.github.attentionsinks.CapacityExceededException.class,
+                    () -> chat.chat(request("q3", List.of(UserMessage.from("three"))), new StoriesChat.Collector()));
+            assertTrue(refused.getMessage().contains("maxQueuedRequests"), refused.getMessage());
+            assertEquals(Set.of("q1", "q2"), chat.sessionIds(), "the refused request opened no session");
+            release.countDown();
+            first.await();
+            second.await();
+            StoriesChat.Collector later = new StoriesChat.Collector();
+            chat.chat(request("q3", List.of(UserMessage.from("three"))), later);
+            later.await();
+        }
+    }
+
+    @Test
     void requestsOfOneMemoryIdRunOneAfterAnotherInArrivalOrder() {
         try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().workerThreads(4).build()) {
             List<String> events = new CopyOnWriteArrayList<>();

@@ -114,6 +114,12 @@ public class AttentionSinksProperties implements Validator {
     private Integer workerThreads;
 
     /**
+     * Requests queued or running at once, per chat model, all conversations together; beyond it a request is refused
+     * at once with CapacityExceededException (map it to 429 or 503) instead of growing a backlog.
+     */
+    private int maxQueuedRequests = 1000;
+
+    /**
      * Whether conversations that generate at the same time share one decode loop, each step feeding all of them in
      * one batched forward pass (the weights are read once per step for all of them). Replies are the same either way.
      */
@@ -188,6 +194,9 @@ public class AttentionSinksProperties implements Validator {
             reject(errors, "chatTemplateLocation", 
                     "names no existing resource (" + p.chatTemplateLocation.getDescription()
                             + "): use file:<path> or classpath:<path> of an existing Jinja template");
+        }
+        if (p.maxQueuedRequests < 1) {
+            reject(errors, "maxQueuedRequests", "must be >= 1 (the default is 1000)");
         }
         if (p.maxSessions < 1) {
             reject(errors, "maxSessions", "must be >= 1 (the default is 16)");
@@ -403,6 +412,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setChatTemplateName(String chatTemplateName) {
         this.chatTemplateName = chatTemplateName;
+    }
+
+    public int getMaxQueuedRequests() {
+        return maxQueuedRequests;
+    }
+
+    public void setMaxQueuedRequests(int maxQueuedRequests) {
+        this.maxQueuedRequests = maxQueuedRequests;
     }
 
     public boolean isBatchedDecoding() {
