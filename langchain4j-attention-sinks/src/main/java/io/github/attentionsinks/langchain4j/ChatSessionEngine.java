@@ -20,48 +20,33 @@ import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The machinery behind both chat models: one attention-sink {@link Session} per memory id, a record of what each
- * session has consumed, request serialization per memory id, a worker pool shared by all ids, and bounded,
- * evictable sessions.
+ * The machinery behind both chat models: one attention-sink {@link Session} per memory id, kept in a
+ * {@link SessionRegistry} (per-id request order, worker threads, bounded and evictable sessions), and what one turn
+ * does with it.
  *
  * <h2>What a turn feeds</h2>
- * A session remembers the message list it has consumed ({@code consumed}: the last request's messages plus the
- * reply it generated) and the text of the reply tokens it fed ({@code replyFedText}). A new request is matched
- * against that record <em>by messages</em>: the incoming list must contain the session's last reply, and the
- * messages before it must equal the end of {@code consumed} (leading system messages aside), which is what a
- * {@code MessageWindowChatMemory} produces when it evicts old messages. The text to feed is then found <em>by
- * rendered text</em>: {@code render(incoming)} must start with {@code render(messages before the reply) +
- * replyFedText} (white space at the start of the reply aside: the cache keeps the model's own form); the rest (end
- * of the reply's turn, the new messages, the generation prompt) is tokenized and fed.
- * Anything else (edited or replaced history, another template rendering, a reply cut by a stop sequence) rebuilds
- * the session from the incoming messages, logged at debug.
+ * A session remembers the message list it has consumed ({@link ConversationRecord}) and, token by token, the text its
+ * cache holds ({@link CacheTranscript}). The incoming conversation is matched by messages (it must contain the
+ * session's last reply), then rendered; {@link TurnPlanner} finds where that rendering departs from what the cache
+ * holds, the session rewinds to there and the rest is fed. Histories a strict template refuses are rendered in the
+ * shape it accepts ({@link StrictHistory}). A turn rebuilds the session only when the cache cannot follow (see
+ * docs/langchain4j.md, "How a turn is fed"). Generation runs on a {@link DecodeScheduler} shared by all
+ * conversations (batched steps), or on the worker thread; {@link ReplyStreamer} delivers the reply.
  */
 final class ChatSessionEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChatSessionEngine.class);
-    private static final AtomicInteger POOLS = new AtomicInteger();
 
     /** Everything a chat model's builder decides. */
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
@@ -116,16 +101,10 @@ final class ChatSessionEngine implements AutoCloseable {
     private final GenerationParams generationBase;
     private final int[] anchorIds;
     private final boolean stripLeadingSpace;
-    private final ExecutorService workers;
+    /** Conversations by memory id, their request queues and the worker threads. */
+    private final SessionRegistry<ConversationState> registry;
     /** Runs the turns' generations together in batched steps; null when each turn decodes on its own. */
     private final DecodeScheduler scheduler;
-    private final ScheduledExecutorService sweeper;
-    private final Object lock = new Object();
-    /** Access-ordered: iteration starts at the least recently used slot. Guarded by {@link #lock}. */
-    private final LinkedHashMap<Object, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
-    private final AtomicLong anonymousIds = new AtomicLong();
-    /** Requests queued or running, all memory ids together. Guarded by {@link #lock}. */
-    private int queuedRequests;
     private final AtomicLong responseIds = new AtomicLong();
     private volatile boolean closed;
 
@@ -148,24 +127,11 @@ final class ChatSessionEngine implements AutoCloseable {
         String standalone = tokenizer.decode(probe, true);
         this.stripLeadingSpace = (" " + standalone).equals(continuationText(anchorIds, probe));
         int threads = settings.workerThreads();
-        int pool = POOLS.incrementAndGet();
-        AtomicInteger n = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Thread(r, "attention-sink-chat-" + pool + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        this.workers = Executors.newFixedThreadPool(threads, factory);
         // As many generations as turns can run at once (one per worker thread), so the scheduler never refuses.
         this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads, PREFILL_CHUNK)
                 : null;
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "attention-sink-chat-" + pool + "-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        long period = Math.max(100, Math.min(60_000, settings.idleTimeout().toMillis() / 4));
-        sweeper.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
+        this.registry = new SessionRegistry<>(new SessionRegistry.Limits(threads, settings.maxSessions(),
+                settings.idleTimeout(), settings.maxQueuedRequests()), ConversationState::new);
     }
 
     /** Model defaults (generation_config.json) with the builder's choices on top; end-of-turn ids added. */
@@ -254,179 +220,32 @@ final class ChatSessionEngine implements AutoCloseable {
         return a != null ? a : b;
     }
 
-    // ------------------------------------------------------------------ submission and serialization
+    // ------------------------------------------------------------------ requests and sessions
 
     /**
      * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and
      * returns at once. The outcome goes to {@code callbacks} on a worker thread.
+     *
+     * @throws CapacityExceededException when maxQueuedRequests requests are already queued or running
      */
     void submit(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
+        if (closed) {
+            throw new IllegalStateException("this chat model is closed");
+        }
         Object memoryId = request.parameters() instanceof AttentionSinkChatRequestParameters p ? p.memoryId() : null;
-        Turn turn = new Turn(request, callbacks, handle);
-        synchronized (lock) {
-            if (closed) {
-                throw new IllegalStateException("this chat model is closed");
-            }
-            if (queuedRequests >= settings.maxQueuedRequests()) {
-                throw new CapacityExceededException("this chat model already has " + queuedRequests
-                        + " requests queued or running (maxQueuedRequests); retry later, or raise maxQueuedRequests "
-                        + "or workerThreads");
-            }
-            queuedRequests++;
-            Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(request.messages());
-            turn.slot = slot;
-            slot.queue.addLast(turn);
-            if (!slot.scheduled) {
-                slot.scheduled = true;
-                schedule(slot);
-            }
-            evictOverflow();
-        }
-    }
-
-    /** Caller holds {@link #lock}. */
-    private Slot namedSlot(Object memoryId) {
-        Slot slot = slots.get(memoryId);
-        if (slot == null) {
-            slot = new Slot(memoryId, false);
-            slots.put(memoryId, slot);
-        }
-        return slot;
-    }
-
-    /**
-     * Requests without a memory id are matched by content: an anonymous session whose conversation the request
-     * continues is reused (the request queues behind its running turn, if any); otherwise a new anonymous session
-     * is opened. Caller holds {@link #lock}.
-     */
-    private Slot anonymousSlot(List<ChatMessage> messages) {
-        for (Slot slot : slots.values()) {
-            if (slot.anonymous && slot.state.continuedBy(messages) != null) {
-                slots.get(slot.key); // touch: most recently used
-                return slot;
-            }
-        }
-        Object key = "anonymous-" + anonymousIds.incrementAndGet();
-        Slot slot = new Slot(key, true);
-        slots.put(key, slot);
-        return slot;
-    }
-
-    private void schedule(Slot slot) {
-        try {
-            workers.execute(() -> drainOne(slot));
-        } catch (RejectedExecutionException e) {
-            failQueued(slot, new IllegalStateException("this chat model is closed"));
-        }
-    }
-
-    /**
-     * Runs the slot's next task, marks the slot free, delivers the task's final callback, then re-queues the slot
-     * behind other ids' work (fair between ids; a slot's callbacks stay in request order).
-     */
-    private void drainOne(Slot slot) {
-        SlotTask task;
-        synchronized (lock) {
-            task = slot.queue.pollFirst();
-            if (task == null) {
-                slot.scheduled = false;
-                return;
-            }
-            slot.running = true;
-        }
-        Runnable deliver = null;
-        boolean more;
-        try {
-            deliver = task.run();
-        } catch (Throwable t) {
-            log.error("Unexpected failure in a chat turn of session {}", slot.key, t);
-        } finally {
-            synchronized (lock) {
-                if (task instanceof Turn) {
-                    queuedRequests--;
-                }
-                slot.running = false;
-                slot.lastUsedNanos = System.nanoTime();
-                more = !slot.queue.isEmpty();
-                if (!more) {
-                    slot.scheduled = false;
-                    if (closed || slot.removeWhenIdle) {
-                        if (slots.get(slot.key) == slot && !closed) {
-                            slots.remove(slot.key);
-                        }
-                        slot.state.close();
+        List<ChatMessage> messages = request.messages();
+        registry.submit(memoryId, state -> state.continuedBy(messages) != null,
+                new SessionRegistry.Request<ConversationState>() {
+                    @Override
+                    public Runnable run(ConversationState state, Object key) {
+                        return runTurn(state, key, request, callbacks, handle);
                     }
-                }
-            }
-        }
-        if (deliver != null) {
-            try {
-                deliver.run();
-            } catch (Throwable t) {
-                log.warn("A response handler threw; ignored", t);
-            }
-        }
-        if (more) {
-            synchronized (lock) {
-                schedule(slot);
-            }
-        }
-    }
 
-    /** Work queued on a slot; returns the final callback to deliver after the slot is free, or null. */
-    private interface SlotTask {
-        Runnable run();
-    }
-
-    private void failQueued(Slot slot, Throwable error) {
-        List<SlotTask> tasks;
-        synchronized (lock) {
-            tasks = new ArrayList<>(slot.queue);
-            slot.queue.clear();
-            slot.scheduled = false;
-            queuedRequests -= (int) tasks.stream().filter(Turn.class::isInstance).count();
-        }
-        for (SlotTask r : tasks) {
-            if (r instanceof Turn t) {
-                safeError(t.callbacks, error);
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ eviction
-
-    /** Closes least recently used idle sessions while there are more than maxSessions. Caller holds the lock. */
-    private void evictOverflow() {
-        int excess = slots.size() - settings.maxSessions();
-        if (excess <= 0) {
-            return;
-        }
-        Iterator<Slot> it = slots.values().iterator();
-        while (excess > 0 && it.hasNext()) {
-            Slot s = it.next();
-            if (s.idle()) {
-                it.remove();
-                s.state.close();
-                excess--;
-                log.debug("Evicted session {} (more than {} sessions)", s.key, settings.maxSessions());
-            }
-        }
-    }
-
-    private void evictIdle() {
-        long now = System.nanoTime();
-        long limit = settings.idleTimeout().toNanos();
-        synchronized (lock) {
-            Iterator<Slot> it = slots.values().iterator();
-            while (it.hasNext()) {
-                Slot s = it.next();
-                if (s.idle() && now - s.lastUsedNanos >= limit) {
-                    it.remove();
-                    s.state.close();
-                    log.debug("Evicted session {} (idle for {})", s.key, settings.idleTimeout());
-                }
-            }
-        }
+                    @Override
+                    public void refuse(Throwable error) {
+                        safeError(callbacks, error);
+                    }
+                });
     }
 
     /**
@@ -436,83 +255,30 @@ final class ChatSessionEngine implements AutoCloseable {
      * @return true when a session existed
      */
     boolean evict(Object memoryId) {
-        synchronized (lock) {
-            Slot slot = slots.get(memoryId);
-            if (slot == null) {
-                return false;
-            }
-            if (slot.idle()) {
-                slots.remove(memoryId);
-                slot.state.close();
-            } else {
-                slot.queue.addLast(() -> {
-                    slot.state.close();
-                    slot.state = new ConversationState();
-                    slot.removeWhenIdle = true;
-                    return null;
-                });
-            }
-            log.debug("Evicted session {} on request", memoryId);
-            return true;
-        }
+        return registry.evict(memoryId);
     }
 
     void evictAll() {
-        List<Object> keys;
-        synchronized (lock) {
-            keys = new ArrayList<>(slots.keySet());
-        }
-        for (Object k : keys) {
-            evict(k);
-        }
+        registry.evictAll();
     }
 
     Set<Object> sessionIds() {
-        synchronized (lock) {
-            return Set.copyOf(slots.keySet());
-        }
+        return registry.ids();
     }
 
     Optional<ChatSessionStats> stats(Object memoryId) {
-        synchronized (lock) {
-            Slot slot = slots.entrySet().stream().filter(e -> Objects.equals(e.getKey(), memoryId))
-                    .map(Map.Entry::getValue).findFirst().orElse(null); // no LRU touch
-            return slot == null ? Optional.empty() : Optional.of(slot.state.stats(slot.key));
-        }
+        return registry.inspect(memoryId, (key, state) -> state.stats(key));
     }
 
     @Override
     public void close() {
-        List<Slot> all;
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            all = new ArrayList<>(slots.values());
+        if (closed) {
+            return;
         }
-        sweeper.shutdownNow();
-        for (Slot s : all) {
-            failQueued(s, new IllegalStateException("the chat model was closed before this request ran"));
-        }
-        workers.shutdown();
-        try {
-            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-                log.warn("Chat turns still running 30 s after close(); their sessions are not freed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        closed = true; // running replies see it as a cancellation
+        registry.close();
         if (scheduler != null) {
             scheduler.close();
-        }
-        synchronized (lock) {
-            for (Slot s : slots.values()) {
-                if (!s.running) {
-                    s.state.close();
-                }
-            }
-            slots.clear();
         }
         if (ownsModel) {
             model.close();
@@ -525,18 +291,18 @@ final class ChatSessionEngine implements AutoCloseable {
      * Runs one turn; partial replies are delivered as they come, the final callback is returned to be delivered
      * once the slot is marked idle (so a caller that got its reply finds the session free).
      */
-    private Runnable runTurn(Slot slot, Turn turn) {
+    private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
+            ChatTurnHandle handle) {
+        Turn turn = new Turn(request, callbacks, handle);
         if (turn.handle.isCancelled()) {
             return null; // cancelled while queued: nothing ran, nothing to report
         }
-        ConversationState st = slot.state;
         try {
-            ChatRequest request = turn.request;
             GenerationParams params = generationParams(request.parameters());
             List<ToolSpecification> tools = request.parameters() == null
                     || request.parameters().toolSpecifications() == null ? List.of()
                             : List.copyOf(request.parameters().toolSpecifications());
-            Plan plan = plan(st, request.messages(), tools, slot.key);
+            Plan plan = plan(st, request.messages(), tools, key);
             Session session = st.session();
             ConversationRecord previous = st.record;
             st.record = null; // from here the cache changes: no valid record until the one below is written
@@ -615,7 +381,7 @@ final class ChatSessionEngine implements AutoCloseable {
         } catch (Throwable t) {
             st.snapshotSafely();
             if (!(t instanceof Exception)) {
-                log.error("Chat turn of session {} failed", slot.key, t);
+                log.error("Chat turn of session {} failed", key, t);
             }
             return () -> safeError(turn.callbacks, t);
         }
@@ -781,52 +547,11 @@ final class ChatSessionEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------ state
 
-    /** A queued request. */
-    private final class Turn implements SlotTask {
-        final ChatRequest request;
-        final TurnCallbacks callbacks;
-        final ChatTurnHandle handle;
-        Slot slot;
-
-        Turn(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {
-            this.request = request;
-            this.callbacks = callbacks;
-            this.handle = handle;
-        }
-
-        @Override
-        public Runnable run() {
-            slot.removeWhenIdle = false;
-            return runTurn(slot, this);
-        }
-    }
-
-    /** One memory id: its queue and its conversation state. Queue and flags are guarded by the engine lock. */
-    private final class Slot {
-        final Object key;
-        final boolean anonymous;
-        final ArrayDeque<SlotTask> queue = new ArrayDeque<>();
-        /** Set by an eviction queued behind running work: drop the slot once nothing else is queued. */
-        volatile boolean removeWhenIdle;
-        /** A drain task is queued or running on the pool. */
-        boolean scheduled;
-        boolean running;
-        long lastUsedNanos = System.nanoTime();
-        /** Touched only by the task that runs, or under the lock when idle. */
-        volatile ConversationState state = new ConversationState();
-
-        Slot(Object key, boolean anonymous) {
-            this.key = key;
-            this.anonymous = anonymous;
-        }
-
-        boolean idle() {
-            return !scheduled && !running && queue.isEmpty();
-        }
-    }
+    /** A request being served. */
+    private record Turn(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {}
 
     /** What a session has consumed, and the session itself (created on first use). */
-    private final class ConversationState {
+    private final class ConversationState implements SessionRegistry.State {
         Session session;
         /** The cache's tokens and their text, kept in step with the session by the turns. */
         final CacheTranscript transcript = new CacheTranscript(settings.cache());
@@ -917,7 +642,8 @@ final class ChatSessionEngine implements AutoCloseable {
             }
         }
 
-        void close() {
+        @Override
+        public void close() {
             if (session != null) {
                 session.close();
                 session = null;
