@@ -1,6 +1,10 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.DecodeScheduler;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
+import java.util.concurrent.CompletableFuture;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
@@ -79,11 +83,17 @@ final class BenchCommand implements Callable<Integer> {
                     + "chunks). Default: ${DEFAULT-VALUE}.")
     int feedChunk;
 
-    @Option(names = "--sessions", paramLabel = "N", defaultValue = "1",
-            description = "With N > 1, also measure N sessions decoding side by side at each position: one token each "
-                    + "per round, stepped one after another and then in one batched forward pass "
-                    + "(AttentionSinkModel.appendBatch). Default: ${DEFAULT-VALUE}.")
-    int sessions;
+    @Option(names = "--sessions", paramLabel = "N[,N...]", split = ",",
+            description = "Also measure serving at each position: for each N, N sessions generate --measure-tokens "
+                    + "tokens each on one DecodeScheduler (all of them in one batched forward pass per step): "
+                    + "aggregate tokens/s against N = 1, and per-session ms/token p50/p99; then the time to first "
+                    + "token of a one-token turn while another session feeds --prefill-tokens tokens.")
+    List<Integer> sessions = List.of();
+
+    @Option(names = "--prefill-tokens", paramLabel = "N", defaultValue = "2000",
+            description = "Prompt length of the session that prefills beside the time-to-first-token measurement. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int prefillTokens;
 
     @Mixin
     CacheOptions cacheOptions;
@@ -109,10 +119,16 @@ final class BenchCommand implements Callable<Integer> {
     record Row(String model, String cache, int position, double medianMs, double p90Ms, double cpuMeanMs,
             int cacheTokens, long cacheBytes, long tensorBytes, long rssBytes, long heapBytes) {}
 
-    /** N sessions decoding side by side: median time of a round (one token for each), stepped apart and batched. */
-    record SessionsRow(String model, String cache, int position, int sessions, double sequentialMs, double batchedMs) {}
+    /** N sessions generating on one scheduler: aggregate tokens/s and each session's time per token. */
+    record ServingRow(String model, String cache, int position, int sessions, double tokensPerSecond, double p50Ms,
+            double p99Ms, long rssBytes) {}
 
-    private final List<SessionsRow> sessionRows = new ArrayList<>();
+    /** Time to the first token of a one-token turn, alone and while another session prefills. */
+    record FirstTokenRow(String model, String cache, int position, double aloneMs, double besidePrefillMs,
+            int prefillTokens) {}
+
+    private final List<ServingRow> servingRows = new ArrayList<>();
+    private final List<FirstTokenRow> firstTokenRows = new ArrayList<>();
 
     @Override
     public Integer call() throws IOException {
@@ -131,8 +147,9 @@ final class BenchCommand implements Callable<Integer> {
         if (positions.isEmpty() || positions.stream().anyMatch(p -> p < 1)) {
             throw usage("--positions must be positive, got " + positions);
         }
-        if (sessions < 1) {
-            throw usage("--sessions must be >= 1, got " + sessions);
+        if (sessions.stream().anyMatch(n -> n < 1) || prefillTokens < 1) {
+            throw usage("--sessions must list numbers >= 1 and --prefill-tokens must be >= 1, got " + sessions + " and "
+                    + prefillTokens);
         }
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
@@ -206,8 +223,8 @@ final class BenchCommand implements Callable<Integer> {
                     ProcessMemory.format(ProcessMemory.residentBytes())));
             for (CacheConfig cache : caches) {
                 rows.addAll(benchCache(loaded, label, cache, sorted));
-                if (sessions > 1) {
-                    sessionRows.addAll(benchSessions(loaded, label, cache, sorted));
+                if (!sessions.isEmpty()) {
+                    benchServing(loaded, label, cache, sorted);
                 }
             }
         }
@@ -275,74 +292,127 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * N sessions at each position: rounds of one token per session, timed stepped one after another and in one
-     * batched pass (alternating, so both see the same machine state); medians of the rounds.
+     * Serving at each position: for each N, N sessions (filled to the position, untimed) generate
+     * {@code --measure-tokens} greedy tokens each on one {@link DecodeScheduler}; then the first-token latency of a
+     * short turn, alone and beside a long prefill.
      */
-    private List<SessionsRow> benchSessions(AttentionSinkModel loaded, String label, CacheConfig cache,
-            List<Integer> sorted) {
+    private void benchServing(AttentionSinkModel loaded, String label, CacheConfig cache, List<Integer> sorted) {
         PrintStream err = cli.err;
-        List<SessionsRow> rows = new ArrayList<>();
         SplittableRandom random = new SplittableRandom(seed + 1);
         int vocab = loaded.vocabSize();
+        int most = sessions.stream().mapToInt(Integer::intValue).max().orElse(1);
         List<Session> open = new ArrayList<>();
         try {
-            for (int s = 0; s < sessions; s++) {
+            for (int s = 0; s < most; s++) {
                 open.add(loaded.newSession(cache));
             }
-            int[] next = new int[sessions];
             for (int position : sorted) {
                 if (!cache.bounded() && position > denseMaxPosition) {
                     continue;
                 }
-                for (int s = 0; s < sessions; s++) {
-                    Session session = open.get(s);
-                    float[] logits = null;
+                for (Session session : open) {
                     while (session.streamLength() < position) {
                         int n = (int) Math.min(feedChunk, position - session.streamLength());
-                        int[] ids = new int[n];
-                        for (int i = 0; i < n; i++) {
-                            ids[i] = random.nextInt(vocab);
-                        }
-                        logits = session.append(ids);
-                    }
-                    next[s] = logits == null ? random.nextInt(vocab) : Sampler.argmax(logits);
-                }
-                double[] sequential = new double[measureTokens];
-                double[] batched = new double[measureTokens];
-                for (int round = -warmupTokens; round < measureTokens; round++) {
-                    long a = System.nanoTime();
-                    for (int s = 0; s < sessions; s++) {
-                        next[s] = Sampler.argmax(open.get(s).append(next[s]));
-                    }
-                    long b = System.nanoTime();
-                    List<int[]> feeds = new ArrayList<>();
-                    for (int s = 0; s < sessions; s++) {
-                        feeds.add(new int[] {next[s]});
-                    }
-                    float[][] logits = loaded.appendBatch(open, feeds);
-                    long c = System.nanoTime();
-                    for (int s = 0; s < sessions; s++) {
-                        next[s] = Sampler.argmax(logits[s]);
-                    }
-                    if (round >= 0) {
-                        sequential[round] = (b - a) / 1e6;
-                        batched[round] = (c - b) / 1e6;
+                        session.append(randomIds(random, vocab, n));
                     }
                 }
-                Arrays.sort(sequential);
-                Arrays.sort(batched);
-                SessionsRow row = new SessionsRow(label, cache.toString(), position, sessions,
-                        percentile(sequential, 0.5), percentile(batched, 0.5));
-                rows.add(row);
-                err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d, %d sessions: a round of one token each "
-                                + "takes %.2f ms stepped apart (%.1f tok/s), %.2f ms batched (%.1f tok/s)", label,
-                        cache, position, sessions, row.sequentialMs(), sessions * 1000 / row.sequentialMs(),
-                        row.batchedMs(), sessions * 1000 / row.batchedMs()));
+                double single = 0;
+                for (int n : sessions.stream().distinct().sorted().toList()) {
+                    ServingRow row = serve(loaded, label, cache, position, open.subList(0, n), random);
+                    servingRows.add(row);
+                    if (n == 1) {
+                        single = row.tokensPerSecond();
+                    }
+                    err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d, %d sessions on one scheduler: %.1f "
+                                    + "tokens/s together%s, per session p50 %.2f ms/token, p99 %.2f ms", label, cache,
+                            position, n, row.tokensPerSecond(), single > 0 && n > 1
+                                    ? String.format(Locale.ROOT, " (%.2fx one session)", row.tokensPerSecond() / single)
+                                    : "", row.p50Ms(), row.p99Ms()));
+                }
+                FirstTokenRow ttft = firstToken(loaded, label, cache, position, open.get(0), random);
+                firstTokenRows.add(ttft);
+                err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d: first token of a one-token turn %.2f ms "
+                                + "alone, %.2f ms while another session prefills %d tokens", label, cache, position,
+                        ttft.aloneMs(), ttft.besidePrefillMs(), prefillTokens));
             }
         } finally {
             open.forEach(Session::close);
         }
-        return rows;
+    }
+
+    private ServingRow serve(AttentionSinkModel loaded, String label, CacheConfig cache, int position,
+            List<Session> group, SplittableRandom random) {
+        int n = group.size();
+        int tokens = warmupTokens + measureTokens;
+        GenerationParams params = GenerationParams.builder().maxNewTokens(tokens).temperature(0).ignoreEos(true)
+                .build();
+        List<long[]> stamps = new ArrayList<>();
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, n, 0, 64)) {
+            List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+            long start = System.nanoTime();
+            for (Session session : group) {
+                long[] times = new long[tokens];
+                stamps.add(times);
+                int[] count = {0};
+                results.add(scheduler.submit(session, randomIds(random, loaded.vocabSize(), 1), params,
+                        (id, piece) -> {
+                            if (id >= 0 && count[0] < tokens) {
+                                times[count[0]++] = System.nanoTime();
+                            }
+                        }));
+            }
+            results.forEach(CompletableFuture::join);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            List<Double> gaps = new ArrayList<>();
+            for (long[] times : stamps) {
+                for (int i = Math.max(1, warmupTokens); i < tokens; i++) {
+                    gaps.add((times[i] - times[i - 1]) / 1e6);
+                }
+            }
+            double[] sorted = gaps.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return new ServingRow(label, cache.toString(), position, n, n * tokens / seconds,
+                    percentile(sorted, 0.5), percentile(sorted, 0.99), ProcessMemory.residentBytes());
+        }
+    }
+
+    /** A one-token turn on {@code session}: alone, then while a fresh session feeds {@code --prefill-tokens}. */
+    private FirstTokenRow firstToken(AttentionSinkModel loaded, String label, CacheConfig cache, int position,
+            Session session, SplittableRandom random) {
+        GenerationParams one = GenerationParams.builder().maxNewTokens(1).temperature(0).ignoreEos(true).build();
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, 64);
+             Session prefilling = loaded.newSession(cache)) {
+            double alone = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
+            CompletableFuture<GenerationResult> longPrompt = scheduler.submit(prefilling,
+                    randomIds(random, loaded.vocabSize(), prefillTokens), one, null);
+            long waitUntil = System.nanoTime() + 10_000_000_000L;
+            long stepsBefore = scheduler.steps();
+            while (scheduler.steps() < stepsBefore + 2 && System.nanoTime() < waitUntil) {
+                Thread.onSpinWait(); // the prefill is under way
+            }
+            double beside = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
+            longPrompt.join();
+            return new FirstTokenRow(label, cache.toString(), position, alone, beside, prefillTokens);
+        }
+    }
+
+    private static double firstTokenMs(DecodeScheduler scheduler, Session session, GenerationParams params,
+            SplittableRandom random, int vocab) {
+        long[] first = {0};
+        long start = System.nanoTime();
+        scheduler.submit(session, randomIds(random, vocab, 1), params, (id, piece) -> {
+            if (first[0] == 0) {
+                first[0] = System.nanoTime();
+            }
+        }).join();
+        return ((first[0] == 0 ? System.nanoTime() : first[0]) - start) / 1e6;
+    }
+
+    private static int[] randomIds(SplittableRandom random, int vocab, int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = random.nextInt(vocab);
+        }
+        return ids;
     }
 
     private void printTable(List<Row> rows) {
@@ -357,16 +427,26 @@ final class BenchCommand implements Callable<Integer> {
                     ProcessMemory.format(r.cacheBytes()), ProcessMemory.format(r.tensorBytes()),
                     ProcessMemory.format(r.rssBytes()), ProcessMemory.format(r.heapBytes())));
         }
-        if (!sessionRows.isEmpty()) {
+        if (!servingRows.isEmpty()) {
             out.println();
-            out.println("| model | cache | position | sessions | stepped apart ms/round | batched ms/round | "
-                    + "stepped apart tokens/s | batched tokens/s | speed-up |");
+            out.println("| model | cache | position | sessions | tokens/s together | vs one session | "
+                    + "per-session ms/token p50 | p99 | RSS |");
             out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-            for (SessionsRow r : sessionRows) {
-                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %.1f | %.2fx |",
-                        r.model(), r.cache(), r.position(), r.sessions(), r.sequentialMs(), r.batchedMs(),
-                        r.sessions() * 1000 / r.sequentialMs(), r.sessions() * 1000 / r.batchedMs(),
-                        r.sequentialMs() / r.batchedMs()));
+            for (ServingRow r : servingRows) {
+                double single = servingRows.stream().filter(o -> o.sessions() == 1 && o.model().equals(r.model())
+                        && o.cache().equals(r.cache()) && o.position() == r.position())
+                        .mapToDouble(ServingRow::tokensPerSecond).findFirst().orElse(Double.NaN);
+                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %.2fx | %.2f | %.2f | %s |",
+                        r.model(), r.cache(), r.position(), r.sessions(), r.tokensPerSecond(),
+                        r.tokensPerSecond() / single, r.p50Ms(), r.p99Ms(), ProcessMemory.format(r.rssBytes())));
+            }
+            out.println();
+            out.println("| model | cache | position | first token of a one-token turn, alone (ms) | "
+                    + "while another session prefills (ms) | prefill tokens |");
+            out.println("|---|---|---:|---:|---:|---:|");
+            for (FirstTokenRow r : firstTokenRows) {
+                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %d |", r.model(), r.cache(),
+                        r.position(), r.aloneMs(), r.besidePrefillMs(), r.prefillTokens()));
             }
         }
         out.println();

@@ -37,19 +37,37 @@ class BenchCommandTest {
     }
 
     @Test
-    void measuresSeveralSessionsSteppedApartAndBatched() {
+    void measuresServingSeveralSessionsOnOneScheduler() {
         CliRun run = CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
-                "--positions", "30", "--measure-tokens", "3", "--warmup-tokens", "1", "--attention-sink-size", "4",
-                "--window-size", "16", "--sessions", "3");
+                "--positions", "30", "--measure-tokens", "4", "--warmup-tokens", "1", "--attention-sink-size", "4",
+                "--window-size", "16", "--sessions", "1,3", "--prefill-tokens", "50");
         assertEquals(0, run.exitCode(), run::toString);
-        List<String[]> rows = Arrays.stream(run.out().split("\n"))
-                .filter(l -> l.startsWith("| ") && l.split("\\|").length == 10 && !l.startsWith("| model"))
-                .map(l -> Arrays.stream(l.split("\\|")).map(String::strip).skip(1).toArray(String[]::new))
-                .toList();
-        assertEquals(1, rows.size(), run::toString);
-        assertEquals("30", rows.get(0)[2]);
-        assertEquals("3", rows.get(0)[3], "sessions");
-        assertTrue(run.err().contains("3 sessions: a round of one token each"), run::toString);
+        List<String[]> serving = table(run.out(), "| model | cache | position | sessions |");
+        assertEquals(2, serving.size(), run::toString);
+        assertEquals("1", serving.get(0)[3]);
+        assertEquals("1.00x", serving.get(0)[5], "one session against itself");
+        assertEquals("3", serving.get(1)[3]);
+        List<String[]> firstToken = table(run.out(), "| model | cache | position | first token");
+        assertEquals(1, firstToken.size(), run::toString);
+        assertEquals("50", firstToken.get(0)[5]);
+        assertTrue(run.err().contains("3 sessions on one scheduler"), run::toString);
         assertEquals(2, CliRun.of("bench", "--model", CliRun.stories().toString(), "--sessions", "0").exitCode());
+    }
+
+    /** The data rows of the Markdown table whose header starts with {@code header}. */
+    private static List<String[]> table(String out, String header) {
+        List<String> lines = Arrays.asList(out.split("\n"));
+        int start = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(header)) {
+                start = i + 2;
+            }
+        }
+        assertTrue(start > 0, "no table " + header + " in\n" + out);
+        List<String[]> rows = new java.util.ArrayList<>();
+        for (int i = start; i < lines.size() && lines.get(i).startsWith("| "); i++) {
+            rows.add(Arrays.stream(lines.get(i).split("\\|")).map(String::strip).skip(1).toArray(String[]::new));
+        }
+        return rows;
     }
 }
