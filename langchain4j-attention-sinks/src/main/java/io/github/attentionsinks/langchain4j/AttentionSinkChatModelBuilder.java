@@ -45,6 +45,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     boolean returnThinking;
     boolean batchedDecoding = true;
     int maxQueuedRequests = 1000;
+    int prefillChunk = 16;
     ChatRequestParameters defaultRequestParameters;
 
     AttentionSinkChatModelBuilder() {}
@@ -229,6 +230,17 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     }
 
     /**
+     * With batched decoding, the prompt tokens a conversation still reading its prompt feeds per step while the
+     * others decode (default 16). Smaller: the other conversations' tokens come sooner; larger: the prompt is read
+     * faster. On the SmolLM-135M shape (float32, 2 cores) a one-token turn waits 205 ms for its first token beside a
+     * 2,000-token prefill with 16, 399 ms with 64 (67 ms alone). Replies do not depend on it.
+     */
+    public B prefillChunk(int prefillChunk) {
+        this.prefillChunk = prefillChunk;
+        return self();
+    }
+
+    /**
      * Requests queued or running at once, all conversations together (default 1000). Beyond it a request is refused
      * at once with {@link io.github.attentionsinks.CapacityExceededException} (thrown from {@code chat(...)}, nothing
      * queued), which a web layer maps to 429 or 503, instead of growing a backlog.
@@ -276,6 +288,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         }
         if (maxNewTokens != null && maxNewTokens < 1) {
             throw new IllegalArgumentException("maxNewTokens must be > 0, got " + maxNewTokens);
+        }
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("prefillChunk must be >= 1, got " + prefillChunk);
         }
         if (maxQueuedRequests < 1) {
             throw new IllegalArgumentException("maxQueuedRequests must be >= 1, got " + maxQueuedRequests);
@@ -328,7 +343,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
                     repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
-                    template, returnThinking, batchedDecoding, maxQueuedRequests);
+                    template, returnThinking, batchedDecoding, prefillChunk, maxQueuedRequests);
             ChatSessionEngine engine = new ChatSessionEngine(loaded, owns, settings);
             if (defaults != null) {
                 try {

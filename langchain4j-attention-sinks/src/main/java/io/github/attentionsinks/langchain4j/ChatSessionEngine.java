@@ -52,10 +52,7 @@ final class ChatSessionEngine implements AutoCloseable {
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int workerThreads, String modelName, ChatTemplate template, boolean returnThinking,
-            boolean batchedDecoding, int maxQueuedRequests) {}
-
-    /** Prompt tokens a turn still reading its prompt feeds per batched step (the others decode meanwhile). */
-    static final int PREFILL_CHUNK = 64;
+            boolean batchedDecoding, int prefillChunk, int maxQueuedRequests) {}
 
     /**
      * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
@@ -128,7 +125,8 @@ final class ChatSessionEngine implements AutoCloseable {
         this.stripLeadingSpace = (" " + standalone).equals(continuationText(anchorIds, probe));
         int threads = settings.workerThreads();
         // As many generations as turns can run at once (one per worker thread), so the scheduler never refuses.
-        this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads, PREFILL_CHUNK)
+        this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads,
+                settings.prefillChunk())
                 : null;
         this.registry = new SessionRegistry<>(new SessionRegistry.Limits(threads, settings.maxSessions(),
                 settings.idleTimeout(), settings.maxQueuedRequests()), ConversationState::new);

@@ -125,6 +125,7 @@ public class AttentionSinksAutoConfiguration {
                 .listeners(listeners)
                 .returnThinking(p.isReturnThinking())
                 .batchedDecoding(p.isBatchedDecoding())
+                .prefillChunk(p.getPrefillChunk())
                 .maxQueuedRequests(p.getMaxQueuedRequests())
                 .seed(p.getSeed());
         if (p.getTemperature() != null) {

@@ -108,8 +108,8 @@ public class AttentionSinksProperties implements Validator {
     private Duration sessionIdleTimeout = Duration.ofMinutes(30);
 
     /**
-     * Threads that run conversations, per chat model; different memory ids run in parallel up to this many.
-     * Default: min(4, available processors).
+     * Conversations served at once, per chat model: their turns run in parallel and, with batched decoding, their
+     * generations share each batched step (the largest batch). Default: min(4, available processors).
      */
     private Integer workerThreads;
 
@@ -124,6 +124,12 @@ public class AttentionSinksProperties implements Validator {
      * one batched forward pass (the weights are read once per step for all of them). Replies are the same either way.
      */
     private boolean batchedDecoding = true;
+
+    /**
+     * With batched decoding, prompt tokens a conversation still reading its prompt feeds per step while the others
+     * decode: smaller, the others' tokens come sooner; larger, the prompt is read faster.
+     */
+    private int prefillChunk = 16;
 
     /** The model name reported in chat responses. Default: the checkpoint directory's name. */
     private String modelName;
@@ -194,6 +200,9 @@ public class AttentionSinksProperties implements Validator {
             reject(errors, "chatTemplateLocation", 
                     "names no existing resource (" + p.chatTemplateLocation.getDescription()
                             + "): use file:<path> or classpath:<path> of an existing Jinja template");
+        }
+        if (p.prefillChunk < 1) {
+            reject(errors, "prefillChunk", "must be >= 1 (the default is 16)");
         }
         if (p.maxQueuedRequests < 1) {
             reject(errors, "maxQueuedRequests", "must be >= 1 (the default is 1000)");
@@ -420,6 +429,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setMaxQueuedRequests(int maxQueuedRequests) {
         this.maxQueuedRequests = maxQueuedRequests;
+    }
+
+    public int getPrefillChunk() {
+        return prefillChunk;
+    }
+
+    public void setPrefillChunk(int prefillChunk) {
+        this.prefillChunk = prefillChunk;
     }
 
     public boolean isBatchedDecoding() {

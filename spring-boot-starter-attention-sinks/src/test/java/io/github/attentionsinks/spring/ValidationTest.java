@@ -53,6 +53,7 @@ class ValidationTest {
                 Arguments.of("repetition-penalty=0", "repetitionPenalty", "must be > 0"),
                 Arguments.of("max-sessions=0", "maxSessions", "must be >= 1"),
                 Arguments.of("max-queued-requests=0", "maxQueuedRequests", "must be >= 1"),
+                Arguments.of("prefill-chunk=0", "prefillChunk", "must be >= 1"),
                 Arguments.of("session-idle-timeout=0s", "sessionIdleTimeout", "positive duration"),
                 Arguments.of("worker-threads=0", "workerThreads", "must be >= 1"),
                 Arguments.of("chat-template-location=classpath:no-such-template.jinja", "chatTemplateLocation",

@@ -95,6 +95,11 @@ final class BenchCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     int prefillTokens;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "32",
+            description = "Prompt tokens a prefilling session feeds per scheduler step (smaller: the others' tokens "
+                    + "come sooner; larger: the prompt is read faster). Default: ${DEFAULT-VALUE}.")
+    int prefillChunk;
+
     @Mixin
     CacheOptions cacheOptions;
 
@@ -147,9 +152,9 @@ final class BenchCommand implements Callable<Integer> {
         if (positions.isEmpty() || positions.stream().anyMatch(p -> p < 1)) {
             throw usage("--positions must be positive, got " + positions);
         }
-        if (sessions.stream().anyMatch(n -> n < 1) || prefillTokens < 1) {
-            throw usage("--sessions must list numbers >= 1 and --prefill-tokens must be >= 1, got " + sessions + " and "
-                    + prefillTokens);
+        if (sessions.stream().anyMatch(n -> n < 1) || prefillTokens < 1 || prefillChunk < 1) {
+            throw usage("--sessions must list numbers >= 1, --prefill-tokens and --prefill-chunk must be >= 1, got "
+                    + sessions + ", " + prefillTokens + " and " + prefillChunk);
         }
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
@@ -347,7 +352,7 @@ final class BenchCommand implements Callable<Integer> {
         GenerationParams params = GenerationParams.builder().maxNewTokens(tokens).temperature(0).ignoreEos(true)
                 .build();
         List<long[]> stamps = new ArrayList<>();
-        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, n, 0, 64)) {
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, n, 0, prefillChunk)) {
             List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
             long start = System.nanoTime();
             for (Session session : group) {
@@ -379,7 +384,7 @@ final class BenchCommand implements Callable<Integer> {
     private FirstTokenRow firstToken(AttentionSinkModel loaded, String label, CacheConfig cache, int position,
             Session session, SplittableRandom random) {
         GenerationParams one = GenerationParams.builder().maxNewTokens(1).temperature(0).ignoreEos(true).build();
-        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, 64);
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, prefillChunk);
              Session prefilling = loaded.newSession(cache)) {
             double alone = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
             CompletableFuture<GenerationResult> longPrompt = scheduler.submit(prefilling,
