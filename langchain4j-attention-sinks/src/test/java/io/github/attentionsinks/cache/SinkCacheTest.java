@@ -64,6 +64,72 @@ class SinkCacheTest {
         streamAgainstTheSpecification(config, true);
     }
 
+    /**
+     * A chunk fed as parts committed without eviction, the last with, attends exactly as the chunk fed in one step:
+     * what lets a scheduler split long prompts without changing their result.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aChunkFedInPartsWithEvictionDeferredEqualsOneStep(CacheConfig config) {
+        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        Random random = new Random(7);
+        try (SinkCache whole = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                rope::shift, 8, manager);
+             SinkCache parts = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                     rope::shift, 8, manager)) {
+            for (int chunk = 0; chunk < 12; chunk++) {
+                int n = whole.maxChunk();
+                double[][][][] q = randomTensor(random, LAYERS, n, HEADS);
+                double[][][][] k = randomTensor(random, LAYERS, n, KV_HEADS);
+                double[][][][] v = randomTensor(random, LAYERS, n, KV_HEADS);
+                float[][] expected = new float[LAYERS][];
+                try (NDManager step = manager.newSubManager()) {
+                    SinkCache.Step open = whole.begin(step, n);
+                    for (int l = 0; l < LAYERS; l++) {
+                        expected[l] = attendStep(step, rope, open, l, q[l], k[l], v[l]);
+                    }
+                    whole.commit(open);
+                }
+                int[] split = {3, 1, n - 4};
+                int from = 0;
+                for (int p = 0; p < split.length; p++) {
+                    int m = split[p];
+                    try (NDManager step = manager.newSubManager()) {
+                        SinkCache.Step open = parts.begin(step, m);
+                        for (int l = 0; l < LAYERS; l++) {
+                            float[] out = attendStep(step, rope, open, l, java.util.Arrays.copyOfRange(q[l], from,
+                                    from + m), java.util.Arrays.copyOfRange(k[l], from, from + m),
+                                    java.util.Arrays.copyOfRange(v[l], from, from + m));
+                            for (int i = 0; i < out.length; i++) {
+                                float e = expected[l][from * HEADS * DIM + i];
+                                assertTrue(Math.abs(e - out[i]) <= 1e-5, config + " chunk " + chunk + " part " + p
+                                        + " layer " + l + " element " + i + ": " + e + " vs " + out[i]);
+                            }
+                        }
+                        parts.commit(open, p == split.length - 1);
+                    }
+                    from += m;
+                }
+                assertEquals(whole.length(), parts.length());
+                assertEquals(whole.streamLength(), parts.streamLength());
+            }
+        }
+    }
+
+    /** One layer of one step: rotate, append, attend causally; returns {@code [n, heads, dim]} flattened. */
+    private static float[] attendStep(NDManager step, RotaryEmbedding rope, SinkCache.Step open, int layer,
+            double[][][] q, double[][][] k, double[][][] v) {
+        int n = q.length;
+        NDArray[] tables = rope.tables(step, open.streamPosition(), n);
+        NDArray mask = n == 1 ? null : Attention.causalMask(step, n, open.cacheLengthBefore(), 0);
+        NDArray qa = rope.apply(toArray(step, q), tables);
+        NDArray ka = rope.apply(toArray(step, k), tables).transpose(1, 0, 2);
+        NDArray va = toArray(step, v).transpose(1, 0, 2);
+        NDArray[] kv = open.append(layer, ka, va);
+        return Attention.attend(qa, kv[0], kv[1], (float) (1 / Math.sqrt(DIM)), mask, 0f).toFloatArray();
+    }
+
     @Test
     void rewindIsLimitedToWhatWasNotEvicted() {
         try (SinkCache cache = new SinkCache(CacheConfig.sinks(2, 4), 1, 1, 2, DataType.FLOAT32, Device.cpu(),
