@@ -66,6 +66,11 @@ public abstract sealed class AttentionSinkBaseChatModel implements AutoCloseable
         engine.evictAll();
     }
 
+    /** True when both models serve one set of sessions (one is a {@code blocking} view of the other, or itself). */
+    public boolean sharesSessionsWith(AttentionSinkBaseChatModel other) {
+        return other != null && other.engine == engine;
+    }
+
     /** Memory ids that hold a session now. */
     public Set<Object> sessionIds() {
         return engine.sessionIds();

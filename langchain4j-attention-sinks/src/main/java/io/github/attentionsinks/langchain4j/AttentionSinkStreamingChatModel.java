@@ -2,6 +2,7 @@ package io.github.attentionsinks.langchain4j;
 
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
@@ -10,6 +11,7 @@ import dev.langchain4j.model.chat.response.PartialThinking;
 import dev.langchain4j.model.chat.response.PartialThinkingContext;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import java.util.List;
 
 /**
  * A LangChain4j {@link StreamingChatModel} that runs a Hugging Face causal LM in-process with an attention-sink KV
@@ -110,6 +112,14 @@ public final class AttentionSinkStreamingChatModel extends AttentionSinkBaseChat
      */
     public AttentionSinkChatModel blocking() {
         return blocking;
+    }
+
+    /**
+     * Like {@link #blocking()}, with listeners of its own: the same sessions, while listeners (and the metrics built
+     * on them) still tell blocking calls from streaming ones.
+     */
+    public AttentionSinkChatModel blocking(List<ChatModelListener> listeners) {
+        return new AttentionSinkChatModel(engine, List.copyOf(listeners));
     }
 
     /** Builds an {@link AttentionSinkStreamingChatModel}; see {@link AttentionSinkChatModelBuilder}. */

@@ -96,14 +96,21 @@ public class AttentionSinksAutoConfiguration {
         return chatModel;
     }
 
-    /** The blocking chat model; shares the loaded model with {@link #attentionSinkStreamingChatModel}. */
+    /**
+     * The blocking chat model. By default ({@code share-sessions}) a view of the streaming model with listeners of its
+     * own: one set of sessions and one decode loop, so a conversation keeps its cache whichever model serves a turn
+     * and both batch together. Otherwise a model of its own over the same loaded model.
+     */
     @Bean
     @ConditionalOnMissingBean
     public AttentionSinkChatModel attentionSinkChatModel(AttentionSinkModel model, AttentionSinksProperties properties,
-            ObjectProvider<ChatModelListener> listeners, ObjectProvider<ChatModelObserver> observers) {
+            ObjectProvider<ChatModelListener> listeners, ObjectProvider<ChatModelObserver> observers,
+            ObjectProvider<AttentionSinkStreamingChatModel> streaming) {
         List<ChatModelListener> all = listeners(listeners, observers, "blocking");
-        AttentionSinkChatModel chatModel = build(AttentionSinkChatModel.builder(), model, properties, all,
-                AttentionSinkChatModel.Builder::build);
+        AttentionSinkStreamingChatModel shared = properties.isShareSessions() ? streaming.getIfUnique() : null;
+        AttentionSinkChatModel chatModel = shared != null ? shared.blocking(all)
+                : build(AttentionSinkChatModel.builder(), model, properties, all,
+                        AttentionSinkChatModel.Builder::build);
         observers.orderedStream().forEach(o -> o.track("blocking", chatModel));
         return chatModel;
     }

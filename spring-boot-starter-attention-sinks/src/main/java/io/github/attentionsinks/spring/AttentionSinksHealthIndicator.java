@@ -37,10 +37,14 @@ public class AttentionSinksHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("attentionSinkSize", properties.getAttentionSinkSize())
                 .withDetail("windowSize", properties.getWindowSize());
         AttentionSinkStreamingChatModel s = streaming.getIfUnique();
+        AttentionSinkChatModel b = blocking.getIfUnique();
+        if (s != null && s.sharesSessionsWith(b)) {
+            builder.withDetail("sessions", s.sessionIds().size()); // one set, served by both
+            return;
+        }
         if (s != null) {
             builder.withDetail("streamingSessions", s.sessionIds().size());
         }
-        AttentionSinkChatModel b = blocking.getIfUnique();
         if (b != null) {
             builder.withDetail("blockingSessions", b.sessionIds().size());
         }

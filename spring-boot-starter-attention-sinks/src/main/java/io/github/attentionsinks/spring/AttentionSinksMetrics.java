@@ -4,8 +4,7 @@ import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
 import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.output.TokenUsage;
-import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
-import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import io.github.attentionsinks.langchain4j.AttentionSinkBaseChatModel;
 import io.github.attentionsinks.langchain4j.ChatSessionStats;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -35,14 +34,18 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code attention.sinks.cache.evicted.tokens} (gauge): tokens those sessions have evicted from their caches
  *       (stream length minus cache length), the work the attention-sink cache saves.</li>
  * </ul>
- * Session gauges read each session's state after its last completed turn. Sessions closed by the idle timeout or
- * the session limit are not counted: the chat models do not report those evictions.
+ * Session gauges read each session's state after its last completed turn. When the blocking model serves the
+ * streaming model's sessions (the starter's default, {@code share-sessions}), they are counted once, under
+ * {@code chat.model=streaming}, and the blocking session gauges read 0; token counters and rates still tell the two
+ * kinds of calls apart. Sessions closed by the idle timeout or the session limit are not counted: the chat models do
+ * not report those evictions.
  */
 public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
     private static final List<String> KINDS = List.of("streaming", "blocking");
     private static final Object START = new Object();
 
-    private record Tracked(Supplier<Set<Object>> ids, Function<Object, Optional<ChatSessionStats>> stats) {}
+    private record Tracked(Object model, Supplier<Set<Object>> ids,
+            Function<Object, Optional<ChatSessionStats>> stats) {}
 
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> generated = new ConcurrentHashMap<>();
@@ -79,13 +82,29 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
                 .register(registry);
     }
 
-    private Set<Object> sessionIds(String kind) {
+    /** The sessions counted under {@code kind}: none for a kind whose sessions another kind already counts. */
+    private Tracked counted(String kind) {
         Tracked t = tracked.get(kind);
+        if (t == null) {
+            return null;
+        }
+        for (String earlier : KINDS.subList(0, KINDS.indexOf(kind))) {
+            Tracked other = tracked.get(earlier);
+            if (other != null && other.model() instanceof AttentionSinkBaseChatModel o
+                    && t.model() instanceof AttentionSinkBaseChatModel m && o.sharesSessionsWith(m)) {
+                return null;
+            }
+        }
+        return t;
+    }
+
+    private Set<Object> sessionIds(String kind) {
+        Tracked t = counted(kind);
         return t == null ? Set.of() : t.ids().get();
     }
 
     private double sum(String kind, ToDoubleFunction<ChatSessionStats> field) {
-        Tracked t = tracked.get(kind);
+        Tracked t = counted(kind);
         if (t == null) {
             return 0;
         }
@@ -131,10 +150,8 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
 
     @Override
     public void track(String kind, Object chatModel) {
-        if (chatModel instanceof AttentionSinkStreamingChatModel m) {
-            tracked.put(kind, new Tracked(m::sessionIds, m::sessionStats));
-        } else if (chatModel instanceof AttentionSinkChatModel m) {
-            tracked.put(kind, new Tracked(m::sessionIds, m::sessionStats));
+        if (chatModel instanceof AttentionSinkBaseChatModel m) {
+            tracked.put(kind, new Tracked(m, m::sessionIds, m::sessionStats));
         }
     }
 }

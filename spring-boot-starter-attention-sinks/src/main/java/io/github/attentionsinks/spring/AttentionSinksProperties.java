@@ -126,6 +126,13 @@ public class AttentionSinksProperties implements Validator {
     private boolean batchedDecoding = true;
 
     /**
+     * Whether the auto-configured blocking chat model serves the streaming model's sessions (one cache per
+     * conversation whichever model serves a turn, one decode loop for both); listeners and metrics still tell
+     * blocking calls from streaming ones.
+     */
+    private boolean shareSessions = true;
+
+    /**
      * With batched decoding, prompt tokens a conversation still reading its prompt feeds per step while the others
      * decode: smaller, the others' tokens come sooner; larger, the prompt is read faster.
      */
@@ -437,6 +444,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setPrefillChunk(int prefillChunk) {
         this.prefillChunk = prefillChunk;
+    }
+
+    public boolean isShareSessions() {
+        return shareSessions;
+    }
+
+    public void setShareSessions(boolean shareSessions) {
+        this.shareSessions = shareSessions;
     }
 
     public boolean isBatchedDecoding() {

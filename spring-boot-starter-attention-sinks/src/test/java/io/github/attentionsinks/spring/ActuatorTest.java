@@ -39,7 +39,7 @@ class ActuatorTest {
 
     @Test
     void healthReportsTheLoadedModelAndItsDevice() {
-        runner.run(context -> {
+        runner.withPropertyValues(P + "share-sessions=false").run(context -> {
             context.getBean(AttentionSinkChatModel.class).chat(request("h", "Hi"));
             SystemHealth health = (SystemHealth) context.getBean(HealthEndpoint.class).health();
             org.springframework.boot.actuate.health.Health ours =
@@ -57,7 +57,7 @@ class ActuatorTest {
     @Test
     void metersCountTokensSessionsAndCache() {
         String longMessage = "The little cat sat on the mat and looked at the big red ball. ".repeat(4);
-        runner.run(context -> {
+        runner.withPropertyValues(P + "share-sessions=false").run(context -> {
             MeterRegistry registry = context.getBean(MeterRegistry.class);
             AttentionSinkChatModel blocking = context.getBean(AttentionSinkChatModel.class);
             AttentionSinkStreamingChatModel streaming = context.getBean(AttentionSinkStreamingChatModel.class);
@@ -86,6 +86,36 @@ class ActuatorTest {
             assertThat(gauge(registry, "attention.sinks.cache.evicted.tokens", "blocking"))
                     .isEqualTo((double) (sa.streamLength() - 32 + sb.streamLength() - sb.cacheLength()))
                     .isPositive();
+        });
+    }
+
+    /**
+     * The default: the blocking model serves the streaming model's sessions. Calls are still counted per kind; the
+     * shared sessions are counted once, under streaming, and health reports one set.
+     */
+    @Test
+    void sharedSessionsAreCountedOnceAndCallsPerKind() {
+        runner.run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            AttentionSinkChatModel blocking = context.getBean(AttentionSinkChatModel.class);
+            AttentionSinkStreamingChatModel streaming = context.getBean(AttentionSinkStreamingChatModel.class);
+            assertThat(blocking.sharesSessionsWith(streaming)).isTrue();
+            ChatResponse a = blocking.chat(request("a", "Hi"));
+            ChatResponse c = stream(streaming, request("c", "Hello"));
+            assertThat(counter(registry, "attention.sinks.tokens.generated", "blocking"))
+                    .isEqualTo((double) a.tokenUsage().outputTokenCount());
+            assertThat(counter(registry, "attention.sinks.tokens.generated", "streaming"))
+                    .isEqualTo((double) c.tokenUsage().outputTokenCount());
+            assertThat(gauge(registry, "attention.sinks.sessions.active", "streaming")).isEqualTo(2.0);
+            assertThat(gauge(registry, "attention.sinks.sessions.active", "blocking")).isEqualTo(0.0);
+            ChatSessionStats sa = streaming.sessionStats("a").orElseThrow();
+            ChatSessionStats sc = streaming.sessionStats("c").orElseThrow();
+            assertThat(gauge(registry, "attention.sinks.cache.tokens", "streaming"))
+                    .isEqualTo((double) (sa.cacheLength() + sc.cacheLength()));
+            SystemHealth health = (SystemHealth) context.getBean(HealthEndpoint.class).health();
+            Map<String, Object> details = ((org.springframework.boot.actuate.health.Health) health.getComponents()
+                    .get("attentionSinks")).getDetails();
+            assertThat(details).containsEntry("sessions", 2).doesNotContainKey("blockingSessions");
         });
     }
 
