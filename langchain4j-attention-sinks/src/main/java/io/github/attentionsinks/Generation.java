@@ -152,6 +152,9 @@ final class Generation {
 
     private void finish(FinishReason why) {
         reason = why;
+        if (!params.holdLastToken()) {
+            session.discardPendingToken();
+        }
         String tail = text == null ? "" : text.flush();
         if (!tail.isEmpty()) {
             out.onToken(-1, tail);

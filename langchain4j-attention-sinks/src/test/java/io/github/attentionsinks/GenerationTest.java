@@ -67,6 +67,24 @@ class GenerationTest {
     }
 
     @Test
+    void theTokenThatEndsGenerationIsHeldForTheNextCallUnlessDropped() {
+        int eos = reference[3];
+        GenerationParams held = GenerationParams.builder().maxNewTokens(64).eosTokenIds(Set.of(eos)).build();
+        int[] promptIds = model.tokenizer().encode(prompt, true);
+        try (Session s = model.newSession(CacheConfig.defaults())) {
+            s.generate(promptIds, held, null);
+            assertEquals(promptIds.length + 4, s.streamLength(), "prompt, three fed tokens and the held EOS");
+            assertEquals(promptIds.length + 3, s.cacheLength());
+        }
+        try (Session s = model.newSession(CacheConfig.defaults())) {
+            s.generate(promptIds, held.toBuilder().holdLastToken(false).build(), null);
+            assertEquals(promptIds.length + 3, s.streamLength(), "the EOS is dropped, as a chat turn needs");
+            s.generate(new int[] {eos}, held.toBuilder().maxNewTokens(1).build(), null);
+            assertEquals(promptIds.length + 5, s.streamLength(), "the next call starts from the fed tokens");
+        }
+    }
+
+    @Test
     void topKOneIsGreedyAndSeedsReproduce() {
         GenerationResult topOne = run(GenerationParams.builder().maxNewTokens(32).temperature(1.0).topK(1).seed(5L)
                 .build(), null);

@@ -16,9 +16,13 @@ import java.util.Set;
  * @param stopStrings generation stops before the first of these appears in the text (it is not emitted)
  * @param eosTokenIds generation stops after one of these (unless {@code ignoreEos})
  * @param ignoreEos keep generating through end-of-sequence tokens
+ * @param holdLastToken whether the token that ends generation (EOS, stop string or length; it is not fed) is held
+ *     and fed first by the session's next call, so the stream continues through it (default); false drops it, as a
+ *     chat turn does, whose template writes the end of the turn itself
  */
 public record GenerationParams(int maxNewTokens, double temperature, int topK, double topP,
-        double repetitionPenalty, Long seed, List<String> stopStrings, Set<Integer> eosTokenIds, boolean ignoreEos) {
+        double repetitionPenalty, Long seed, List<String> stopStrings, Set<Integer> eosTokenIds, boolean ignoreEos,
+        boolean holdLastToken) {
 
     public GenerationParams {
         if (maxNewTokens < 1) {
@@ -56,7 +60,7 @@ public record GenerationParams(int maxNewTokens, double temperature, int topK, d
     public Builder toBuilder() {
         return new Builder().maxNewTokens(maxNewTokens).temperature(temperature).topK(topK).topP(topP)
                 .repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stopStrings).eosTokenIds(eosTokenIds)
-                .ignoreEos(ignoreEos);
+                .ignoreEos(ignoreEos).holdLastToken(holdLastToken);
     }
 
     /** Defaults: 256 new tokens, greedy, no top-k/top-p/penalty, no stop strings, no EOS ids. */
@@ -70,6 +74,7 @@ public record GenerationParams(int maxNewTokens, double temperature, int topK, d
         private List<String> stopStrings = List.of();
         private Set<Integer> eosTokenIds = Set.of();
         private boolean ignoreEos;
+        private boolean holdLastToken = true;
 
         public Builder maxNewTokens(int v) { maxNewTokens = v; return this; }
         public Builder temperature(double v) { temperature = v; return this; }
@@ -80,10 +85,11 @@ public record GenerationParams(int maxNewTokens, double temperature, int topK, d
         public Builder stopStrings(List<String> v) { stopStrings = v; return this; }
         public Builder eosTokenIds(Set<Integer> v) { eosTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        public Builder holdLastToken(boolean v) { holdLastToken = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stopStrings,
-                    eosTokenIds, ignoreEos);
+                    eosTokenIds, ignoreEos, holdLastToken);
         }
     }
 }

@@ -211,6 +211,8 @@ final class ChatSessionEngine implements AutoCloseable {
         b.topP(first(p.topP(), d.topP()));
         b.topK(first(p.topK(), d.topK()));
         b.stopStrings(p.stopSequences() != null ? p.stopSequences() : d.stopSequences());
+        // The template writes the end of the turn: the token that ended the reply is not kept for the next turn.
+        b.holdLastToken(false);
         return b.build();
     }
 
@@ -317,7 +319,6 @@ final class ChatSessionEngine implements AutoCloseable {
                     settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
             GenerationResult result = scheduler != null ? scheduler.generate(session, plan.ids, params, listener)
                     : session.generate(plan.ids, params, listener);
-            session.discardPendingToken();
 
             boolean cancelled = result.finishReason() == io.github.attentionsinks.generate.FinishReason.CANCELLED;
             int[] generated = result.tokenIds();
