@@ -241,6 +241,9 @@ public final class DecodeScheduler implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             log.error("The decode loop failed; failing its generations", t);
+            synchronized (lock) {
+                closed = true; // nothing would run what is submitted from now on: refuse it
+            }
             failAll(t);
             return;
         }
