@@ -198,11 +198,14 @@ public abstract class PreNormDecoder implements CausalLm {
         Layer layer = spec.layers[l];
         NDArray h = layer.attentionNorm.apply(x);
         NDArray[] qkv = queriesKeysValues(layer, h, offsets[offsets.length - 1], rope);
+        // Keys and values to the cache layout [kvHeads, rows, headDim] once for all streams, not once per stream.
+        NDArray keys = qkv[1].transpose(1, 0, 2);
+        NDArray values = qkv[2].transpose(1, 0, 2);
         NDList outputs = new NDList(caches.length);
         for (int s = 0; s < caches.length; s++) {
             NDIndex rows = Slices.rows(offsets[s], offsets[s + 1]);
-            NDArray v = qkv[2].get(rows).transpose(1, 0, 2);
-            NDArray[] kv = caches[s].append(l, qkv[1].get(rows).transpose(1, 0, 2), v);
+            NDIndex cacheRows = Slices.middle(offsets[s], offsets[s + 1]);
+            NDArray[] kv = caches[s].append(l, keys.get(cacheRows), values.get(cacheRows));
             outputs.add(Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScale,
                     masks[s].forWindow(layer.slidingWindow), spec.attentionSoftCap));
         }

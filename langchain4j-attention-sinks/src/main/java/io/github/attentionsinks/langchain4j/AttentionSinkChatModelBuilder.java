@@ -232,8 +232,8 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     /**
      * With batched decoding, the prompt tokens a conversation still reading its prompt feeds per step while the
      * others decode (default 16). Smaller: the other conversations' tokens come sooner; larger: the prompt is read
-     * faster. On the SmolLM-135M shape (float32, 2 cores) a one-token turn waits 205 ms for its first token beside a
-     * 2,000-token prefill with 16, 399 ms with 64 (67 ms alone). Replies do not depend on it.
+     * faster. On the SmolLM-135M shape (float32, 2 cores) a one-token turn waits about 205–230 ms for its first token
+     * beside a 2,000-token prefill with 16, 399 ms with 64 (55–67 ms alone). Replies do not depend on it.
      */
     public B prefillChunk(int prefillChunk) {
         this.prefillChunk = prefillChunk;
