@@ -201,7 +201,7 @@ public final class Session implements AutoCloseable {
     /** See {@link AttentionSinkModel#appendBatch}. */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds) {
         boolean[] evict = new boolean[sessions.size()];
-        java.util.Arrays.fill(evict, true);
+        Arrays.fill(evict, true);
         return appendBatch(model, sessions, tokenIds, evict);
     }
 
@@ -237,24 +237,16 @@ public final class Session implements AutoCloseable {
             session.checkIds(feeds[i]);
         }
         CausalLm network = model.network();
-        int vocab = network.vocabSize();
         try (NDManager scope = model.manager().newSubManager()) {
             SinkCache.Step[] steps = new SinkCache.Step[count];
             for (int i = 0; i < count; i++) {
                 sessions.get(i).warnIfPastContext(feeds[i].length);
                 steps[i] = sessions.get(i).cache.begin(scope, feeds[i].length);
             }
-            NDArray logits = network.forwardBatch(scope, feeds, steps);
-            if (logits.getDataType() != DataType.FLOAT32) {
-                logits = logits.toType(DataType.FLOAT32, false);
-            }
-            float[] flat = logits.toFloatArray();
-            float[][] rows = new float[count][];
+            float[][] rows = rows(network.forwardBatch(scope, feeds, steps), network.vocabSize());
             for (int i = 0; i < count; i++) {
-                Session session = sessions.get(i);
-                session.cache.commit(steps[i], evict[i]);
-                session.pendingToken = -1;
-                rows[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+                sessions.get(i).cache.commit(steps[i], evict[i]);
+                sessions.get(i).pendingToken = -1;
             }
             return rows;
         }
@@ -274,19 +266,23 @@ public final class Session implements AutoCloseable {
         warnIfPastContext(tokens.length);
         try (NDManager scope = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(scope, tokens.length);
-            NDArray logits = network.forward(scope, tokens, open, allRows);
-            if (logits.getDataType() != DataType.FLOAT32) {
-                logits = logits.toType(DataType.FLOAT32, false);
-            }
-            float[] flat = logits.toFloatArray();
+            float[][] rows = rows(network.forward(scope, tokens, open, allRows), network.vocabSize());
             cache.commit(open);
-            int vocab = network.vocabSize();
-            float[][] rows = new float[flat.length / vocab][];
-            for (int r = 0; r < rows.length; r++) {
-                rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
-            }
             return rows;
         }
+    }
+
+    /** Logits {@code [rows, vocab]} in any dtype as float32 rows. */
+    private static float[][] rows(NDArray logits, int vocab) {
+        if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+        }
+        float[] flat = logits.toFloatArray();
+        float[][] rows = new float[flat.length / vocab][];
+        for (int r = 0; r < rows.length; r++) {
+            rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+        }
+        return rows;
     }
 
     private void warnIfPastContext(int n) {

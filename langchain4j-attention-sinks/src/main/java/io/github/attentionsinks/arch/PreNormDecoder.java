@@ -113,11 +113,7 @@ public abstract class PreNormDecoder implements CausalLm {
     @Override
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
-        NDArray ids = step.create(tokenIds).toType(DataType.INT64, false);
-        NDArray x = spec.embedding.rows(ids, dataType);
-        if (embeddingScale != null) {
-            x = x.mul(embeddingScale);
-        }
+        NDArray x = embed(step, tokenIds);
         NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, cache, n);
         Masks masks = new Masks(step, n, cache.cacheLengthBefore(), x.getDataType());
         for (int l = 0; l < spec.layers.length; l++) {
@@ -131,11 +127,19 @@ public abstract class PreNormDecoder implements CausalLm {
         if (!allPositions && n > 1) {
             x = x.get(Slices.rows(n - 1, n));
         }
+        return logits(x);
+    }
+
+    /** Token embeddings of {@code tokenIds}, {@code [n, hidden]}. */
+    private NDArray embed(NDManager step, int[] tokenIds) {
+        NDArray x = spec.embedding.rows(step.create(tokenIds).toType(DataType.INT64, false), dataType);
+        return embeddingScale == null ? x : x.mul(embeddingScale);
+    }
+
+    /** Final norm, lm_head and soft-capping of hidden states {@code [rows, hidden]}. */
+    private NDArray logits(NDArray x) {
         NDArray logits = spec.lmHead.apply(spec.finalNorm.apply(x));
-        if (finalSoftCap != null) {
-            logits = logits.div(finalSoftCap).tanh().mul(finalSoftCap);
-        }
-        return logits;
+        return finalSoftCap == null ? logits : logits.div(finalSoftCap).tanh().mul(finalSoftCap);
     }
 
     /**
@@ -158,10 +162,7 @@ public abstract class PreNormDecoder implements CausalLm {
         for (int s = 0; s < streams; s++) {
             System.arraycopy(tokenIds[s], 0, all, offsets[s], tokenIds[s].length);
         }
-        NDArray x = spec.embedding.rows(step.create(all).toType(DataType.INT64, false), dataType);
-        if (embeddingScale != null) {
-            x = x.mul(embeddingScale);
-        }
+        NDArray x = embed(step, all);
         NDList cosines = new NDList(streams);
         NDList sines = new NDList(streams);
         Masks[] masks = new Masks[streams];
@@ -184,12 +185,7 @@ public abstract class PreNormDecoder implements CausalLm {
         for (int s = 0; s < streams; s++) {
             lastRows[s] = offsets[s + 1] - 1L;
         }
-        x = x.get(step.create(lastRows));
-        NDArray logits = spec.lmHead.apply(spec.finalNorm.apply(x));
-        if (finalSoftCap != null) {
-            logits = logits.div(finalSoftCap).tanh().mul(finalSoftCap);
-        }
-        return logits;
+        return logits(x.get(step.create(lastRows)));
     }
 
     /** One layer over all streams' rows; only attention is split by stream. */

@@ -152,14 +152,8 @@ final class ChatSessionEngine implements AutoCloseable {
      * {@code <|python_tag|>}, {@code <tool_call>}, ...) are not stops.
      */
     static Set<Integer> specialTokenIds(TokenizerConfig tokenizerConfig) {
-        // Tool-call markers that some tokenizers mark special ([TOOL_CALLS] of Mistral, <|python_tag|> of Llama
-        // 3.1) open a tool call, they do not end the turn.
-        Set<Integer> ids = new LinkedHashSet<>();
-        tokenizerConfig.addedTokens().forEach((id, token) -> {
-            if (token.special() && !TOOL_CALL_TOKENS.contains(token.content())) {
-                ids.add(id);
-            }
-        });
+        Set<Integer> ids = new LinkedHashSet<>(tokenizerConfig.specialTokenIds());
+        ids.removeAll(specialMarkers(tokenizerConfig).keySet());
         return ids;
     }
 
@@ -293,8 +287,7 @@ final class ChatSessionEngine implements AutoCloseable {
      */
     private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
             ChatTurnHandle handle) {
-        Turn turn = new Turn(request, callbacks, handle);
-        if (turn.handle.isCancelled()) {
+        if (handle.isCancelled()) {
             return null; // cancelled while queued: nothing ran, nothing to report
         }
         try {
@@ -315,7 +308,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 st.transcript.rewind(plan.rewind);
                 st.rewinds++;
             }
-            ReplyStreamer listener = new ReplyStreamer(turn.callbacks, turn.handle, dialect, !tools.isEmpty(),
+            ReplyStreamer listener = new ReplyStreamer(callbacks, handle, dialect, !tools.isEmpty(),
                     settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
             GenerationResult result = scheduler != null ? scheduler.generate(session, plan.ids, params, listener)
                     : session.generate(plan.ids, params, listener);
@@ -352,8 +345,8 @@ final class ChatSessionEngine implements AutoCloseable {
                 listener.finish(parsed);
             }
             if (cancelled) {
-                if (!turn.handle.isCancelled()) {
-                    return () -> safeError(turn.callbacks,
+                if (!handle.isCancelled()) {
+                    return () -> safeError(callbacks,
                             new IllegalStateException("the chat model was closed during this reply"));
                 }
                 return null; // the caller cancelled: LangChain4j expects no further callbacks
@@ -370,11 +363,11 @@ final class ChatSessionEngine implements AutoCloseable {
                     .build();
             return () -> {
                 try {
-                    turn.callbacks.onComplete(response);
+                    callbacks.onComplete(response);
                 } catch (Exception e) {
                     // LangChain4j's contract: the handler's own failure goes to its onError (the session is
                     // unaffected: the record above is already written)
-                    safeError(turn.callbacks, e);
+                    safeError(callbacks, e);
                 }
             };
         } catch (Throwable t) {
@@ -382,7 +375,7 @@ final class ChatSessionEngine implements AutoCloseable {
             if (!(t instanceof Exception)) {
                 log.error("Chat turn of session {} failed", key, t);
             }
-            return () -> safeError(turn.callbacks, t);
+            return () -> safeError(callbacks, t);
         }
     }
 
@@ -545,9 +538,6 @@ final class ChatSessionEngine implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ state
-
-    /** A request being served. */
-    private record Turn(ChatRequest request, TurnCallbacks callbacks, ChatTurnHandle handle) {}
 
     /** What a session has consumed, and the session itself (created on first use). */
     private final class ConversationState implements SessionRegistry.State {

@@ -254,11 +254,7 @@ final class BenchCommand implements Callable<Integer> {
                 long filled = 0;
                 while (session.streamLength() < fillTarget) {
                     int n = (int) Math.min(feedChunk, fillTarget - session.streamLength());
-                    int[] ids = new int[n];
-                    for (int i = 0; i < n; i++) {
-                        ids[i] = random.nextInt(vocab);
-                    }
-                    logits = session.append(ids);
+                    logits = session.append(randomIds(random, vocab, n));
                     filled += n;
                 }
                 if (filled > 0) {
