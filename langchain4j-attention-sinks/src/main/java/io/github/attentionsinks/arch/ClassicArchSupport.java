@@ -1,28 +1,90 @@
 package io.github.attentionsinks.arch;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
-import io.github.attentionsinks.nn.Attention;
 import io.github.attentionsinks.nn.Linear;
+import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
 import io.github.attentionsinks.weights.WeightStore;
 
 /**
- * Load-time weight re-layouts and the fused-qkv attention step shared by the GPT-NeoX, Falcon, GPT-J, MPT and
- * GPT-2 classes. Every fused projection is re-ordered once at load into {@code [Q (heads); K (kvHeads); V (kvHeads)]}
- * rows, so that all five forward passes split q/k/v the same way.
+ * Loading helpers for the GPT-NeoX, Falcon, GPT-J, MPT and GPT-2 specs: shape-checked tensors in the model's
+ * manager, and load-time re-layouts. Every fused projection is re-ordered once at load into
+ * {@code [Q (heads); K (kvHeads); V (kvHeads)]} rows, the layout {@link PreNormDecoder} splits.
  */
 final class ClassicArchSupport {
-    private ClassicArchSupport() {}
+    private final WeightStore weights;
+    private final NDManager manager;
+    private final DataType dataType;
+
+    ClassicArchSupport(WeightStore weights, NDManager manager, DataType dataType) {
+        this.weights = weights;
+        this.manager = manager;
+        this.dataType = dataType;
+    }
+
+    NDArray tensor(String name, long... shape) {
+        return weights.load(name, manager, dataType, shape);
+    }
+
+    boolean contains(String name) {
+        return weights.contains(name);
+    }
+
+    /** {@code prefix.weight} [out, in] and, if {@code bias}, {@code prefix.bias} [out]. */
+    Linear linear(String prefix, long out, long in, boolean bias) {
+        return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
+    }
+
+    /** LayerNorm with {@code prefix.weight} and {@code prefix.bias}. */
+    Norm layerNorm(String prefix, int size, double eps) {
+        return Norm.layer(tensor(prefix + ".weight", size), tensor(prefix + ".bias", size), eps);
+    }
+
+    /**
+     * A spec with the shared dimensions and scale 1/sqrt(headDim); the caller sets positions, blocks and layers.
+     */
+    static PreNormDecoder.Spec baseSpec(int heads, int kvHeads, int headDim, int layers, int vocab, int maxPositions) {
+        PreNormDecoder.Spec spec = new PreNormDecoder.Spec();
+        spec.heads = heads;
+        spec.kvHeads = kvHeads;
+        spec.headDim = headDim;
+        spec.vocab = vocab;
+        spec.maxPositions = maxPositions;
+        spec.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        spec.gatedMlp = false;
+        spec.layers = new PreNormDecoder.Layer[layers];
+        return spec;
+    }
+
+    /**
+     * Sets {@code spec.embedding} and {@code spec.lmHead}: tied (or without an lm_head tensor) one {@link Linear} owns
+     * the table and serves as both.
+     *
+     * @param lmHeadBias the lm_head's bias, or null
+     */
+    void embeddingAndLmHead(PreNormDecoder.Spec spec, NDArray table, boolean tied, String lmHeadName, NDArray lmHeadBias,
+            int hidden) {
+        if (tied || !weights.contains(lmHeadName)) {
+            spec.lmHead = new Linear(table, lmHeadBias);
+            spec.embedding = spec.lmHead;
+        } else {
+            spec.embedding = Linear.table(table);
+            spec.lmHead = new Linear(tensor(lmHeadName, spec.vocab, hidden), lmHeadBias);
+        }
+    }
+
+    /** A sequential or parallel layer without optional norms or sliding window. */
+    static PreNormDecoder.Layer layer(Norm attentionNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up,
+            Linear down) {
+        return new PreNormDecoder.Layer(attentionNorm, qkv, null, null, out, null, mlpNorm, up, down, null, 0);
+    }
 
     /** An int field under its canonical name or, for older configs, an alias ({@code n_head}, {@code n_layer}). */
     static int positiveInt(ModelConfig config, String field, String alias) {
@@ -30,15 +92,6 @@ final class ClassicArchSupport {
             return config.requirePositiveInt(alias);
         }
         return config.requirePositiveInt(field);
-    }
-
-    /** Concatenates projection matrices (or biases) along the output axis and frees the parts. */
-    static NDArray fuseRows(NDArray... parts) {
-        NDArray fused = NDArrays.concat(new NDList(parts), 0);
-        for (NDArray part : parts) {
-            part.close();
-        }
-        return fused;
     }
 
     /**
@@ -71,7 +124,7 @@ final class ClassicArchSupport {
         NDArray q = split.get(new NDIndex(":, 0:{}", queriesPerGroup));
         NDArray k = split.get(new NDIndex(":, {}:{}", queriesPerGroup, queriesPerGroup + 1));
         NDArray v = split.get(new NDIndex(":, {}:{}", queriesPerGroup + 1, slots));
-        NDArray result = fuseRows(q.reshape(rows((long) groups * queriesPerGroup * headDim, tail)),
+        NDArray result = DecoderWeights.fuse(q.reshape(rows((long) groups * queriesPerGroup * headDim, tail)),
                 k.reshape(rows((long) groups * headDim, tail)), v.reshape(rows((long) groups * headDim, tail)));
         q.close();
         k.close();
@@ -89,8 +142,8 @@ final class ClassicArchSupport {
     }
 
     /** Loads {@code name} if present, else null (optional biases). */
-    static NDArray optional(WeightStore weights, String name, NDManager manager, DataType dataType, long... shape) {
-        return weights.contains(name) ? weights.load(name, manager, dataType, shape) : null;
+    NDArray optional(String name, long... shape) {
+        return weights.contains(name) ? tensor(name, shape) : null;
     }
 
     /**
@@ -120,43 +173,5 @@ final class ClassicArchSupport {
             inv[i] = (float) (inv[i] / factor.doubleValue());
         }
         return inv;
-    }
-
-    /** Keeps only the last row of {@code x} ({@code [n, hidden]}) when the caller wants the last logits only. */
-    static NDArray lastRowUnless(boolean allPositions, NDArray x, int n) {
-        return allPositions || n == 1 ? x : x.get(new NDIndex((n - 1) + ":"));
-    }
-
-    /**
-     * Self-attention over a fused projection laid out {@code [Q; K; V]}: splits heads, rotates q/k at their
-     * stream positions (when {@code rotary} is set), appends k/v to the cache and attends.
-     *
-     * @param heads query heads
-     * @param kvHeads key/value heads (a divisor of heads)
-     * @param rotary rotary embedding, or null for position-free attention (ALiBi, learned positions)
-     */
-    record FusedQkvAttention(int heads, int kvHeads, int headDim, float scale, RotaryEmbedding rotary) {
-        /**
-         * @param qkv the projection output {@code [n, (heads + 2·kvHeads)·headDim]}
-         * @param rope cos/sin tables for this step (ignored without rotary)
-         * @param bias additive bias broadcastable to {@code [kvHeads, heads/kvHeads, n, keys]}, or null
-         * @return {@code [n, heads·headDim]}
-         */
-        NDArray apply(NDArray qkv, int n, NDArray[] rope, SinkCache.Step cache, int layer, NDArray bias) {
-            NDArray split = qkv.reshape(n, heads + 2L * kvHeads, headDim);
-            NDArray q;
-            NDArray k;
-            if (rotary != null) {
-                NDArray qk = rotary.apply(split.get(new NDIndex(":, 0:{}, :", heads + kvHeads)), rope);
-                q = qk.get(new NDIndex(":, 0:{}, :", heads));
-                k = qk.get(new NDIndex(":, {}:, :", heads));
-            } else {
-                q = split.get(new NDIndex(":, 0:{}, :", heads));
-                k = split.get(new NDIndex(":, {}:{}, :", heads, heads + kvHeads));
-            }
-            NDArray v = split.get(new NDIndex(":, {}:, :", heads + kvHeads));
-            NDArray[] kv = cache.append(layer, k.transpose(1, 0, 2), v.transpose(1, 0, 2));
-            return Attention.attend(q, kv[0], kv[1], scale, bias, 0f);
-        }
     }
 }

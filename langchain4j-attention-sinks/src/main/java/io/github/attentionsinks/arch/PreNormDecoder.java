@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.nn.Attention;
+import io.github.attentionsinks.nn.Embedding;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
@@ -19,16 +20,19 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
- * The forward pass shared by the RoPE decoders whose layers differ only in pluggable pieces: which norms sit where
- * (RMSNorm, Gemma's (1 + w) RMSNorm, LayerNorm with or without parameters; Gemma 2's extra output norms), a
- * sequential or parallel (Phi) block, gated (SwiGLU/GeGLU) or plain MLP, optional per-head q/k norms (Qwen3),
- * q/k/v clipping (OLMo), partial rotary, attention and final logit soft-capping and per-layer sliding windows
- * (Gemma 2, Starcoder2, Phi-3). Each architecture is a subclass whose only job is to read its config and weights
- * into a {@link Spec}.
+ * The forward pass of every architecture: decoders whose layers differ only in pluggable pieces. Which norms sit
+ * where (RMSNorm, Gemma's (1 + w) RMSNorm, LayerNorm with or without parameters; Gemma 2's extra output norms), a
+ * sequential or parallel block (Phi, GPT-J: one norm; GPT-NeoX, Falcon: an MLP norm of its own), gated
+ * (SwiGLU/GeGLU) or plain MLP, optional per-head q/k norms (Qwen3), q/k/v clipping (OLMo, MPT), and how positions
+ * enter: rotary (full or partial, rotate-half or interleaved), ALiBi biases (MPT) or learned absolute position
+ * embeddings (GPT-2). Also attention and final logit soft-capping, per-layer sliding windows (Gemma 2, Starcoder2,
+ * Phi-3) and per-layer attention scales (GPT-2). Each architecture is a subclass whose only job is to read its
+ * config and weights into a {@link Spec}.
  *
- * <p>Per layer: {@code h = attentionNorm(x)}; q, k, v from one fused projection; sequential blocks do
- * {@code x += attentionOutputNorm(out(attn(h)))}, then {@code x += mlpOutputNorm(mlp(mlpNorm(x)))}; parallel blocks
- * do {@code x += out(attn(h)) + mlp(h)}. Absent optional norms are skipped.
+ * <p>Per layer: {@code h = attentionNorm(x)}; q, k, v from one fused projection laid out {@code [Q; K; V]};
+ * sequential blocks do {@code x += attentionOutputNorm(out(attn(h)))}, then
+ * {@code x += mlpOutputNorm(mlp(mlpNorm(x)))}; parallel blocks do {@code x += out(attn(h)) + mlp(h)}, or
+ * {@code mlp(mlpNorm(x))} when the layer has an MLP norm. Absent optional norms are skipped.
  *
  * <p>Sliding windows are applied through the mask and measured in cache indices (query at L + i, key at j), for
  * prompt chunks and single-token steps alike: in sinks mode the window is the model's own, inside the cache.
@@ -43,7 +47,10 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDIndex vSlice;
     private final NDIndex gateSlice;
     private final NDIndex upSlice;
-    private final NDArray attentionScale;
+    /** Per layer; usually one array shared by all. */
+    private final NDArray[] attentionScales;
+    /** ALiBi slopes {@code [heads, 1, 1]} in float32, or null. */
+    private final NDArray alibiSlopes;
     private final DataType dataType;
     private final NDArray embeddingScale;
     private final NDArray finalSoftCap;
@@ -60,6 +67,16 @@ public abstract class PreNormDecoder implements CausalLm {
         int vocab;
         int maxPositions;
         float attentionScale;
+        /** Per-layer attention scales (GPT-2's {@code scale_attn_by_inverse_layer_idx}); null: attentionScale. */
+        float[] layerAttentionScales;
+        /** ALiBi slopes, one per query head: scores get {@code slope·(j − i)} over cache indices; null for none. */
+        float[] alibiSlopes;
+        /** Learned absolute position embeddings {@code [maxPositions, hidden]} added to the token embeddings, or null. */
+        NDArray positionEmbedding;
+        /** The config field of maxPositions, named when a stream outgrows learned position embeddings. */
+        String maxPositionsField = "max_position_embeddings";
+        /** Why sinks and windowed caches cannot work with this model (positions baked into keys), or null. */
+        String positionReassignmentUnsupportedReason;
         /** Attention logit soft-capping, 0 for none. */
         float attentionSoftCap;
         /** Final logit soft-capping, 0 for none. */
@@ -73,6 +90,7 @@ public abstract class PreNormDecoder implements CausalLm {
         boolean gatedMlp;
         int intermediate;
         UnaryOperator<NDArray> activation;
+        /** Null when positions enter otherwise (ALiBi, learned embeddings). */
         RotaryEmbedding rotary;
         RopeScaling.DynamicNtk dynamicRope;
         /** The token embedding table (the lm_head itself when tied). */
@@ -96,7 +114,14 @@ public abstract class PreNormDecoder implements CausalLm {
             embeddingScale = spec.embeddingScale == 1f ? null
                     : manager.create(spec.embeddingScale).toType(dataType, false);
             finalSoftCap = spec.finalSoftCap > 0 ? manager.create(spec.finalSoftCap).toType(dataType, false) : null;
-            attentionScale = manager.create(spec.attentionScale).toType(dataType, false);
+            attentionScales = new NDArray[spec.layers.length];
+            NDArray shared = manager.create(spec.attentionScale).toType(dataType, false);
+            for (int l = 0; l < attentionScales.length; l++) {
+                attentionScales[l] = spec.layerAttentionScales == null ? shared
+                        : manager.create(spec.layerAttentionScales[l]).toType(dataType, false);
+            }
+            alibiSlopes = spec.alibiSlopes == null ? null
+                    : manager.create(spec.alibiSlopes, new ai.djl.ndarray.types.Shape(spec.heads, 1, 1));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -113,9 +138,9 @@ public abstract class PreNormDecoder implements CausalLm {
     @Override
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
         int n = tokenIds.length;
-        NDArray x = embed(step, tokenIds);
-        NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, cache, n);
-        Masks masks = new Masks(step, n, cache.cacheLengthBefore(), x.getDataType());
+        NDArray x = embed(step, tokenIds, new SinkCache.Step[] {cache}, new int[] {0, n});
+        NDArray[] rope = ropeTables(step, cache, n);
+        Masks masks = masks(step, n, cache);
         for (int l = 0; l < spec.layers.length; l++) {
             // Each layer's temporaries die with the layer: small managers stay cheap and memory is reused hot.
             try (NDManager scope = step.newSubManager()) {
@@ -130,10 +155,39 @@ public abstract class PreNormDecoder implements CausalLm {
         return logits(x);
     }
 
-    /** Token embeddings of {@code tokenIds}, {@code [n, hidden]}. */
-    private NDArray embed(NDManager step, int[] tokenIds) {
+    /**
+     * Token embeddings of {@code tokenIds}, {@code [n, hidden]}, plus learned position embeddings when the model has
+     * them: the rows {@code offsets[s]..offsets[s+1]} belong to the stream of {@code caches[s]}.
+     */
+    private NDArray embed(NDManager step, int[] tokenIds, SinkCache.Step[] caches, int[] offsets) {
         NDArray x = spec.embedding.rows(step.create(tokenIds).toType(DataType.INT64, false), dataType);
+        if (spec.positionEmbedding != null) {
+            long[] positions = new long[tokenIds.length];
+            for (int s = 0; s < caches.length; s++) {
+                long start = caches[s].streamPosition();
+                int n = offsets[s + 1] - offsets[s];
+                if (start + n > spec.maxPositions) {
+                    throw new IllegalStateException("this model has learned position embeddings for "
+                            + spec.maxPositions + " positions (" + spec.maxPositionsField
+                            + ") only; this step needs positions " + start + ".."
+                            + (start + n - 1) + ". Start a new session (or reset()) to continue.");
+                }
+                for (int i = 0; i < n; i++) {
+                    positions[offsets[s] + i] = start + i;
+                }
+            }
+            x = x.add(Embedding.lookup(step.create(positions), spec.positionEmbedding, dataType));
+        }
         return embeddingScale == null ? x : x.mul(embeddingScale);
+    }
+
+    /** cos/sin tables of a stream's new tokens, or null without rotary. */
+    private NDArray[] ropeTables(NDManager step, SinkCache.Step cache, int n) {
+        return spec.rotary == null ? null : RopeScaling.tables(spec.rotary, spec.dynamicRope, step, cache, n);
+    }
+
+    private Masks masks(NDManager step, int n, SinkCache.Step cache) {
+        return new Masks(step, n, cache.cacheLengthBefore(), dataType, alibiSlopes, spec.kvHeads);
     }
 
     /** Final norm, lm_head and soft-capping of hidden states {@code [rows, hidden]}. */
@@ -162,18 +216,21 @@ public abstract class PreNormDecoder implements CausalLm {
         for (int s = 0; s < streams; s++) {
             System.arraycopy(tokenIds[s], 0, all, offsets[s], tokenIds[s].length);
         }
-        NDArray x = embed(step, all);
+        NDArray x = embed(step, all, caches, offsets);
         NDList cosines = new NDList(streams);
         NDList sines = new NDList(streams);
         Masks[] masks = new Masks[streams];
         for (int s = 0; s < streams; s++) {
             int n = tokenIds[s].length;
-            NDArray[] rope = RopeScaling.tables(spec.rotary, spec.dynamicRope, step, caches[s], n);
-            cosines.add(rope[0]);
-            sines.add(rope[1]);
-            masks[s] = new Masks(step, n, caches[s].cacheLengthBefore(), x.getDataType());
+            NDArray[] rope = ropeTables(step, caches[s], n);
+            if (rope != null) {
+                cosines.add(rope[0]);
+                sines.add(rope[1]);
+            }
+            masks[s] = masks(step, n, caches[s]);
         }
-        NDArray[] rope = {NDArrays.concat(cosines, 0), NDArrays.concat(sines, 0)};
+        NDArray[] rope = spec.rotary == null ? null
+                : new NDArray[] {NDArrays.concat(cosines, 0), NDArrays.concat(sines, 0)};
         for (int l = 0; l < spec.layers.length; l++) {
             try (NDManager scope = step.newSubManager()) {
                 x.attach(scope);
@@ -202,7 +259,7 @@ public abstract class PreNormDecoder implements CausalLm {
             NDIndex rows = Slices.rows(offsets[s], offsets[s + 1]);
             NDIndex cacheRows = Slices.middle(offsets[s], offsets[s + 1]);
             NDArray[] kv = caches[s].append(l, keys.get(cacheRows), values.get(cacheRows));
-            outputs.add(Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScale,
+            outputs.add(Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScales[l],
                     masks[s].forWindow(layer.slidingWindow), spec.attentionSoftCap));
         }
         NDArray attention = layer.out.apply(NDArrays.concat(outputs, 0));
@@ -214,7 +271,7 @@ public abstract class PreNormDecoder implements CausalLm {
         NDArray h = layer.attentionNorm.apply(x);
         NDArray[] qkv = queriesKeysValues(layer, h, n, rope);
         NDArray[] kv = cache.append(l, qkv[1].transpose(1, 0, 2), qkv[2].transpose(1, 0, 2));
-        NDArray attention = layer.out.apply(Attention.attend(qkv[0], kv[0], kv[1], attentionScale,
+        NDArray attention = layer.out.apply(Attention.attend(qkv[0], kv[0], kv[1], attentionScales[l],
                 masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
         return residuals(layer, x, h, attention);
     }
@@ -228,7 +285,10 @@ public abstract class PreNormDecoder implements CausalLm {
         qkv = qkv.reshape(n, qkvHeads, spec.headDim);
         NDArray q;
         NDArray k;
-        if (layer.queryNorm == null) {
+        if (spec.rotary == null) {
+            q = qkv.get(qSlice);
+            k = qkv.get(kSlice);
+        } else if (layer.queryNorm == null) {
             NDArray qk = spec.rotary.apply(qkv.get(qkSlice), rope);
             q = qk.get(qSlice);
             k = qk.get(kSlice);
@@ -242,7 +302,7 @@ public abstract class PreNormDecoder implements CausalLm {
     /** The block's residual connections and MLP around an attention output. */
     private NDArray residuals(Layer layer, NDArray x, NDArray h, NDArray attention) {
         if (spec.parallelBlock) {
-            return x.add(attention).add(mlp(layer, h));
+            return x.add(attention).add(mlp(layer, layer.mlpNorm == null ? h : layer.mlpNorm.apply(x)));
         }
         if (layer.attentionOutputNorm != null) {
             attention = layer.attentionOutputNorm.apply(attention);
@@ -262,30 +322,53 @@ public abstract class PreNormDecoder implements CausalLm {
         return layer.mlpOut.apply(hidden);
     }
 
-    /** Additive masks of one step, built on first use: plain causal, and one per sliding-window size. */
+    /**
+     * Additive attention biases of one stream's step, built on first use: the causal mask (one per sliding-window
+     * size), plus ALiBi's position biases when the model has them.
+     */
     private static final class Masks {
         private final NDManager step;
         private final int n;
         private final int cacheLength;
         private final DataType dataType;
+        private final NDArray alibiSlopes;
+        private final int kvHeads;
         private final Map<Integer, NDArray> byWindow = new HashMap<>(4);
 
-        Masks(NDManager step, int n, int cacheLength, DataType dataType) {
+        Masks(NDManager step, int n, int cacheLength, DataType dataType, NDArray alibiSlopes, int kvHeads) {
             this.step = step;
             this.n = n;
             this.cacheLength = cacheLength;
             this.dataType = dataType;
+            this.alibiSlopes = alibiSlopes;
+            this.kvHeads = kvHeads;
         }
 
-        /** Null when nothing is hidden (one query, no window reached). */
+        /** Null when nothing is hidden or biased (one query, no window reached, no ALiBi). */
         NDArray forWindow(int window) {
             // A window hides key j from query L + i iff j <= L + i - w; with L + n <= w nothing is hidden.
             int effective = window > 0 && cacheLength + n > window ? window : 0;
-            if (effective == 0 && n == 1) {
+            if (effective == 0 && n == 1 && alibiSlopes == null) {
                 return null;
             }
-            return byWindow.computeIfAbsent(effective,
-                    w -> Attention.causalMask(step, n, cacheLength, w).toType(dataType, false));
+            return byWindow.computeIfAbsent(effective, this::bias);
+        }
+
+        private NDArray bias(int window) {
+            NDArray mask = window == 0 && n == 1 ? null : Attention.causalMask(step, n, cacheLength, window);
+            if (alibiSlopes == null) {
+                return mask.toType(dataType, false);
+            }
+            // ALiBi: slope_h · (j − (L + i)) for query i at cache index L + i and key j, in float32 as HF computes it.
+            int keys = cacheLength + n;
+            NDArray keyIndex = step.arange(0f, (float) keys).reshape(1, 1, keys);
+            NDArray queryIndex = step.arange((float) cacheLength, (float) keys).reshape(1, n, 1);
+            NDArray bias = keyIndex.sub(queryIndex).mul(alibiSlopes);
+            if (mask != null) {
+                bias = bias.add(mask);
+            }
+            long heads = alibiSlopes.getShape().get(0);
+            return bias.toType(dataType, false).reshape(kvHeads, heads / kvHeads, n, keys);
         }
     }
 
@@ -296,7 +379,12 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public KeyShifter keyShifter() {
-        return spec.rotary::shift;
+        return spec.rotary == null ? KeyShifter.IDENTITY : spec.rotary::shift;
+    }
+
+    @Override
+    public String positionReassignmentUnsupportedReason() {
+        return spec.positionReassignmentUnsupportedReason;
     }
 
     @Override
