@@ -22,6 +22,14 @@ public final class Shared {
         return p.toAbsolutePath().normalize();
     }
 
+    /**
+     * The device the model-running tests use: {@code cpu}, or what {@code -Dattentionsinks.test.device} names
+     * ({@code cuda} on a machine with a GPU and DJL's CUDA natives), so the parity tests check a GPU too.
+     */
+    public static String device() {
+        return System.getProperty("attentionsinks.test.device", "cpu");
+    }
+
     public static Path stories() {
         return dir().resolve("models/stories260K");
     }

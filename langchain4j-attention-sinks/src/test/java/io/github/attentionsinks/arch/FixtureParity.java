@@ -33,7 +33,7 @@ public final class FixtureParity {
         }
         Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
                 StandardCopyOption.REPLACE_EXISTING);
-        return AttentionSinkModel.builder().modelPath(dir).device("cpu").load();
+        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).load();
     }
 
     /** One forward over all 48 tokens (dense cache) against {@code dense.json.logits}. */
