@@ -2,6 +2,7 @@ package io.github.attentionsinks.spring;
 
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.hub.ModelResolutionException;
 import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
@@ -57,6 +58,8 @@ public class AttentionSinksAutoConfiguration {
                     .modelPath(directory)
                     .device(properties.getDevice())
                     .dtype(properties.getDtype())
+                    // S+W in the model's one load line, so a start logs it once, with the device and dtype.
+                    .reportedCache(CacheConfig.sinks(properties.getAttentionSinkSize(), properties.getWindowSize()))
                     .load();
         } catch (RuntimeException e) {
             throw loadFailure(e, properties, directory);
