@@ -97,9 +97,20 @@ public final class AttentionSinkModel implements AutoCloseable {
             throw e;
         }
         this.generationDefaults = readGenerationDefaults(dir, config);
-        log.info("Loaded {} ({}) from {} on {}, {} weights, in {} ms", config.modelType(),
-                config.optString("_name_or_path", dir.getFileName().toString()), dir, device, weightType,
-                (System.nanoTime() - start) / 1_000_000);
+        logLoaded(b, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /**
+     * The one INFO line of a start: what was loaded and how it runs (device, dtype, intra-op threads, and the cache
+     * S+W when the caller told it, see {@link Builder#reportedCache}).
+     */
+    private void logLoaded(Builder b, long millis) {
+        String source = b.modelPath == null && b.modelId != null ? b.modelId + " (" + directory + ")"
+                : directory.toString();
+        String cache = b.reportedCache == null ? "" : ", cache " + b.reportedCache;
+        log.info("Loaded {} model {} in {} ms: device {}, dtype {}, {} intra-op threads{}", config.modelType(), source,
+                millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu", weightType,
+                DjlRuntime.intraOpThreads(), cache);
     }
 
     public static Builder builder() {
@@ -275,6 +286,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         private String device = "auto";
         private String dtype = "float32";
         private boolean tokenizerOptional;
+        private CacheConfig reportedCache;
 
         /** A local directory in Hugging Face layout. */
         public Builder modelPath(Path dir) {
@@ -318,6 +330,17 @@ public final class AttentionSinkModel implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The cache the caller's sessions will use, when it is known at load (a Spring context knows it from its
+         * properties): it is only reported in the load line ("cache sinks(4+1020)"); each session still takes its
+         * own {@link CacheConfig}. Default: not reported.
+         */
+        public Builder reportedCache(CacheConfig cache) {
+            this.reportedCache = cache;
+            return this;
+        }
+
+        /** Loads the model; logs one INFO line saying what was loaded and how it runs. */
         public AttentionSinkModel load() {
             return new AttentionSinkModel(this);
         }

@@ -14,10 +14,16 @@ import org.slf4j.LoggerFactory;
  * user opts in with {@code -Dattentionsinks.allowNativeDownload=true}, this class sets {@code ai.djl.offline}
  * and {@code OPT_OUT_TRACKING} before the engine is touched, so the native library must come from the
  * {@code pytorch-native-*} jar on the class path.
+ *
+ * <p>The start is quiet: DJL's CUDA probe warnings (a CUDA runtime library without a usable driver, as on a CPU
+ * machine with a CUDA image) are left out and the GPUs are counted once (see {@link CudaProbe}); the engine is
+ * reported at DEBUG. What a user sees is the one INFO line of {@code AttentionSinkModel} at load.
  */
 public final class DjlRuntime {
     private static final Logger log = LoggerFactory.getLogger(DjlRuntime.class);
     private static volatile Engine engine;
+    private static volatile int intraOpThreads;
+    private static volatile CudaProbe.Result gpus;
 
     private DjlRuntime() {}
 
@@ -52,6 +58,7 @@ public final class DjlRuntime {
         }
         Engine started;
         try {
+            CudaProbe.silenceDjlWarnings();
             started = Engine.getEngine("PyTorch");
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new IllegalStateException("Could not start DJL's PyTorch engine offline. Put the native "
@@ -60,8 +67,23 @@ public final class DjlRuntime {
                     + "Cause: " + e.getMessage(), e);
         }
         JniUtils.setNumThreads(threads);
-        log.info("PyTorch engine {} started, {} threads, {} GPU(s)", started.getVersion(), threads, started.getGpuCount());
+        intraOpThreads = threads;
+        gpus = CudaProbe.probe();
+        log.debug("PyTorch engine {} started, {} intra-op threads, {}", started.getVersion(), threads,
+                gpus.describe());
         return started;
+    }
+
+    /** The intra-op threads PyTorch computes with ({@code -Dattentionsinks.threads}, default: one per CPU). */
+    public static int intraOpThreads() {
+        engine();
+        return intraOpThreads;
+    }
+
+    /** The GPUs DJL can use, counted once when the engine started. */
+    public static int gpuCount() {
+        engine();
+        return gpus.gpuCount();
     }
 
     /**
@@ -72,9 +94,10 @@ public final class DjlRuntime {
      */
     public static Device device(String option) {
         String value = option == null ? "auto" : option.trim().toLowerCase(java.util.Locale.ROOT);
-        Engine e = engine();
+        engine();
+        int gpuCount = gpus.gpuCount();
         if (value.equals("auto") || value.isEmpty()) {
-            return e.getGpuCount() > 0 ? Device.gpu(0) : Device.cpu();
+            return gpuCount > 0 ? Device.gpu(0) : Device.cpu();
         }
         if (value.equals("cpu")) {
             return Device.cpu();
@@ -92,10 +115,11 @@ public final class DjlRuntime {
                     throw badDevice(option);
                 }
             }
-            if (index >= e.getGpuCount()) {
+            if (index >= gpuCount) {
+                // The probe's reason (e.g. a driver too old for the CUDA runtime) is what a GPU user needs here.
                 throw new IllegalArgumentException("Device '" + option + "' requested but DJL sees "
-                        + e.getGpuCount() + " GPU(s). Put a CUDA flavour of the PyTorch native library on the class "
-                        + "path (see README, 'GPU') or use --device cpu.");
+                        + gpus.describe() + ". Put a CUDA flavour of the PyTorch native library on the class "
+                        + "path (see README, 'GPU') and check the NVIDIA driver, or use --device cpu.");
             }
             return Device.gpu(index);
         }

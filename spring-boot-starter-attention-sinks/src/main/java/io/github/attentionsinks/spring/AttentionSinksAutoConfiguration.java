@@ -2,6 +2,7 @@ package io.github.attentionsinks.spring;
 
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.hub.ModelResolutionException;
 import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
@@ -15,7 +16,6 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -29,8 +29,8 @@ import org.springframework.context.annotation.Configuration;
  * the LangChain4j chat models on top of it: {@link AttentionSinkStreamingChatModel} and
  * {@link AttentionSinkChatModel}. Nothing is created unless {@code langchain4j.attention-sinks.model} is set; each
  * bean backs off when the application defines its own bean of that type. Every {@link ChatModelListener} bean is
- * registered with both chat models. With Actuator on the class path a health indicator is added, with Micrometer
- * a set of meters (see {@link AttentionSinksMetrics}).
+ * registered with both chat models. With Actuator on the class path (Spring Boot 3.5 or 4.0) a health indicator
+ * is added, with Micrometer a set of meters (see {@link AttentionSinksMetrics}).
  */
 @AutoConfiguration
 @ConditionalOnProperty(prefix = AttentionSinksProperties.PREFIX, name = "model")
@@ -58,6 +58,8 @@ public class AttentionSinksAutoConfiguration {
                     .modelPath(directory)
                     .device(properties.getDevice())
                     .dtype(properties.getDtype())
+                    // S+W in the model's one load line, so a start logs it once, with the device and dtype.
+                    .reportedCache(CacheConfig.sinks(properties.getAttentionSinkSize(), properties.getWindowSize()))
                     .load();
         } catch (RuntimeException e) {
             throw loadFailure(e, properties, directory);
@@ -199,17 +201,41 @@ public class AttentionSinksAutoConfiguration {
         }
     }
 
-    /** The {@code attentionSinks} health contributor; only when Actuator is on the class path. */
+    /*
+     * The attentionSinks health contributor, only when Actuator is on the class path. Boot 3 and Boot 4 keep their
+     * health API in different packages, so each line gets its own indicator class, compiled against its own API and
+     * guarded by the name of a class only that line has. Both use one bean name: the component is "attentionSinks"
+     * on either line.
+     */
+    static final String HEALTH_INDICATOR_BEAN = "attentionSinksHealthIndicator";
+
+    /** Spring Boot 3.x: {@code org.springframework.boot.actuate.health}. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(HealthIndicator.class)
-    static class HealthConfiguration {
-        @Bean
-        @ConditionalOnMissingBean(name = "attentionSinksHealthIndicator")
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
+    static class Boot3HealthConfiguration {
+        @Bean(HEALTH_INDICATOR_BEAN)
+        @ConditionalOnMissingBean(name = HEALTH_INDICATOR_BEAN)
         AttentionSinksHealthIndicator attentionSinksHealthIndicator(AttentionSinkModel model,
                 AttentionSinksProperties properties, ObjectProvider<AttentionSinkStreamingChatModel> streaming,
                 ObjectProvider<AttentionSinkChatModel> blocking) {
-            log.debug("Registering the attentionSinks health indicator");
-            return new AttentionSinksHealthIndicator(model, properties, streaming, blocking);
+            log.debug("Registering the attentionSinks health indicator (Spring Boot 3 Actuator)");
+            return new AttentionSinksHealthIndicator(
+                    new AttentionSinksHealthDetails(model, properties, streaming, blocking));
+        }
+    }
+
+    /** Spring Boot 4.x: {@code org.springframework.boot.health.contributor} (module spring-boot-health). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+    static class Boot4HealthConfiguration {
+        @Bean(HEALTH_INDICATOR_BEAN)
+        @ConditionalOnMissingBean(name = HEALTH_INDICATOR_BEAN)
+        AttentionSinksBoot4HealthIndicator attentionSinksHealthIndicator(AttentionSinkModel model,
+                AttentionSinksProperties properties, ObjectProvider<AttentionSinkStreamingChatModel> streaming,
+                ObjectProvider<AttentionSinkChatModel> blocking) {
+            log.debug("Registering the attentionSinks health indicator (Spring Boot 4 spring-boot-health)");
+            return new AttentionSinksBoot4HealthIndicator(
+                    new AttentionSinksHealthDetails(model, properties, streaming, blocking));
         }
     }
 }

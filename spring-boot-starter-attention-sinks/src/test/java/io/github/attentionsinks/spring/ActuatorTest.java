@@ -12,27 +12,21 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.health.HealthEndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
-import org.springframework.boot.actuate.health.HealthEndpoint;
-import org.springframework.boot.actuate.health.Status;
-import org.springframework.boot.actuate.health.SystemHealth;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.FilteredClassLoader;
 
-/** The health contributor and the Micrometer meters, bound by Spring Boot's own actuator auto-configuration. */
+/**
+ * The health contributor and the Micrometer meters, bound by Spring Boot's own actuator auto-configuration. Runs on
+ * Boot 3.5 here and on Boot 4 in the boot4-tests module: the Boot-line specific Actuator types stay in
+ * {@link BootActuator}.
+ */
 class ActuatorTest {
     private static final String P = "langchain4j.attention-sinks.";
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(AttentionSinksAutoConfiguration.class,
-                    MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
-                    CompositeMeterRegistryAutoConfiguration.class, HealthContributorAutoConfiguration.class,
-                    HealthEndpointAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(AttentionSinksAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(BootActuator.autoConfigurations()))
             .withPropertyValues(Stories.baseProperties())
             .withPropertyValues(P + "attention-sink-size=2", P + "window-size=30",
                     "management.endpoint.health.show-details=always");
@@ -41,11 +35,9 @@ class ActuatorTest {
     void healthReportsTheLoadedModelAndItsDevice() {
         runner.withPropertyValues(P + "share-sessions=false").run(context -> {
             context.getBean(AttentionSinkChatModel.class).chat(request("h", "Hi"));
-            SystemHealth health = (SystemHealth) context.getBean(HealthEndpoint.class).health();
-            org.springframework.boot.actuate.health.Health ours =
-                    (org.springframework.boot.actuate.health.Health) health.getComponents().get("attentionSinks");
-            assertThat(ours.getStatus()).isEqualTo(Status.UP);
-            Map<String, Object> details = ours.getDetails();
+            BootActuator.ComponentHealth ours = BootActuator.health(context, "attentionSinks");
+            assertThat(ours.status()).isEqualTo("UP");
+            Map<String, Object> details = ours.details();
             assertThat(details).containsEntry("model", Stories.dir().toString()).containsEntry("modelType", "llama")
                     .containsEntry("dtype", "float32").containsEntry("attentionSinkSize", 2)
                     .containsEntry("windowSize", 30).containsEntry("blockingSessions", 1)
@@ -112,9 +104,7 @@ class ActuatorTest {
             ChatSessionStats sc = streaming.sessionStats("c").orElseThrow();
             assertThat(gauge(registry, "attention.sinks.cache.tokens", "streaming"))
                     .isEqualTo((double) (sa.cacheLength() + sc.cacheLength()));
-            SystemHealth health = (SystemHealth) context.getBean(HealthEndpoint.class).health();
-            Map<String, Object> details = ((org.springframework.boot.actuate.health.Health) health.getComponents()
-                    .get("attentionSinks")).getDetails();
+            Map<String, Object> details = BootActuator.health(context, "attentionSinks").details();
             assertThat(details).containsEntry("sessions", 2).doesNotContainKey("blockingSessions");
         });
     }
@@ -123,12 +113,14 @@ class ActuatorTest {
     void withoutActuatorAndMicrometerTheChatModelsStillWork() {
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(AttentionSinksAutoConfiguration.class))
-                .withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate", "io.micrometer.core"))
+                // Actuator's health API: org.springframework.boot.actuate on Boot 3, org.springframework.boot.health on 4.
+                .withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate",
+                        "org.springframework.boot.health", "io.micrometer.core"))
                 .withPropertyValues(Stories.baseProperties())
                 .run(context -> {
                     assertThat(context).hasNotFailed().hasSingleBean(AttentionSinkChatModel.class)
                             .doesNotHaveBean(AttentionSinksMetrics.class)
-                            .doesNotHaveBean(AttentionSinksHealthIndicator.class);
+                            .doesNotHaveBean("attentionSinksHealthIndicator"); // by name: either Boot line's class
                     assertThat(context.getBean(AttentionSinkChatModel.class).chat(request("n", "Hi"))
                             .tokenUsage().outputTokenCount()).isPositive();
                 });

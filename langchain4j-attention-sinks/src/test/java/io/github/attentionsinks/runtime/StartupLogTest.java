@@ -1,0 +1,76 @@
+package io.github.attentionsinks.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.Shared;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A start as a CPU user sees it: a model load in a fresh JVM (DJL probes CUDA while its engine starts, once per
+ * JVM), logging at INFO with every logger at its default, the CUDA probe's included. On a machine with the CUDA
+ * runtime library but no driver (this project's machines have /usr/local/cuda without a GPU) DJL alone logs "Failed
+ * to detect GPU count" at WARN four times; the start must log no warning and exactly one line of ours.
+ */
+class StartupLogTest {
+    /** Set explicitly, so the count in the line is checked rather than taken from the machine. */
+    private static final int THREADS = 2;
+
+    @Test
+    void aCpuStartLogsOneInfoLineAndNoWarning() throws Exception {
+        Path model = Shared.stories();
+        List<String> log = runInFreshJvm(model.toString(), "auto");
+
+        assertThat(log).as("the child's log").noneMatch(line -> line.startsWith("WARN ") || line.startsWith("ERROR "))
+                .noneMatch(line -> line.contains("Failed to detect GPU count"));
+        List<String> ours = log.stream().filter(line -> line.startsWith("INFO io.github.attentionsinks.")).toList();
+        assertThat(ours).as("INFO lines of this library in " + log).hasSize(1);
+        assertThat(ours.get(0)).contains("Loaded llama model " + model, "device cpu", "dtype float32",
+                THREADS + " intra-op threads");
+        assertThat(log).as("the child's own report").contains("loaded on cpu()");
+    }
+
+    @Test
+    void aRequestedCudaDeviceThatDjlCannotSeeStillFailsLoudly() throws Exception {
+        List<String> log = runInFreshJvm(Shared.stories().toString(), "cuda");
+        assertThat(log).anyMatch(line -> line.contains("failed: Device 'cuda' requested but DJL sees 0 GPU(s)")
+                && line.contains("use --device cpu"));
+    }
+
+    /** The stderr and stdout lines of {@link StartupLogMain} run on this test class path. */
+    private static List<String> runInFreshJvm(String model, String device) throws IOException, InterruptedException {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", classPath,
+                // System properties win over the test resources' simplelogger.properties, which quiets these.
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=info",
+                "-Dorg.slf4j.simpleLogger.log.io.github.attentionsinks.AttentionSinkModel=info",
+                "-Dorg.slf4j.simpleLogger.showThreadName=false",
+                "-Dattentionsinks.threads=" + THREADS,
+                StartupLogMain.class.getName(), model, device));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("child finished").isTrue();
+        return out.lines().toList();
+    }
+
+    /** The child: loads the model on the given device and reports the outcome on stdout. */
+    public static final class StartupLogMain {
+        public static void main(String[] args) {
+            try (AttentionSinkModel m = AttentionSinkModel.builder().modelPath(Path.of(args[0])).device(args[1])
+                    .load()) {
+                System.out.println("loaded on " + m.device());
+            } catch (RuntimeException e) {
+                System.out.println("failed: " + e.getMessage());
+            }
+        }
+    }
+}
