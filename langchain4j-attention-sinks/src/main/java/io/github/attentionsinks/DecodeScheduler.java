@@ -21,7 +21,11 @@ import org.slf4j.LoggerFactory;
  * loop, and each step feeds every active generation in one batched forward pass
  * ({@link AttentionSinkModel#appendBatch}): one token for a generation that is decoding, a chunk of at most
  * {@code prefillChunk} tokens for one still reading its prompt (chunked prefill), so a long prompt never stalls the
- * others and every active generation advances every step. Generations join and leave between steps. A prompt's
+ * others. Generations join and leave between steps. First tokens come first: in a step where a generation can
+ * finish reading its prompt (what is left of it fits in one chunk, as a short chat turn does), generations with
+ * longer prompts still to read sit that step out, but never two steps running; decoding generations advance every
+ * step. A short turn's first token then waits for the step in flight and one step without the long prompt's
+ * chunk, and a long prompt is read at no less than half its speed. A prompt's
  * parts are committed to the cache without eviction until they complete one of the chunks {@link Session#append}
  * would feed, so the result does not depend on {@code prefillChunk}.
  *
@@ -50,6 +54,8 @@ public final class DecodeScheduler implements AutoCloseable {
     private final Set<Session> busy = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Touched by the decode thread only. */
     private final List<Job> active = new ArrayList<>();
+    /** Touched by the decode thread only: the long prompts that sat out the last step. */
+    private final Set<Job> satOut = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Thread thread;
     private volatile boolean closed;
     private volatile long steps;
@@ -255,15 +261,16 @@ public final class DecodeScheduler implements AutoCloseable {
         return steps;
     }
 
-    /** One forward pass for every active generation. */
+    /** One forward pass for the active generations (all but long prompts that give way to a short one). */
     private void step() {
         steps++;
-        int n = active.size();
+        List<Job> stepping = takingPart();
+        int n = stepping.size();
         List<Session> sessions = new ArrayList<>(n);
         List<int[]> feeds = new ArrayList<>(n);
         boolean[] evict = new boolean[n];
         for (int i = 0; i < n; i++) {
-            Generation generation = active.get(i).generation;
+            Generation generation = stepping.get(i).generation;
             sessions.add(generation.session());
             feeds.add(generation.nextFeed(prefillChunk));
             evict[i] = generation.lastFeedEndsChunk();
@@ -280,13 +287,13 @@ public final class DecodeScheduler implements AutoCloseable {
                             new boolean[] {evict[i]})[0];
                 } catch (RuntimeException one) {
                     logits[i] = null;
-                    fail(active.get(i), one);
+                    fail(stepping.get(i), one);
                 }
             }
         }
         List<Job> finished = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Job job = active.get(i);
+            Job job = stepping.get(i);
             if (job.result.isDone()) {
                 finished.add(job);
                 continue;
@@ -304,6 +311,27 @@ public final class DecodeScheduler implements AutoCloseable {
             }
         }
         active.removeAll(finished);
+    }
+
+    /**
+     * The active generations that take part in the next step: all of them, unless one can finish reading its prompt
+     * in this step; then those with more than a chunk of prompt left sit it out, except those that sat out the last.
+     */
+    private List<Job> takingPart() {
+        boolean firstTokenDue = false;
+        for (Job job : active) {
+            firstTokenDue |= job.generation.prefilling() && job.generation.promptLeft() <= prefillChunk;
+        }
+        List<Job> stepping = new ArrayList<>(active.size());
+        for (Job job : active) {
+            boolean longPrompt = job.generation.promptLeft() > prefillChunk;
+            if (firstTokenDue && longPrompt && satOut.add(job)) {
+                continue;
+            }
+            satOut.remove(job);
+            stepping.add(job);
+        }
+        return stepping;
     }
 
     private void release(Job job) {
@@ -325,6 +353,7 @@ public final class DecodeScheduler implements AutoCloseable {
             waiting.clear();
         }
         active.clear();
+        satOut.clear();
         for (Job job : all) {
             fail(job, error);
         }

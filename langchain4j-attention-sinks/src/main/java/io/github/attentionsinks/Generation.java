@@ -74,6 +74,11 @@ final class Generation {
         return promptFed < prompt.length;
     }
 
+    /** Prompt tokens not fed yet. */
+    int promptLeft() {
+        return prompt.length - promptFed;
+    }
+
     /**
      * The tokens to feed next: while the prompt lasts, up to {@code maxTokens} of it, never across the boundary of
      * the chunks {@link Session#append} would feed it in (a pending token of the session is fed before the first);

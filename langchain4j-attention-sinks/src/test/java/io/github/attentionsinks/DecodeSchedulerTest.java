@@ -98,6 +98,54 @@ class DecodeSchedulerTest {
         }
     }
 
+    /**
+     * A long prompt gives way to short turns' first tokens, but at most every other step: while two threads keep
+     * submitting one-token turns, a 320-token prompt read in chunks of 16 (20 steps alone) sits some steps out and
+     * still finishes within twice its steps, with the token it gives alone.
+     */
+    @Test
+    void shortTurnsGoFirstAndALongPromptStillReadsAtHalfSpeed() throws Exception {
+        int[] longIds = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(40)),
+                320);
+        GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
+        GenerationResult expected;
+        try (Session s = model.newSession(CACHE)) {
+            expected = s.generate(longIds, oneToken, null);
+        }
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+             Session longSession = model.newSession(CACHE)) {
+            long[] finishedAt = new long[1];
+            CompletableFuture<GenerationResult> longOne = scheduler.submit(longSession, longIds, oneToken, null);
+            long submittedAt = scheduler.steps();
+            longOne.whenComplete((r, e) -> finishedAt[0] = scheduler.steps());
+            List<Thread> turns = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger shortTurns = new java.util.concurrent.atomic.AtomicInteger();
+            for (int t = 0; t < 2; t++) {
+                Thread thread = new Thread(() -> {
+                    try (Session s = model.newSession(CACHE)) {
+                        while (!longOne.isDone()) {
+                            scheduler.submit(s, ids("Once"), oneToken, null).get(60, TimeUnit.SECONDS);
+                            shortTurns.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                thread.start();
+                turns.add(thread);
+            }
+            GenerationResult together = longOne.get(60, TimeUnit.SECONDS);
+            for (Thread thread : turns) {
+                thread.join(60_000);
+            }
+            assertArrayEquals(expected.tokenIds(), together.tokenIds());
+            long steps = finishedAt[0] - submittedAt;
+            assertTrue(shortTurns.get() >= 10, "short turns ran beside the long prompt: " + shortTurns.get());
+            assertTrue(steps >= 23, "the long prompt gave way to short turns: done in " + steps + " steps");
+            assertTrue(steps <= 43, "the long prompt read at no less than half speed: " + steps + " steps for 20");
+        }
+    }
+
     @Test
     void aFullSchedulerRefusesAndASessionRunsOneGenerationAtATime() throws Exception {
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 1, 1, 16);

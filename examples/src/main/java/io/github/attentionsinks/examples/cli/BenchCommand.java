@@ -87,7 +87,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also measure serving at each position: for each N, N sessions generate --measure-tokens "
                     + "tokens each on one DecodeScheduler (all of them in one batched forward pass per step): "
                     + "aggregate tokens/s against N = 1, and per-session ms/token p50/p99; then the time to first "
-                    + "token of a one-token turn while another session feeds --prefill-tokens tokens.")
+                    + "token of a one-token turn (median of several) while another session feeds --prefill-tokens tokens.")
     List<Integer> sessions = List.of();
 
     @Option(names = "--prefill-tokens", paramLabel = "N", defaultValue = "2000",
@@ -376,13 +376,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** A one-token turn on {@code session}: alone, then while a fresh session feeds {@code --prefill-tokens}. */
+    /**
+     * One-token turns on {@code session}: the median of five alone, then the median of up to nine run one after
+     * another while a fresh session feeds {@code --prefill-tokens} (single turns vary with where in a step they
+     * arrive).
+     */
     private FirstTokenRow firstToken(AttentionSinkModel loaded, String label, CacheConfig cache, int position,
             Session session, SplittableRandom random) {
         GenerationParams one = GenerationParams.builder().maxNewTokens(1).temperature(0).ignoreEos(true).build();
         try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, prefillChunk);
              Session prefilling = loaded.newSession(cache)) {
-            double alone = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
+            List<Double> alone = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                alone.add(firstTokenMs(scheduler, session, one, random, loaded.vocabSize()));
+            }
             CompletableFuture<GenerationResult> longPrompt = scheduler.submit(prefilling,
                     randomIds(random, loaded.vocabSize(), prefillTokens), one, null);
             long waitUntil = System.nanoTime() + 10_000_000_000L;
@@ -390,10 +397,18 @@ final class BenchCommand implements Callable<Integer> {
             while (scheduler.steps() < stepsBefore + 2 && System.nanoTime() < waitUntil) {
                 Thread.onSpinWait(); // the prefill is under way
             }
-            double beside = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
+            List<Double> beside = new ArrayList<>();
+            while (beside.size() < 9 && !longPrompt.isDone()) {
+                beside.add(firstTokenMs(scheduler, session, one, random, loaded.vocabSize()));
+            }
             longPrompt.join();
-            return new FirstTokenRow(label, cache.toString(), position, alone, beside, prefillTokens);
+            return new FirstTokenRow(label, cache.toString(), position, median(alone), median(beside),
+                    prefillTokens);
         }
+    }
+
+    private static double median(List<Double> values) {
+        return percentile(values.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 0.5);
     }
 
     private static double firstTokenMs(DecodeScheduler scheduler, Session session, GenerationParams params,
