@@ -40,13 +40,20 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     String chatTemplate;
     Path chatTemplateFile;
     String chatTemplateName;
-    int workerThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    /** Null: {@link #DEFAULT_BATCHED_MAX_BATCH} with batched decoding, else min(4, available processors). */
+    Integer maxBatchSize;
     String modelName;
     boolean returnThinking;
     boolean batchedDecoding = true;
     int maxQueuedRequests = 1000;
     int prefillChunk = 16;
     ChatRequestParameters defaultRequestParameters;
+
+    /**
+     * The default batch with batched decoding: on the 2-core machine of docs/benchmarks.md the aggregate tokens/s
+     * still grows from 4 to 8 sessions in a step, and a conversation beyond the batch waits for a whole turn.
+     */
+    static final int DEFAULT_BATCHED_MAX_BATCH = 8;
 
     AttentionSinkChatModelBuilder() {}
 
@@ -204,10 +211,24 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
-    /** Threads that run conversations; different memory ids run in parallel up to this many (default min(4, cores)). */
-    public B workerThreads(int workerThreads) {
-        this.workerThreads = workerThreads;
+    /**
+     * Conversations served at once: with batched decoding, the most generations advanced together in one step (the
+     * batch); without it, the turns computed in parallel, each on its own thread. Further turns wait in the queue
+     * ({@link #maxQueuedRequests}). Default: 8 with batched decoding, else min(4, available processors).
+     */
+    public B maxBatchSize(int maxBatchSize) {
+        this.maxBatchSize = maxBatchSize;
         return self();
+    }
+
+    /**
+     * The former name of {@link #maxBatchSize}: the threads that run conversations.
+     *
+     * @deprecated use {@link #maxBatchSize(int)}, which says what the number bounds
+     */
+    @Deprecated
+    public B workerThreads(int workerThreads) {
+        return maxBatchSize(workerThreads);
     }
 
     /** The model name reported in responses (default: the checkpoint directory's name). */
@@ -301,8 +322,10 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         if (sessionIdleTimeout == null || sessionIdleTimeout.isZero() || sessionIdleTimeout.isNegative()) {
             throw new IllegalArgumentException("sessionIdleTimeout must be positive, got " + sessionIdleTimeout);
         }
-        if (workerThreads < 1) {
-            throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);
+        int batch = maxBatchSize != null ? maxBatchSize : batchedDecoding ? DEFAULT_BATCHED_MAX_BATCH
+                : Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        if (batch < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + batch);
         }
         ChatRequestParameters defaults = defaultRequestParameters;
         Integer maxNewTokens = this.maxNewTokens;
@@ -342,7 +365,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             }
             ChatSessionEngine.Settings settings = new ChatSessionEngine.Settings(
                     CacheConfig.sinks(attentionSinkSize, windowSize), maxNewTokens, temperature, topP, topK,
-                    repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, workerThreads, modelName,
+                    repetitionPenalty, seed, stopSequences, maxSessions, sessionIdleTimeout, batch, modelName,
                     template, returnThinking, batchedDecoding, prefillChunk, maxQueuedRequests);
             ChatSessionEngine engine = new ChatSessionEngine(loaded, owns, settings);
             if (defaults != null) {

@@ -51,7 +51,7 @@ final class ChatSessionEngine implements AutoCloseable {
     /** Everything a chat model's builder decides. */
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
-            int workerThreads, String modelName, ChatTemplate template, boolean returnThinking,
+            int maxBatchSize, String modelName, ChatTemplate template, boolean returnThinking,
             boolean batchedDecoding, int prefillChunk, int maxQueuedRequests) {}
 
     /**
@@ -123,8 +123,9 @@ final class ChatSessionEngine implements AutoCloseable {
         int[] probe = tokenizer.encode("hello", false);
         String standalone = tokenizer.decode(probe, true);
         this.stripLeadingSpace = (" " + standalone).equals(continuationText(anchorIds, probe));
-        int threads = settings.workerThreads();
-        // As many generations as turns can run at once (one per worker thread), so the scheduler never refuses.
+        int threads = settings.maxBatchSize();
+        // One worker thread per conversation served at once, and as many generations in a step (and waiting), so the
+        // scheduler never refuses: the registry's queue is the one bound (maxQueuedRequests).
         this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads,
                 settings.prefillChunk())
                 : null;

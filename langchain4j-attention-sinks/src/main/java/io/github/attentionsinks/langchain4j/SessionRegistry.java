@@ -134,7 +134,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
             }
             if (queued >= limits.maxQueued()) {
                 throw new CapacityExceededException("this chat model already has " + queued + " requests queued or "
-                        + "running (maxQueuedRequests); retry later, or raise maxQueuedRequests or workerThreads");
+                        + "running (maxQueuedRequests); retry later, or raise maxQueuedRequests or maxBatchSize");
             }
             queued++;
             Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(continues);

@@ -49,11 +49,11 @@ class BatchedChatTest {
     void concurrentConversationsReplyAsIfDecodedOneByOne() {
         List<String> batched;
         List<String> separate;
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxNewTokens(40).workerThreads(4)
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxNewTokens(40).maxBatchSize(4)
                 .build()) {
             batched = converse(chat);
         }
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxNewTokens(40).workerThreads(4)
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxNewTokens(40).maxBatchSize(4)
                 .batchedDecoding(false).build()) {
             separate = converse(chat);
         }

@@ -33,7 +33,7 @@ class SessionRegistryTest {
 
     @Test
     void differentMemoryIdsRunAtTheSameTime() {
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().workerThreads(2).build()) {
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxBatchSize(2).build()) {
             CountDownLatch bStreaming = new CountDownLatch(1);
             AtomicBoolean sawB = new AtomicBoolean();
             // A waits inside its first partial until B streams: only possible if B runs while A is mid-reply.
@@ -54,7 +54,7 @@ class SessionRegistryTest {
 
     @Test
     void aFullQueueRefusesAtOnceAndAcceptsAgainOnceItDrains() {
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().workerThreads(1).maxQueuedRequests(2)
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxBatchSize(1).maxQueuedRequests(2)
                 .build()) {
             CountDownLatch release = new CountDownLatch(1);
             StoriesChat.Collector first = new StoriesChat.Collector((p, ctx) -> await(release, 60));
@@ -77,7 +77,7 @@ class SessionRegistryTest {
 
     @Test
     void requestsOfOneMemoryIdRunOneAfterAnotherInArrivalOrder() {
-        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().workerThreads(4).build()) {
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxBatchSize(4).build()) {
             List<String> events = new CopyOnWriteArrayList<>();
             CountDownLatch anotherStarted = new CountDownLatch(1);
             AtomicBoolean overlapped = new AtomicBoolean();

@@ -155,8 +155,8 @@ public class AttentionSinksAutoConfiguration {
         if (p.getStopSequences() != null) {
             builder.stopSequences(p.getStopSequences());
         }
-        if (p.getWorkerThreads() != null) {
-            builder.workerThreads(p.getWorkerThreads());
+        if (p.effectiveMaxBatchSize() != null) {
+            builder.maxBatchSize(p.effectiveMaxBatchSize());
         }
         if (p.getModelName() != null) {
             builder.modelName(p.getModelName());

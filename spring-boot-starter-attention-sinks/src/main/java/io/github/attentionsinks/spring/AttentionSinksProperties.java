@@ -108,9 +108,13 @@ public class AttentionSinksProperties implements Validator {
     private Duration sessionIdleTimeout = Duration.ofMinutes(30);
 
     /**
-     * Conversations served at once, per chat model: their turns run in parallel and, with batched decoding, their
-     * generations share each batched step (the largest batch). Default: min(4, available processors).
+     * Conversations served at once, per chat model: with batched decoding, the most generations advanced together in
+     * one batched step; without it, the turns computed in parallel. Further requests wait in the queue
+     * (max-queued-requests). Default: 8 with batched decoding, else min(4, available processors).
      */
+    private Integer maxBatchSize;
+
+    /** The former name of max-batch-size. */
     private Integer workerThreads;
 
     /**
@@ -221,9 +225,12 @@ public class AttentionSinksProperties implements Validator {
             reject(errors, "sessionIdleTimeout", 
                     "must be a positive duration such as 30m or 1h (the default is 30m)");
         }
+        if (p.maxBatchSize != null && p.maxBatchSize < 1) {
+            reject(errors, "maxBatchSize",
+                    "must be >= 1, or left unset for 8 (batched decoding) or min(4, available processors)");
+        }
         if (p.workerThreads != null && p.workerThreads < 1) {
-            reject(errors, "workerThreads", 
-                    "must be >= 1, or left unset for min(4, available processors)");
+            reject(errors, "workerThreads", "must be >= 1; it is the former name of max-batch-size: use that");
         }
     }
 
@@ -470,10 +477,31 @@ public class AttentionSinksProperties implements Validator {
         this.returnThinking = returnThinking;
     }
 
+    public Integer getMaxBatchSize() {
+        return maxBatchSize;
+    }
+
+    public void setMaxBatchSize(Integer maxBatchSize) {
+        this.maxBatchSize = maxBatchSize;
+    }
+
+    /** The batch the chat models get: max-batch-size, else the deprecated worker-threads, else null (the default). */
+    public Integer effectiveMaxBatchSize() {
+        return maxBatchSize != null ? maxBatchSize : workerThreads;
+    }
+
+    /**
+     * @deprecated worker-threads is the former name of max-batch-size, which says what the number bounds
+     */
+    @Deprecated
+    @org.springframework.boot.context.properties.DeprecatedConfigurationProperty(
+            replacement = "langchain4j.attention-sinks.max-batch-size",
+            reason = "It bounds the conversations served at once (the batch), not only threads")
     public Integer getWorkerThreads() {
         return workerThreads;
     }
 
+    @Deprecated
     public void setWorkerThreads(Integer workerThreads) {
         this.workerThreads = workerThreads;
     }

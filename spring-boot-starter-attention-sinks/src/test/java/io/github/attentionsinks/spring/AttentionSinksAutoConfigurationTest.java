@@ -95,7 +95,7 @@ class AttentionSinksAutoConfigurationTest {
         runner.withPropertyValues(P + "model=" + Stories.dir(), P + "device=CPU", P + "dtype=fp32",
                 P + "attention-sink-size=2", P + "window-size=40", P + "temperature=0.5", P + "top-p=0.9",
                 P + "top-k=7", P + "max-new-tokens=5", P + "repetition-penalty=1.1", P + "stop-sequences=The end,Bye",
-                P + "seed=42", P + "max-sessions=3", P + "session-idle-timeout=5m", P + "worker-threads=2",
+                P + "seed=42", P + "max-sessions=3", P + "session-idle-timeout=5m", P + "max-batch-size=2",
                 P + "model-name=stories").run(context -> {
             assertThat(context).hasNotFailed();
             AttentionSinksProperties p = context.getBean(AttentionSinksProperties.class);
@@ -106,7 +106,8 @@ class AttentionSinksAutoConfigurationTest {
             assertThat(p.getSeed()).isEqualTo(42L);
             assertThat(p.getStopSequences()).containsExactly("The end", "Bye");
             assertThat(p.getSessionIdleTimeout()).isEqualTo(Duration.ofMinutes(5));
-            assertThat(p.getWorkerThreads()).isEqualTo(2);
+            assertThat(p.getMaxBatchSize()).isEqualTo(2);
+            assertThat(p.effectiveMaxBatchSize()).isEqualTo(2);
             for (AttentionSinkChatRequestParameters d : List.of(
                     context.getBean(AttentionSinkChatModel.class).defaultRequestParameters(),
                     context.getBean(AttentionSinkStreamingChatModel.class).defaultRequestParameters())) {
@@ -118,6 +119,20 @@ class AttentionSinksAutoConfigurationTest {
                 assertThat(d.modelName()).isEqualTo("stories");
             }
         });
+    }
+
+    @Test
+    @SuppressWarnings("deprecation")
+    void workerThreadsStillSetsTheBatchUnderItsFormerName() {
+        runner.withPropertyValues(P + "model=" + Stories.dir(), P + "worker-threads=3").run(context -> {
+            assertThat(context).hasNotFailed();
+            AttentionSinksProperties p = context.getBean(AttentionSinksProperties.class);
+            assertThat(p.getWorkerThreads()).isEqualTo(3);
+            assertThat(p.effectiveMaxBatchSize()).isEqualTo(3);
+        });
+        runner.withPropertyValues(P + "model=" + Stories.dir(), P + "worker-threads=3", P + "max-batch-size=5")
+                .run(context -> assertThat(context.getBean(AttentionSinksProperties.class).effectiveMaxBatchSize())
+                        .isEqualTo(5));
     }
 
     @Test

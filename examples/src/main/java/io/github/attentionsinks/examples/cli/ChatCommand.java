@@ -134,7 +134,7 @@ final class ChatCommand implements Callable<Integer> {
         AttentionSinkStreamingChatModel.Builder b = AttentionSinkStreamingChatModel.builder().model(model)
                 .attentionSinkSize(cache.attentionSinkSize()).windowSize(cache.windowSize())
                 .maxNewTokens(maxNewTokens).temperature(p.temperature()).topK(p.topK()).topP(p.topP())
-                .repetitionPenalty(p.repetitionPenalty()).seed(p.seed()).maxSessions(1).workerThreads(1);
+                .repetitionPenalty(p.repetitionPenalty()).seed(p.seed()).maxSessions(1).maxBatchSize(1);
         if (!p.stopStrings().isEmpty()) {
             b.stopSequences(p.stopStrings());
         }

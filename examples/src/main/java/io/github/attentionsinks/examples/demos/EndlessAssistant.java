@@ -239,7 +239,7 @@ public final class EndlessAssistant {
                 .attentionSinkSize(options.attentionSinkSize()).windowSize(options.windowSize())
                 .maxNewTokens(options.maxNewTokens())
                 .maxSessions(options.users()) // every user keeps a session for the whole run
-                .workerThreads(1);
+                .maxBatchSize(1);
         if (options.temperature() != null) {
             builder.temperature(options.temperature());
         }
