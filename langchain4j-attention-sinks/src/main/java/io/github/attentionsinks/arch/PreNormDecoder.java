@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.nn.Attention;
@@ -121,7 +122,7 @@ public abstract class PreNormDecoder implements CausalLm {
                         : manager.create(spec.layerAttentionScales[l]).toType(dataType, false);
             }
             alibiSlopes = spec.alibiSlopes == null ? null
-                    : manager.create(spec.alibiSlopes, new ai.djl.ndarray.types.Shape(spec.heads, 1, 1));
+                    : manager.create(spec.alibiSlopes, new Shape(spec.heads, 1, 1));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
