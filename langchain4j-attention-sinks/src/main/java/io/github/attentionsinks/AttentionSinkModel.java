@@ -15,7 +15,6 @@ import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
-import io.github.attentionsinks.weights.DTypes;
 import io.github.attentionsinks.weights.WeightStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,12 +65,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
         this.directory = dir;
         this.config = ModelConfig.read(dir);
-        this.weightType = DTypes.parseComputeType(b.dtype);
-        if (weightType == DataType.BFLOAT16) {
-            throw new IllegalArgumentException("dtype bfloat16 is not usable with DJL 0.36 (it aborts the JVM on "
-                    + "bfloat16 tensors); use float16 or float32. bfloat16 checkpoints load fine: they are "
-                    + "widened while loading.");
-        }
+        this.weightType = ComputeDtype.parse(b.dtype).weightType();
         // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
         this.dataType = DataType.FLOAT32;
         DjlRuntime.engine();

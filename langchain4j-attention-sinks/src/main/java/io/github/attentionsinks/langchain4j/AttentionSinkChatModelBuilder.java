@@ -93,7 +93,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
-    /** Compute dtype: {@code float32} (default) or {@code float16} (GPU). */
+    /** Compute dtype: {@code float32} (default) or {@code float16} (see {@link io.github.attentionsinks.ComputeDtype}). */
     public B dtype(String dtype) {
         this.dtype = dtype;
         return self();

@@ -90,7 +90,8 @@ public final class DjlRuntime {
      * Parses a device option: {@code auto} (a GPU when DJL sees one, else the CPU), {@code cpu}, {@code cuda}
      * or {@code cuda:N} (also {@code gpu}/{@code gpu:N}).
      *
-     * @throws IllegalArgumentException naming the value and the accepted forms
+     * @throws UnknownDeviceException for a value that names no device, with the accepted forms
+     * @throws DeviceUnavailableException for a GPU that DJL does not see, with CUDA's reason when it gave one
      */
     public static Device device(String option) {
         String value = option == null ? "auto" : option.trim().toLowerCase(java.util.Locale.ROOT);
@@ -117,7 +118,7 @@ public final class DjlRuntime {
             }
             if (index >= gpuCount) {
                 // The probe's reason (e.g. a driver too old for the CUDA runtime) is what a GPU user needs here.
-                throw new IllegalArgumentException("Device '" + option + "' requested but DJL sees "
+                throw new DeviceUnavailableException(option, "Device '" + option + "' requested but DJL sees "
                         + gpus.describe() + ". Put a CUDA flavour of the PyTorch native library on the class "
                         + "path (see README, 'GPU') and check the NVIDIA driver, or use --device cpu.");
             }
@@ -126,7 +127,37 @@ public final class DjlRuntime {
         throw badDevice(option);
     }
 
-    private static IllegalArgumentException badDevice(String option) {
-        return new IllegalArgumentException("Unknown device '" + option + "': use auto, cpu, cuda or cuda:N");
+    private static UnknownDeviceException badDevice(String option) {
+        return new UnknownDeviceException(option, "Unknown device '" + option + "': use auto, cpu, cuda or cuda:N");
+    }
+
+    /** A device option that names no device. */
+    public static final class UnknownDeviceException extends IllegalArgumentException {
+        private final String value;
+
+        UnknownDeviceException(String value, String message) {
+            super(message);
+            this.value = value;
+        }
+
+        /** The refused value, as given. */
+        public String value() {
+            return value;
+        }
+    }
+
+    /** A GPU was asked for that DJL does not see (no CUDA build of libtorch, no driver, or an index too high). */
+    public static final class DeviceUnavailableException extends IllegalArgumentException {
+        private final String value;
+
+        DeviceUnavailableException(String value, String message) {
+            super(message);
+            this.value = value;
+        }
+
+        /** The requested device, as given. */
+        public String value() {
+            return value;
+        }
     }
 }

@@ -1,9 +1,7 @@
 package io.github.attentionsinks.weights;
 
-import ai.djl.ndarray.types.DataType;
-import java.util.Locale;
 
-/** Safetensors dtype names and compute dtypes. */
+/** Safetensors dtype names (the compute dtype option is {@link io.github.attentionsinks.ComputeDtype}). */
 public final class DTypes {
     private DTypes() {}
 
@@ -15,21 +13,6 @@ public final class DTypes {
             case "F64", "I64" -> 8;
             case "U8", "I8", "BOOL" -> 1;
             default -> -1;
-        };
-    }
-
-    /**
-     * Parses a compute dtype option: {@code float32} (default on CPU), {@code float16}, {@code bfloat16}
-     * (also {@code fp32}, {@code f16}, {@code bf16}, ...).
-     */
-    public static DataType parseComputeType(String option) {
-        String v = option == null ? "float32" : option.trim().toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "float32", "fp32", "f32", "float" -> DataType.FLOAT32;
-            case "float16", "fp16", "f16", "half" -> DataType.FLOAT16;
-            case "bfloat16", "bf16" -> DataType.BFLOAT16;
-            default -> throw new IllegalArgumentException(
-                    "Unknown dtype '" + option + "': use float32, float16 or bfloat16");
         };
     }
 }

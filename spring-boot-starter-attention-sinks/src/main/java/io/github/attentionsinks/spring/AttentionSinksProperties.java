@@ -1,5 +1,6 @@
 package io.github.attentionsinks.spring;
 
+import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.hub.ModelId;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -274,13 +275,12 @@ public class AttentionSinksProperties implements Validator {
     }
 
     static String dtypeProblem(String dtype) {
-        String v = dtype == null ? "" : dtype.trim().toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "float32", "fp32", "f32", "float", "float16", "fp16", "f16", "half" -> null;
-            case "bfloat16", "bf16" -> "bfloat16 is not usable with DJL 0.36 (it aborts the JVM): use float32, or "
-                    + "float16 on a GPU; bfloat16 checkpoints load fine in either";
-            default -> "is not a known dtype: use float32 or float16 (GPU)";
-        };
+        try {
+            ComputeDtype.parse(dtype);
+            return null;
+        } catch (ComputeDtype.InvalidDtypeException e) {
+            return e.getMessage();
+        }
     }
 
     private static boolean looksLikePath(String text) {

@@ -10,7 +10,7 @@ import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.generate.Sampler;
-import io.github.attentionsinks.weights.DTypes;
+import io.github.attentionsinks.ComputeDtype;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -106,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.")
     String device;
 
-    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32", description = "float32 or float16 (GPU).")
+    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32", description = "float32 or float16 (float16 weight matrices).")
     String dtype;
 
     @Option(names = "--threads", paramLabel = "N",
@@ -196,7 +196,7 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[bench] wrote synthetic %s (%.1f M parameters) to %s in %.1f s",
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
-                double floor = WeightStreamFloor.medianMs(shape, DTypes.parseComputeType(dtype), 20);
+                double floor = WeightStreamFloor.medianMs(shape, ComputeDtype.parse(dtype).weightType(), 20);
                 err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector products "
                         + "with every weight, nothing else): %.2f ms/token", shape.name(), floor));
                 footer = String.format(Locale.ROOT, "Weight-streaming floor of %s on this machine, same run (only the "

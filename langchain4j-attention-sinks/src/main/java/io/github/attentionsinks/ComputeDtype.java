@@ -1,0 +1,80 @@
+package io.github.attentionsinks;
+
+import ai.djl.ndarray.types.DataType;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code dtype} option, in one place for the library, the CLI and the Spring starter: which names are accepted,
+ * what each means, and why others are refused. Norms, attention, the KV cache and logits always run in float32; the
+ * dtype is that of the weight matrices.
+ */
+public enum ComputeDtype {
+    /** Weights in float32: exact (the default). */
+    FLOAT32("float32", DataType.FLOAT32, List.of("float32", "fp32", "f32", "float")),
+    /**
+     * Weight matrices stored and multiplied in float16: half the memory, and on a CPU faster too (libtorch's float16
+     * matrix-vector kernel is multi-threaded; docs/benchmarks.md); logits move by 0.1–2% of their range.
+     */
+    FLOAT16("float16", DataType.FLOAT16, List.of("float16", "fp16", "f16", "half"));
+
+    private final String canonicalName;
+    private final DataType weightType;
+    private final List<String> names;
+
+    ComputeDtype(String canonicalName, DataType weightType, List<String> names) {
+        this.canonicalName = canonicalName;
+        this.weightType = weightType;
+        this.names = names;
+    }
+
+    /** The name documented and reported: {@code float32} or {@code float16}. */
+    public String canonicalName() {
+        return canonicalName;
+    }
+
+    /** The dtype weight matrices are stored and multiplied in. */
+    public DataType weightType() {
+        return weightType;
+    }
+
+    /**
+     * Parses a dtype option, case-insensitively: {@code float32} (also fp32, f32, float; the default for null or
+     * blank) or {@code float16} (fp16, f16, half).
+     *
+     * @throws InvalidDtypeException naming the value, why it is refused and what to use instead
+     */
+    public static ComputeDtype parse(String option) {
+        String value = option == null ? "" : option.trim().toLowerCase(Locale.ROOT);
+        if (value.isEmpty()) {
+            return FLOAT32;
+        }
+        for (ComputeDtype dtype : values()) {
+            if (dtype.names.contains(value)) {
+                return dtype;
+            }
+        }
+        if (value.equals("bfloat16") || value.equals("bf16")) {
+            throw new InvalidDtypeException(option, "dtype " + option + " is not usable with DJL 0.36 (it aborts the "
+                    + "JVM on bfloat16 tensors): use float32 or float16. bfloat16 checkpoints load fine with either: "
+                    + "they are converted while loading.");
+        }
+        throw new InvalidDtypeException(option, "Unknown dtype '" + option + "': use float32 or float16 (float32: "
+                + "exact, the default; float16: float16 weight matrices, half the memory and faster on a CPU too)");
+    }
+
+    /** A dtype option that names no usable dtype. */
+    public static final class InvalidDtypeException extends IllegalArgumentException {
+        private final String value;
+
+        InvalidDtypeException(String value, String message) {
+            super(message);
+            this.value = value;
+        }
+
+        /** The refused value, as given. */
+        public String value() {
+            return value;
+        }
+    }
+}
