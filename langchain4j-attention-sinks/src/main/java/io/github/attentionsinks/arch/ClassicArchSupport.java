@@ -5,12 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.attentionsinks.config.ModelConfig;
-import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
-import io.github.attentionsinks.nn.RotaryEmbedding;
 import io.github.attentionsinks.weights.WeightStore;
 
 /**
@@ -144,34 +141,5 @@ final class ClassicArchSupport {
     /** Loads {@code name} if present, else null (optional biases). */
     NDArray optional(String name, long... shape) {
         return weights.contains(name) ? tensor(name, shape) : null;
-    }
-
-    /**
-     * Inverse frequencies for a rotary width with the given base, honouring {@code rope_scaling} type {@code linear}
-     * (the only scaling these architectures ship with); other types are refused with the field named.
-     */
-    static double[] inverseFrequencies(ModelConfig config, int rotaryDim, double base) {
-        double[] inv = RotaryEmbedding.defaultInverseFrequencies(base, rotaryDim);
-        JsonNode scaling = config.node("rope_scaling");
-        if (scaling.isNull()) {
-            return inv;
-        }
-        String type = scaling.has("rope_type") ? scaling.get("rope_type").asText()
-                : scaling.path("type").asText("default");
-        if (type.equals("default")) {
-            return inv;
-        }
-        if (!type.equals("linear")) {
-            throw new ModelFormatException(config.file() + ": rope_scaling type '" + type + "' is not supported for "
-                    + config.modelType() + " (supported: linear); remove rope_scaling or use a model without it");
-        }
-        JsonNode factor = scaling.get("factor");
-        if (factor == null || !factor.isNumber() || factor.doubleValue() <= 0) {
-            throw new ModelFormatException(config.file() + ": rope_scaling.factor is missing or not a positive number");
-        }
-        for (int i = 0; i < inv.length; i++) {
-            inv[i] = (float) (inv[i] / factor.doubleValue());
-        }
-        return inv;
     }
 }

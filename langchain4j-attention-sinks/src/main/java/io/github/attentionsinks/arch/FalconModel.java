@@ -69,7 +69,8 @@ public final class FalconModel extends PreNormDecoder {
                 config.requirePositiveInt("vocab_size"), config.optInt("max_position_embeddings", 0));
         spec.parallelBlock = newDecoder || parallelAttn;
         spec.activation = Activations.byName(config.optString("activation", "gelu"), config.file().toString());
-        spec.rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim),
+        spec.rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim,
+                config.optDouble("rope_theta", 10000.0), RopeScaling.LINEAR_ONLY),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
         NDArray table = w.tensor("transformer.word_embeddings.weight", spec.vocab, hidden);
         long qkvRows = (long) (heads + 2 * kvHeads) * headDim;

@@ -48,8 +48,8 @@ public final class GptNeoXModel extends PreNormDecoder {
         spec.parallelBlock = config.optBoolean("use_parallel_residual", true);
         spec.activation = Activations.byName(config.optString("hidden_act", "gelu"), config.file().toString());
         spec.rotary = new RotaryEmbedding(headDim, rotaryDim,
-                ClassicArchSupport.inverseFrequencies(config, rotaryDim, base), RotaryEmbedding.Style.ROTATE_HALF,
-                manager, dataType);
+                RopeScaling.inverseFrequencies(config, rotaryDim, base, RopeScaling.LINEAR_ONLY),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
         NDArray table = w.tensor("gpt_neox.embed_in.weight", spec.vocab, hidden);
         for (int i = 0; i < layers; i++) {
             String p = "gpt_neox.layers." + i + ".";

@@ -7,6 +7,7 @@ import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.nn.RotaryEmbedding;
+import java.util.List;
 
 /**
  * Inverse frequencies for {@code rope_theta} and the {@code rope_scaling} types this library supports:
@@ -16,14 +17,32 @@ import io.github.attentionsinks.nn.RotaryEmbedding;
 final class RopeScaling {
     private RopeScaling() {}
 
+    /** Every type this class implements. */
+    static final List<String> ALL_TYPES = List.of("default", "linear", "llama3", "dynamic");
+    /** What the GPT-NeoX and Falcon classes of transformers 4.34 ship with, besides dynamic (not wired there). */
+    static final List<String> LINEAR_ONLY = List.of("default", "linear");
+
+    /** Frequencies for {@code rope_theta} (default 10000) and any supported {@code rope_scaling}. */
     static double[] inverseFrequencies(ModelConfig config, int rotaryDim) {
-        double base = config.optDouble("rope_theta", 10000.0);
+        return inverseFrequencies(config, rotaryDim, config.optDouble("rope_theta", 10000.0), ALL_TYPES);
+    }
+
+    /**
+     * Frequencies for {@code base} with the config's {@code rope_scaling}, refusing types outside {@code supported}
+     * with the field, the model type and what is supported.
+     */
+    static double[] inverseFrequencies(ModelConfig config, int rotaryDim, double base, List<String> supported) {
         double[] inv = RotaryEmbedding.defaultInverseFrequencies(base, rotaryDim);
         JsonNode scaling = config.node("rope_scaling");
         if (scaling.isNull()) {
             return inv;
         }
         String type = type(scaling);
+        if (!supported.contains(type)) {
+            throw new ModelFormatException(config.file() + ": rope_scaling type '" + type + "' is not supported for "
+                    + config.modelType() + " (supported: " + String.join(", ", supported)
+                    + "); remove rope_scaling or use a model without it");
+        }
         switch (type) {
             case "default":
                 return inv;

@@ -154,5 +154,8 @@ class SinkSemanticsTest {
         refused("phi", "qk_layernorm", c -> c.put("qk_layernorm", true));
         refused("qwen3", "use_sliding_window", c -> c.put("use_sliding_window", true));
         refused("phi3", "rope_scaling", c -> c.putObject("rope_scaling").put("type", "longrope"));
+        // GPT-NeoX and Falcon ship with linear scaling only: other types are refused, not silently ignored.
+        refused("falcon", "rope_scaling", c -> c.putObject("rope_scaling").put("type", "dynamic").put("factor", 2.0));
+        refused("gpt_neox", "rope_scaling", c -> c.putObject("rope_scaling").put("rope_type", "llama3"));
     }
 }
