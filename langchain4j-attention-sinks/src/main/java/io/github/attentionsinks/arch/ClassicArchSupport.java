@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
@@ -45,18 +44,18 @@ final class ClassicArchSupport {
     }
 
     /**
-     * A spec with the shared dimensions and scale 1/sqrt(headDim); the caller sets positions, blocks and layers.
+     * A spec with the shape's dimensions and scale 1/sqrt(headDim); the caller sets positions, blocks and layers.
      */
-    static PreNormDecoder.Spec baseSpec(int heads, int kvHeads, int headDim, int layers, int vocab, int maxPositions) {
+    static PreNormDecoder.Spec baseSpec(DecoderShape shape) {
         PreNormDecoder.Spec spec = new PreNormDecoder.Spec();
-        spec.heads = heads;
-        spec.kvHeads = kvHeads;
-        spec.headDim = headDim;
-        spec.vocab = vocab;
-        spec.maxPositions = maxPositions;
-        spec.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        spec.heads = shape.heads();
+        spec.kvHeads = shape.kvHeads();
+        spec.headDim = shape.headDim();
+        spec.vocab = shape.vocab();
+        spec.maxPositions = shape.maxPositions();
+        spec.attentionScale = (float) (1.0 / Math.sqrt(shape.headDim()));
         spec.gatedMlp = false;
-        spec.layers = new PreNormDecoder.Layer[layers];
+        spec.layers = new PreNormDecoder.Layer[shape.layers()];
         return spec;
     }
 
@@ -81,14 +80,6 @@ final class ClassicArchSupport {
     static PreNormDecoder.Layer layer(Norm attentionNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up,
             Linear down) {
         return new PreNormDecoder.Layer(attentionNorm, qkv, null, null, out, null, mlpNorm, up, down, null, 0);
-    }
-
-    /** An int field under its canonical name or, for older configs, an alias ({@code n_head}, {@code n_layer}). */
-    static int positiveInt(ModelConfig config, String field, String alias) {
-        if (!config.has(field) && alias != null && config.has(alias)) {
-            return config.requirePositiveInt(alias);
-        }
-        return config.requirePositiveInt(field);
     }
 
     /**

@@ -36,18 +36,15 @@ final class DecoderWeights {
         this.weights = weights;
         this.manager = manager;
         this.dataType = dataType;
-        hidden = config.requirePositiveInt("hidden_size");
-        layers = config.requirePositiveInt("num_hidden_layers");
-        heads = config.requirePositiveInt("num_attention_heads");
-        kvHeads = config.optInt("num_key_value_heads", heads);
-        if (kvHeads <= 0 || heads % kvHeads != 0) {
-            throw config.invalid("num_key_value_heads", config.node("num_key_value_heads"),
-                    "a positive divisor of num_attention_heads (" + heads + ")");
-        }
-        headDim = config.has("head_dim") ? config.requirePositiveInt("head_dim") : hidden / heads;
+        DecoderShape shape = DecoderShape.read(config, DecoderShape.HUGGING_FACE);
+        hidden = shape.hidden();
+        layers = shape.layers();
+        heads = shape.heads();
+        kvHeads = shape.kvHeads();
+        headDim = shape.headDim();
         intermediate = config.requirePositiveInt("intermediate_size");
-        vocab = config.requirePositiveInt("vocab_size");
-        maxPositions = config.optInt("max_position_embeddings", 0);
+        vocab = shape.vocab();
+        maxPositions = shape.maxPositions();
     }
 
     ModelConfig config() {

@@ -37,14 +37,10 @@ public final class FalconModel extends PreNormDecoder {
                     + "not supported: only rotary Falcon models (alibi false, e.g. Falcon-7B/40B/180B) are "
                     + "implemented. Use MPT for an ALiBi model.");
         }
-        int hidden = config.requirePositiveInt("hidden_size");
-        int layers = ClassicArchSupport.positiveInt(config, "num_hidden_layers", "n_layer");
-        int heads = ClassicArchSupport.positiveInt(config, "num_attention_heads", "n_head");
-        if (hidden % heads != 0) {
-            throw config.invalid("num_attention_heads", config.node("num_attention_heads"),
-                    "a divisor of hidden_size (" + hidden + ")");
-        }
-        int headDim = hidden / heads;
+        DecoderShape read = DecoderShape.read(config, DecoderShape.HUGGING_FACE);
+        int hidden = read.hidden();
+        int heads = read.heads();
+        int headDim = read.headDim();
         boolean newDecoder = config.optBoolean("new_decoder_architecture", false);
         boolean multiQuery = config.optBoolean("multi_query", true);
         int kvHeads;
@@ -65,8 +61,7 @@ public final class FalconModel extends PreNormDecoder {
         int lnInParallel = config.optInt("num_ln_in_parallel_attn", newDecoder ? 2 : 1);
         boolean twoNorms = parallelAttn && lnInParallel == 2;
 
-        Spec spec = ClassicArchSupport.baseSpec(heads, kvHeads, headDim, layers,
-                config.requirePositiveInt("vocab_size"), config.optInt("max_position_embeddings", 0));
+        Spec spec = ClassicArchSupport.baseSpec(read.withKvHeads(kvHeads));
         spec.parallelBlock = newDecoder || parallelAttn;
         spec.activation = Activations.byName(config.optString("activation", "gelu"), config.file().toString());
         spec.rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim,
@@ -74,7 +69,7 @@ public final class FalconModel extends PreNormDecoder {
                 RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
         NDArray table = w.tensor("transformer.word_embeddings.weight", spec.vocab, hidden);
         long qkvRows = (long) (heads + 2 * kvHeads) * headDim;
-        for (int i = 0; i < layers; i++) {
+        for (int i = 0; i < read.layers(); i++) {
             String p = "transformer.h." + i + ".";
             String qkvName = p + "self_attention.query_key_value.";
             NDArray qkvWeight = w.tensor(qkvName + "weight", qkvRows, hidden);

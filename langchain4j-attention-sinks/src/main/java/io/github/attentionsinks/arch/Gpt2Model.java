@@ -23,18 +23,14 @@ public final class Gpt2Model extends PreNormDecoder {
     }
 
     private static Spec spec(ModelConfig config, ClassicArchSupport w) {
-        int hidden = config.requirePositiveInt("n_embd");
-        int layers = config.requirePositiveInt("n_layer");
-        int heads = config.requirePositiveInt("n_head");
-        if (hidden % heads != 0) {
-            throw config.invalid("n_head", config.node("n_head"), "a divisor of n_embd (" + hidden + ")");
-        }
-        int headDim = hidden / heads;
+        DecoderShape shape = DecoderShape.read(config, DecoderShape.GPT2);
+        int hidden = shape.hidden();
+        int layers = shape.layers();
+        int headDim = shape.headDim();
         int inner = config.optInt("n_inner", 4 * hidden);
-        int maxPositions = config.requirePositiveInt("n_positions");
+        int maxPositions = shape.maxPositions();
         double eps = config.optDouble("layer_norm_epsilon", 1e-5);
-        Spec spec = ClassicArchSupport.baseSpec(heads, heads, headDim, layers, config.requirePositiveInt("vocab_size"),
-                maxPositions);
+        Spec spec = ClassicArchSupport.baseSpec(shape);
         spec.activation = Activations.byName(config.optString("activation_function", "gelu_new"),
                 config.file().toString());
         boolean scaleByHeadDim = config.optBoolean("scale_attn_weights", true);

@@ -21,13 +21,9 @@ public final class GptJModel extends PreNormDecoder {
     }
 
     private static Spec spec(ModelConfig config, ClassicArchSupport w, NDManager manager, DataType dataType) {
-        int hidden = config.requirePositiveInt("n_embd");
-        int layers = config.requirePositiveInt("n_layer");
-        int heads = config.requirePositiveInt("n_head");
-        if (hidden % heads != 0) {
-            throw config.invalid("n_head", config.node("n_head"), "a divisor of n_embd (" + hidden + ")");
-        }
-        int headDim = hidden / heads;
+        DecoderShape shape = DecoderShape.read(config, DecoderShape.GPTJ);
+        int hidden = shape.hidden();
+        int headDim = shape.headDim();
         int inner = config.optInt("n_inner", 4 * hidden);
         double eps = config.optDouble("layer_norm_epsilon", 1e-5);
         if (!config.has("rotary_dim")) {
@@ -39,8 +35,7 @@ public final class GptJModel extends PreNormDecoder {
             throw config.invalid("rotary_dim", config.node("rotary_dim"),
                     "an even number of dims no larger than the head dim " + headDim);
         }
-        Spec spec = ClassicArchSupport.baseSpec(heads, heads, headDim, layers, config.requirePositiveInt("vocab_size"),
-                config.optInt("n_positions", 0));
+        Spec spec = ClassicArchSupport.baseSpec(shape);
         spec.parallelBlock = true;
         spec.activation = Activations.byName(config.optString("activation_function", "gelu_new"),
                 config.file().toString());
@@ -48,7 +43,7 @@ public final class GptJModel extends PreNormDecoder {
                 RotaryEmbedding.defaultInverseFrequencies(10000.0, rotaryDim), RotaryEmbedding.Style.INTERLEAVED,
                 manager, dataType);
         var table = w.tensor("transformer.wte.weight", spec.vocab, hidden);
-        for (int i = 0; i < layers; i++) {
+        for (int i = 0; i < shape.layers(); i++) {
             String p = "transformer.h." + i + ".";
             Linear qkv = new Linear(DecoderWeights.fuse(w.tensor(p + "attn.q_proj.weight", hidden, hidden),
                     w.tensor(p + "attn.k_proj.weight", hidden, hidden),

@@ -22,14 +22,10 @@ public final class GptNeoXModel extends PreNormDecoder {
     }
 
     private static Spec spec(ModelConfig config, ClassicArchSupport w, NDManager manager, DataType dataType) {
-        int hidden = config.requirePositiveInt("hidden_size");
-        int layers = config.requirePositiveInt("num_hidden_layers");
-        int heads = config.requirePositiveInt("num_attention_heads");
-        if (hidden % heads != 0) {
-            throw config.invalid("num_attention_heads", config.node("num_attention_heads"),
-                    "a divisor of hidden_size (" + hidden + ")");
-        }
-        int headDim = hidden / heads;
+        DecoderShape shape = DecoderShape.read(config, DecoderShape.HUGGING_FACE);
+        int hidden = shape.hidden();
+        int heads = shape.heads();
+        int headDim = shape.headDim();
         int intermediate = config.requirePositiveInt("intermediate_size");
         double eps = config.optDouble("layer_norm_eps", 1e-5);
         boolean attentionBias = config.optBoolean("attention_bias", true);
@@ -43,15 +39,14 @@ public final class GptNeoXModel extends PreNormDecoder {
         double base = config.has("rope_theta") ? config.requireDouble("rope_theta")
                 : config.optDouble("rotary_emb_base", 10000.0);
 
-        Spec spec = ClassicArchSupport.baseSpec(heads, heads, headDim, layers, config.requirePositiveInt("vocab_size"),
-                config.optInt("max_position_embeddings", 0));
+        Spec spec = ClassicArchSupport.baseSpec(shape);
         spec.parallelBlock = config.optBoolean("use_parallel_residual", true);
         spec.activation = Activations.byName(config.optString("hidden_act", "gelu"), config.file().toString());
         spec.rotary = new RotaryEmbedding(headDim, rotaryDim,
                 RopeScaling.inverseFrequencies(config, rotaryDim, base, RopeScaling.LINEAR_ONLY),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
         NDArray table = w.tensor("gpt_neox.embed_in.weight", spec.vocab, hidden);
-        for (int i = 0; i < layers; i++) {
+        for (int i = 0; i < shape.layers(); i++) {
             String p = "gpt_neox.layers." + i + ".";
             NDArray qkvWeight = ClassicArchSupport.perHeadToBlocks(
                     w.tensor(p + "attention.query_key_value.weight", 3L * hidden, hidden), heads, headDim);

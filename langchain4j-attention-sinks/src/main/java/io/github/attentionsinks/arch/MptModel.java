@@ -50,17 +50,11 @@ public final class MptModel extends PreNormDecoder {
             throw new ModelFormatException(where + "attn_type '" + attnType + "' is not supported for mpt "
                     + "(supported: multihead_attention)");
         }
-        int hidden = config.requirePositiveInt("d_model");
-        int layers = config.requirePositiveInt("n_layers");
-        int heads = config.requirePositiveInt("n_heads");
-        if (hidden % heads != 0) {
-            throw config.invalid("n_heads", config.node("n_heads"), "a divisor of d_model (" + hidden + ")");
-        }
-        int headDim = hidden / heads;
+        DecoderShape shape = DecoderShape.read(config, DecoderShape.MPT);
+        int hidden = shape.hidden();
         int ffn = config.optInt("expansion_ratio", 4) * hidden;
         double eps = config.optDouble("layer_norm_epsilon", 1e-5);
-        Spec spec = ClassicArchSupport.baseSpec(heads, heads, headDim, layers, config.requirePositiveInt("vocab_size"),
-                config.optInt("max_seq_len", 0));
+        Spec spec = ClassicArchSupport.baseSpec(shape);
         JsonNode clip = attn.path("clip_qkv");
         spec.clipQkv = clip.isNumber() ? clip.floatValue() : 0f;
         JsonNode softmaxScale = attn.path("softmax_scale");
@@ -68,13 +62,13 @@ public final class MptModel extends PreNormDecoder {
             spec.attentionScale = softmaxScale.floatValue();
         }
         double biasMax = attn.path("alibi_bias_max").isNumber() ? attn.get("alibi_bias_max").doubleValue() : 8.0;
-        spec.alibiSlopes = alibiSlopes(heads, biasMax);
+        spec.alibiSlopes = alibiSlopes(shape.heads(), biasMax);
         spec.activation = Activations::geluExact;
         if (config.has("logit_scale")) {
             log.warn("{}: logit_scale is ignored, as Hugging Face transformers does for mpt", config.file());
         }
         NDArray table = w.tensor("transformer.wte.weight", spec.vocab, hidden);
-        for (int i = 0; i < layers; i++) {
+        for (int i = 0; i < shape.layers(); i++) {
             String p = "transformer.blocks." + i + ".";
             if (i == 0 && w.contains(p + "attn.Wqkv.bias")) {
                 log.warn("{}: mpt bias tensors are ignored, as Hugging Face transformers does", config.file());
