@@ -7,6 +7,7 @@ const input = document.getElementById("text");
 const sendButton = document.getElementById("send");
 const status = document.getElementById("status");
 let turns = 0;
+let current = null; // the conversation id, once loaded or created
 
 function add(role, text) {
   const div = document.createElement("div");
@@ -26,6 +27,7 @@ async function newConversation() {
   if (response.status !== 201) throw new Error(await errorText(response));
   const id = (await response.json()).id;
   localStorage.setItem(KEY, id);
+  current = id;
   log.replaceChildren();
   turns = 0;
   status.textContent = "new conversation";
@@ -42,6 +44,7 @@ async function conversation() {
       lines.forEach(line => add(line.role, line.text));
       turns = lines.filter(line => line.role === "user").length;
       status.textContent = turns + " turns";
+      current = id;
       return id;
     }
     if (response.status !== 404) throw new Error(await errorText(response));
@@ -74,13 +77,16 @@ async function readEvents(response, onEvent) {
 }
 
 async function send(text) {
-  const id = await conversation();
+  const id = current || await conversation();
   add("user", text);
   const reply = add("assistant", "");
   reply.dataset.state = "streaming";
   const response = await fetch("/api/conversations/" + id + "/messages", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text })
   });
+  if (response.status === 404) {
+    current = null; // deleted elsewhere: the next message starts a new conversation
+  }
   if (!response.ok) {
     reply.remove();
     add("error", "Not sent: " + await errorText(response));
