@@ -76,7 +76,7 @@ class LoadTest {
                 }));
             }
             for (Future<?> f : futures) {
-                f.get(10, TimeUnit.MINUTES);
+                f.get(30, TimeUnit.MINUTES);
             }
             users.shutdown();
             double wall = (System.nanoTime() - start) / 1e9;
