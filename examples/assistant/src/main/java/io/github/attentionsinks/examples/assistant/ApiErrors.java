@@ -39,6 +39,11 @@ public class ApiErrors {
 
     @ExceptionHandler({InvalidMessageException.class, HttpMessageNotReadableException.class})
     ResponseEntity<Map<String, String>> badRequest(Exception e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof MessageSizeFilter.BodyTooLargeException tooLarge) {
+                return error(HttpStatus.PAYLOAD_TOO_LARGE, tooLarge.getMessage());
+            }
+        }
         String message = e instanceof HttpMessageNotReadableException
                 ? "The body must be JSON {\"text\": \"...\"}" : e.getMessage();
         return error(HttpStatus.BAD_REQUEST, message);

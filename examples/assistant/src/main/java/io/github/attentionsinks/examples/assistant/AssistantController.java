@@ -36,6 +36,7 @@ public class AssistantController {
     /** The body of {@code POST .../messages}. */
     public record MessageRequest(String text) {}
 
+    /** Creates a conversation: {@code 201 {"id": ...}}. */
     @PostMapping
     public ResponseEntity<Map<String, String>> create() {
         String id = conversations.create();
@@ -59,11 +60,13 @@ public class AssistantController {
                 .body(emitter);
     }
 
+    /** The conversation's messages, oldest first; 404 for an unknown id. */
     @GetMapping("/{id}/messages")
     public List<ChatLine> messages(@PathVariable("id") String id) {
         return conversations.history(id);
     }
 
+    /** Deletes the conversation and frees its model session: 204, or 404 for an unknown id. */
     @DeleteMapping("/{id}")
     public ResponseEntity<Void> delete(@PathVariable("id") String id) {
         conversations.delete(id);

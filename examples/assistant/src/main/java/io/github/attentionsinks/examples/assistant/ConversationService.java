@@ -174,6 +174,13 @@ public class ConversationService {
             if (ended.get()) {
                 return;
             }
+            if (cancelRequested) { // the client left (or timed out) after the last piece: it never saw "done"
+                if (end()) {
+                    log.info("conversation {}: reply cancelled (client gone or timed out); nothing stored",
+                            LogIds.shorten(id));
+                }
+                return;
+            }
             List<ChatMessage> stored = new ArrayList<>(messages);
             stored.add(response.aiMessage());
             MessageWindowChatMemory memory = MessageWindowChatMemory.builder()

@@ -93,6 +93,29 @@ final class ApiClient {
         }
     }
 
+    /** A POST whose body is sent chunked, without a Content-Length. */
+    Response postChunked(String path, String jsonBody) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(base + path).toURL().openConnection();
+            c.setRequestMethod("POST");
+            c.setDoOutput(true);
+            c.setChunkedStreamingMode(4096);
+            c.setRequestProperty("Content-Type", "application/json");
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(jsonBody.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException refusedMidway) {
+                // the server may answer and close before the whole body is sent
+            }
+            int status = c.getResponseCode();
+            InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+            String body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            c.disconnect();
+            return new Response(status, body, c.getHeaderFields());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     List<Map<String, String>> messages(String id) {
         Response r = request("GET", "/api/conversations/" + id + "/messages", null);
         if (r.status() != 200) {

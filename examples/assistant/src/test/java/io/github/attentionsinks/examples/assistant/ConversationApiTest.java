@@ -102,6 +102,11 @@ class ConversationApiTest {
         assertEquals(413, huge.status());
         assertTrue(huge.errorBody().contains("assistant.max-message-chars"), huge.errorBody());
 
+        ApiClient.Response chunked = api.postChunked("/api/conversations/" + id + "/messages",
+                "{\"text\": \"" + "a".repeat(100_000) + "\"}");
+        assertEquals(413, chunked.status(), chunked.body()); // no Content-Length: cut off while reading
+        assertTrue(chunked.body().contains("assistant.max-message-chars"), chunked.body());
+
         ApiClient.Response blank = api.request("POST", "/api/conversations/" + id + "/messages", "{\"text\": \"  \"}");
         assertEquals(400, blank.status());
         assertTrue(blank.body().contains("'text' is required"), blank.body());
