@@ -17,7 +17,7 @@ class RestartAndOutageTest {
 
     @Test
     void aRestartedAssistantContinuesTheConversationEncodingAtMostSPlusWTokens() {
-        Map<String, String> properties = RunningApp.properties(TestRedis.get().port(), Map.of());
+        Map<String, String> properties = RunningApp.properties(TestRedis.get().host(), TestRedis.get().port(), Map.of());
         String id;
         List<Map<String, String>> before;
         try (RunningApp first = RunningApp.startWith(properties)) {
@@ -54,7 +54,7 @@ class RestartAndOutageTest {
     @Test
     void redisGoingAwayFailsTheTurnClearlyAndLosesOrDuplicatesNothing() throws Exception {
         try (LoopbackProxy redis = new LoopbackProxy(TestRedis.get().host(), TestRedis.get().port());
-                RunningApp app = RunningApp.startWith(RunningApp.properties(redis.port(), Map.of(
+                RunningApp app = RunningApp.startWith(RunningApp.properties("127.0.0.1", redis.port(), Map.of(
                         "spring.data.redis.timeout", "1s", "assistant.retry-after", "3s",
                         "langchain4j.attention-sinks.max-new-tokens", "300")))) {
             ApiClient api = app.client();

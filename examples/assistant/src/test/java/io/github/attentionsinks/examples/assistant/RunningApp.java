@@ -41,14 +41,14 @@ final class RunningApp implements AutoCloseable {
      * The properties every test instance has: the model on the CPU, greedy, short replies, a cache of 4 + 60 tokens
      * (so that a few turns overflow it), the tests' Redis; {@code overrides} win.
      */
-    static Map<String, String> properties(int redisPort, Map<String, String> overrides) {
+    static Map<String, String> properties(String redisHost, int redisPort, Map<String, String> overrides) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("langchain4j.attention-sinks.model", stories().toString());
         p.put("langchain4j.attention-sinks.device", "cpu");
         p.put("langchain4j.attention-sinks.temperature", "0");
         p.put("langchain4j.attention-sinks.max-new-tokens", "16");
         p.put("langchain4j.attention-sinks.window-size", "60");
-        p.put("spring.data.redis.host", TestRedis.get().host());
+        p.put("spring.data.redis.host", redisHost);
         p.put("spring.data.redis.port", Integer.toString(redisPort));
         p.put("assistant.key-prefix", freshKeyPrefix());
         p.put("server.port", "0");
@@ -59,7 +59,7 @@ final class RunningApp implements AutoCloseable {
     }
 
     static RunningApp start(Map<String, String> overrides) {
-        return startWith(properties(TestRedis.get().port(), overrides));
+        return startWith(properties(TestRedis.get().host(), TestRedis.get().port(), overrides));
     }
 
     static RunningApp startWith(Map<String, String> properties) {

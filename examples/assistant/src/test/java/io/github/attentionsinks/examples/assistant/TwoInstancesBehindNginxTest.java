@@ -93,7 +93,7 @@ class TwoInstancesBehindNginxTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true",
                 "-cp", System.getProperty("java.class.path"), AssistantApplication.class.getName()));
-        RunningApp.properties(TestRedis.get().port(), Map.of(
+        RunningApp.properties(TestRedis.get().host(), TestRedis.get().port(), Map.of(
                 "server.port", Integer.toString(port), "assistant.key-prefix", keyPrefix))
                 .forEach((k, v) -> command.add("--" + k + "=" + v));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
