@@ -96,11 +96,15 @@ public class ConversationService {
         if (text.length() > properties.maxMessageChars()) {
             throw new MessageTooLongException(text.length(), properties.maxMessageChars());
         }
-        List<ChatMessage> history = load(id);
+        if (!ConversationIds.isWellFormed(id)) {
+            throw new ConversationNotFoundException(id);
+        }
+        // Claimed before reading: a history read while the previous turn is still being stored would lose that turn.
         if (!answering.add(id)) {
             throw new ConversationBusyException(id);
         }
         try {
+            List<ChatMessage> history = load(id);
             UserMessage message = UserMessage.from(text);
             List<ChatMessage> messages = new ArrayList<>(history);
             messages.add(message);
