@@ -4,6 +4,7 @@ import io.github.attentionsinks.CapacityExceededException;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.data.redis.RedisProperties;
 import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -17,9 +18,11 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 public class ApiErrors {
     private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
     private final AssistantProperties properties;
+    private final String redisAddress;
 
-    public ApiErrors(AssistantProperties properties) {
+    public ApiErrors(AssistantProperties properties, RedisProperties redis) {
         this.properties = properties;
+        this.redisAddress = redis.getUrl() != null ? "spring.data.redis.url" : redis.getHost() + ":" + redis.getPort();
     }
 
     @ExceptionHandler(ConversationNotFoundException.class)
@@ -59,8 +62,9 @@ public class ApiErrors {
     @ExceptionHandler(DataAccessException.class)
     ResponseEntity<Map<String, String>> storeUnavailable(DataAccessException e) {
         log.warn("Redis unavailable: {}", e.toString());
-        return retryLater("Conversation storage (Redis) is unavailable; nothing was stored, try again in "
-                + properties.retryAfter().toSeconds() + " s");
+        return retryLater("Conversation storage (Redis at " + redisAddress + ") is unavailable; nothing was stored, "
+                + "try again in " + properties.retryAfter().toSeconds() + " s (the server's Redis is set with "
+                + "--spring.data.redis.host and --spring.data.redis.port)");
     }
 
     private ResponseEntity<Map<String, String>> retryLater(String message) {
