@@ -212,7 +212,9 @@ public class ConversationService {
                 log.info("conversation {}: session {} from {} stored messages: {} tokens encoded (bound S + W = {})",
                         LogIds.shorten(id), continuation.toLowerCase(), messages.size() - 1, input, cacheCapacity);
             }
-            int turns = (int) stored.stream().filter(m -> m instanceof UserMessage).count();
+            List<ChatMessage> window = stored.subList(Math.max(0, stored.size() - properties.memoryMaxMessages()),
+                    stored.size()); // what the memory kept
+            int turns = (int) window.stream().filter(m -> m instanceof UserMessage).count();
             listener.onDone(new TurnSummary(response.finishReason() == null ? "STOP" : response.finishReason().name(),
                     input, output, seconds > 0 ? output / seconds : 0, stats == null ? 0 : stats.cacheLength(),
                     cacheCapacity, turns, continuation));
