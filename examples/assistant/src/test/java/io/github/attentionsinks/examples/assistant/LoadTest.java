@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
  * Many users at once over HTTP: every turn of every user completes with no error, and the process's resident memory
  * stays flat once warm. Prints time to first token (p50/p95), tokens/s and RSS; asserts no timing.
  *
- * <p>In the suite: 8 users x 4 turns of 16 tokens. The documented benchmark (docs/assistant.md) is the same test with
+ * <p>In the suite: 6 users x 3 turns of 16 tokens. The documented benchmark (docs/assistant.md) is the same test with
  * {@code -Dassistant.load.users=32 -Dassistant.load.turns=20 -Dassistant.load.maxNewTokens=32}.
  */
 class LoadTest {
-    private static final int USERS = Integer.getInteger("assistant.load.users", 8);
-    private static final int TURNS = Integer.getInteger("assistant.load.turns", 4);
+    private static final int USERS = Integer.getInteger("assistant.load.users", 6);
+    private static final int TURNS = Integer.getInteger("assistant.load.turns", 3);
     private static final int MAX_NEW_TOKENS = Integer.getInteger("assistant.load.maxNewTokens", 16);
     private static final String[] FOLLOW_UPS = {"What happened next?", "Tell me more.", "Who did they meet?",
         "Was everyone happy?", "Where did they go then?", "How did it end?"};

@@ -56,7 +56,7 @@ class RestartAndOutageTest {
         try (LoopbackProxy redis = new LoopbackProxy(TestRedis.get().host(), TestRedis.get().port());
                 RunningApp app = RunningApp.startWith(RunningApp.properties("127.0.0.1", redis.port(), Map.of(
                         "spring.data.redis.timeout", "1s", "assistant.retry-after", "3s",
-                        "langchain4j.attention-sinks.max-new-tokens", "300")))) {
+                        "langchain4j.attention-sinks.max-new-tokens", "60")))) {
             ApiClient api = app.client();
             String id = api.create();
             List<Map<String, String>> expected = new ArrayList<>();
