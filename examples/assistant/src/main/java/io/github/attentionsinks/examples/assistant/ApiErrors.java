@@ -4,7 +4,7 @@ import io.github.attentionsinks.CapacityExceededException;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.autoconfigure.data.redis.RedisProperties;
+import org.springframework.core.env.Environment;
 import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -20,9 +20,12 @@ public class ApiErrors {
     private final AssistantProperties properties;
     private final String redisAddress;
 
-    public ApiErrors(AssistantProperties properties, RedisProperties redis) {
+    /** Reads Redis's address from Spring's own properties (Boot's RedisProperties class moved package in Boot 4). */
+    public ApiErrors(AssistantProperties properties, Environment environment) {
         this.properties = properties;
-        this.redisAddress = redis.getUrl() != null ? "spring.data.redis.url" : redis.getHost() + ":" + redis.getPort();
+        this.redisAddress = environment.containsProperty("spring.data.redis.url") ? "spring.data.redis.url"
+                : environment.getProperty("spring.data.redis.host", "localhost") + ":"
+                        + environment.getProperty("spring.data.redis.port", "6379");
     }
 
     @ExceptionHandler(ConversationNotFoundException.class)

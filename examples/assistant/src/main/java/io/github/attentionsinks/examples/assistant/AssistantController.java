@@ -25,12 +25,15 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 public class AssistantController {
     private final ConversationService conversations;
     private final AssistantProperties properties;
-    private final ObjectMapper json;
+    /**
+     * Writes the SSE events' JSON. Its own Jackson 2 mapper rather than the application's: Spring Boot 3.5
+     * auto-configures a Jackson 2 ObjectMapper, Boot 4 a Jackson 3 JsonMapper, and this controller serves both.
+     */
+    private final ObjectMapper json = new ObjectMapper();
 
-    public AssistantController(ConversationService conversations, AssistantProperties properties, ObjectMapper json) {
+    public AssistantController(ConversationService conversations, AssistantProperties properties) {
         this.conversations = conversations;
         this.properties = properties;
-        this.json = json;
     }
 
     /** The body of {@code POST .../messages}. */
