@@ -11,6 +11,7 @@ import dev.langchain4j.model.chat.response.PartialThinking;
 import dev.langchain4j.model.chat.response.PartialThinkingContext;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
 import java.util.List;
 
 /**
@@ -53,6 +54,12 @@ import java.util.List;
  * <p>Close the model to stop its threads and free every session (and the weights, if it loaded them).
  */
 public final class AttentionSinkStreamingChatModel extends AttentionSinkBaseChatModel implements StreamingChatModel {
+    /**
+     * The handle {@link #startChat} made for the turn that LangChain4j's {@code chat} is about to hand to
+     * {@link #doChat}, on the same thread and before it returns; null for any other call.
+     */
+    private static final ThreadLocal<ChatTurnHandle> STARTING = new ThreadLocal<>();
+
     private final AttentionSinkChatModel blocking;
 
     private AttentionSinkStreamingChatModel(Builder builder) {
@@ -63,6 +70,27 @@ public final class AttentionSinkStreamingChatModel extends AttentionSinkBaseChat
     /** A builder; {@code modelPath(...)}, {@code modelId(...)} or {@code model(...)} is required. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Like {@link #chat(ChatRequest, StreamingChatResponseHandler)} (listeners included), and returns the turn's
+     * handle at once: {@link StreamingHandle#cancel()} stops the reply within a token, and a turn cancelled while it
+     * still waits for its place never runs (no callback follows). {@code chat(...)} hands the same handle out only
+     * with the first partial response, too late for a web client that leaves while its turn is queued.
+     *
+     * @throws dev.langchain4j.exception.UnsupportedFeatureException for a feature this model lacks
+     * @throws IllegalArgumentException for an empty message list or a parameter out of range
+     * @throws IllegalStateException    when the model is closed
+     */
+    public StreamingHandle startChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        ChatTurnHandle handle = new ChatTurnHandle();
+        STARTING.set(handle);
+        try {
+            chat(request, handler);
+        } finally {
+            STARTING.remove();
+        }
+        return handle;
     }
 
     /**
@@ -101,7 +129,7 @@ public final class AttentionSinkStreamingChatModel extends AttentionSinkBaseChat
             public void onError(Throwable error) {
                 handler.onError(error);
             }
-        }, new ChatTurnHandle());
+        }, STARTING.get() != null ? STARTING.get() : new ChatTurnHandle());
     }
 
     /**

@@ -115,6 +115,40 @@ class StreamingChatTest {
         }
     }
 
+    /**
+     * {@code startChat} hands out the turn's handle before the turn runs: a turn cancelled while it waits behind
+     * another never runs (no callback, no session work), and the conversation's next turn runs as its first.
+     */
+    @Test
+    void aTurnCancelledWhileQueuedNeverRuns() throws Exception {
+        try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxNewTokens(32).maxBatchSize(1).build()) {
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            StoriesChat.Collector busy = new StoriesChat.Collector((partial, context) -> {
+                try {
+                    release.await(); // holds the only worker until the queued turn is cancelled
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            chat.chat(request("busy", List.of(UserMessage.from("Tell me a story"))), busy);
+            StoriesChat.Collector queued = new StoriesChat.Collector();
+            UserMessage u1 = UserMessage.from("Hello");
+            dev.langchain4j.model.chat.response.StreamingHandle handle =
+                    chat.startChat(request("q", List.of(u1)), queued);
+            assertFalse(handle.isCancelled());
+            handle.cancel();
+            release.countDown();
+            busy.await();
+            // Same memory id: runs after the cancelled turn's place in the queue has passed.
+            StoriesChat.Collector next = new StoriesChat.Collector();
+            chat.startChat(request("q", List.of(UserMessage.from("Hi"))), next);
+            next.await();
+            assertEquals(List.of(), queued.partials, "the cancelled turn streamed nothing");
+            assertEquals(0, queued.completions.get() + queued.errors.get(), "no callback for the cancelled turn");
+            assertEquals(1, chat.sessionStats("q").orElseThrow().turns(), "only the next turn ran");
+        }
+    }
+
     @Test
     void interruptingABlockingChatCancelsItAndTheSessionStaysUsable() {
         try (AttentionSinkChatModel chat = StoriesChat.blocking().maxNewTokens(200).build()) {

@@ -10,6 +10,7 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import io.github.attentionsinks.langchain4j.ChatSessionStats;
@@ -113,7 +114,7 @@ public class ConversationService {
                     .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).build())
                     .build();
             ReplyHandler handler = new ReplyHandler(id, messages, listener);
-            model.chat(request, handler);
+            handler.handle = model.startChat(request, handler);
             return handler;
         } catch (RuntimeException e) {
             answering.remove(id);
@@ -136,6 +137,8 @@ public class ConversationService {
         private final long startNanos = System.nanoTime();
         private final AtomicBoolean ended = new AtomicBoolean();
         private volatile boolean cancelRequested;
+        /** The model's handle of this turn, set as soon as the turn is queued. */
+        private volatile StreamingHandle handle;
 
         ReplyHandler(String id, List<ChatMessage> messages, TurnListener listener) {
             this.id = id;
@@ -143,9 +146,21 @@ public class ConversationService {
             this.listener = listener;
         }
 
+        /**
+         * Cancels the turn at the model, which stops within a token or, while the turn still waits for its place,
+         * never runs it; no callback follows, so the conversation is freed here.
+         */
         @Override
         public void cancel() {
-            cancelRequested = true; // the model is told at its next token: its handle comes with the pieces
+            cancelRequested = true; // also seen at the next piece, should the handle not be set yet
+            StreamingHandle turn = handle;
+            if (turn != null) {
+                turn.cancel();
+                if (end()) {
+                    log.info("conversation {}: reply cancelled (client gone or timed out); nothing stored",
+                            LogIds.shorten(id));
+                }
+            }
         }
 
         @Override
