@@ -64,17 +64,9 @@ public enum ComputeDtype {
     }
 
     /** A dtype option that names no usable dtype. */
-    public static final class InvalidDtypeException extends IllegalArgumentException {
-        private final String value;
-
+    public static final class InvalidDtypeException extends InvalidSettingException {
         InvalidDtypeException(String value, String message) {
-            super(message);
-            this.value = value;
-        }
-
-        /** The refused value, as given. */
-        public String value() {
-            return value;
+            super("dtype", value, message);
         }
     }
 }

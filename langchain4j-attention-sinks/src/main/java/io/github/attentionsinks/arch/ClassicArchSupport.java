@@ -1,80 +1,18 @@
 package io.github.attentionsinks.arch;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
-import io.github.attentionsinks.weights.WeightStore;
 
 /**
- * Loading helpers for the GPT-NeoX, Falcon, GPT-J, MPT and GPT-2 specs: shape-checked tensors in the model's
- * manager, and load-time re-layouts. Every fused projection is re-ordered once at load into
+ * What the GPT-NeoX, Falcon, GPT-J, MPT and GPT-2 specs need beyond {@link DecoderWeights}: plain layers and
+ * load-time re-layouts. Every fused projection is re-ordered once at load into
  * {@code [Q (heads); K (kvHeads); V (kvHeads)]} rows, the layout {@link PreNormDecoder} splits.
  */
 final class ClassicArchSupport {
-    private final WeightStore weights;
-    private final NDManager manager;
-    private final DataType dataType;
-
-    ClassicArchSupport(WeightStore weights, NDManager manager, DataType dataType) {
-        this.weights = weights;
-        this.manager = manager;
-        this.dataType = dataType;
-    }
-
-    NDArray tensor(String name, long... shape) {
-        return weights.load(name, manager, dataType, shape);
-    }
-
-    boolean contains(String name) {
-        return weights.contains(name);
-    }
-
-    /** {@code prefix.weight} [out, in] and, if {@code bias}, {@code prefix.bias} [out]. */
-    Linear linear(String prefix, long out, long in, boolean bias) {
-        return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
-    }
-
-    /** LayerNorm with {@code prefix.weight} and {@code prefix.bias}. */
-    Norm layerNorm(String prefix, int size, double eps) {
-        return Norm.layer(tensor(prefix + ".weight", size), tensor(prefix + ".bias", size), eps);
-    }
-
-    /**
-     * A spec with the shape's dimensions and scale 1/sqrt(headDim); the caller sets positions, blocks and layers.
-     */
-    static PreNormDecoder.Spec baseSpec(DecoderShape shape) {
-        PreNormDecoder.Spec spec = new PreNormDecoder.Spec();
-        spec.heads = shape.heads();
-        spec.kvHeads = shape.kvHeads();
-        spec.headDim = shape.headDim();
-        spec.vocab = shape.vocab();
-        spec.maxPositions = shape.maxPositions();
-        spec.attentionScale = (float) (1.0 / Math.sqrt(shape.headDim()));
-        spec.gatedMlp = false;
-        spec.layers = new PreNormDecoder.Layer[shape.layers()];
-        return spec;
-    }
-
-    /**
-     * Sets {@code spec.embedding} and {@code spec.lmHead}: tied (or without an lm_head tensor) one {@link Linear} owns
-     * the table and serves as both.
-     *
-     * @param lmHeadBias the lm_head's bias, or null
-     */
-    void embeddingAndLmHead(PreNormDecoder.Spec spec, NDArray table, boolean tied, String lmHeadName, NDArray lmHeadBias,
-            int hidden) {
-        if (tied || !weights.contains(lmHeadName)) {
-            spec.lmHead = new Linear(table, lmHeadBias);
-            spec.embedding = spec.lmHead;
-        } else {
-            spec.embedding = Linear.table(table);
-            spec.lmHead = new Linear(tensor(lmHeadName, spec.vocab, hidden), lmHeadBias);
-        }
-    }
+    private ClassicArchSupport() {}
 
     /** A sequential or parallel layer without optional norms or sliding window. */
     static PreNormDecoder.Layer layer(Norm attentionNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up,
@@ -127,10 +65,5 @@ final class ClassicArchSupport {
         dims[0] = rows;
         System.arraycopy(tail, 0, dims, 1, tail.length);
         return new Shape(dims);
-    }
-
-    /** Loads {@code name} if present, else null (optional biases). */
-    NDArray optional(String name, long... shape) {
-        return weights.contains(name) ? tensor(name, shape) : null;
     }
 }

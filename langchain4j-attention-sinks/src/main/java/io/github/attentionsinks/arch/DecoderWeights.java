@@ -14,7 +14,7 @@ import io.github.attentionsinks.weights.WeightStore;
 
 /**
  * Loading helpers shared by the {@link PreNormDecoder} architectures: shape-checked tensors in the model's
- * manager, fused projections, norms, and the config fields every one of them reads.
+ * manager, fused projections, norms, the embedding and lm_head, and the decoder's dimensions ({@link DecoderShape}).
  */
 final class DecoderWeights {
     private final ModelConfig config;
@@ -31,18 +31,25 @@ final class DecoderWeights {
     final int vocab;
     final int maxPositions;
 
+    /** For configs with Hugging Face's field names, {@code intermediate_size} included. */
     DecoderWeights(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
+        this(config, weights, manager, dataType, DecoderShape.read(config, DecoderShape.HUGGING_FACE),
+                config.requirePositiveInt("intermediate_size"));
+    }
+
+    /** For a shape read under another family's field names, and the MLP width that family gives. */
+    DecoderWeights(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType, DecoderShape shape,
+            int intermediate) {
         this.config = config;
         this.weights = weights;
         this.manager = manager;
         this.dataType = dataType;
-        DecoderShape shape = DecoderShape.read(config, DecoderShape.HUGGING_FACE);
         hidden = shape.hidden();
         layers = shape.layers();
         heads = shape.heads();
         kvHeads = shape.kvHeads();
         headDim = shape.headDim();
-        intermediate = config.requirePositiveInt("intermediate_size");
+        this.intermediate = intermediate;
         vocab = shape.vocab();
         maxPositions = shape.maxPositions();
     }
@@ -51,8 +58,8 @@ final class DecoderWeights {
         return config;
     }
 
-    /** A spec with the shared dimensions, scale 1/sqrt(headDim) and rotate-half RoPE over {@code rotaryDim}. */
-    PreNormDecoder.Spec baseSpec(int rotaryDim) {
+    /** A spec with the shared dimensions and scale 1/sqrt(headDim); positions, blocks and layers are the caller's. */
+    PreNormDecoder.Spec plainSpec() {
         PreNormDecoder.Spec spec = new PreNormDecoder.Spec();
         spec.heads = heads;
         spec.kvHeads = kvHeads;
@@ -61,10 +68,16 @@ final class DecoderWeights {
         spec.maxPositions = maxPositions;
         spec.intermediate = intermediate;
         spec.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        spec.layers = new PreNormDecoder.Layer[layers];
+        return spec;
+    }
+
+    /** {@link #plainSpec()} with rotate-half RoPE over {@code rotaryDim} ({@code rope_theta}, any rope scaling). */
+    PreNormDecoder.Spec baseSpec(int rotaryDim) {
+        PreNormDecoder.Spec spec = plainSpec();
         spec.rotary = new RotaryEmbedding(headDim, rotaryDim, RopeScaling.inverseFrequencies(config, rotaryDim),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, dataType);
         spec.dynamicRope = RopeScaling.dynamicNtk(config, rotaryDim);
-        spec.layers = new PreNormDecoder.Layer[layers];
         return spec;
     }
 
@@ -83,8 +96,17 @@ final class DecoderWeights {
         return weights.load(name, manager, dataType, shape);
     }
 
+    boolean contains(String name) {
+        return weights.contains(name);
+    }
+
+    /** Loads {@code name} if present, else null (optional biases). */
+    NDArray optional(String name, long... shape) {
+        return weights.contains(name) ? tensor(name, shape) : null;
+    }
+
     /** {@code prefix.weight} [out, in] and, if {@code bias}, {@code prefix.bias} [out]. */
-    Linear linear(String prefix, int out, int in, boolean bias) {
+    Linear linear(String prefix, long out, long in, boolean bias) {
         return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
     }
 
@@ -134,13 +156,21 @@ final class DecoderWeights {
      */
     void embeddingAndLmHead(PreNormDecoder.Spec spec, boolean tied, boolean bias) {
         NDArray table = tensor("model.embed_tokens.weight", vocab, hidden);
-        NDArray b = bias ? tensor("lm_head.bias", vocab) : null;
-        if (tied || !weights.contains("lm_head.weight")) {
-            spec.lmHead = new Linear(table, b);
+        embeddingAndLmHead(spec, table, tied, "lm_head.weight", bias ? tensor("lm_head.bias", vocab) : null);
+    }
+
+    /**
+     * Sets {@code spec.embedding} to {@code table} and {@code spec.lmHead}: the table when tied (or when there is no
+     * {@code lmHeadName} tensor), else that tensor; either with {@code lmHeadBias} (null for none).
+     */
+    void embeddingAndLmHead(PreNormDecoder.Spec spec, NDArray table, boolean tied, String lmHeadName,
+            NDArray lmHeadBias) {
+        if (tied || !weights.contains(lmHeadName)) {
+            spec.lmHead = new Linear(table, lmHeadBias);
             spec.embedding = spec.lmHead;
         } else {
             spec.embedding = Linear.table(table);
-            spec.lmHead = new Linear(tensor("lm_head.weight", vocab, hidden), b);
+            spec.lmHead = new Linear(tensor(lmHeadName, vocab, hidden), lmHeadBias);
         }
     }
 

@@ -27,11 +27,10 @@ import io.github.attentionsinks.weights.WeightStore;
  */
 public final class FalconModel extends PreNormDecoder {
     public FalconModel(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
-        super(parent, dataType, manager -> spec(config, new ClassicArchSupport(weights, manager, dataType), manager,
-                dataType));
+        super(parent, dataType, manager -> spec(config, weights, manager, dataType));
     }
 
-    private static Spec spec(ModelConfig config, ClassicArchSupport w, NDManager manager, DataType dataType) {
+    private static Spec spec(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
         if (config.optBoolean("alibi", false)) {
             throw new ModelFormatException(config.file() + ": falcon with 'alibi': true (the Falcon-RW layout) is "
                     + "not supported: only rotary Falcon models (alibi false, e.g. Falcon-7B/40B/180B) are "
@@ -61,7 +60,8 @@ public final class FalconModel extends PreNormDecoder {
         int lnInParallel = config.optInt("num_ln_in_parallel_attn", newDecoder ? 2 : 1);
         boolean twoNorms = parallelAttn && lnInParallel == 2;
 
-        Spec spec = ClassicArchSupport.baseSpec(read.withKvHeads(kvHeads));
+        DecoderWeights w = new DecoderWeights(config, weights, manager, dataType, read.withKvHeads(kvHeads), ffn);
+        Spec spec = w.plainSpec();
         spec.parallelBlock = newDecoder || parallelAttn;
         spec.activation = Activations.byName(config.optString("activation", "gelu"), config.file().toString());
         spec.rotary = new RotaryEmbedding(headDim, headDim, RopeScaling.inverseFrequencies(config, headDim,
@@ -97,8 +97,7 @@ public final class FalconModel extends PreNormDecoder {
                     w.linear(p + "mlp.dense_4h_to_h", hidden, ffn, bias));
         }
         spec.finalNorm = w.layerNorm("transformer.ln_f", hidden, eps);
-        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null,
-                hidden);
+        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null);
         return spec;
     }
 }

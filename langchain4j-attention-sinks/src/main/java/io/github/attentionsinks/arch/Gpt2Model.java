@@ -19,10 +19,10 @@ import io.github.attentionsinks.weights.WeightStore;
  */
 public final class Gpt2Model extends PreNormDecoder {
     public Gpt2Model(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
-        super(parent, dataType, manager -> spec(config, new ClassicArchSupport(weights, manager, dataType)));
+        super(parent, dataType, manager -> spec(config, weights, manager, dataType));
     }
 
-    private static Spec spec(ModelConfig config, ClassicArchSupport w) {
+    private static Spec spec(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
         DecoderShape shape = DecoderShape.read(config, DecoderShape.GPT2);
         int hidden = shape.hidden();
         int layers = shape.layers();
@@ -30,7 +30,8 @@ public final class Gpt2Model extends PreNormDecoder {
         int inner = config.optInt("n_inner", 4 * hidden);
         int maxPositions = shape.maxPositions();
         double eps = config.optDouble("layer_norm_epsilon", 1e-5);
-        Spec spec = ClassicArchSupport.baseSpec(shape);
+        DecoderWeights w = new DecoderWeights(config, weights, manager, dataType, shape, inner);
+        Spec spec = w.plainSpec();
         spec.activation = Activations.byName(config.optString("activation_function", "gelu_new"),
                 config.file().toString());
         boolean scaleByHeadDim = config.optBoolean("scale_attn_weights", true);
@@ -59,13 +60,12 @@ public final class Gpt2Model extends PreNormDecoder {
                     conv1d(w, p + "mlp.c_proj", inner, hidden));
         }
         spec.finalNorm = w.layerNorm(root + "ln_f", hidden, eps);
-        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null,
-                hidden);
+        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null);
         return spec;
     }
 
     /** A {@code Conv1D}: weight stored {@code [in, out]}. */
-    private static Linear conv1d(ClassicArchSupport w, String name, int in, int out) {
+    private static Linear conv1d(DecoderWeights w, String name, int in, int out) {
         return Linear.fromInOut(w.tensor(name + ".weight", in, out), w.tensor(name + ".bias", out));
     }
 }

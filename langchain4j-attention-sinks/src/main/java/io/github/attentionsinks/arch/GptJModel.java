@@ -16,11 +16,10 @@ import io.github.attentionsinks.weights.WeightStore;
  */
 public final class GptJModel extends PreNormDecoder {
     public GptJModel(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
-        super(parent, dataType, manager -> spec(config, new ClassicArchSupport(weights, manager, dataType), manager,
-                dataType));
+        super(parent, dataType, manager -> spec(config, weights, manager, dataType));
     }
 
-    private static Spec spec(ModelConfig config, ClassicArchSupport w, NDManager manager, DataType dataType) {
+    private static Spec spec(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
         DecoderShape shape = DecoderShape.read(config, DecoderShape.GPTJ);
         int hidden = shape.hidden();
         int headDim = shape.headDim();
@@ -35,7 +34,8 @@ public final class GptJModel extends PreNormDecoder {
             throw config.invalid("rotary_dim", config.node("rotary_dim"),
                     "an even number of dims no larger than the head dim " + headDim);
         }
-        Spec spec = ClassicArchSupport.baseSpec(shape);
+        DecoderWeights w = new DecoderWeights(config, weights, manager, dataType, shape, inner);
+        Spec spec = w.plainSpec();
         spec.parallelBlock = true;
         spec.activation = Activations.byName(config.optString("activation_function", "gelu_new"),
                 config.file().toString());
@@ -55,7 +55,7 @@ public final class GptJModel extends PreNormDecoder {
         }
         spec.finalNorm = w.layerNorm("transformer.ln_f", hidden, eps);
         w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", false), "lm_head.weight",
-                w.optional("lm_head.bias", spec.vocab), hidden);
+                w.optional("lm_head.bias", spec.vocab));
         return spec;
     }
 }

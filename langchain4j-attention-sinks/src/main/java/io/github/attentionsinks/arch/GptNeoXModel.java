@@ -17,11 +17,10 @@ import io.github.attentionsinks.weights.WeightStore;
  */
 public final class GptNeoXModel extends PreNormDecoder {
     public GptNeoXModel(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
-        super(parent, dataType, manager -> spec(config, new ClassicArchSupport(weights, manager, dataType), manager,
-                dataType));
+        super(parent, dataType, manager -> spec(config, weights, manager, dataType));
     }
 
-    private static Spec spec(ModelConfig config, ClassicArchSupport w, NDManager manager, DataType dataType) {
+    private static Spec spec(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
         DecoderShape shape = DecoderShape.read(config, DecoderShape.HUGGING_FACE);
         int hidden = shape.hidden();
         int heads = shape.heads();
@@ -39,7 +38,8 @@ public final class GptNeoXModel extends PreNormDecoder {
         double base = config.has("rope_theta") ? config.requireDouble("rope_theta")
                 : config.optDouble("rotary_emb_base", 10000.0);
 
-        Spec spec = ClassicArchSupport.baseSpec(shape);
+        DecoderWeights w = new DecoderWeights(config, weights, manager, dataType, shape, intermediate);
+        Spec spec = w.plainSpec();
         spec.parallelBlock = config.optBoolean("use_parallel_residual", true);
         spec.activation = Activations.byName(config.optString("hidden_act", "gelu"), config.file().toString());
         spec.rotary = new RotaryEmbedding(headDim, rotaryDim,
@@ -60,8 +60,7 @@ public final class GptNeoXModel extends PreNormDecoder {
                     w.linear(p + "mlp.dense_4h_to_h", hidden, intermediate, true));
         }
         spec.finalNorm = w.layerNorm("gpt_neox.final_layer_norm", hidden, eps);
-        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", false), "embed_out.weight", null,
-                hidden);
+        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", false), "embed_out.weight", null);
         return spec;
     }
 }

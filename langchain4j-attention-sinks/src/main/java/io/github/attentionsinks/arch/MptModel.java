@@ -31,10 +31,10 @@ public final class MptModel extends PreNormDecoder {
     private static final Logger log = LoggerFactory.getLogger(MptModel.class);
 
     public MptModel(ModelConfig config, WeightStore weights, NDManager parent, DataType dataType) {
-        super(parent, dataType, manager -> spec(config, new ClassicArchSupport(weights, manager, dataType)));
+        super(parent, dataType, manager -> spec(config, weights, manager, dataType));
     }
 
-    private static Spec spec(ModelConfig config, ClassicArchSupport w) {
+    private static Spec spec(ModelConfig config, WeightStore weights, NDManager manager, DataType dataType) {
         JsonNode attn = config.node("attn_config");
         String where = config.file() + ": attn_config.";
         if (!attn.path("alibi").asBoolean(false)) {
@@ -54,7 +54,8 @@ public final class MptModel extends PreNormDecoder {
         int hidden = shape.hidden();
         int ffn = config.optInt("expansion_ratio", 4) * hidden;
         double eps = config.optDouble("layer_norm_epsilon", 1e-5);
-        Spec spec = ClassicArchSupport.baseSpec(shape);
+        DecoderWeights w = new DecoderWeights(config, weights, manager, dataType, shape, ffn);
+        Spec spec = w.plainSpec();
         JsonNode clip = attn.path("clip_qkv");
         spec.clipQkv = clip.isNumber() ? clip.floatValue() : 0f;
         JsonNode softmaxScale = attn.path("softmax_scale");
@@ -81,12 +82,11 @@ public final class MptModel extends PreNormDecoder {
                     w.linear(p + "ffn.down_proj", hidden, ffn, false));
         }
         spec.finalNorm = norm(w, "transformer.norm_f.weight", hidden, eps);
-        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null,
-                hidden);
+        w.embeddingAndLmHead(spec, table, config.optBoolean("tie_word_embeddings", true), "lm_head.weight", null);
         return spec;
     }
 
-    private static Norm norm(ClassicArchSupport w, String name, int hidden, double eps) {
+    private static Norm norm(DecoderWeights w, String name, int hidden, double eps) {
         // HF drops the LayerNorm bias for mpt whatever no_bias says.
         return Norm.layer(w.tensor(name, hidden), null, eps);
     }

@@ -3,6 +3,7 @@ package io.github.attentionsinks.runtime;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import io.github.attentionsinks.InvalidSettingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,32 +133,16 @@ public final class DjlRuntime {
     }
 
     /** A device option that names no device. */
-    public static final class UnknownDeviceException extends IllegalArgumentException {
-        private final String value;
-
+    public static final class UnknownDeviceException extends InvalidSettingException {
         UnknownDeviceException(String value, String message) {
-            super(message);
-            this.value = value;
-        }
-
-        /** The refused value, as given. */
-        public String value() {
-            return value;
+            super("device", value, message);
         }
     }
 
     /** A GPU was asked for that DJL does not see (no CUDA build of libtorch, no driver, or an index too high). */
-    public static final class DeviceUnavailableException extends IllegalArgumentException {
-        private final String value;
-
+    public static final class DeviceUnavailableException extends InvalidSettingException {
         DeviceUnavailableException(String value, String message) {
-            super(message);
-            this.value = value;
-        }
-
-        /** The requested device, as given. */
-        public String value() {
-            return value;
+            super("device", value, message);
         }
     }
 }

@@ -2,14 +2,13 @@ package io.github.attentionsinks.spring;
 
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import io.github.attentionsinks.AttentionSinkModel;
-import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.InvalidSettingException;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.hub.ModelResolutionException;
 import io.github.attentionsinks.hub.ModelResolver;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModelBuilder;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
-import io.github.attentionsinks.runtime.DjlRuntime;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -72,12 +71,12 @@ public class AttentionSinksAutoConfiguration {
     private static AttentionSinksStartupException loadFailure(RuntimeException e, AttentionSinksProperties p,
             Path directory) {
         String message = String.valueOf(e.getMessage());
-        if (e instanceof DjlRuntime.UnknownDeviceException || e instanceof DjlRuntime.DeviceUnavailableException) {
+        if (e instanceof InvalidSettingException setting && setting.setting().equals("device")) {
             return new AttentionSinksStartupException(P + "device", p.getDevice(), message,
                     "Set " + P + "device=cpu, or put a CUDA build of the PyTorch native library on the class path "
                             + "to use a GPU.", e);
         }
-        if (e instanceof ComputeDtype.InvalidDtypeException) {
+        if (e instanceof InvalidSettingException setting && setting.setting().equals("dtype")) {
             return new AttentionSinksStartupException(P + "dtype", p.getDtype(), message,
                     "Set " + P + "dtype=float32 or float16.", e);
         }
