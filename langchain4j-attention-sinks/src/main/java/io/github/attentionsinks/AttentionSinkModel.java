@@ -12,6 +12,7 @@ import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.hub.ModelResolver;
+import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
@@ -50,6 +51,8 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final GenerationParams generationDefaults;
     private final TokenizerConfig tokenizerConfig;
+    /** The Java kernels multiplying the weights, or null for libtorch. */
+    private final WeightKernels kernels;
 
     private AttentionSinkModel(Builder b) {
         Path dir = b.modelPath;
@@ -65,18 +68,36 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
         this.directory = dir;
         this.config = ModelConfig.read(dir);
-        this.weightType = ComputeDtype.parse(b.dtype).weightType();
+        ComputeDtype dtype = ComputeDtype.parse(b.dtype);
+        WeightKernels.Choice kernelChoice = WeightKernels.Choice.parse(b.kernels);
+        this.weightType = dtype.weightType();
         // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
         this.dataType = DataType.FLOAT32;
         DjlRuntime.engine();
         this.device = DjlRuntime.device(b.device);
+        WeightKernels selected = WeightKernels.select(kernelChoice, dtype, device.isGpu(), DjlRuntime.intraOpThreads());
         this.manager = NDManager.newBaseManager(device);
         long start = System.nanoTime();
-        try (WeightStore weights = WeightStore.open(dir, weightType == DataType.FLOAT32 ? null : weightType)) {
+        DataType loadType = dtype.loadType();
+        try (WeightStore weights = WeightStore.open(dir, loadType == DataType.FLOAT32 ? null : loadType)) {
             this.network = Architectures.load(config, weights, manager, dataType);
-        } catch (RuntimeException e) {
+            if (selected != null && !network.useKernels(selected, kernelChoice == WeightKernels.Choice.JAVA
+                    || dtype == ComputeDtype.INT8)) {
+                log.warn("Java kernels not used for {}: the Java heap cannot hold the packed weights; raise -Xmx to "
+                        + "use them (libtorch multiplies instead)", dir);
+                selected.close();
+                selected = null;
+            }
+        } catch (RuntimeException | Error e) {
+            if (selected != null) {
+                selected.close();
+            }
             manager.close();
             throw e;
+        }
+        this.kernels = selected;
+        if (selected != null) {
+            DjlRuntime.leaveCoresToJavaKernels();
         }
         // Weights copied while loading (fused, widened or re-laid for speed) leave their file mappings behind until
         // the buffers are collected; without this, a model's resident memory reads up to twice its size for a while.
@@ -102,9 +123,9 @@ public final class AttentionSinkModel implements AutoCloseable {
         String source = b.modelPath == null && b.modelId != null ? b.modelId + " (" + directory + ")"
                 : directory.toString();
         String cache = b.reportedCache == null ? "" : ", cache " + b.reportedCache;
-        log.info("Loaded {} model {} in {} ms: device {}, dtype {}, {} intra-op threads{}", config.modelType(), source,
-                millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu", weightType,
-                DjlRuntime.intraOpThreads(), cache);
+        log.info("Loaded {} model {} in {} ms: device {}, dtype {}, kernels {}, libtorch {} intra-op threads{}",
+                config.modelType(), source, millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu",
+                ComputeDtype.parse(b.dtype).canonicalName(), kernels(), DjlRuntime.libtorchThreads(), cache);
     }
 
     public static Builder builder() {
@@ -200,9 +221,20 @@ public final class AttentionSinkModel implements AutoCloseable {
         return dataType;
     }
 
-    /** The dtype weight matrices are stored and multiplied in: float32, or float16 with {@code dtype("float16")}. */
+    /**
+     * The dtype weight matrices are stored and multiplied in: float32, float16 with {@code dtype("float16")} or int8
+     * with {@code dtype("int8")}.
+     */
     public DataType weightType() {
         return weightType;
+    }
+
+    /**
+     * Who multiplies the weights: {@code libtorch}, or the Java kernels with their element type, vector species and
+     * threads, e.g. {@code java float32 (Species[float, 16, S_512_BIT], 2 threads)}.
+     */
+    public String kernels() {
+        return kernels == null ? "libtorch" : kernels.describe();
     }
 
     /** Size of the vocabulary: the length of every logits row. */
@@ -270,6 +302,9 @@ public final class AttentionSinkModel implements AutoCloseable {
         if (network != null) {
             network.close();
         }
+        if (kernels != null) {
+            kernels.close();
+        }
         manager.close();
     }
 
@@ -279,6 +314,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         private String modelId;
         private String device = "auto";
         private String dtype = "float32";
+        private String kernels = "auto";
         private boolean tokenizerOptional;
         private CacheConfig reportedCache;
 
@@ -305,12 +341,22 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
 
         /**
-         * {@code float32} (default: exact) or {@code float16}: weight matrices stored and multiplied in float16 (half
-         * the memory; on a CPU several times faster, see docs/benchmarks.md) while norms, attention, the KV cache and
-         * logits stay in float32.
+         * {@code float32} (default: exact), {@code float16}: weight matrices stored and multiplied in float16 (half
+         * the memory; on a CPU several times faster than libtorch's float32, see docs/benchmarks.md), or {@code int8}:
+         * weight matrices quantized while loading and multiplied by the Java kernels on a CPU (see {@link
+         * ComputeDtype#INT8}). Norms, attention, the KV cache and logits stay in float32.
          */
         public Builder dtype(String dtype) {
             this.dtype = dtype;
+            return this;
+        }
+
+        /**
+         * Who multiplies the weight matrices on a CPU: {@code auto} (default), {@code java} or {@code libtorch}; see
+         * {@link WeightKernels}. The Java kernels need {@code --add-modules jdk.incubator.vector}.
+         */
+        public Builder kernels(String kernels) {
+            this.kernels = kernels;
             return this;
         }
 

@@ -16,7 +16,13 @@ public enum ComputeDtype {
      * Weight matrices stored and multiplied in float16: half the memory, and on a CPU faster too (libtorch's float16
      * matrix-vector kernel is multi-threaded; docs/benchmarks.md); logits move by 0.1–2% of their range.
      */
-    FLOAT16("float16", DataType.FLOAT16, List.of("float16", "fp16", "f16", "half"));
+    FLOAT16("float16", DataType.FLOAT16, List.of("float16", "fp16", "f16", "half")),
+    /**
+     * Weight matrices quantized to int8 while loading (one float32 scale per output and block of 32 inputs, as
+     * llama.cpp's Q8_0) and multiplied by the library's Java Vector API kernels on a CPU: a quarter of float32's
+     * memory; accuracy in docs/int8.md. Embedding lookups read the unquantized table.
+     */
+    INT8("int8", DataType.INT8, List.of("int8", "q8", "q8_0"));
 
     private final String canonicalName;
     private final DataType weightType;
@@ -28,7 +34,7 @@ public enum ComputeDtype {
         this.names = names;
     }
 
-    /** The name documented and reported: {@code float32} or {@code float16}. */
+    /** The name documented and reported: {@code float32}, {@code float16} or {@code int8}. */
     public String canonicalName() {
         return canonicalName;
     }
@@ -38,9 +44,14 @@ public enum ComputeDtype {
         return weightType;
     }
 
+    /** The dtype weights are read from the checkpoint in: float32 for int8, which quantizes from it. */
+    public DataType loadType() {
+        return this == INT8 ? DataType.FLOAT32 : weightType;
+    }
+
     /**
      * Parses a dtype option, case-insensitively: {@code float32} (also fp32, f32, float; the default for null or
-     * blank) or {@code float16} (fp16, f16, half).
+     * blank), {@code float16} (fp16, f16, half) or {@code int8} (q8, q8_0).
      *
      * @throws InvalidDtypeException naming the value, why it is refused and what to use instead
      */
@@ -56,11 +67,12 @@ public enum ComputeDtype {
         }
         if (value.equals("bfloat16") || value.equals("bf16")) {
             throw new InvalidDtypeException(option, "dtype " + option + " is not usable with DJL 0.36 (it aborts the "
-                    + "JVM on bfloat16 tensors): use float32 or float16. bfloat16 checkpoints load fine with either: "
+                    + "JVM on bfloat16 tensors): use float32, float16 or int8. bfloat16 checkpoints load fine with either: "
                     + "they are converted while loading.");
         }
-        throw new InvalidDtypeException(option, "Unknown dtype '" + option + "': use float32 or float16 (float32: "
-                + "exact, the default; float16: float16 weight matrices, half the memory and faster on a CPU too)");
+        throw new InvalidDtypeException(option, "Unknown dtype '" + option + "': use float32, float16 or int8 "
+                + "(float32: exact, the default; float16: float16 weight matrices, half the memory and faster on a CPU "
+                + "too; int8: int8 weight matrices on a CPU, a quarter of the memory)");
     }
 
     /** A dtype option that names no usable dtype. */

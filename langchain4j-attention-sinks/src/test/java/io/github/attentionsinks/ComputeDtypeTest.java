@@ -19,6 +19,13 @@ class ComputeDtypeTest {
         }
         assertEquals(DataType.FLOAT16, ComputeDtype.FLOAT16.weightType());
         assertEquals("float16", ComputeDtype.FLOAT16.canonicalName());
+        for (String name : new String[] {"int8", "Q8_0", "q8"}) {
+            assertEquals(ComputeDtype.INT8, ComputeDtype.parse(name), name);
+        }
+        // int8 is quantized from float32 values: that is what is read from the checkpoint
+        assertEquals(DataType.INT8, ComputeDtype.INT8.weightType());
+        assertEquals(DataType.FLOAT32, ComputeDtype.INT8.loadType());
+        assertEquals(DataType.FLOAT16, ComputeDtype.FLOAT16.loadType());
     }
 
     @Test
@@ -26,10 +33,10 @@ class ComputeDtypeTest {
         ComputeDtype.InvalidDtypeException bf16 =
                 assertThrows(ComputeDtype.InvalidDtypeException.class, () -> ComputeDtype.parse("bf16"));
         assertEquals("bf16", bf16.value());
-        assertTrue(bf16.getMessage().contains("aborts the JVM") && bf16.getMessage().contains("use float32 or float16"),
+        assertTrue(bf16.getMessage().contains("aborts the JVM") && bf16.getMessage().contains("use float32, float16 or int8"),
                 bf16.getMessage());
-        ComputeDtype.InvalidDtypeException int8 =
-                assertThrows(ComputeDtype.InvalidDtypeException.class, () -> ComputeDtype.parse("int8"));
-        assertTrue(int8.getMessage().startsWith("Unknown dtype 'int8': use float32 or float16"), int8.getMessage());
+        ComputeDtype.InvalidDtypeException int4 =
+                assertThrows(ComputeDtype.InvalidDtypeException.class, () -> ComputeDtype.parse("int4"));
+        assertTrue(int4.getMessage().startsWith("Unknown dtype 'int4': use float32, float16 or int8"), int4.getMessage());
     }
 }

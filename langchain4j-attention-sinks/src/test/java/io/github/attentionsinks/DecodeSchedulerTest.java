@@ -30,7 +30,7 @@ class DecodeSchedulerTest {
 
     @BeforeAll
     static void load() {
-        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device(Shared.device()).load();
+        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device(Shared.device()).kernels(Shared.kernels()).load();
     }
 
     @AfterAll

@@ -30,6 +30,14 @@ public final class Shared {
         return System.getProperty("attentionsinks.test.device", "cpu");
     }
 
+    /**
+     * The {@code kernels} setting of the parity, batching and scheduler tests: {@code -Dattentionsinks.test.kernels}
+     * ({@code auto} by default); the build runs those tests a second time with {@code java}.
+     */
+    public static String kernels() {
+        return System.getProperty("attentionsinks.test.kernels", "auto");
+    }
+
     public static Path stories() {
         return dir().resolve("models/stories260K");
     }

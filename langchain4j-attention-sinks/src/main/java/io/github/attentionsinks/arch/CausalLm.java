@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
+import io.github.attentionsinks.kernels.WeightKernels;
 
 /**
  * A decoder-only transformer whose forward pass reads and extends a {@link SinkCache}. One class per
@@ -41,6 +42,16 @@ public interface CausalLm extends AutoCloseable {
 
     /** The cache geometry this model needs. */
     CacheShape cacheShape();
+
+    /**
+     * Moves the weight products to the Java kernels: packs every weight matrix (quantizing it for int8) and frees
+     * libtorch's copy, except an embedding table still looked up.
+     *
+     * @param required false: return false, changing nothing, when the Java heap cannot hold the packed weights;
+     *     true: throw an error saying how much heap they need
+     * @return whether the products moved
+     */
+    boolean useKernels(WeightKernels kernels, boolean required);
 
     /** How cached keys move when positions are re-assigned; identity for ALiBi models. */
     KeyShifter keyShifter();

@@ -166,8 +166,9 @@ final class DecoderWeights {
     void embeddingAndLmHead(PreNormDecoder.Spec spec, NDArray table, boolean tied, String lmHeadName,
             NDArray lmHeadBias) {
         if (tied || !weights.contains(lmHeadName)) {
-            spec.lmHead = new Linear(table, lmHeadBias);
-            spec.embedding = spec.lmHead;
+            Linear tiedHead = new Linear(table, lmHeadBias);
+            spec.lmHead = tiedHead;
+            spec.embedding = tiedHead;
         } else {
             spec.embedding = Linear.table(table);
             spec.lmHead = new Linear(tensor(lmHeadName, vocab, hidden), lmHeadBias);

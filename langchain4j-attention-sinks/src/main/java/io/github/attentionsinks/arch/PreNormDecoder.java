@@ -11,7 +11,10 @@ import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.nn.Attention;
 import io.github.attentionsinks.nn.Embedding;
+import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.nn.Linear;
+import io.github.attentionsinks.nn.PackedLinear;
+import io.github.attentionsinks.nn.Projection;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
 import io.github.attentionsinks.nn.Slices;
@@ -57,8 +60,17 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDArray finalSoftCap;
 
     /** One decoder layer; null norms are absent. */
-    record Layer(Norm attentionNorm, Linear qkv, Norm queryNorm, Norm keyNorm, Linear out, Norm attentionOutputNorm,
-            Norm mlpNorm, Linear mlpIn, Linear mlpOut, Norm mlpOutputNorm, int slidingWindow) {}
+    record Layer(Norm attentionNorm, Projection qkv, Norm queryNorm, Norm keyNorm, Projection out,
+            Norm attentionOutputNorm, Norm mlpNorm, Projection mlpIn, Projection mlpOut, Norm mlpOutputNorm,
+            int slidingWindow) {
+
+        /** This layer with each projection replaced by {@code replace}. */
+        Layer withProjections(UnaryOperator<Projection> replace) {
+            return new Layer(attentionNorm, replace.apply(qkv), queryNorm, keyNorm, replace.apply(out),
+                    attentionOutputNorm, mlpNorm, replace.apply(mlpIn), replace.apply(mlpOut), mlpOutputNorm,
+                    slidingWindow);
+        }
+    }
 
     /** Everything the forward pass needs, filled in by an architecture's loader. */
     static final class Spec {
@@ -98,7 +110,8 @@ public abstract class PreNormDecoder implements CausalLm {
         Linear embedding;
         Layer[] layers;
         Norm finalNorm;
-        Linear lmHead;
+        /** The embedding itself when tied (until the products move to the Java kernels). */
+        Projection lmHead;
     }
 
     /**
@@ -371,6 +384,40 @@ public abstract class PreNormDecoder implements CausalLm {
             long heads = alibiSlopes.getShape().get(0);
             return bias.toType(dataType, false).reshape(kvHeads, heads / kvHeads, n, keys);
         }
+    }
+
+    @Override
+    public boolean useKernels(WeightKernels kernels, boolean required) {
+        long needed = 0;
+        for (Layer layer : spec.layers) {
+            for (Projection p : new Projection[] {layer.qkv(), layer.out(), layer.mlpIn(), layer.mlpOut()}) {
+                needed += kernels.packedBytes(p.outFeatures(), ((Linear) p).inFeatures());
+            }
+        }
+        Linear head = (Linear) spec.lmHead;
+        needed += kernels.packedBytes(head.outFeatures(), head.inFeatures());
+        Runtime runtime = Runtime.getRuntime();
+        long available = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        if (needed > available * 0.9) {
+            if (!required) {
+                return false;
+            }
+            throw new IllegalStateException("the Java kernels need " + (needed >> 20) + " MiB of Java heap for the "
+                    + "packed weights, but about " + (available >> 20) + " MiB are free: raise -Xmx (e.g. -Xmx"
+                    + ((needed * 2 + (256L << 20)) >> 20) + "m), or use kernels libtorch with dtype float32 or float16");
+        }
+        boolean tied = spec.lmHead == spec.embedding;
+        for (int l = 0; l < spec.layers.length; l++) {
+            spec.layers[l] = spec.layers[l].withProjections(p -> packAndFree((Linear) p, kernels));
+        }
+        spec.lmHead = tied ? PackedLinear.pack(head, kernels) : packAndFree(head, kernels);
+        return true;
+    }
+
+    private static Projection packAndFree(Linear linear, WeightKernels kernels) {
+        PackedLinear packed = PackedLinear.pack(linear, kernels);
+        linear.close();
+        return packed;
     }
 
     @Override

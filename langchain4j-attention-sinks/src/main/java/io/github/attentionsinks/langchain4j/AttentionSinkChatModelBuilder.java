@@ -25,6 +25,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     AttentionSinkModel model;
     String device;
     String dtype;
+    String kernels;
     int attentionSinkSize = CacheConfig.DEFAULT_ATTENTION_SINK_SIZE;
     int windowSize = CacheConfig.DEFAULT_WINDOW_SIZE;
     Integer maxNewTokens;
@@ -79,8 +80,8 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
 
     /**
      * An already loaded model to share (for example between a streaming and a blocking chat model, so the process
-     * holds the weights once). The chat model does not close it. Replaces {@link #modelPath}, {@link #device} and
-     * {@link #dtype}.
+     * holds the weights once). The chat model does not close it. Replaces {@link #modelPath}, {@link #device},
+     * {@link #dtype} and {@link #kernels}.
      */
     public B model(AttentionSinkModel model) {
         this.model = model;
@@ -93,9 +94,21 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
         return self();
     }
 
-    /** Compute dtype: {@code float32} (default) or {@code float16} (see {@link io.github.attentionsinks.ComputeDtype}). */
+    /**
+     * Weight dtype: {@code float32} (default), {@code float16} or {@code int8} (see
+     * {@link io.github.attentionsinks.ComputeDtype}).
+     */
     public B dtype(String dtype) {
         this.dtype = dtype;
+        return self();
+    }
+
+    /**
+     * Who multiplies the weights on a CPU: {@code auto} (default), {@code java} or {@code libtorch} (see
+     * {@link io.github.attentionsinks.kernels.WeightKernels}).
+     */
+    public B kernels(String kernels) {
+        this.kernels = kernels;
         return self();
     }
 
@@ -350,6 +363,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             }
             if (dtype != null) {
                 b.dtype(dtype);
+            }
+            if (kernels != null) {
+                b.kernels(kernels);
             }
             loaded = b.load();
         }

@@ -6,6 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.github.attentionsinks.kernels.PackedMatrix;
+import io.github.attentionsinks.kernels.WeightKernels;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * {@code y = x·Wᵀ + b} for a Hugging Face {@code [out, in]} weight, in the memory layout libtorch multiplies fastest.
@@ -23,7 +27,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>A {@code Linear} owns its weight: when it changes the layout it closes the array it was given. The same matrix
  * serves as an embedding table through {@link #rows}, so a tied lm_head and embedding hold it once.
  */
-public final class Linear {
+public final class Linear implements Projection {
     /** {@code -Dattentionsinks.cpuWeightLayout=out-in} keeps Hugging Face's layout (for comparisons). */
     private static final boolean IN_OUT_ON_CPU =
             !"out-in".equals(System.getProperty("attentionsinks.cpuWeightLayout"));
@@ -70,6 +74,7 @@ public final class Linear {
     }
 
     /** {@code x·Wᵀ + b} for {@code x [..., in]}. */
+    @Override
     public NDArray apply(NDArray x) {
         if (inOut) {
             NDArray y = JniUtils.matmul((PtNDArray) x, (PtNDArray) matrix);
@@ -97,8 +102,39 @@ public final class Linear {
         return Embedding.lookup(ids, view, computeType);
     }
 
+    @Override
     public long outFeatures() {
         return matrix.getShape().get(inOut ? 1 : 0);
+    }
+
+    public long inFeatures() {
+        return matrix.getShape().get(inOut ? 0 : 1);
+    }
+
+    /** The weight, packed (float32 weights only) for the Java kernels. */
+    PackedMatrix packWith(WeightKernels kernels) {
+        if (matrix.getDataType() != DataType.FLOAT32) {
+            throw new IllegalStateException("Java kernels pack float32 weights, not " + matrix.getDataType());
+        }
+        Shape s = matrix.getShape();
+        int rows = Math.toIntExact(s.get(0));
+        int columns = Math.toIntExact(s.get(1));
+        // A view of the weight's memory: no heap copy of the whole matrix while packing.
+        FloatBuffer values = matrix.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return inOut ? kernels.pack(values, columns, rows, true) : kernels.pack(values, rows, columns, false);
+    }
+
+    /** The bias as float32 values, or null. */
+    float[] biasValues() {
+        return bias == null ? null : bias.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /** Frees the weight and bias now rather than with the model (once packed copies serve instead). */
+    public void close() {
+        matrix.close();
+        if (bias != null) {
+            bias.close();
+        }
     }
 
     /** A contiguous transposed copy of a 2-D array; closes the original. */

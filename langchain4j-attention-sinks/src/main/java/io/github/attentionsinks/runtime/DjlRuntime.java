@@ -24,6 +24,7 @@ public final class DjlRuntime {
     private static final Logger log = LoggerFactory.getLogger(DjlRuntime.class);
     private static volatile Engine engine;
     private static volatile int intraOpThreads;
+    private static volatile int libtorchThreads;
     private static volatile CudaProbe.Result gpus;
 
     private DjlRuntime() {}
@@ -69,16 +70,41 @@ public final class DjlRuntime {
         }
         JniUtils.setNumThreads(threads);
         intraOpThreads = threads;
+        libtorchThreads = threads;
         gpus = CudaProbe.probe();
         log.debug("PyTorch engine {} started, {} intra-op threads, {}", started.getVersion(), threads,
                 gpus.describe());
         return started;
     }
 
-    /** The intra-op threads PyTorch computes with ({@code -Dattentionsinks.threads}, default: one per CPU). */
+    /**
+     * The threads a product may use: {@code -Dattentionsinks.threads}, default one per CPU. libtorch starts with this
+     * many intra-op threads, and the Java kernels use as many.
+     */
     public static int intraOpThreads() {
         engine();
         return intraOpThreads;
+    }
+
+    /** The intra-op threads libtorch computes with now: {@link #intraOpThreads()}, or 1 once Java kernels run. */
+    public static int libtorchThreads() {
+        engine();
+        return libtorchThreads;
+    }
+
+    /**
+     * Gives libtorch one intra-op thread from now on, for the whole process: once the Java kernels do the weight
+     * products, libtorch's remaining work per step is small operations, and its OpenMP threads spinning beside the
+     * kernels' threads on the same cores cost more than they save (SmolLM-135M shape on 2 cores: 85 ms/token
+     * against 26 ms, docs/benchmarks.md).
+     */
+    public static synchronized void leaveCoresToJavaKernels() {
+        engine();
+        if (libtorchThreads != 1) {
+            JniUtils.setNumThreads(1);
+            libtorchThreads = 1;
+            log.debug("libtorch now computes on 1 intra-op thread: the Java kernels use {}", intraOpThreads);
+        }
     }
 
     /** The GPUs DJL can use, counted once when the engine started. */

@@ -33,7 +33,7 @@ public final class FixtureParity {
         }
         Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
                 StandardCopyOption.REPLACE_EXISTING);
-        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).load();
+        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(Shared.kernels()).load();
     }
 
     /** One forward over all 48 tokens (dense cache) against {@code dense.json.logits}. */

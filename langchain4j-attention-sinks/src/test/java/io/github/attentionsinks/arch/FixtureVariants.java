@@ -34,7 +34,7 @@ final class FixtureVariants {
     }
 
     static AttentionSinkModel load(Path dir) {
-        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).load();
+        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(Shared.kernels()).load();
     }
 
     /** The fixture's 48 input ids. */

@@ -32,7 +32,7 @@ class StartupLogTest {
         List<String> ours = log.stream().filter(line -> line.startsWith("INFO io.github.attentionsinks.")).toList();
         assertThat(ours).as("INFO lines of this library in " + log).hasSize(1);
         assertThat(ours.get(0)).contains("Loaded llama model " + model, "device cpu", "dtype float32",
-                THREADS + " intra-op threads");
+                "libtorch " + THREADS + " intra-op threads");
         assertThat(log).as("the child's own report").contains("loaded on cpu()");
     }
 

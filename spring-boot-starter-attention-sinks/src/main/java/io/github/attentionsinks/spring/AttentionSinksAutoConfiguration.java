@@ -59,6 +59,7 @@ public class AttentionSinksAutoConfiguration {
                     .modelPath(directory)
                     .device(properties.getDevice())
                     .dtype(properties.getDtype())
+                    .kernels(properties.getKernels())
                     // S+W in the model's one load line, so a start logs it once, with the device and dtype.
                     .reportedCache(CacheConfig.sinks(properties.getAttentionSinkSize(), properties.getWindowSize()))
                     .load();
@@ -67,7 +68,7 @@ public class AttentionSinksAutoConfiguration {
         }
     }
 
-    /** Attributes a load failure to the property that caused it (device, dtype, else the model itself). */
+    /** Attributes a load failure to the property that caused it (device, dtype, kernels, else the model itself). */
     private static AttentionSinksStartupException loadFailure(RuntimeException e, AttentionSinksProperties p,
             Path directory) {
         String message = String.valueOf(e.getMessage());
@@ -78,7 +79,13 @@ public class AttentionSinksAutoConfiguration {
         }
         if (e instanceof InvalidSettingException setting && setting.setting().equals("dtype")) {
             return new AttentionSinksStartupException(P + "dtype", p.getDtype(), message,
-                    "Set " + P + "dtype=float32 or float16.", e);
+                    "Set " + P + "dtype=float32 or float16" + (p.getDtype().equalsIgnoreCase("int8")
+                            ? ", or start the JVM with --add-modules jdk.incubator.vector for int8 on a CPU." : "."),
+                    e);
+        }
+        if (e instanceof InvalidSettingException setting && setting.setting().equals("kernels")) {
+            return new AttentionSinksStartupException(P + "kernels", p.getKernels(), message,
+                    "Set " + P + "kernels=auto, or start the JVM with --add-modules jdk.incubator.vector.", e);
         }
         return new AttentionSinksStartupException(P + "model", p.getModel(), message,
                 "Point " + P + "model at a complete Hugging Face checkpoint (config.json, model.safetensors or its "

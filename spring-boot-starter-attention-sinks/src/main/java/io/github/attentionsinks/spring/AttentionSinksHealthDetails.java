@@ -40,7 +40,8 @@ public class AttentionSinksHealthDetails {
         details.put("model", model.directory().toString());
         details.put("modelType", model.config().modelType());
         details.put("device", model.device().toString());
-        details.put("dtype", model.dataType().toString());
+        details.put("dtype", model.weightType().toString());
+        details.put("kernels", model.kernels());
         details.put("attentionSinkSize", properties.getAttentionSinkSize());
         details.put("windowSize", properties.getWindowSize());
         AttentionSinkStreamingChatModel s = streaming.getIfUnique();

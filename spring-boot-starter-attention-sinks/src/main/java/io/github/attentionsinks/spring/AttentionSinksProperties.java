@@ -1,7 +1,9 @@
 package io.github.attentionsinks.spring;
 
 import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.InvalidSettingException;
 import io.github.attentionsinks.hub.ModelId;
+import io.github.attentionsinks.kernels.WeightKernels;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -46,10 +48,18 @@ public class AttentionSinksProperties implements Validator {
     private String device = "auto";
 
     /**
-     * Weights dtype: float32, or float16 (float16 weight matrices with float32 norms, attention, cache and logits;
-     * half the memory, and faster on a CPU too). Checkpoints in bfloat16 or float16 load either way.
+     * Weights dtype: float32, float16 (float16 weight matrices with float32 norms, attention, cache and logits; half
+     * the memory, and faster on a CPU too) or int8 (weight matrices quantized at load, multiplied by the Java kernels
+     * on a CPU; a quarter of the memory; needs the JVM option --add-modules jdk.incubator.vector). Checkpoints in
+     * bfloat16 or float16 load either way.
      */
     private String dtype = "float32";
+
+    /**
+     * Who multiplies the weight matrices on a CPU: auto (the Java Vector API kernels for float32 on JDK 21+ started
+     * with --add-modules jdk.incubator.vector, libtorch otherwise), java or libtorch.
+     */
+    private String kernels = "auto";
 
     /** Default sampling temperature; 0 is greedy decoding. Default: the model's generation_config.json. */
     private Double temperature;
@@ -182,6 +192,11 @@ public class AttentionSinksProperties implements Validator {
         String dtypeProblem = dtypeProblem(p.dtype);
         if (dtypeProblem != null) {
             reject(errors, "dtype", dtypeProblem);
+        }
+        try {
+            WeightKernels.Choice.parse(p.kernels);
+        } catch (InvalidSettingException e) {
+            reject(errors, "kernels", e.getMessage());
         }
         if (p.temperature != null && !(p.temperature >= 0)) {
             reject(errors, "temperature", "must be >= 0 (0 is greedy decoding)");
@@ -339,6 +354,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setDtype(String dtype) {
         this.dtype = dtype;
+    }
+
+    public String getKernels() {
+        return kernels;
+    }
+
+    public void setKernels(String kernels) {
+        this.kernels = kernels;
     }
 
     public Double getTemperature() {

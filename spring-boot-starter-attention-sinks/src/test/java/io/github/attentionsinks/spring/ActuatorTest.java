@@ -33,13 +33,14 @@ class ActuatorTest {
 
     @Test
     void healthReportsTheLoadedModelAndItsDevice() {
-        runner.withPropertyValues(P + "share-sessions=false").run(context -> {
+        runner.withPropertyValues(P + "share-sessions=false", P + "kernels=libtorch").run(context -> {
             context.getBean(AttentionSinkChatModel.class).chat(request("h", "Hi"));
             BootActuator.ComponentHealth ours = BootActuator.health(context, "attentionSinks");
             assertThat(ours.status()).isEqualTo("UP");
             Map<String, Object> details = ours.details();
             assertThat(details).containsEntry("model", Stories.dir().toString()).containsEntry("modelType", "llama")
-                    .containsEntry("dtype", "float32").containsEntry("attentionSinkSize", 2)
+                    .containsEntry("dtype", "float32").containsEntry("kernels", "libtorch")
+                    .containsEntry("attentionSinkSize", 2)
                     .containsEntry("windowSize", 30).containsEntry("blockingSessions", 1)
                     .containsEntry("streamingSessions", 0);
             assertThat((String) details.get("device")).startsWith("cpu");

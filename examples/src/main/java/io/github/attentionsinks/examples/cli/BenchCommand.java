@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
-import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.generate.Sampler;
 import io.github.attentionsinks.ComputeDtype;
 import java.io.IOException;
@@ -106,11 +105,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.")
     String device;
 
-    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32", description = "float32 or float16 (float16 weight matrices).")
+    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32",
+            description = "float32, float16 or int8 (the weight matrices' dtype). Default: ${DEFAULT-VALUE}.")
     String dtype;
 
+    @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
+            description = "auto, java or libtorch: who multiplies the weights (see the generate command). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String kernels;
+
     @Option(names = "--threads", paramLabel = "N",
-            description = "PyTorch intra-op threads (default: one per CPU). 1 makes CPU time per token a measure that "
+            description = "Threads per product, libtorch's intra-op threads or the Java kernels' (default: one per CPU). 1 makes CPU time per token a measure that "
                     + "other processes on the machine hardly disturb.")
     Integer threads;
 
@@ -141,6 +146,7 @@ final class BenchCommand implements Callable<Integer> {
             throw usage("give --model DIR and/or --synthetic smollm-135m");
         }
         ModelOptions.validateDevice(spec, device);
+        ModelOptions.validateKernels(spec, kernels);
         SyntheticLlama.Shape shape = null;
         if (synthetic != null) {
             try {
@@ -163,7 +169,7 @@ final class BenchCommand implements Callable<Integer> {
             if (threads < 1) {
                 throw usage("--threads must be >= 1, got " + threads);
             }
-            // Read when the engine starts; set again below in case it already runs in this JVM.
+            // Read when the engine starts (the CLI starts it after this): libtorch's threads and the Java kernels'.
             System.setProperty("attentionsinks.threads", Integer.toString(threads));
         }
         List<Integer> sorted = positions.stream().distinct().sorted().toList();
@@ -196,12 +202,15 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[bench] wrote synthetic %s (%.1f M parameters) to %s in %.1f s",
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
-                double floor = WeightStreamFloor.medianMs(shape, ComputeDtype.parse(dtype).weightType(), 20);
-                err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector products "
-                        + "with every weight, nothing else): %.2f ms/token", shape.name(), floor));
-                footer = String.format(Locale.ROOT, "Weight-streaming floor of %s on this machine, same run (only the "
-                        + "matrix-vector products with every weight matrix, median of 20): %.2f ms/token", shape.name(),
-                        floor);
+                // The floor is libtorch's products of the dtype's weights; int8 weights have none there.
+                if (ComputeDtype.parse(dtype) != ComputeDtype.INT8) {
+                    double floor = WeightStreamFloor.medianMs(shape, ComputeDtype.parse(dtype).weightType(), 20);
+                    err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector "
+                            + "products with every weight, nothing else): %.2f ms/token", shape.name(), floor));
+                    footer = String.format(Locale.ROOT, "Weight-streaming floor of %s on this machine, same run (only "
+                            + "the matrix-vector products with every weight matrix, median of 20): %.2f ms/token",
+                            shape.name(), floor);
+                }
             } finally {
                 deleteRecursively(dir);
                 Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -219,13 +228,11 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream err = cli.err;
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (AttentionSinkModel loaded = AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype).load()) {
-            if (threads != null) {
-                JniUtils.setNumThreads(threads);
-            }
-            err.println(String.format(Locale.ROOT, "[bench] %s loaded in %.1f s on %s: tensors %s, RSS %s", label,
-                    (System.nanoTime() - t0) / 1e9, loaded.device(), ProcessMemory.format(loaded.liveTensorBytes()),
-                    ProcessMemory.format(ProcessMemory.residentBytes())));
+        try (AttentionSinkModel loaded = AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype)
+                .kernels(kernels).load()) {
+            err.println(String.format(Locale.ROOT, "[bench] %s loaded in %.1f s on %s, kernels %s: tensors %s, RSS %s",
+                    label, (System.nanoTime() - t0) / 1e9, loaded.device(), loaded.kernels(),
+                    ProcessMemory.format(loaded.liveTensorBytes()), ProcessMemory.format(ProcessMemory.residentBytes())));
             for (CacheConfig cache : caches) {
                 rows.addAll(benchCache(loaded, label, cache, sorted));
                 if (!sessions.isEmpty()) {

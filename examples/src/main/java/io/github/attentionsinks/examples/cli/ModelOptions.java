@@ -2,12 +2,13 @@ package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.kernels.WeightKernels;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-/** Where the model is and how to run it: {@code --model}, {@code --device}, {@code --dtype}. */
+/** Where the model is and how to run it: {@code --model}, {@code --device}, {@code --dtype}, {@code --kernels}. */
 public final class ModelOptions {
     private static final Pattern DEVICE = Pattern.compile("(?i)auto|cpu|(cuda|gpu)(:\\d+)?");
 
@@ -25,9 +26,15 @@ public final class ModelOptions {
     String device;
 
     @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32",
-            description = "Compute dtype: float32 or float16 (float16 weight matrices: half the memory, faster on a CPU "
-                    + "too). Default: ${DEFAULT-VALUE}.")
+            description = "Weight dtype: float32, float16 (half the memory, faster on a CPU too) or int8 (a quarter of "
+                    + "the memory, on a CPU; needs --add-modules jdk.incubator.vector). Default: ${DEFAULT-VALUE}.")
     String dtype;
+
+    @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
+            description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 on JDK 21+ "
+                    + "started with --add-modules jdk.incubator.vector, libtorch otherwise), java or libtorch. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String kernels;
 
     /** Checks the option syntax before anything slow happens (usage errors exit 2). */
     void validate(CommandSpec spec) {
@@ -36,6 +43,15 @@ public final class ModelOptions {
             ComputeDtype.parse(dtype);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--dtype: " + e.getMessage());
+        }
+        validateKernels(spec, kernels);
+    }
+
+    static void validateKernels(CommandSpec spec, String kernels) {
+        try {
+            WeightKernels.Choice.parse(kernels);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--kernels: " + e.getMessage());
         }
     }
 
@@ -52,6 +68,7 @@ public final class ModelOptions {
 
     /** @param idsOnly the command reads and writes token ids only, so a checkpoint without tokenizer.json will do */
     AttentionSinkModel load(boolean idsOnly) {
-        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).tokenizerOptional(idsOnly).load();
+        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).kernels(kernels)
+                .tokenizerOptional(idsOnly).load();
     }
 }

@@ -1,0 +1,109 @@
+package io.github.attentionsinks.kernels;
+
+import java.nio.FloatBuffer;
+
+/**
+ * A weight matrix packed for the Java kernels: {@code y = x·Wᵀ} for a Hugging Face {@code [out, in]} weight, on the
+ * threads of the {@link WeightKernels} that packed it. Immutable; safe to use from several threads at once.
+ */
+public abstract class PackedMatrix {
+    /** Products smaller than this many multiply-adds run on the calling thread: a hand-off would cost more. */
+    private static final long PARALLEL_WORK = 1L << 15;
+
+    final int out;
+    final int in;
+    final int tiles;
+    private final TileThreads threads;
+
+    PackedMatrix(int out, int in, TileThreads threads) {
+        this.out = out;
+        this.in = in;
+        this.tiles = VectorProducts.tiles(out);
+        this.threads = threads;
+    }
+
+    public int outFeatures() {
+        return out;
+    }
+
+    public int inFeatures() {
+        return in;
+    }
+
+    /** Heap bytes the packed weights take. */
+    public abstract long bytes();
+
+    /**
+     * The product of {@code rows} input rows.
+     *
+     * @param x {@code [rows, in]} row-major
+     * @return {@code [rows, out]} row-major
+     */
+    public float[] multiply(float[] x, int rows) {
+        if (x.length != rows * in) {
+            throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows + " rows of " + in);
+        }
+        int stride = tiles * VectorProducts.TILE;
+        float[] y = new float[rows * stride];
+        if ((long) rows * in * stride < PARALLEL_WORK) {
+            multiplyTiles(x, rows, y, 0, tiles);
+        } else {
+            threads.run(tiles, (from, to) -> multiplyTiles(x, rows, y, from, to));
+        }
+        if (stride == out) {
+            return y;
+        }
+        float[] compact = new float[rows * out];
+        for (int m = 0; m < rows; m++) {
+            System.arraycopy(y, m * stride, compact, m * out, out);
+        }
+        return compact;
+    }
+
+    /** Fills the outputs of tiles {@code [from, to)} of every row of {@code y} (rows {@code tiles·TILE} wide). */
+    abstract void multiplyTiles(float[] x, int rows, float[] y, int from, int to);
+
+    /** Float32 weights. */
+    static final class Float32 extends PackedMatrix {
+        private final float[][] packed;
+
+        Float32(FloatBuffer w, int out, int in, boolean inOut, TileThreads threads) {
+            super(out, in, threads);
+            packed = VectorProducts.packFloat32(w, out, in, inOut);
+        }
+
+        @Override
+        public long bytes() {
+            return (long) tiles * VectorProducts.TILE * in * Float.BYTES;
+        }
+
+        @Override
+        void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
+            VectorProducts.float32(packed, in, x, rows, y, from, to);
+        }
+    }
+
+    /** Int8 weights with a float32 scale per output and block of inputs. */
+    static final class Int8 extends PackedMatrix {
+        private final byte[][] quantized;
+        private final float[][] scales;
+
+        Int8(FloatBuffer w, int out, int in, boolean inOut, TileThreads threads) {
+            super(out, in, threads);
+            quantized = new byte[tiles][];
+            scales = new float[tiles][];
+            VectorProducts.packInt8(w, out, in, inOut, quantized, scales);
+        }
+
+        @Override
+        public long bytes() {
+            long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
+            return (long) tiles * VectorProducts.TILE * (in + blocks * Float.BYTES);
+        }
+
+        @Override
+        void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
+            VectorProducts.int8(quantized, scales, in, x, rows, y, from, to);
+        }
+    }
+}

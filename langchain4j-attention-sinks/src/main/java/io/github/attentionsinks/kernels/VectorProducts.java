@@ -1,0 +1,266 @@
+package io.github.attentionsinks.kernels;
+
+import java.nio.FloatBuffer;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Weight products {@code y = x·Wᵀ} in the Java Vector API: the only class that touches {@code jdk.incubator.vector},
+ * loaded only when that module is in the boot layer ({@link WeightKernels}).
+ *
+ * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile {@code [in][TILE]} in one array, so a
+ * tile streams contiguously and every weight vector loaded feeds the accumulators of two input rows. A tile is the
+ * unit of work split across threads. Int8 weights keep one float32 scale per {@link #BLOCK} inputs of each output
+ * (as llama.cpp's Q8_0 does per 32 weights): a block's partial sums are scaled once.
+ *
+ * <p>Only methods of JDK 17's incubator API are used, so the classes compiled on 17 link on 21 and 25 too.
+ */
+final class VectorProducts {
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    /** Bytes in a vector of the same width: one load holds a whole tile row of int8 weights. */
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, FLOATS.vectorShape());
+    private static final int LANES = FLOATS.length();
+    /** Outputs per tile: four vectors. */
+    static final int TILE = 4 * LANES;
+    /** Inputs per int8 scale. */
+    static final int BLOCK = 32;
+
+    private VectorProducts() {}
+
+    static String species() {
+        return FLOATS.toString();
+    }
+
+    /** Number of tiles covering {@code out} outputs (the last one zero-padded). */
+    static int tiles(int out) {
+        return (out + TILE - 1) / TILE;
+    }
+
+    /**
+     * Packs a float32 matrix into tiles.
+     *
+     * @param w {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
+     */
+    static float[][] packFloat32(FloatBuffer w, int out, int in, boolean inOut) {
+        float[][] tiles = new float[tiles(out)][];
+        for (int t = 0; t < tiles.length; t++) {
+            float[] tile = new float[in * TILE];
+            int o0 = t * TILE;
+            int width = Math.min(TILE, out - o0);
+            for (int i = 0; i < in; i++) {
+                for (int c = 0; c < width; c++) {
+                    tile[i * TILE + c] = inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i);
+                }
+            }
+            tiles[t] = tile;
+        }
+        return tiles;
+    }
+
+    /**
+     * Quantizes and packs a float32 matrix: per output and block of {@link #BLOCK} inputs, {@code scale = max|w| /
+     * 127} and {@code q = round(w / scale)}.
+     *
+     * @param w {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
+     * @param quantized receives {@code tiles} arrays {@code [in][TILE]}
+     * @param scales receives {@code tiles} arrays {@code [blocks][TILE]}
+     */
+    static void packInt8(FloatBuffer w, int out, int in, boolean inOut, byte[][] quantized, float[][] scales) {
+        int blocks = (in + BLOCK - 1) / BLOCK;
+        for (int t = 0; t < quantized.length; t++) {
+            byte[] tile = new byte[in * TILE];
+            float[] tileScales = new float[blocks * TILE];
+            int o0 = t * TILE;
+            int width = Math.min(TILE, out - o0);
+            for (int c = 0; c < width; c++) {
+                int o = o0 + c;
+                for (int b = 0; b < blocks; b++) {
+                    int i0 = b * BLOCK;
+                    int i1 = Math.min(in, i0 + BLOCK);
+                    float max = 0;
+                    for (int i = i0; i < i1; i++) {
+                        max = Math.max(max, Math.abs(inOut ? w.get(i * out + o) : w.get(o * in + i)));
+                    }
+                    float scale = max / 127f;
+                    tileScales[b * TILE + c] = scale;
+                    float inverse = scale == 0 ? 0 : 1f / scale;
+                    for (int i = i0; i < i1; i++) {
+                        float v = inOut ? w.get(i * out + o) : w.get(o * in + i);
+                        tile[i * TILE + c] = (byte) Math.round(v * inverse);
+                    }
+                }
+            }
+            quantized[t] = tile;
+            scales[t] = tileScales;
+        }
+    }
+
+    /**
+     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)} of a float32 matrix; rows of {@code y} are
+     * {@code tiles·TILE} wide. Row pairs and a last odd row go to separate methods: one method with both would be
+     * compiled for whichever the profile saw first and deoptimized back to the interpreter, whose Vector API is two
+     * orders of magnitude slower, each time the other came (seen as "uncommon trap" churn between prefill and decode).
+     */
+    static void float32(float[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        int stride = tiles.length * TILE;
+        for (int t = t0; t < t1; t++) {
+            int m = 0;
+            for (; m + 1 < rows; m += 2) {
+                float32TwoRows(tiles[t], in, x, m * in, y, m * stride + t * TILE, stride);
+            }
+            if (m < rows) {
+                float32OneRow(tiles[t], in, x, m * in, y, m * stride + t * TILE);
+            }
+        }
+    }
+
+    private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
+            a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
+        }
+        store(y, ya, a0, a1, a2, a3);
+    }
+
+    /** Rows {@code xa} and {@code xa + in}: each weight vector loaded feeds both. */
+    private static void float32TwoRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int xb = xa + in;
+        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES);
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            a2 = w2.fma(xv, a2);
+            a3 = w3.fma(xv, a3);
+            FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
+            b0 = w0.fma(xw, b0);
+            b1 = w1.fma(xw, b1);
+            b2 = w2.fma(xw, b2);
+            b3 = w3.fma(xw, b3);
+        }
+        store(y, ya, a0, a1, a2, a3);
+        store(y, ya + stride, b0, b1, b2, b3);
+    }
+
+    /** As {@link #float32} for int8 tiles and their block scales. */
+    static void int8(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        int stride = tiles.length * TILE;
+        for (int t = t0; t < t1; t++) {
+            int m = 0;
+            for (; m + 1 < rows; m += 2) {
+                int8TwoRows(tiles[t], scales[t], in, x, m * in, y, m * stride + t * TILE, stride);
+            }
+            if (m < rows) {
+                int8OneRow(tiles[t], scales[t], in, x, m * in, y, m * stride + t * TILE);
+            }
+        }
+    }
+
+    private static void int8OneRow(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
+            int i1 = Math.min(in, i0 + BLOCK);
+            FloatVector p0 = FloatVector.zero(FLOATS);
+            FloatVector p1 = p0;
+            FloatVector p2 = p0;
+            FloatVector p3 = p0;
+            for (int i = i0; i < i1; i++) {
+                ByteVector wb = ByteVector.fromArray(BYTES, w, i * TILE);
+                FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+                p0 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 0)).fma(xv, p0);
+                p1 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 1)).fma(xv, p1);
+                p2 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 2)).fma(xv, p2);
+                p3 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 3)).fma(xv, p3);
+            }
+            a0 = p0.fma(FloatVector.fromArray(FLOATS, s, si), a0);
+            a1 = p1.fma(FloatVector.fromArray(FLOATS, s, si + LANES), a1);
+            a2 = p2.fma(FloatVector.fromArray(FLOATS, s, si + 2 * LANES), a2);
+            a3 = p3.fma(FloatVector.fromArray(FLOATS, s, si + 3 * LANES), a3);
+        }
+        store(y, ya, a0, a1, a2, a3);
+    }
+
+    private static void int8TwoRows(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int xb = xa + in;
+        for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
+            int i1 = Math.min(in, i0 + BLOCK);
+            FloatVector p0 = FloatVector.zero(FLOATS);
+            FloatVector p1 = p0;
+            FloatVector p2 = p0;
+            FloatVector p3 = p0;
+            FloatVector q0 = p0;
+            FloatVector q1 = p0;
+            FloatVector q2 = p0;
+            FloatVector q3 = p0;
+            for (int i = i0; i < i1; i++) {
+                ByteVector wb = ByteVector.fromArray(BYTES, w, i * TILE);
+                FloatVector w0 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 0);
+                FloatVector w1 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 1);
+                FloatVector w2 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 2);
+                FloatVector w3 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 3);
+                FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+                p0 = w0.fma(xv, p0);
+                p1 = w1.fma(xv, p1);
+                p2 = w2.fma(xv, p2);
+                p3 = w3.fma(xv, p3);
+                FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
+                q0 = w0.fma(xw, q0);
+                q1 = w1.fma(xw, q1);
+                q2 = w2.fma(xw, q2);
+                q3 = w3.fma(xw, q3);
+            }
+            FloatVector s0 = FloatVector.fromArray(FLOATS, s, si);
+            FloatVector s1 = FloatVector.fromArray(FLOATS, s, si + LANES);
+            FloatVector s2 = FloatVector.fromArray(FLOATS, s, si + 2 * LANES);
+            FloatVector s3 = FloatVector.fromArray(FLOATS, s, si + 3 * LANES);
+            a0 = p0.fma(s0, a0);
+            a1 = p1.fma(s1, a1);
+            a2 = p2.fma(s2, a2);
+            a3 = p3.fma(s3, a3);
+            b0 = q0.fma(s0, b0);
+            b1 = q1.fma(s1, b1);
+            b2 = q2.fma(s2, b2);
+            b3 = q3.fma(s3, b3);
+        }
+        store(y, ya, a0, a1, a2, a3);
+        store(y, ya + stride, b0, b1, b2, b3);
+    }
+
+    private static void store(float[] y, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+        v0.intoArray(y, at);
+        v1.intoArray(y, at + LANES);
+        v2.intoArray(y, at + 2 * LANES);
+        v3.intoArray(y, at + 3 * LANES);
+    }
+}

@@ -1,0 +1,164 @@
+package io.github.attentionsinks.kernels;
+
+import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.InvalidSettingException;
+import java.nio.FloatBuffer;
+import java.util.Locale;
+
+/**
+ * Who multiplies the weight matrices on a CPU: the library's Java Vector API kernels or libtorch. The {@code kernels}
+ * setting and its rules live here; the CLI and the Spring starter only add their own option names.
+ *
+ * <ul>
+ *   <li>{@code auto} (default): the Java kernels for float32 weights on a CPU when the JVM runs with
+ *       {@code --add-modules jdk.incubator.vector} on JDK 21 or later; libtorch otherwise. JDK 17 has the module
+ *       but compiles the multi-row kernel about 4× slower per row (docs/benchmarks.md), so auto leaves 17 on
+ *       libtorch.</li>
+ *   <li>{@code java}: the Java kernels, or a refusal saying what is missing.</li>
+ *   <li>{@code libtorch}: libtorch for every product.</li>
+ * </ul>
+ * {@code dtype int8} always uses the Java kernels (libtorch has no int8 product DJL can reach), on any JDK with the
+ * module. The GPU path and float16 weights stay on libtorch.
+ *
+ * <p>An instance owns the kernel threads ({@code threads − 1} helpers) and packs matrices for them; close it with the
+ * model.
+ */
+public final class WeightKernels implements AutoCloseable {
+    /** The {@code kernels} setting. */
+    public enum Choice {
+        AUTO, JAVA, LIBTORCH;
+
+        /**
+         * Parses {@code auto} (also null or blank), {@code java} or {@code libtorch}, case-insensitively.
+         *
+         * @throws InvalidSettingException naming the value and the accepted ones
+         */
+        public static Choice parse(String option) {
+            String value = option == null ? "" : option.trim().toLowerCase(Locale.ROOT);
+            switch (value) {
+                case "":
+                case "auto":
+                    return AUTO;
+                case "java":
+                    return JAVA;
+                case "libtorch":
+                    return LIBTORCH;
+                default:
+                    throw new InvalidSettingException("kernels", option, "Unknown kernels '" + option
+                            + "': use auto (the default: Java kernels for float32 on JDK 21+ with the Vector API "
+                            + "module, libtorch otherwise), java or libtorch");
+            }
+        }
+    }
+
+    private static final String MODULE = "jdk.incubator.vector";
+    /** The first JDK whose C2 compiles the multi-row kernel well (measured on 17 and 25; 21 has the same C2 port). */
+    private static final int WELL_COMPILED_FROM = 21;
+
+    private final boolean int8;
+    private final TileThreads threads;
+
+    private WeightKernels(boolean int8, int threads) {
+        this.int8 = int8;
+        this.threads = new TileThreads(threads);
+    }
+
+    /** True when the JVM was started with {@code --add-modules jdk.incubator.vector}. */
+    public static boolean vectorApiPresent() {
+        return ModuleLayer.boot().findModule(MODULE).isPresent();
+    }
+
+    /**
+     * The kernels for a model, or null for libtorch.
+     *
+     * @param threads threads per product (the caller's and {@code threads − 1} helpers)
+     * @throws InvalidSettingException ({@code dtype} or {@code kernels}) when the combination cannot run, saying why
+     *     and what to change
+     */
+    public static WeightKernels select(Choice choice, ComputeDtype dtype, boolean gpu, int threads) {
+        if (dtype == ComputeDtype.INT8) {
+            if (gpu) {
+                throw new InvalidSettingException("dtype", "int8", "dtype int8 runs on a CPU only (its products are "
+                        + "the library's Java kernels); on a GPU use float16 or float32");
+            }
+            if (choice == Choice.LIBTORCH) {
+                throw new InvalidSettingException("kernels", "libtorch", "dtype int8 needs kernels auto or java: "
+                        + "libtorch has no int8 weight product that DJL can call");
+            }
+            requireModule("dtype", "int8", "dtype int8");
+            return new WeightKernels(true, threads);
+        }
+        if (choice == Choice.LIBTORCH) {
+            return null;
+        }
+        String name = choice.name().toLowerCase(Locale.ROOT);
+        if (gpu || dtype != ComputeDtype.FLOAT32) {
+            if (choice == Choice.JAVA) {
+                throw new InvalidSettingException("kernels", name, "kernels java multiply float32 or int8 weights on "
+                        + "a CPU; " + (gpu ? "on a GPU" : "with dtype " + dtype.canonicalName())
+                        + " use kernels auto or libtorch");
+            }
+            return null;
+        }
+        if (choice == Choice.JAVA) {
+            requireModule("kernels", name, "kernels java");
+            return new WeightKernels(false, threads);
+        }
+        return vectorApiPresent() && Runtime.version().feature() >= WELL_COMPILED_FROM
+                ? new WeightKernels(false, threads) : null;
+    }
+
+    private static void requireModule(String setting, String value, String what) {
+        if (!vectorApiPresent()) {
+            throw new InvalidSettingException(setting, value, what + " needs the Java Vector API: start the JVM with "
+                    + "--add-modules " + MODULE + " (JDK 17 or later; JDK 21+ runs it fastest), e.g. in "
+                    + "JDK_JAVA_OPTIONS or the launcher's JVM arguments");
+        }
+    }
+
+    /** Whether matrices are quantized to int8 when packed. */
+    public boolean int8() {
+        return int8;
+    }
+
+    /** Heap bytes a matrix of {@code out × in} takes once packed. */
+    public long packedBytes(long out, long in) {
+        long padded = (out + VectorProducts.TILE - 1) / VectorProducts.TILE * VectorProducts.TILE;
+        long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
+        return int8 ? padded * (in + blocks * Float.BYTES) : padded * in * Float.BYTES;
+    }
+
+    /**
+     * Packs (and for int8 quantizes) a float32 weight.
+     *
+     * @param weight {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
+     */
+    public PackedMatrix pack(float[] weight, int out, int in, boolean inOut) {
+        return pack(FloatBuffer.wrap(weight), out, in, inOut);
+    }
+
+    /**
+     * Packs (and for int8 quantizes) a float32 weight read from a buffer (a view of a libtorch array: no copy of the
+     * whole matrix on the heap while packing).
+     *
+     * @param weight {@code [out, in]} row-major from index 0, or {@code [in, out]} when {@code inOut}
+     */
+    public PackedMatrix pack(FloatBuffer weight, int out, int in, boolean inOut) {
+        if (weight.limit() != (long) out * in) {
+            throw new IllegalArgumentException("weight has " + weight.limit() + " values, expected " + out + " × " + in);
+        }
+        return int8 ? new PackedMatrix.Int8(weight, out, in, inOut, threads)
+                : new PackedMatrix.Float32(weight, out, in, inOut, threads);
+    }
+
+    /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */
+    public String describe() {
+        return "java " + (int8 ? "int8" : "float32") + " (" + VectorProducts.species() + ", " + threads.threads()
+                + " threads)";
+    }
+
+    @Override
+    public void close() {
+        threads.close();
+    }
+}

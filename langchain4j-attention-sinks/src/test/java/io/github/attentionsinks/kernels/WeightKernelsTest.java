@@ -1,0 +1,203 @@
+package io.github.attentionsinks.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.InvalidSettingException;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The Java kernels against products computed here in double precision, on shapes that exercise the edges: outputs
+ * not a multiple of a tile, inputs not a multiple of an int8 block, odd row counts (the kernel pairs rows), products
+ * large enough to be split across threads. The surefire JVM runs with {@code --add-modules jdk.incubator.vector}.
+ */
+class WeightKernelsTest {
+    private static WeightKernels float32;
+    private static WeightKernels int8;
+
+    @BeforeAll
+    static void kernels() {
+        float32 = WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT32, false, 2);
+        int8 = WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.INT8, false, 2);
+    }
+
+    @AfterAll
+    static void close() {
+        float32.close();
+        int8.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "960, 576, 1", "961, 577, 3", "3072, 576, 8",
+        "576, 1536, 5", "7, 300, 1020"})
+    void float32ProductsMatchDoublePrecision(int out, int in, int rows) {
+        Random random = new Random(out * 31L + in * 7L + rows);
+        for (boolean inOut : new boolean[] {false, true}) {
+            float[] w = values(random, out * in);
+            float[] x = values(random, rows * in);
+            float[] y = float32.pack(w, out, in, inOut).multiply(x, rows);
+            assertEquals(rows * out, y.length);
+            for (int m = 0; m < rows; m++) {
+                for (int o = 0; o < out; o++) {
+                    double expected = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double wi = inOut ? w[i * out + o] : w[o * in + i];
+                        expected += x[m * in + i] * wi;
+                        magnitude += Math.abs(x[m * in + i] * wi);
+                    }
+                    // float32 accumulation in another order: a few ulps of the sum of magnitudes
+                    double bound = 1e-6 * magnitude + 1e-30;
+                    float actual = y[m * out + o];
+                    assertTrue(Math.abs(actual - expected) <= bound, "out " + o + " row " + m + " (" + out + "x" + in
+                            + ", inOut " + inOut + "): " + actual + " vs " + expected);
+                }
+            }
+        }
+    }
+
+    /**
+     * Int8 against the product with weights quantized as specified (per output and block of 32 inputs: scale =
+     * max|w| / 127, q = round(w / scale)), computed here; and within half a quantization step per weight of the
+     * float32 product.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5"})
+    void int8ProductsMatchTheQuantizationRule(int out, int in, int rows) {
+        Random random = new Random(out * 13L + in * 5L + rows);
+        for (boolean inOut : new boolean[] {false, true}) {
+            float[] w = values(random, out * in);
+            float[] x = values(random, rows * in);
+            float[] y = int8.pack(w, out, in, inOut).multiply(x, rows);
+            for (int o = 0; o < out; o++) {
+                double[] dequantized = new double[in];
+                double[] step = new double[in];
+                for (int b = 0; b < in; b += 32) {
+                    double max = 0;
+                    for (int i = b; i < Math.min(in, b + 32); i++) {
+                        max = Math.max(max, Math.abs(inOut ? w[i * out + o] : w[o * in + i]));
+                    }
+                    float scale = (float) max / 127f;
+                    for (int i = b; i < Math.min(in, b + 32); i++) {
+                        float wi = inOut ? w[i * out + o] : w[o * in + i];
+                        dequantized[i] = scale == 0 ? 0 : Math.round(wi * (1f / scale)) * (double) scale;
+                        step[i] = scale;
+                    }
+                }
+                for (int m = 0; m < rows; m++) {
+                    double expected = 0;
+                    double exact = 0;
+                    double magnitude = 0;
+                    double quantizationBound = 0;
+                    for (int i = 0; i < in; i++) {
+                        double xi = x[m * in + i];
+                        expected += xi * dequantized[i];
+                        exact += xi * (inOut ? w[i * out + o] : w[o * in + i]);
+                        magnitude += Math.abs(xi * dequantized[i]);
+                        quantizationBound += Math.abs(xi) * step[i] / 2;
+                    }
+                    float actual = y[m * out + o];
+                    assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "out " + o + " row " + m
+                            + ": " + actual + " vs " + expected);
+                    assertTrue(Math.abs(actual - exact) <= quantizationBound * 1.0001 + 1e-6 * magnitude,
+                            "out " + o + " row " + m + ": off the float32 product by more than half a step per weight");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aZeroBlockStaysZero() {
+        float[] w = new float[2 * 64];
+        w[64 + 40] = 3f; // output 1, input 40: block 1 only
+        float[] x = new float[64];
+        java.util.Arrays.fill(x, 1f);
+        float[] y = int8.pack(w, 2, 64, false).multiply(x, 1);
+        assertEquals(0f, y[0]);
+        assertEquals(3f, y[1], 1e-6f);
+    }
+
+    @Test
+    void concurrentCallersGetTheirOwnProducts() throws Exception {
+        Random random = new Random(5);
+        int out = 2048;
+        int in = 256;
+        PackedMatrix matrix = float32.pack(values(random, out * in), out, in, false);
+        float[][] inputs = new float[4][];
+        float[][] expected = new float[4][];
+        for (int t = 0; t < 4; t++) {
+            inputs[t] = values(random, in);
+            expected[t] = matrix.multiply(inputs[t], 1);
+        }
+        Thread[] threads = new Thread[4];
+        Throwable[] failures = new Throwable[4];
+        for (int t = 0; t < 4; t++) {
+            int index = t;
+            threads[t] = new Thread(() -> {
+                try {
+                    for (int r = 0; r < 200; r++) {
+                        float[] y = matrix.multiply(inputs[index], 1);
+                        if (!java.util.Arrays.equals(expected[index], y)) {
+                            throw new AssertionError("thread " + index + " got another product in round " + r);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures[index] = e;
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        for (Throwable failure : failures) {
+            if (failure != null) {
+                throw new AssertionError(failure);
+            }
+        }
+    }
+
+    @Test
+    void settingsAndTheirRules() {
+        assertEquals(WeightKernels.Choice.AUTO, WeightKernels.Choice.parse(null));
+        assertEquals(WeightKernels.Choice.JAVA, WeightKernels.Choice.parse(" Java "));
+        assertEquals(WeightKernels.Choice.LIBTORCH, WeightKernels.Choice.parse("libtorch"));
+        InvalidSettingException unknown = assertThrows(InvalidSettingException.class,
+                () -> WeightKernels.Choice.parse("mkl"));
+        assertEquals("kernels", unknown.setting());
+        assertTrue(unknown.getMessage().contains("'mkl'") && unknown.getMessage().contains("libtorch"));
+
+        assertNull(WeightKernels.select(WeightKernels.Choice.LIBTORCH, ComputeDtype.FLOAT32, false, 2));
+        assertNull(WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT16, false, 2));
+        assertNull(WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT32, true, 2));
+        InvalidSettingException gpuInt8 = assertThrows(InvalidSettingException.class,
+                () -> WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.INT8, true, 2));
+        assertEquals("dtype", gpuInt8.setting());
+        InvalidSettingException libtorchInt8 = assertThrows(InvalidSettingException.class,
+                () -> WeightKernels.select(WeightKernels.Choice.LIBTORCH, ComputeDtype.INT8, false, 2));
+        assertEquals("kernels", libtorchInt8.setting());
+        InvalidSettingException javaFloat16 = assertThrows(InvalidSettingException.class,
+                () -> WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, false, 2));
+        assertTrue(javaFloat16.getMessage().contains("float16"), javaFloat16.getMessage());
+        // auto picks the Java kernels for float32 on JDK 21+ with the module (this JVM has it), libtorch on 17
+        try (WeightKernels auto = WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT32, false, 2)) {
+            assertEquals(Runtime.version().feature() >= 21, auto != null);
+        }
+    }
+
+    private static float[] values(Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+}
