@@ -45,6 +45,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final ModelConfig config;
     private final Device device;
     private final DataType dataType;
+    private final ComputeDtype dtype;
     private final DataType weightType;
     private final NDManager manager;
     private final CausalLm network;
@@ -68,7 +69,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
         this.directory = dir;
         this.config = ModelConfig.read(dir);
-        ComputeDtype dtype = ComputeDtype.parse(b.dtype);
+        this.dtype = ComputeDtype.parse(b.dtype);
         WeightKernels.Choice kernelChoice = WeightKernels.Choice.parse(b.kernels);
         this.weightType = dtype.weightType();
         // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
@@ -125,7 +126,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         String cache = b.reportedCache == null ? "" : ", cache " + b.reportedCache;
         log.info("Loaded {} model {} in {} ms: device {}, dtype {}, kernels {}, libtorch {} intra-op threads{}",
                 config.modelType(), source, millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu",
-                ComputeDtype.parse(b.dtype).canonicalName(), kernels(), DjlRuntime.libtorchThreads(), cache);
+                dtype.canonicalName(), kernels(), DjlRuntime.libtorchThreads(), cache);
     }
 
     public static Builder builder() {

@@ -388,6 +388,9 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public boolean useKernels(WeightKernels kernels, boolean required) {
+        if (!(spec.lmHead instanceof Linear)) {
+            throw new IllegalStateException("the weights are packed already");
+        }
         long needed = 0;
         for (Layer layer : spec.layers) {
             for (Projection p : new Projection[] {layer.qkv(), layer.out(), layer.mlpIn(), layer.mlpOut()}) {

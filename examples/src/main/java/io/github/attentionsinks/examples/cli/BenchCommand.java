@@ -1,15 +1,16 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.DecodeScheduler;
-import io.github.attentionsinks.generate.GenerationParams;
-import io.github.attentionsinks.generate.GenerationResult;
-import java.util.concurrent.CompletableFuture;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
+import io.github.attentionsinks.generate.GenerationParams;
+import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.Sampler;
-import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.kernels.WeightKernels;
+import io.github.attentionsinks.runtime.DjlRuntime;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -202,14 +204,18 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[bench] wrote synthetic %s (%.1f M parameters) to %s in %.1f s",
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
-                // The floor is libtorch's products of the dtype's weights; int8 weights have none there.
-                if (ComputeDtype.parse(dtype) != ComputeDtype.INT8) {
-                    double floor = WeightStreamFloor.medianMs(shape, ComputeDtype.parse(dtype).weightType(), 20);
+                // Through the products the model used: the Java kernels, else libtorch's for the dtype.
+                ComputeDtype weights = ComputeDtype.parse(dtype);
+                try (WeightKernels kernelsUsed = WeightKernels.select(WeightKernels.Choice.parse(kernels), weights,
+                        DjlRuntime.device(device).isGpu(), DjlRuntime.intraOpThreads())) {
+                    double floor = WeightStreamFloor.medianMs(shape, weights.loadType(), kernelsUsed, 20);
+                    String by = kernelsUsed == null ? "libtorch" : kernelsUsed.describe();
                     err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector "
-                            + "products with every weight, nothing else): %.2f ms/token", shape.name(), floor));
+                            + "products with every weight, nothing else, by %s): %.2f ms/token", shape.name(), by,
+                            floor));
                     footer = String.format(Locale.ROOT, "Weight-streaming floor of %s on this machine, same run (only "
-                            + "the matrix-vector products with every weight matrix, median of 20): %.2f ms/token",
-                            shape.name(), floor);
+                            + "the matrix-vector products with every weight matrix, by %s, median of 20): %.2f "
+                            + "ms/token", shape.name(), by, floor);
                 }
             } finally {
                 deleteRecursively(dir);

@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.nn.Linear;
+import io.github.attentionsinks.nn.PackedLinear;
+import io.github.attentionsinks.nn.Projection;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import java.util.Arrays;
 
@@ -18,20 +21,26 @@ import java.util.Arrays;
 final class WeightStreamFloor {
     private WeightStreamFloor() {}
 
-    /** Median milliseconds of one pass over all weights, over {@code passes} passes. */
-    static double medianMs(SyntheticLlama.Shape s, DataType dataType, int passes) {
+    /**
+     * Median milliseconds of one pass over all weights, over {@code passes} passes.
+     *
+     * @param kernels the Java kernels the model used (the products then run through them, as in the model), or null
+     *     for libtorch's
+     */
+    static double medianMs(SyntheticLlama.Shape s, DataType dataType, WeightKernels kernels, int passes) {
         DjlRuntime.engine();
         int q = s.heads() * s.headDim();
         int kv = s.kvHeads() * s.headDim();
         try (NDManager manager = NDManager.newBaseManager()) {
-            Linear[][] layers = new Linear[s.layers()][];
+            Projection[][] layers = new Projection[s.layers()][];
             for (int l = 0; l < s.layers(); l++) {
-                layers[l] = new Linear[] {
-                    random(manager, q + 2 * kv, s.hidden(), dataType), random(manager, s.hidden(), q, dataType),
-                    random(manager, 2 * s.intermediate(), s.hidden(), dataType),
-                    random(manager, s.hidden(), s.intermediate(), dataType)};
+                layers[l] = new Projection[] {
+                    random(manager, q + 2 * kv, s.hidden(), dataType, kernels),
+                    random(manager, s.hidden(), q, dataType, kernels),
+                    random(manager, 2 * s.intermediate(), s.hidden(), dataType, kernels),
+                    random(manager, s.hidden(), s.intermediate(), dataType, kernels)};
             }
-            Linear head = random(manager, s.vocab(), s.hidden(), dataType);
+            Projection head = random(manager, s.vocab(), s.hidden(), dataType, kernels);
             NDArray x = manager.randomNormal(new Shape(1, s.hidden())).toType(dataType, false);
             NDArray xq = manager.randomNormal(new Shape(1, q)).toType(dataType, false);
             NDArray xi = manager.randomNormal(new Shape(1, s.intermediate())).toType(dataType, false);
@@ -39,7 +48,7 @@ final class WeightStreamFloor {
             for (int p = -2; p < passes; p++) {
                 long t0 = System.nanoTime();
                 try (NDManager scope = manager.newSubManager()) {
-                    for (Linear[] w : layers) {
+                    for (Projection[] w : layers) {
                         scope.attachAll(w[0].apply(x), w[1].apply(xq), w[2].apply(x), w[3].apply(xi));
                     }
                     scope.attachAll(head.apply(x));
@@ -53,8 +62,15 @@ final class WeightStreamFloor {
         }
     }
 
-    private static Linear random(NDManager manager, int rows, int cols, DataType dataType) {
+    private static Projection random(NDManager manager, int rows, int cols, DataType dataType,
+            WeightKernels kernels) {
         NDArray normal = manager.randomNormal(0, 0.02f, new Shape(rows, cols), DataType.FLOAT32);
+        if (kernels != null) {
+            Linear linear = new Linear(normal, null);
+            PackedLinear packed = PackedLinear.pack(linear, kernels);
+            linear.close();
+            return packed;
+        }
         if (dataType == DataType.FLOAT32) {
             return new Linear(normal, null);
         }
