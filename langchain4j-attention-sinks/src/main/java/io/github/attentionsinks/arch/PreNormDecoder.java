@@ -21,6 +21,7 @@ import io.github.attentionsinks.nn.Slices;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -58,6 +59,8 @@ public abstract class PreNormDecoder implements CausalLm {
     private final DataType dataType;
     private final NDArray embeddingScale;
     private final NDArray finalSoftCap;
+    /** The Java kernels once {@link #useKernels} moved the products to them, else null. */
+    private volatile WeightKernels kernels;
 
     /** One decoder layer; null norms are absent. */
     record Layer(Norm attentionNorm, Projection qkv, Norm queryNorm, Norm keyNorm, Projection out,
@@ -268,15 +271,25 @@ public abstract class PreNormDecoder implements CausalLm {
         // Keys and values to the cache layout [kvHeads, rows, headDim] once for all streams, not once per stream.
         NDArray keys = qkv[1].transpose(1, 0, 2);
         NDArray values = qkv[2].transpose(1, 0, 2);
-        NDList outputs = new NDList(caches.length);
-        for (int s = 0; s < caches.length; s++) {
+        NDArray[] outputs = new NDArray[caches.length];
+        IntConsumer attend = s -> {
             NDIndex rows = Slices.rows(offsets[s], offsets[s + 1]);
             NDIndex cacheRows = Slices.middle(offsets[s], offsets[s + 1]);
             NDArray[] kv = caches[s].append(l, keys.get(cacheRows), values.get(cacheRows));
-            outputs.add(Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScales[l],
-                    masks[s].forWindow(layer.slidingWindow), spec.attentionSoftCap));
+            outputs[s] = Attention.attend(qkv[0].get(rows), kv[0], kv[1], attentionScales[l],
+                    masks[s].forWindow(layer.slidingWindow), spec.attentionSoftCap);
+        };
+        WeightKernels parallel = kernels;
+        if (parallel != null) {
+            // libtorch computes on one thread beside the Java kernels, so their threads step the sessions'
+            // attention side by side: each session's cache and outputs are its own.
+            parallel.forEach(caches.length, attend);
+        } else {
+            for (int s = 0; s < caches.length; s++) {
+                attend.accept(s);
+            }
         }
-        NDArray attention = layer.out.apply(NDArrays.concat(outputs, 0));
+        NDArray attention = layer.out.apply(NDArrays.concat(new NDList(outputs), 0));
         return residuals(layer, x, h, attention);
     }
 
@@ -285,9 +298,36 @@ public abstract class PreNormDecoder implements CausalLm {
         NDArray h = layer.attentionNorm.apply(x);
         NDArray[] qkv = queriesKeysValues(layer, h, n, rope);
         NDArray[] kv = cache.append(l, qkv[1].transpose(1, 0, 2), qkv[2].transpose(1, 0, 2));
-        NDArray attention = layer.out.apply(Attention.attend(qkv[0], kv[0], kv[1], attentionScales[l],
-                masks.forWindow(layer.slidingWindow), spec.attentionSoftCap));
-        return residuals(layer, x, h, attention);
+        NDArray bias = masks.forWindow(layer.slidingWindow);
+        WeightKernels parallel = kernels;
+        NDArray attention;
+        if (parallel != null && n >= PARALLEL_ATTENTION_ROWS && spec.kvHeads > 1) {
+            attention = attendByKvHead(parallel, l, qkv[0], kv, bias);
+        } else {
+            attention = Attention.attend(qkv[0], kv[0], kv[1], attentionScales[l], bias, spec.attentionSoftCap);
+        }
+        return residuals(layer, x, h, layer.out.apply(attention));
+    }
+
+    /**
+     * Prompt chunks of at least this many rows split their attention by KV head across the kernel threads: libtorch
+     * computes on one thread beside the Java kernels, and a chunk's attention is most of its time (a 1020-token
+     * chunk's products take about 2 s of 9–15 s on the SmolLM-135M shape, 2 cores).
+     */
+    private static final int PARALLEL_ATTENTION_ROWS = 16;
+
+    /** Attention of {@code q [n, heads, headDim]} one KV head's query group per task; heads stay in order. */
+    private NDArray attendByKvHead(WeightKernels parallel, int l, NDArray q, NDArray[] kv, NDArray bias) {
+        int group = spec.heads / spec.kvHeads;
+        NDArray[] outputs = new NDArray[spec.kvHeads];
+        parallel.forEach(spec.kvHeads, h -> {
+            NDArray groupBias = bias == null || bias.getShape().dimension() < 4 ? bias
+                    : bias.get(Slices.rows(h, h + 1));
+            outputs[h] = Attention.attend(q.get(Slices.middle(h * group, (h + 1) * group)),
+                    kv[0].get(Slices.rows(h, h + 1)), kv[1].get(Slices.rows(h, h + 1)), attentionScales[l],
+                    groupBias, spec.attentionSoftCap);
+        });
+        return NDArrays.concat(new NDList(outputs), 1);
     }
 
     /** Rotated queries and keys, and values, of {@code n} rows: each {@code [n, heads, headDim]}. */
@@ -414,6 +454,7 @@ public abstract class PreNormDecoder implements CausalLm {
             spec.layers[l] = spec.layers[l].withProjections(p -> packAndFree((Linear) p, kernels));
         }
         spec.lmHead = tied ? PackedLinear.pack(head, kernels) : packAndFree(head, kernels);
+        this.kernels = kernels;
         return true;
     }
 

@@ -40,24 +40,41 @@ public abstract class PackedMatrix {
      * @return {@code [rows, out]} row-major
      */
     public float[] multiply(float[] x, int rows) {
-        if (x.length != rows * in) {
-            throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows + " rows of " + in);
+        float[] y = new float[rows * stride()];
+        multiply(x, rows, y);
+        if (stride() == out) {
+            return y;
         }
-        int stride = tiles * VectorProducts.TILE;
-        float[] y = new float[rows * stride];
+        float[] compact = new float[rows * out];
+        for (int m = 0; m < rows; m++) {
+            System.arraycopy(y, m * stride(), compact, m * out, out);
+        }
+        return compact;
+    }
+
+    /**
+     * The product of {@code rows} input rows into a caller's buffer (reused across calls: a prefill chunk's products
+     * would otherwise allocate megabytes each).
+     *
+     * @param x {@code [rows, in]} row-major from index 0 (it may be longer)
+     * @param y receives {@code [rows, stride()]} row-major from index 0: row {@code m}'s outputs start at
+     *     {@code m·stride()}, and the last {@code stride() − out} of each row are padding
+     */
+    public void multiply(float[] x, int rows, float[] y) {
+        int stride = stride();
+        if (x.length < rows * in || y.length < rows * stride) {
+            throw new IllegalArgumentException("buffers too small for " + rows + " rows of " + in + " → " + out);
+        }
         if ((long) rows * in * stride < PARALLEL_WORK) {
             multiplyTiles(x, rows, y, 0, tiles);
         } else {
             threads.run(tiles, (from, to) -> multiplyTiles(x, rows, y, from, to));
         }
-        if (stride == out) {
-            return y;
-        }
-        float[] compact = new float[rows * out];
-        for (int m = 0; m < rows; m++) {
-            System.arraycopy(y, m * stride, compact, m * out, out);
-        }
-        return compact;
+    }
+
+    /** The width of an output row in {@link #multiply(float[], int, float[])}'s buffer: out, rounded up to tiles. */
+    public int stride() {
+        return tiles * VectorProducts.TILE;
     }
 
     /** Fills the outputs of tiles {@code [from, to)} of every row of {@code y} (rows {@code tiles·TILE} wide). */

@@ -4,6 +4,7 @@ import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.InvalidSettingException;
 import java.nio.FloatBuffer;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 
 /**
  * Who multiplies the weight matrices on a CPU: the library's Java Vector API kernels or libtorch. The {@code kernels}
@@ -149,6 +150,19 @@ public final class WeightKernels implements AutoCloseable {
         }
         return int8 ? new PackedMatrix.Int8(weight, out, in, inOut, threads)
                 : new PackedMatrix.Float32(weight, out, in, inOut, threads);
+    }
+
+    /**
+     * Runs {@code task} for {@code 0..count-1} on the kernel threads (the caller's among them), each index once, and
+     * returns when all are done; tasks must be independent. The decoder steps its sessions' attention this way,
+     * since libtorch computes on one thread while the Java kernels run.
+     */
+    public void forEach(int count, IntConsumer task) {
+        threads.run(count, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                task.accept(i);
+            }
+        });
     }
 
     /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */

@@ -8,7 +8,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.kernels.PackedMatrix;
 import io.github.attentionsinks.kernels.WeightKernels;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -120,7 +119,7 @@ public final class Linear implements Projection {
         int rows = Math.toIntExact(s.get(0));
         int columns = Math.toIntExact(s.get(1));
         // A view of the weight's memory: no heap copy of the whole matrix while packing.
-        FloatBuffer values = matrix.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer values = PackedLinear.view(matrix);
         return inOut ? kernels.pack(values, columns, rows, true) : kernels.pack(values, rows, columns, false);
     }
 

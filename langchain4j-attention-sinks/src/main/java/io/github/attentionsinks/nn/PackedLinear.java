@@ -6,11 +6,12 @@ import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.kernels.PackedMatrix;
 import io.github.attentionsinks.kernels.WeightKernels;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * A {@link Linear} whose product runs in the Java kernels ({@link WeightKernels}): the input is copied out of
- * libtorch, multiplied on the Java heap and the result written into a new libtorch array, one copy each way per
- * product (a few microseconds each for a decode step's rows).
+ * libtorch into a per-thread buffer, multiplied on the Java heap and the result written into a new libtorch array,
+ * one copy each way per product (a few microseconds each for a decode step's rows).
  */
 public final class PackedLinear implements Projection {
     private final PackedMatrix matrix;
@@ -29,36 +30,53 @@ public final class PackedLinear implements Projection {
         return new PackedLinear(linear.packWith(kernels), linear.biasValues());
     }
 
+    /** Per-thread input and output buffers, grown as needed and reused (see {@link PackedMatrix#multiply}). */
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[2][0]);
+
     @Override
     public NDArray apply(NDArray x) {
         Shape shape = x.getShape();
         int in = matrix.inFeatures();
+        int out = matrix.outFeatures();
+        int stride = matrix.stride();
         int rows = Math.toIntExact(shape.size() / in);
-        float[] y = matrix.multiply(read(x), rows);
+        float[][] buffers = BUFFERS.get();
+        if (buffers[0].length < rows * in) {
+            buffers[0] = new float[rows * in];
+        }
+        if (buffers[1].length < rows * stride) {
+            buffers[1] = new float[rows * stride];
+        }
+        float[] xs = buffers[0];
+        float[] ys = buffers[1];
+        view(x).get(xs, 0, rows * in);
+        matrix.multiply(xs, rows, ys);
         if (bias != null) {
-            int out = bias.length;
             for (int m = 0; m < rows; m++) {
-                for (int o = 0, at = m * out; o < out; o++, at++) {
-                    y[at] += bias[o];
+                for (int o = 0, at = m * stride; o < out; o++, at++) {
+                    ys[at] += bias[o];
                 }
             }
         }
-        NDArray result = x.getManager().create(shape.slice(0, shape.dimension() - 1).add(matrix.outFeatures()),
-                DataType.FLOAT32);
-        result.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().put(y);
+        NDArray result = x.getManager().create(shape.slice(0, shape.dimension() - 1).add(out), DataType.FLOAT32);
+        FloatBuffer target = view(result);
+        if (stride == out) {
+            target.put(ys, 0, rows * out);
+        } else {
+            for (int m = 0; m < rows; m++) {
+                target.put(ys, m * stride, out);
+            }
+        }
         return result;
     }
 
     /**
-     * The values of a float32 CPU array, read through a view of its memory (a contiguous copy first if it is a
-     * strided view). {@code toFloatArray()} and {@code create(float[])} would each allocate a direct buffer per
-     * call, which only a garbage collection frees: with a large heap, gigabytes of them piled up in resident memory
-     * during a benchmark.
+     * A float32 CPU array's memory as a buffer (of a contiguous copy if it is a strided view). {@code toFloatArray()}
+     * and {@code create(float[])} would each allocate a direct buffer per call, which only a garbage collection
+     * frees: with a large heap, gigabytes of them piled up in resident memory during a benchmark.
      */
-    static float[] read(NDArray array) {
-        float[] values = new float[Math.toIntExact(array.size())];
-        array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(values);
-        return values;
+    static FloatBuffer view(NDArray array) {
+        return array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     @Override
