@@ -67,6 +67,27 @@ public abstract class PreNormDecoder implements CausalLm {
             Norm attentionOutputNorm, Norm mlpNorm, Projection mlpIn, Projection mlpOut, Norm mlpOutputNorm,
             int slidingWindow) {
 
+        /**
+         * This layer with its RMSNorms computed inside the packed projections that follow them (sequential blocks
+         * only: there each norm's output feeds one projection).
+         */
+        Layer withNormsInProjections() {
+            Norm attention = attentionNorm;
+            Projection toQkv = qkv;
+            if (attention instanceof Norm.Rms rms && toQkv instanceof PackedLinear packed) {
+                toQkv = packed.withInputNorm(rms);
+                attention = Norm.IDENTITY;
+            }
+            Norm beforeMlp = mlpNorm;
+            Projection toMlp = mlpIn;
+            if (beforeMlp instanceof Norm.Rms rms && toMlp instanceof PackedLinear packed) {
+                toMlp = packed.withInputNorm(rms);
+                beforeMlp = Norm.IDENTITY;
+            }
+            return new Layer(attention, toQkv, queryNorm, keyNorm, out, attentionOutputNorm, beforeMlp, toMlp, mlpOut,
+                    mlpOutputNorm, slidingWindow);
+        }
+
         /** This layer with each projection replaced by {@code replace}. */
         Layer withProjections(UnaryOperator<Projection> replace) {
             return new Layer(attentionNorm, replace.apply(qkv), queryNorm, keyNorm, replace.apply(out),
@@ -451,7 +472,8 @@ public abstract class PreNormDecoder implements CausalLm {
         }
         boolean tied = spec.lmHead == spec.embedding;
         for (int l = 0; l < spec.layers.length; l++) {
-            spec.layers[l] = spec.layers[l].withProjections(p -> packAndFree((Linear) p, kernels));
+            Layer packed = spec.layers[l].withProjections(p -> packAndFree((Linear) p, kernels));
+            spec.layers[l] = spec.parallelBlock ? packed : packed.withNormsInProjections();
         }
         spec.lmHead = tied ? PackedLinear.pack(head, kernels) : packAndFree(head, kernels);
         this.kernels = kernels;

@@ -15,9 +15,21 @@ public interface Norm {
      * The weight is required (its manager owns the norm's constants).
      */
     static Norm rms(NDArray weight, double eps) {
-        // A scalar operand made once: DJL creates a native tensor for every add(Number).
-        NDArray epsilon = weight.getManager().create((float) eps);
-        return x -> {
+        return new Rms(weight, eps);
+    }
+
+    /** Passes its input through: a norm that a following projection computes itself ({@link PackedLinear}). */
+    Norm IDENTITY = x -> x;
+
+    /** RMSNorm; a record so that the Java kernels can compute it inside the projection that follows it. */
+    record Rms(NDArray weight, double eps, NDArray epsilon) implements Norm {
+        Rms(NDArray weight, double eps) {
+            // A scalar operand made once: DJL creates a native tensor for every add(Number).
+            this(weight, eps, weight.getManager().create((float) eps));
+        }
+
+        @Override
+        public NDArray apply(NDArray x) {
             DataType type = x.getDataType();
             NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
             NDArray rms = x32.square().mean(new int[] {-1}, true).add(epsilon).sqrt();
@@ -26,7 +38,7 @@ public interface Norm {
                 normed = normed.toType(type, false);
             }
             return normed.mul(weight);
-        };
+        }
     }
 
     /**
