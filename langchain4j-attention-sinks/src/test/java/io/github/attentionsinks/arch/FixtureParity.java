@@ -100,6 +100,44 @@ public final class FixtureParity {
         }
     }
 
+    /** The largest logit difference from Hugging Face's float32 logits: absolute, and relative to a row's largest |logit|. */
+    public record Delta(float absolute, float relative) {}
+
+    /**
+     * The incremental logits of {@code fixture} (16-token prefill, then one token at a time, dense cache) in a model
+     * loaded with {@code dtype}, against {@code dense.json}'s float32 ones; {@code check} sees the loaded model first.
+     */
+    public static Delta deltaFromFloat32(String fixture, Path tempDir, String dtype,
+            java.util.function.Consumer<AttentionSinkModel> check) throws Exception {
+        JsonNode dense = Shared.json(Shared.fixture(fixture).resolve("dense.json"));
+        int[] ids = Shared.ints(dense.get("input_ids"));
+        float[][] expected = Shared.matrix(dense.get("incremental").get("logits"));
+        Path dir = Files.createDirectories(tempDir.resolve(fixture + "-" + dtype));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(Shared.fixture(fixture).resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
+                StandardCopyOption.REPLACE_EXISTING);
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(dir).device("cpu").dtype(dtype).load();
+                Session session = model.newSession(CacheConfig.dense())) {
+            check.accept(model);
+            float[][] prefill = session.appendAll(java.util.Arrays.copyOf(ids, 16));
+            float worst = 0;
+            float worstRelative = 0;
+            for (int t = 0; t < ids.length; t++) {
+                float[] row = t < 16 ? prefill[t] : session.append(ids[t]);
+                float diff = Shared.maxAbsDiff(expected[t], row);
+                float scale = 0;
+                for (float v : expected[t]) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                worst = Math.max(worst, diff);
+                worstRelative = Math.max(worstRelative, diff / scale);
+            }
+            return new Delta(worst, worstRelative);
+        }
+    }
+
     static void assertRows(float[][] expected, float[][] actual, int from, float tolerance, String what) {
         assertTrue(actual.length >= expected.length - from, what + ": too few rows");
         for (int r = from; r < expected.length; r++) {
