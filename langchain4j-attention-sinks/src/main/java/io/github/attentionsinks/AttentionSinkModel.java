@@ -46,7 +46,6 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final Device device;
     private final DataType dataType;
     private final ComputeDtype dtype;
-    private final DataType weightType;
     private final NDManager manager;
     private final CausalLm network;
     private final TextTokenizer tokenizer;
@@ -71,7 +70,6 @@ public final class AttentionSinkModel implements AutoCloseable {
         this.config = ModelConfig.read(dir);
         this.dtype = ComputeDtype.parse(b.dtype);
         WeightKernels.Choice kernelChoice = WeightKernels.Choice.parse(b.kernels);
-        this.weightType = dtype.weightType();
         // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
         this.dataType = DataType.FLOAT32;
         DjlRuntime.engine();
@@ -227,7 +225,7 @@ public final class AttentionSinkModel implements AutoCloseable {
      * with {@code dtype("int8")}.
      */
     public DataType weightType() {
-        return weightType;
+        return dtype.weightType();
     }
 
     /**

@@ -460,15 +460,8 @@ public abstract class PreNormDecoder implements CausalLm {
         }
         Linear head = (Linear) spec.lmHead;
         needed += kernels.packedBytes(head.outFeatures(), head.inFeatures());
-        Runtime runtime = Runtime.getRuntime();
-        long available = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
-        if (needed > available * 0.9) {
-            if (!required) {
-                return false;
-            }
-            throw new IllegalStateException("the Java kernels need " + (needed >> 20) + " MiB of Java heap for the "
-                    + "packed weights, but about " + (available >> 20) + " MiB are free: raise -Xmx (e.g. -Xmx"
-                    + ((needed * 2 + (256L << 20)) >> 20) + "m), or use kernels libtorch with dtype float32 or float16");
+        if (!WeightKernels.heapCanHold(needed, required)) {
+            return false;
         }
         boolean tied = spec.lmHead == spec.embedding;
         for (int l = 0; l < spec.layers.length; l++) {

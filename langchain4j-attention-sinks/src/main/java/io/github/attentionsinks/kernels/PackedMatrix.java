@@ -31,7 +31,16 @@ public abstract class PackedMatrix {
     }
 
     /** Heap bytes the packed weights take. */
-    public abstract long bytes();
+    public long bytes() {
+        return bytes(this instanceof Int8, out, in);
+    }
+
+    /** Heap bytes of an {@code out × in} matrix once packed: outputs padded to whole tiles, int8 with its scales. */
+    static long bytes(boolean int8, long out, long in) {
+        long padded = VectorProducts.tiles(Math.toIntExact(out)) * (long) VectorProducts.TILE;
+        long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
+        return int8 ? padded * (in + blocks * Float.BYTES) : padded * in * Float.BYTES;
+    }
 
     /**
      * The product of {@code rows} input rows.
@@ -90,11 +99,6 @@ public abstract class PackedMatrix {
         }
 
         @Override
-        public long bytes() {
-            return (long) tiles * VectorProducts.TILE * in * Float.BYTES;
-        }
-
-        @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.float32(packed, in, x, rows, y, from, to);
         }
@@ -110,12 +114,6 @@ public abstract class PackedMatrix {
             quantized = new byte[tiles][];
             scales = new float[tiles][];
             VectorProducts.packInt8(w, out, in, inOut, quantized, scales);
-        }
-
-        @Override
-        public long bytes() {
-            long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
-            return (long) tiles * VectorProducts.TILE * (in + blocks * Float.BYTES);
         }
 
         @Override

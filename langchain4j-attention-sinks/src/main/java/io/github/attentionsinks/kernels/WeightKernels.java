@@ -124,9 +124,26 @@ public final class WeightKernels implements AutoCloseable {
 
     /** Heap bytes a matrix of {@code out × in} takes once packed. */
     public long packedBytes(long out, long in) {
-        long padded = (out + VectorProducts.TILE - 1) / VectorProducts.TILE * VectorProducts.TILE;
-        long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
-        return int8 ? padded * (in + blocks * Float.BYTES) : padded * in * Float.BYTES;
+        return PackedMatrix.bytes(int8, out, in);
+    }
+
+    /**
+     * Whether the Java heap can take {@code bytes} of packed weights now (with 10% to spare).
+     *
+     * @param required true: throw instead of returning false, saying how much heap to give
+     */
+    public static boolean heapCanHold(long bytes, boolean required) {
+        Runtime runtime = Runtime.getRuntime();
+        long available = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        if (bytes <= available * 0.9) {
+            return true;
+        }
+        if (!required) {
+            return false;
+        }
+        throw new IllegalStateException("the Java kernels need " + (bytes >> 20) + " MiB of Java heap for the "
+                + "packed weights, but about " + (available >> 20) + " MiB are free: raise -Xmx (e.g. -Xmx"
+                + ((bytes * 2 + (256L << 20)) >> 20) + "m), or use kernels libtorch with dtype float32 or float16");
     }
 
     /**

@@ -8,6 +8,7 @@ import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.generate.Perplexity;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,16 +78,7 @@ class Int8WeightsTest {
             float[][] logits = session.appendAll(ids);
             double nll = 0;
             for (int i = 0; i + 1 < ids.length; i++) {
-                float[] row = logits[i];
-                double max = Double.NEGATIVE_INFINITY;
-                for (float v : row) {
-                    max = Math.max(max, v);
-                }
-                double sum = 0;
-                for (float v : row) {
-                    sum += Math.exp(v - max);
-                }
-                nll += max + Math.log(sum) - row[ids[i + 1]];
+                nll += Perplexity.negativeLogLikelihood(logits[i], ids[i + 1]);
             }
             return Math.exp(nll / (ids.length - 1));
         }

@@ -5,6 +5,7 @@ import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.CacheMode;
 import io.github.attentionsinks.config.ModelFormatException;
+import io.github.attentionsinks.generate.Perplexity;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -105,7 +106,7 @@ final class PerplexityCommand implements Callable<Integer> {
         for (int i = 0; i < rows; i++) {
             long t0 = System.nanoTime();
             float[] logits = session.append(ids[i]);
-            double nll = negativeLogLikelihood(logits, ids[i + 1]);
+            double nll = Perplexity.negativeLogLikelihood(logits, ids[i + 1]);
             long t1 = System.nanoTime();
             nllSum += nll;
             long memory = model.liveTensorBytes();
@@ -155,20 +156,5 @@ final class PerplexityCommand implements Callable<Integer> {
             Files.createDirectories(parent);
         }
         return Files.newBufferedWriter(output, StandardCharsets.UTF_8);
-    }
-
-    /**
-     * −ln softmax(logits)[label], in double with the max subtracted first so that no exponential overflows.
-     */
-    static double negativeLogLikelihood(float[] logits, int label) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp(l - max);
-        }
-        return -((logits[label] - max) - Math.log(sum));
     }
 }
