@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.config.ModelConfig;
 import io.github.attentionsinks.config.ModelFormatException;
-import io.github.attentionsinks.nn.Activations;
+import io.github.attentionsinks.nn.Activation;
 import io.github.attentionsinks.nn.Linear;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.weights.WeightStore;
@@ -64,7 +64,7 @@ public final class MptModel extends PreNormDecoder {
         }
         double biasMax = attn.path("alibi_bias_max").isNumber() ? attn.get("alibi_bias_max").doubleValue() : 8.0;
         spec.alibiSlopes = alibiSlopes(shape.heads(), biasMax);
-        spec.activation = Activations::geluExact;
+        spec.activation = Activation.GELU_EXACT;
         if (config.has("logit_scale")) {
             log.warn("{}: logit_scale is ignored, as Hugging Face transformers does for mpt", config.file());
         }

@@ -19,6 +19,8 @@ import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.RotaryEmbedding;
 import io.github.attentionsinks.nn.Slices;
 import java.util.HashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -43,6 +45,7 @@ import java.util.function.UnaryOperator;
  * prompt chunks and single-token steps alike: in sinks mode the window is the model's own, inside the cache.
  */
 public abstract class PreNormDecoder implements CausalLm {
+    private static final Logger log = LoggerFactory.getLogger(PreNormDecoder.class);
     private final NDManager manager;
     private final Spec spec;
     private final int qkvHeads;
@@ -61,6 +64,8 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDArray finalSoftCap;
     /** The Java kernels once {@link #useKernels} moved the products to them, else null. */
     private volatile WeightKernels kernels;
+    /** The forward pass on the Java heap, once the kernels own the products and the spec allows it; else null. */
+    private volatile HeapForward heap;
 
     /** One decoder layer; null norms are absent. */
     record Layer(Norm attentionNorm, Projection qkv, Norm queryNorm, Norm keyNorm, Projection out,
@@ -175,6 +180,10 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
+        HeapForward onHeap = heap;
+        if (onHeap != null) {
+            return onHeap.forward(step, new int[][] {tokenIds}, new SinkCache.Step[] {cache}, allPositions);
+        }
         int n = tokenIds.length;
         NDArray x = embed(step, tokenIds, new SinkCache.Step[] {cache}, new int[] {0, n});
         NDArray[] rope = ropeTables(step, cache, n);
@@ -242,6 +251,10 @@ public abstract class PreNormDecoder implements CausalLm {
     @Override
     public NDArray forwardBatch(NDManager step, int[][] tokenIds, SinkCache.Step[] caches) {
         int streams = tokenIds.length;
+        HeapForward onHeap = heap;
+        if (onHeap != null) {
+            return onHeap.forward(step, tokenIds, caches, false);
+        }
         if (streams == 1) {
             return forward(step, tokenIds[0], caches[0], false);
         }
@@ -470,6 +483,11 @@ public abstract class PreNormDecoder implements CausalLm {
         }
         spec.lmHead = tied ? PackedLinear.pack(head, kernels) : packAndFree(head, kernels);
         this.kernels = kernels;
+        String heapUnsupported = HeapForward.unsupportedReason(spec);
+        heap = heapUnsupported == null ? new HeapForward(spec, kernels) : null;
+        if (heapUnsupported != null) {
+            log.debug("Layers stay on libtorch around the Java kernels: this architecture has {}", heapUnsupported);
+        }
         return true;
     }
 

@@ -115,6 +115,15 @@ final class RopeScaling {
                 dynamic.inverseFrequencies((long) cache.cacheLengthBefore() + n));
     }
 
+    /** The tables of {@link #tables} on the heap, {@code [n, headDim]} each. */
+    static float[][] tableValues(RotaryEmbedding rotary, DynamicNtk dynamic, SinkCache.Step cache, int n) {
+        if (dynamic == null) {
+            return rotary.tableValues(cache.streamPosition(), n);
+        }
+        return rotary.tableValues(cache.streamPosition(), n,
+                dynamic.inverseFrequencies((long) cache.cacheLengthBefore() + n));
+    }
+
     /**
      * Dynamic NTK scaling: for a forward call whose largest position + 1 is L &gt; max_position_embeddings M,
      * {@code base' = base·(factor·L/M − (factor − 1))^(d/(d−2))} and {@code inv_i = base'^(−2i/d)}, used for that

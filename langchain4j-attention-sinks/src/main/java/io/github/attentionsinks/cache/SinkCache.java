@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.nn.TensorMemory;
+import java.nio.FloatBuffer;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
@@ -49,6 +51,11 @@ public final class SinkCache implements AutoCloseable {
     private NDArray sinkKeys;
     private NDArray sinkValues;
     private int capacity;
+    /**
+     * The buffers' memory seen from Java ({@code keys, values, sinkKeys, sinkValues}), for decoders that compute on
+     * the heap; made on first use and again after the buffers are replaced.
+     */
+    private FloatBuffer[] memory;
 
     /** Buffer index of the first attended entry (sink 0, or the oldest window entry without sinks). */
     private int base;
@@ -219,6 +226,7 @@ public final class SinkCache implements AutoCloseable {
             Shape shape = new Shape(layers, kvHeads, capacity, headDim);
             keys = manager.zeros(shape, dataType);
             values = manager.zeros(shape, dataType);
+            memory = null;
             if (config.attentionSinkSize() > 0) {
                 Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
                 sinkKeys = manager.zeros(sinks, dataType);
@@ -247,6 +255,7 @@ public final class SinkCache implements AutoCloseable {
         values.close();
         keys = biggerKeys;
         values = biggerValues;
+        memory = null;
         capacity = grown;
         base = 0;
     }
@@ -284,6 +293,20 @@ public final class SinkCache implements AutoCloseable {
         keys.set(slots, shift == 0 ? sinkK : shifter.shift(sinkK, shift));
         values.set(slots, sinkV);
         placedShift = shift;
+    }
+
+    /** The buffers' memory as float buffers: the same memory libtorch reads and writes, no copy. */
+    private FloatBuffer[] memory() {
+        if (memory == null) {
+            if (dataType != DataType.FLOAT32 || !keys.getDevice().equals(Device.cpu())) {
+                throw new IllegalStateException("Java-side cache access needs a float32 cache on the CPU; this one is "
+                        + dataType + " on " + keys.getDevice());
+            }
+            memory = new FloatBuffer[] {TensorMemory.floats(keys), TensorMemory.floats(values),
+                sinkKeys == null ? null : TensorMemory.floats(sinkKeys),
+                sinkValues == null ? null : TensorMemory.floats(sinkValues)};
+        }
+        return memory;
     }
 
     /** {@code [:, :, from:to, :]}: a token range of every layer. */
@@ -362,6 +385,56 @@ public final class SinkCache implements AutoCloseable {
             }
             NDIndex region = layerRange(layer, base, writeAt + tokens);
             return new NDArray[] {view(keys, region), view(values, region)};
+        }
+
+        /**
+         * Stores one new token's key and value for one KV head of one layer, from the Java heap: what
+         * {@link #append} does for a whole layer, for decoders that compute on the heap (float32 CPU caches only).
+         * Writes only past the committed region, so a step that is not committed changes nothing.
+         *
+         * @param token the token's index in this step, {@code 0 ≤ token < tokens()}
+         * @param key {@code headDim} values from {@code keyOffset}, rotated at the token's stream position
+         * @param value {@code headDim} values from {@code valueOffset}
+         */
+        public void put(int layer, int head, int token, float[] key, int keyOffset, float[] value, int valueOffset) {
+            if (open != this) {
+                throw new IllegalStateException("put on a step that is not open");
+            }
+            if (token < 0 || token >= tokens) {
+                throw new IndexOutOfBoundsException("token " + token + " of a step of " + tokens);
+            }
+            FloatBuffer[] m = memory();
+            int at = ((layer * kvHeads + head) * capacity + writeAt + token) * headDim;
+            m[0].put(at, key, keyOffset, headDim);
+            m[1].put(at, value, valueOffset, headDim);
+            if (token < toSinks) {
+                // The stream's first tokens: keep them apart too, as rotated at their own positions.
+                int sinkAt = ((layer * kvHeads + head) * config.attentionSinkSize() + sinkCount + token) * headDim;
+                m[2].put(sinkAt, key, keyOffset, headDim);
+                m[3].put(sinkAt, value, valueOffset, headDim);
+            }
+        }
+
+        /**
+         * Copies the keys of attended entries {@code [from, from + count)} (cache order, this step's new tokens from
+         * {@link #cacheLengthBefore()} on, once {@link #put}) of one KV head of one layer into {@code target},
+         * {@code [count, headDim]} from index 0. Safe to call from several threads at once.
+         */
+        public void readKeys(int layer, int head, int from, int count, float[] target) {
+            read(0, layer, head, from, count, target);
+        }
+
+        /** As {@link #readKeys}, for the values. */
+        public void readValues(int layer, int head, int from, int count, float[] target) {
+            read(1, layer, head, from, count, target);
+        }
+
+        private void read(int buffer, int layer, int head, int from, int count, float[] target) {
+            if (from < 0 || count < 0 || from + count > keyCount()) {
+                throw new IndexOutOfBoundsException("entries " + from + ".." + (from + count) + " of " + keyCount());
+            }
+            int at = ((layer * kvHeads + head) * capacity + base + from) * headDim;
+            memory()[buffer].get(at, target, 0, count * headDim);
         }
 
         /** A view of a buffer owned by the step, so everything computed from it is freed with the step. */

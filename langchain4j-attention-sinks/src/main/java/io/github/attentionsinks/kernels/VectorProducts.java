@@ -4,6 +4,7 @@ import java.nio.FloatBuffer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,8 +20,16 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorProducts {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-    /** Bytes in a vector of the same width: one load holds a whole tile row of int8 weights. */
-    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, FLOATS.vectorShape());
+    /**
+     * Bytes for one float vector: a quarter of the float vector's width (128 bits for 16 floats), widened with
+     * {@code convertShape(B2F, FLOATS, 0)}. Converting parts 1–3 of one full-width byte vector instead compiled, in
+     * the decode loop of a running model, into code that boxed every vector (allocation profiles showed int8OneRow
+     * allocating throughout; a step took 15–20 ms instead of 8).
+     */
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, FLOATS.vectorBitSize() / 4)));
+    /** Bytes a tile array has past its weights: with 128-bit floats a byte load (64 bits at least) reads 8 for 4. */
+    private static final int BYTES_PAST_END = BYTES.length() - FLOATS.length();
     private static final int LANES = FLOATS.length();
     /** Outputs per tile: four vectors. */
     static final int TILE = 4 * LANES;
@@ -70,7 +79,7 @@ final class VectorProducts {
     static void packInt8(FloatBuffer w, int out, int in, boolean inOut, byte[][] quantized, float[][] scales) {
         int blocks = (in + BLOCK - 1) / BLOCK;
         for (int t = 0; t < quantized.length; t++) {
-            byte[] tile = new byte[in * TILE];
+            byte[] tile = new byte[in * TILE + BYTES_PAST_END];
             float[] tileScales = new float[blocks * TILE];
             int o0 = t * TILE;
             int width = Math.min(TILE, out - o0);
@@ -104,6 +113,17 @@ final class VectorProducts {
      * orders of magnitude slower, each time the other came (seen as "uncommon trap" churn between prefill and decode).
      */
     static void float32(float[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        if (rows == 1) {
+            // A loop of its own for decode's single row, for the same reason as int8's two paths.
+            for (int t = t0; t < t1; t++) {
+                float32OneRow(tiles[t], in, x, 0, y, t * TILE);
+            }
+        } else {
+            float32Rows(tiles, in, x, rows, y, t0, t1);
+        }
+    }
+
+    private static void float32Rows(float[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
         int stride = tiles.length * TILE;
         for (int t = t0; t < t1; t++) {
             int m = 0;
@@ -170,35 +190,47 @@ final class VectorProducts {
     private static final int WIDEN_FROM_ROWS = 3;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** As {@link #float32} for int8 tiles and their block scales. */
+    /**
+     * As {@link #float32} for int8 tiles and their block scales. The widened and the direct path are separate methods
+     * with loops of their own, each compiled for its own profile: with both in one loop, the path that came second
+     * (decode after a prompt) ran boxed, 3× slower, for the rest of the run.
+     */
     static void int8(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        int stride = tiles.length * TILE;
-        float[] scratch = null;
         if (rows >= WIDEN_FROM_ROWS) {
-            scratch = SCRATCH.get();
-            if (scratch.length < in * TILE) {
-                scratch = new float[in * TILE];
-                SCRATCH.set(scratch);
-            }
+            int8Widened(tiles, scales, in, x, rows, y, t0, t1);
+        } else {
+            int8Direct(tiles, scales, in, x, rows, y, t0, t1);
+        }
+    }
+
+    private static void int8Widened(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
+            int t1) {
+        int stride = tiles.length * TILE;
+        float[] scratch = SCRATCH.get();
+        if (scratch.length < in * TILE) {
+            scratch = new float[in * TILE];
+            SCRATCH.set(scratch);
         }
         for (int t = t0; t < t1; t++) {
-            if (scratch != null) {
-                widen(tiles[t], scales[t], in, scratch);
-            }
+            widen(tiles[t], scales[t], in, scratch);
             int m = 0;
             for (; m + 1 < rows; m += 2) {
-                if (scratch != null) {
-                    float32TwoRows(scratch, in, x, m * in, y, m * stride + t * TILE, stride);
-                } else {
-                    int8TwoRows(tiles[t], scales[t], in, x, m * in, y, m * stride + t * TILE, stride);
-                }
+                float32TwoRows(scratch, in, x, m * in, y, m * stride + t * TILE, stride);
             }
             if (m < rows) {
-                if (scratch != null) {
-                    float32OneRow(scratch, in, x, m * in, y, m * stride + t * TILE);
-                } else {
-                    int8OneRow(tiles[t], scales[t], in, x, m * in, y, m * stride + t * TILE);
-                }
+                float32OneRow(scratch, in, x, m * in, y, m * stride + t * TILE);
+            }
+        }
+    }
+
+    private static void int8Direct(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
+            int t1) {
+        int stride = tiles.length * TILE;
+        for (int t = t0; t < t1; t++) {
+            if (rows == 2) {
+                int8TwoRows(tiles[t], scales[t], in, x, 0, y, t * TILE, stride);
+            } else {
+                int8OneRow(tiles[t], scales[t], in, x, 0, y, t * TILE);
             }
         }
     }
@@ -213,11 +245,10 @@ final class VectorProducts {
             int i1 = Math.min(in, i0 + BLOCK);
             for (int i = i0; i < i1; i++) {
                 int at = i * TILE;
-                ByteVector wb = ByteVector.fromArray(BYTES, w, at);
-                ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 0)).mul(s0).intoArray(out, at);
-                ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 1)).mul(s1).intoArray(out, at + LANES);
-                ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 2)).mul(s2).intoArray(out, at + 2 * LANES);
-                ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 3)).mul(s3).intoArray(out, at + 3 * LANES);
+                widen(w, at).mul(s0).intoArray(out, at);
+                widen(w, at + LANES).mul(s1).intoArray(out, at + LANES);
+                widen(w, at + 2 * LANES).mul(s2).intoArray(out, at + 2 * LANES);
+                widen(w, at + 3 * LANES).mul(s3).intoArray(out, at + 3 * LANES);
             }
         }
     }
@@ -234,12 +265,12 @@ final class VectorProducts {
             FloatVector p2 = p0;
             FloatVector p3 = p0;
             for (int i = i0; i < i1; i++) {
-                ByteVector wb = ByteVector.fromArray(BYTES, w, i * TILE);
+                int at = i * TILE;
                 FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-                p0 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 0)).fma(xv, p0);
-                p1 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 1)).fma(xv, p1);
-                p2 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 2)).fma(xv, p2);
-                p3 = ((FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 3)).fma(xv, p3);
+                p0 = widen(w, at).fma(xv, p0);
+                p1 = widen(w, at + LANES).fma(xv, p1);
+                p2 = widen(w, at + 2 * LANES).fma(xv, p2);
+                p3 = widen(w, at + 3 * LANES).fma(xv, p3);
             }
             a0 = p0.fma(FloatVector.fromArray(FLOATS, s, si), a0);
             a1 = p1.fma(FloatVector.fromArray(FLOATS, s, si + LANES), a1);
@@ -270,11 +301,11 @@ final class VectorProducts {
             FloatVector q2 = p0;
             FloatVector q3 = p0;
             for (int i = i0; i < i1; i++) {
-                ByteVector wb = ByteVector.fromArray(BYTES, w, i * TILE);
-                FloatVector w0 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 0);
-                FloatVector w1 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 1);
-                FloatVector w2 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 2);
-                FloatVector w3 = (FloatVector) wb.convertShape(VectorOperators.B2F, FLOATS, 3);
+                int at = i * TILE;
+                FloatVector w0 = widen(w, at);
+                FloatVector w1 = widen(w, at + LANES);
+                FloatVector w2 = widen(w, at + 2 * LANES);
+                FloatVector w3 = widen(w, at + 3 * LANES);
                 FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
                 p0 = w0.fma(xv, p0);
                 p1 = w1.fma(xv, p1);
@@ -301,6 +332,11 @@ final class VectorProducts {
         }
         store(y, ya, a0, a1, a2, a3);
         store(y, ya + stride, b0, b1, b2, b3);
+    }
+
+    /** {@code LANES} int8 weights from {@code at} as floats. */
+    private static FloatVector widen(byte[] w, int at) {
+        return (FloatVector) ByteVector.fromArray(BYTES, w, at).convertShape(VectorOperators.B2F, FLOATS, 0);
     }
 
     private static void store(float[] y, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {

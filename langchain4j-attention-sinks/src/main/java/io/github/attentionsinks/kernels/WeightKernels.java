@@ -117,6 +117,11 @@ public final class WeightKernels implements AutoCloseable {
         }
     }
 
+    /** Threads per product: the caller's and the helpers. */
+    public int threads() {
+        return threads.threads();
+    }
+
     /** Whether matrices are quantized to int8 when packed. */
     public boolean int8() {
         return int8;

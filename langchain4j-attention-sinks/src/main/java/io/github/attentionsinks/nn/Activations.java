@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Locale;
-import java.util.function.UnaryOperator;
 
 /** The activation functions Hugging Face configs name in {@code hidden_act}. */
 public final class Activations {
@@ -28,11 +27,11 @@ public final class Activations {
     }
 
     /** Resolves a {@code hidden_act} name; unknown names fail with the accepted list. */
-    public static UnaryOperator<NDArray> byName(String name, String where) {
+    public static Activation byName(String name, String where) {
         return switch (name.toLowerCase(Locale.ROOT)) {
-            case "silu", "swish" -> Activations::silu;
-            case "gelu" -> Activations::geluExact;
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh" -> Activations::geluTanh;
+            case "silu", "swish" -> Activation.SILU;
+            case "gelu" -> Activation.GELU_EXACT;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh" -> Activation.GELU_TANH;
             default -> throw new IllegalArgumentException(where + ": unsupported activation '" + name
                     + "' (supported: silu, gelu, gelu_new, gelu_pytorch_tanh)");
         };

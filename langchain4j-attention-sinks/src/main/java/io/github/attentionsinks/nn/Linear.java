@@ -119,7 +119,7 @@ public final class Linear implements Projection {
         int rows = Math.toIntExact(s.get(0));
         int columns = Math.toIntExact(s.get(1));
         // A view of the weight's memory: no heap copy of the whole matrix while packing.
-        FloatBuffer values = PackedLinear.view(matrix);
+        FloatBuffer values = TensorMemory.floats(matrix);
         return inOut ? kernels.pack(values, columns, rows, true) : kernels.pack(values, rows, columns, false);
     }
 

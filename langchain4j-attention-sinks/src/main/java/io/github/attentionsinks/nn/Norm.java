@@ -39,6 +39,29 @@ public interface Norm {
             }
             return normed.mul(weight);
         }
+
+        /** The weight as float32 values on the heap. */
+        public float[] weightValues() {
+            NDArray values = weight.toType(DataType.FLOAT32, false);
+            float[] result = new float[Math.toIntExact(values.size())];
+            TensorMemory.floats(values).get(result);
+            return result;
+        }
+
+        /**
+         * RMSNorm of {@code x[offset .. offset + n)} in place on the heap: {@code x / sqrt(mean(x²) + eps) · w}, in
+         * float32 as libtorch computes it.
+         */
+        public static void normalize(float[] x, int offset, int n, float[] weight, double eps) {
+            float squares = 0;
+            for (int i = offset; i < offset + n; i++) {
+                squares += x[i] * x[i];
+            }
+            float rms = (float) Math.sqrt(squares / n + (float) eps);
+            for (int i = 0; i < n; i++) {
+                x[offset + i] = x[offset + i] / rms * weight[i];
+            }
+        }
     }
 
     /**

@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.kernels.PackedMatrix;
 import io.github.attentionsinks.kernels.WeightKernels;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -41,7 +40,7 @@ public final class PackedLinear implements Projection {
      * SmolLM-135M shape).
      */
     public PackedLinear withInputNorm(Norm.Rms norm) {
-        return new PackedLinear(matrix, bias, read(norm.weight()), norm.eps());
+        return new PackedLinear(matrix, bias, norm.weightValues(), norm.eps());
     }
 
     /** Per-thread input and output buffers, grown as needed and reused (see {@link PackedMatrix#multiply}). */
@@ -63,20 +62,10 @@ public final class PackedLinear implements Projection {
         }
         float[] xs = buffers[0];
         float[] ys = buffers[1];
-        view(x).get(xs, 0, rows * in);
-        if (normWeight != null) {
-            rmsNorm(xs, rows, in);
-        }
-        matrix.multiply(xs, rows, ys);
-        if (bias != null) {
-            for (int m = 0; m < rows; m++) {
-                for (int o = 0, at = m * stride; o < out; o++, at++) {
-                    ys[at] += bias[o];
-                }
-            }
-        }
+        TensorMemory.floats(x).get(xs, 0, rows * in);
+        applyRows(xs, rows, ys);
         NDArray result = x.getManager().create(shape.slice(0, shape.dimension() - 1).add(out), DataType.FLOAT32);
-        FloatBuffer target = view(result);
+        FloatBuffer target = TensorMemory.floats(result);
         if (stride == out) {
             target.put(ys, 0, rows * out);
         } else {
@@ -87,34 +76,37 @@ public final class PackedLinear implements Projection {
         return result;
     }
 
-    /** RMSNorm of each row in place: {@code x / sqrt(mean(x²) + eps) · w}, in float32 as libtorch computes it. */
-    private void rmsNorm(float[] x, int rows, int in) {
-        for (int m = 0, at = 0; m < rows; m++, at += in) {
-            float squares = 0;
-            for (int i = 0; i < in; i++) {
-                squares += x[at + i] * x[at + i];
+    /**
+     * This projection of {@code rows} input rows on the heap: the input norm (if any), the product and the bias.
+     *
+     * @param xs {@code [rows, inFeatures()]} from index 0; overwritten by the normed rows when there is an input norm
+     * @param ys receives {@code [rows, stride()]} from index 0 (see {@link PackedMatrix#multiply(float[], int, float[])})
+     */
+    public void applyRows(float[] xs, int rows, float[] ys) {
+        int in = matrix.inFeatures();
+        if (normWeight != null) {
+            for (int m = 0; m < rows; m++) {
+                Norm.Rms.normalize(xs, m * in, in, normWeight, normEps);
             }
-            float rms = (float) Math.sqrt(squares / in + (float) normEps);
-            for (int i = 0; i < in; i++) {
-                x[at + i] = x[at + i] / rms * normWeight[i];
+        }
+        matrix.multiply(xs, rows, ys);
+        if (bias != null) {
+            int stride = matrix.stride();
+            for (int m = 0; m < rows; m++) {
+                for (int o = 0, at = m * stride; o < bias.length; o++, at++) {
+                    ys[at] += bias[o];
+                }
             }
         }
     }
 
-    private static float[] read(NDArray array) {
-        NDArray values = array.toType(DataType.FLOAT32, false);
-        float[] result = new float[Math.toIntExact(values.size())];
-        view(values).get(result);
-        return result;
+    /** The width of an output row in {@link #applyRows}: outFeatures() rounded up to the kernels' tiles. */
+    public int stride() {
+        return matrix.stride();
     }
 
-    /**
-     * A float32 CPU array's memory as a buffer (of a contiguous copy if it is a strided view). {@code toFloatArray()}
-     * and {@code create(float[])} would each allocate a direct buffer per call, which only a garbage collection
-     * frees: with a large heap, gigabytes of them piled up in resident memory during a benchmark.
-     */
-    static FloatBuffer view(NDArray array) {
-        return array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    public int inFeatures() {
+        return matrix.inFeatures();
     }
 
     @Override

@@ -83,6 +83,24 @@ public final class RotaryEmbedding {
      * (rotaryDim/2 of them, rounded to float32), for scalings that change per forward call (dynamic NTK).
      */
     public NDArray[] tables(NDManager manager, long start, int n, double[] callInvFreq) {
+        float[][] values = tableValues(start, n, callInvFreq);
+        Shape shape = new Shape(n, 1, headDim);
+        NDArray c = manager.create(values[0], shape);
+        NDArray s = manager.create(values[1], shape);
+        if (dataType != DataType.FLOAT32) {
+            c = c.toType(dataType, false);
+            s = s.toType(dataType, false);
+        }
+        return new NDArray[] {c, s};
+    }
+
+    /** The cos and sin tables of {@link #tables(NDManager, long, int)} on the heap, each {@code [n, headDim]}. */
+    public float[][] tableValues(long start, int n) {
+        return tableValues(start, n, invFreq);
+    }
+
+    /** The cos and sin tables of {@link #tables(NDManager, long, int, double[])} on the heap, {@code [n, headDim]}. */
+    public float[][] tableValues(long start, int n, double[] callInvFreq) {
         if (callInvFreq.length != rotaryDim / 2) {
             throw new IllegalArgumentException("expected " + rotaryDim / 2 + " inverse frequencies, got "
                     + callInvFreq.length);
@@ -104,14 +122,26 @@ public final class RotaryEmbedding {
                 sin[row + d] = (float) Math.sin(angle);
             }
         }
-        Shape shape = new Shape(n, 1, headDim);
-        NDArray c = manager.create(cos, shape);
-        NDArray s = manager.create(sin, shape);
-        if (dataType != DataType.FLOAT32) {
-            c = c.toType(dataType, false);
-            s = s.toType(dataType, false);
+        return new float[][] {cos, sin};
+    }
+
+    /**
+     * Rotates {@code count} heads of {@code headDim} values from {@code offset} in place, on the heap, with one
+     * position's table rows {@code cos, sin} from {@code tableOffset}: what {@link #apply} computes.
+     */
+    public void applyInPlace(float[] x, int offset, int count, float[] cos, float[] sin, int tableOffset) {
+        int half = rotaryDim / 2;
+        for (int h = 0, at = offset; h < count; h++, at += headDim) {
+            for (int k = 0; k < half; k++) {
+                int a = style == Style.ROTATE_HALF ? k : 2 * k;
+                int b = style == Style.ROTATE_HALF ? k + half : 2 * k + 1;
+                float xa = x[at + a];
+                float xb = x[at + b];
+                // rope(x) = x·cos + (x·P)·sin with (x·P)[a] = −x[b] and (x·P)[b] = x[a].
+                x[at + a] = xa * cos[tableOffset + a] + -xb * sin[tableOffset + a];
+                x[at + b] = xb * cos[tableOffset + b] + xa * sin[tableOffset + b];
+            }
         }
-        return new NDArray[] {c, s};
     }
 
     /** Rotates {@code x} ({@code [..., headDim]}) with tables that broadcast against it. */

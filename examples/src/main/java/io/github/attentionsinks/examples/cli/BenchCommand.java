@@ -206,6 +206,9 @@ final class BenchCommand implements Callable<Integer> {
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
                 // Through the products the model used: the Java kernels, else libtorch's for the dtype.
                 ComputeDtype weights = ComputeDtype.parse(dtype);
+                // The model is closed, but its packed weights (hundreds of MiB on the heap) are still to be collected:
+                // collect them now, or the collector's concurrent work shares the cores with the floor's products.
+                System.gc();
                 try (WeightKernels kernelsUsed = WeightKernels.select(WeightKernels.Choice.parse(kernels), weights,
                         DjlRuntime.device(device).isGpu(), DjlRuntime.intraOpThreads())) {
                     double floor = WeightStreamFloor.medianMs(shape, weights.loadType(), kernelsUsed, 20);

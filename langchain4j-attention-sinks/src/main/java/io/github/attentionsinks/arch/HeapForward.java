@@ -1,0 +1,411 @@
+package io.github.attentionsinks.arch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.cache.SinkCache;
+import io.github.attentionsinks.kernels.VectorMath;
+import io.github.attentionsinks.kernels.WeightKernels;
+import io.github.attentionsinks.nn.Activation;
+import io.github.attentionsinks.nn.Norm;
+import io.github.attentionsinks.nn.PackedLinear;
+import io.github.attentionsinks.nn.TensorMemory;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * The whole forward pass of a {@link PreNormDecoder} on the Java heap, once the Java kernels own its products on a
+ * CPU: the hidden states stay in Java arrays from the embedding lookup to the logits, and a layer makes no libtorch
+ * call. Around the products a libtorch layer made about thirty small calls through JNI (reshapes, rotary, cache
+ * writes, attention, residuals), about 9 ms of a 22 ms float32 step on the SmolLM-135M shape (docs/benchmarks.md).
+ *
+ * <p>Covers the sequential RMSNorm decoders with a gated SiLU or tanh-GELU MLP and rotary or no positions: Llama,
+ * Mistral, Qwen2, Qwen3 (per-head q/k norms), Gemma, Phi-3 (sliding windows); {@link #unsupportedReason} says why
+ * another spec keeps the libtorch layers.
+ *
+ * <p>Attention reads and writes the stream's {@link SinkCache} in place ({@link SinkCache.Step#put},
+ * {@link SinkCache.Step#readKeys}), so the cache, its positions and its transactions are the ones every other path
+ * uses. It runs on the kernel threads as tasks of (stream, KV head, block of query rows, part of the keys); the parts
+ * of one query's keys are merged as in flash-decoding, so that one stream's decode step also uses every thread.
+ */
+final class HeapForward {
+    /** Query rows per attention task when a stream feeds a chunk. */
+    private static final int ROW_BLOCK = 16;
+    /** Keys per part at least, when a step's keys are split so that every kernel thread has work. */
+    private static final int MIN_PART_KEYS = 128;
+    /** Steps of more rows allocate their buffers per call instead of keeping them per thread. */
+    private static final int KEPT_WORKSPACE_ROWS = 64;
+
+    private final PreNormDecoder.Spec spec;
+    private final WeightKernels kernels;
+    private final int hidden;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final int queryWidth;
+    private final int kvWidth;
+    private final float[] attentionScales;
+    /** Per layer: the per-head q and k RMSNorm weights (Qwen3), or null. */
+    private final float[][] queryNorms;
+    private final float[][] keyNorms;
+    private final double[] queryNormEps;
+    private final double[] keyNormEps;
+    private final float[] finalNorm;
+    private final double finalNormEps;
+    private final ThreadLocal<Workspace> workspaces = new ThreadLocal<>();
+    /** Per kernel thread: one task's keys, values and scores. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    /** Null when {@code spec} (its products packed) can run on the heap, else why not. */
+    static String unsupportedReason(PreNormDecoder.Spec spec) {
+        if (spec.parallelBlock) {
+            return "parallel attention and MLP blocks";
+        }
+        if (!spec.gatedMlp || (spec.activation != Activation.SILU && spec.activation != Activation.GELU_TANH)) {
+            return "an MLP other than gated SiLU or tanh-GELU";
+        }
+        if (spec.alibiSlopes != null || spec.positionEmbedding != null) {
+            return "ALiBi or learned position embeddings";
+        }
+        if (spec.clipQkv > 0 || spec.attentionSoftCap > 0 || spec.finalSoftCap > 0) {
+            return "q/k/v clipping or logit soft-capping";
+        }
+        if (!(spec.finalNorm instanceof Norm.Rms) || !(spec.lmHead instanceof PackedLinear)) {
+            return "a final norm other than RMSNorm, or an lm_head not in the Java kernels";
+        }
+        for (PreNormDecoder.Layer layer : spec.layers) {
+            boolean packed = layer.qkv() instanceof PackedLinear && layer.out() instanceof PackedLinear
+                    && layer.mlpIn() instanceof PackedLinear && layer.mlpOut() instanceof PackedLinear;
+            // IDENTITY: the RMSNorm moved into the projection that follows it (PackedLinear.withInputNorm).
+            boolean normsFused = layer.attentionNorm() == Norm.IDENTITY && layer.mlpNorm() == Norm.IDENTITY;
+            boolean extraNorms = layer.attentionOutputNorm() != null || layer.mlpOutputNorm() != null
+                    || (layer.queryNorm() != null && !(layer.queryNorm() instanceof Norm.Rms))
+                    || (layer.keyNorm() != null && !(layer.keyNorm() instanceof Norm.Rms));
+            if (!packed || !normsFused || extraNorms) {
+                return "norms other than RMSNorm before attention and MLP";
+            }
+        }
+        return null;
+    }
+
+    HeapForward(PreNormDecoder.Spec spec, WeightKernels kernels) {
+        this.spec = spec;
+        this.kernels = kernels;
+        this.heads = spec.heads;
+        this.kvHeads = spec.kvHeads;
+        this.headDim = spec.headDim;
+        this.queryWidth = heads * headDim;
+        this.kvWidth = kvHeads * headDim;
+        this.hidden = ((PackedLinear) spec.layers[0].qkv()).inFeatures();
+        int layers = spec.layers.length;
+        attentionScales = new float[layers];
+        queryNorms = new float[layers][];
+        keyNorms = new float[layers][];
+        queryNormEps = new double[layers];
+        keyNormEps = new double[layers];
+        for (int l = 0; l < layers; l++) {
+            PreNormDecoder.Layer layer = spec.layers[l];
+            attentionScales[l] = spec.layerAttentionScales == null ? spec.attentionScale : spec.layerAttentionScales[l];
+            if (layer.queryNorm() instanceof Norm.Rms q && layer.keyNorm() instanceof Norm.Rms k) {
+                queryNorms[l] = q.weightValues();
+                queryNormEps[l] = q.eps();
+                keyNorms[l] = k.weightValues();
+                keyNormEps[l] = k.eps();
+            }
+        }
+        Norm.Rms last = (Norm.Rms) spec.finalNorm;
+        finalNorm = last.weightValues();
+        finalNormEps = last.eps();
+    }
+
+    /**
+     * Stream {@code s} feeds {@code tokenIds[s]} through its open cache step {@code caches[s]}.
+     *
+     * @param allPositions with one stream: logits of every new token; otherwise of each stream's last
+     * @return {@code [rows, vocab]} float32 logits in {@code step}
+     */
+    NDArray forward(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+        int streams = tokenIds.length;
+        int[] offsets = new int[streams + 1];
+        for (int s = 0; s < streams; s++) {
+            offsets[s + 1] = offsets[s] + tokenIds[s].length;
+        }
+        int rows = offsets[streams];
+        Workspace w = workspace(rows);
+        embed(step, tokenIds, offsets, w);
+        if (spec.rotary != null) {
+            for (int s = 0; s < streams; s++) {
+                float[][] tables = RopeScaling.tableValues(spec.rotary, spec.dynamicRope, caches[s], tokenIds[s].length);
+                System.arraycopy(tables[0], 0, w.cos, offsets[s] * headDim, tables[0].length);
+                System.arraycopy(tables[1], 0, w.sin, offsets[s] * headDim, tables[1].length);
+            }
+        }
+        for (int l = 0; l < spec.layers.length; l++) {
+            layer(l, rows, offsets, caches, w);
+        }
+        return logits(step, offsets, allPositions && streams == 1, w);
+    }
+
+    private Workspace workspace(int rows) {
+        if (rows > KEPT_WORKSPACE_ROWS) {
+            return new Workspace(rows);
+        }
+        Workspace kept = workspaces.get();
+        if (kept == null) {
+            kept = new Workspace(KEPT_WORKSPACE_ROWS);
+            workspaces.set(kept);
+        }
+        return kept;
+    }
+
+    private void embed(NDManager step, int[][] tokenIds, int[] offsets, Workspace w) {
+        int rows = offsets[offsets.length - 1];
+        int[] all = new int[rows];
+        for (int s = 0; s < tokenIds.length; s++) {
+            System.arraycopy(tokenIds[s], 0, all, offsets[s], tokenIds[s].length);
+        }
+        NDArray embedded = spec.embedding.rows(step.create(all).toType(DataType.INT64, false), DataType.FLOAT32);
+        TensorMemory.floats(embedded).get(w.x, 0, rows * hidden);
+        if (spec.embeddingScale != 1f) {
+            for (int i = 0; i < rows * hidden; i++) {
+                w.x[i] *= spec.embeddingScale;
+            }
+        }
+    }
+
+    private void layer(int l, int rows, int[] offsets, SinkCache.Step[] caches, Workspace w) {
+        PreNormDecoder.Layer layer = spec.layers[l];
+        PackedLinear qkv = (PackedLinear) layer.qkv();
+        System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
+        qkv.applyRows(w.normed, rows, w.qkv);
+        int qkvStride = qkv.stride();
+        for (int r = 0; r < rows; r++) {
+            int at = r * qkvStride;
+            if (queryNorms[l] != null) {
+                for (int h = 0; h < heads; h++) {
+                    Norm.Rms.normalize(w.qkv, at + h * headDim, headDim, queryNorms[l], queryNormEps[l]);
+                }
+                for (int g = 0; g < kvHeads; g++) {
+                    Norm.Rms.normalize(w.qkv, at + queryWidth + g * headDim, headDim, keyNorms[l], keyNormEps[l]);
+                }
+            }
+            if (spec.rotary != null) {
+                spec.rotary.applyInPlace(w.qkv, at, heads + kvHeads, w.cos, w.sin, r * headDim);
+            }
+        }
+        for (int s = 0; s < caches.length; s++) {
+            for (int i = 0; i < offsets[s + 1] - offsets[s]; i++) {
+                int at = (offsets[s] + i) * qkvStride + queryWidth;
+                for (int g = 0; g < kvHeads; g++) {
+                    caches[s].put(l, g, i, w.qkv, at + g * headDim, w.qkv, at + kvWidth + g * headDim);
+                }
+            }
+        }
+        attention(l, layer.slidingWindow(), offsets, caches, qkvStride, w);
+        residual(((PackedLinear) layer.out()), w.attention, rows, w);
+        PackedLinear mlpIn = (PackedLinear) layer.mlpIn();
+        System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
+        mlpIn.applyRows(w.normed, rows, w.mlp);
+        int intermediate = spec.intermediate;
+        for (int r = 0; r < rows; r++) {
+            int at = r * mlpIn.stride();
+            if (spec.activation == Activation.SILU) {
+                VectorMath.siluGate(w.mlp, at, at + intermediate, w.gated, r * intermediate, intermediate);
+            } else {
+                VectorMath.geluTanhGate(w.mlp, at, at + intermediate, w.gated, r * intermediate, intermediate);
+            }
+        }
+        residual((PackedLinear) layer.mlpOut(), w.gated, rows, w);
+    }
+
+    /** {@code x += projection(input)}. */
+    private void residual(PackedLinear projection, float[] input, int rows, Workspace w) {
+        projection.applyRows(input, rows, w.projected);
+        for (int r = 0; r < rows; r++) {
+            VectorMath.add(w.projected, r * projection.stride(), w.x, r * hidden, hidden);
+        }
+    }
+
+    /**
+     * Attention of every stream's new rows over its own cache, into {@code w.attention} {@code [rows, heads·headDim]}.
+     * Query i of a stream sits at cache index {@code L + i} and sees keys {@code j ≤ L + i}, and with a sliding window
+     * w only {@code j > L + i − w}, as the libtorch path's masks.
+     */
+    private void attention(int l, int window, int[] offsets, SinkCache.Step[] caches, int qkvStride, Workspace w) {
+        int streams = caches.length;
+        int blocks = 0;
+        int maxKeys = 0;
+        for (int s = 0; s < streams; s++) {
+            blocks += (offsets[s + 1] - offsets[s] + ROW_BLOCK - 1) / ROW_BLOCK;
+            maxKeys = Math.max(maxKeys, caches[s].keyCount());
+        }
+        int[] blockStream = new int[blocks];
+        int[] blockFirstRow = new int[blocks];
+        for (int s = 0, b = 0; s < streams; s++) {
+            for (int i = 0; i < offsets[s + 1] - offsets[s]; i += ROW_BLOCK, b++) {
+                blockStream[b] = s;
+                blockFirstRow[b] = i;
+            }
+        }
+        int threads = kernels.threads();
+        int tasks = blocks * kvHeads;
+        // Too few tasks for the threads (one stream decoding): split each query's keys into parts, merged below.
+        int parts = tasks >= 2 * threads ? 1
+                : Math.max(1, Math.min((2 * threads + tasks - 1) / tasks, maxKeys / MIN_PART_KEYS));
+        int rows = offsets[streams];
+        int slot = headDim + 2;
+        float[] partials = w.partials(rows * heads * parts * slot);
+        kernels.forEach(tasks * parts, t -> {
+            int b = t / (kvHeads * parts);
+            int g = t / parts % kvHeads;
+            int s = blockStream[b];
+            int first = blockFirstRow[b];
+            int count = Math.min(ROW_BLOCK, offsets[s + 1] - offsets[s] - first);
+            attendPart(l, window, caches[s], offsets[s], first, count, g, t % parts, parts, qkvStride, w.qkv,
+                    partials);
+        });
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int first = (r * heads + h) * parts * slot;
+                int target = r * queryWidth + h * headDim;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < parts; p++) {
+                    max = Math.max(max, partials[first + p * slot]);
+                }
+                float sum = 0;
+                Arrays.fill(w.attention, target, target + headDim, 0f);
+                for (int p = 0; p < parts; p++) {
+                    int at = first + p * slot;
+                    if (partials[at + 1] == 0) {
+                        continue; // no visible key in this part
+                    }
+                    float weight = parts == 1 ? 1f : (float) Math.exp(partials[at] - max);
+                    sum += weight * partials[at + 1];
+                    VectorMath.addScaled(weight, partials, at + 2, w.attention, target, headDim);
+                }
+                float inverse = 1f / sum;
+                for (int d = 0; d < headDim; d++) {
+                    w.attention[target + d] *= inverse;
+                }
+            }
+        }
+    }
+
+    /**
+     * One task: rows {@code [first, first + count)} of a stream (its rows start at {@code rowOffset}), the query
+     * heads of KV head {@code g}, keys of part {@code part} of {@code parts}. Writes per row and head the part's
+     * score maximum m, {@code Σ exp(score − m)} and {@code Σ exp(score − m)·v} into {@code partials}.
+     */
+    private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
+            int part, int parts, int qkvStride, float[] qkv, float[] partials) {
+        int cached = cache.cacheLengthBefore();
+        int keys = cache.keyCount();
+        int partFrom = (int) ((long) keys * part / parts);
+        int partTo = (int) ((long) keys * (part + 1) / parts);
+        int from = Math.max(partFrom, lowestVisible(cached + first, window));
+        int to = Math.min(partTo, cached + first + count);
+        int slot = headDim + 2;
+        int group = heads / kvHeads;
+        float[][] scratch = SCRATCH.get();
+        int span = Math.max(0, to - from);
+        if (scratch[0].length < span * headDim) {
+            scratch[0] = new float[span * headDim];
+            scratch[1] = new float[span * headDim];
+        }
+        if (scratch[2].length < span) {
+            scratch[2] = new float[span];
+        }
+        float[] k = scratch[0];
+        float[] v = scratch[1];
+        float[] scores = scratch[2];
+        if (span > 0) {
+            cache.readKeys(l, g, from, span, k);
+            cache.readValues(l, g, from, span, v);
+        }
+        float scale = attentionScales[l];
+        for (int i = first; i < first + count; i++) {
+            int query = cached + i;
+            int rowFrom = Math.max(from, lowestVisible(query, window));
+            int rowTo = Math.min(to, query + 1);
+            int row = rowOffset + i;
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                int at = ((row * heads + h) * parts + part) * slot;
+                if (rowFrom >= rowTo) {
+                    Arrays.fill(partials, at, at + slot, 0f);
+                    partials[at] = Float.NEGATIVE_INFINITY;
+                    continue;
+                }
+                int q = row * qkvStride + h * headDim;
+                int n = rowTo - rowFrom;
+                VectorMath.scores(qkv, q, k, (rowFrom - from) * headDim, n, headDim, scale, scores);
+                float max = VectorMath.max(scores, 0, n);
+                partials[at] = max;
+                partials[at + 1] = VectorMath.expShifted(scores, 0, n, max);
+                VectorMath.weightedSum(scores, n, v, (rowFrom - from) * headDim, headDim, partials, at + 2);
+            }
+        }
+    }
+
+    /** The first cache index a query at {@code query} sees: 0, or with a sliding window its oldest key. */
+    private static int lowestVisible(int query, int window) {
+        return window > 0 ? Math.max(0, query - window + 1) : 0;
+    }
+
+    /** Final RMSNorm and lm_head of each stream's last row (or of every row), as a libtorch array. */
+    private NDArray logits(NDManager step, int[] offsets, boolean allRows, Workspace w) {
+        int streams = offsets.length - 1;
+        int count = allRows ? offsets[1] : streams;
+        float[] rows = new float[count * hidden];
+        for (int o = 0; o < count; o++) {
+            int source = allRows ? o : offsets[o + 1] - 1;
+            System.arraycopy(w.x, source * hidden, rows, o * hidden, hidden);
+            Norm.Rms.normalize(rows, o * hidden, hidden, finalNorm, finalNormEps);
+        }
+        PackedLinear head = (PackedLinear) spec.lmHead;
+        float[] logits = new float[count * head.stride()];
+        head.applyRows(rows, count, logits);
+        int vocab = Math.toIntExact(head.outFeatures());
+        NDArray result = step.create(new Shape(count, vocab), DataType.FLOAT32);
+        FloatBuffer target = TensorMemory.floats(result);
+        for (int o = 0; o < count; o++) {
+            target.put(logits, o * head.stride(), vocab);
+        }
+        return result;
+    }
+
+    /** A step's buffers, sized for a number of rows. */
+    private final class Workspace {
+        final float[] x;
+        final float[] normed;
+        final float[] qkv;
+        final float[] attention;
+        final float[] mlp;
+        final float[] gated;
+        final float[] projected;
+        final float[] cos;
+        final float[] sin;
+        private float[] partials = new float[0];
+
+        Workspace(int rows) {
+            PreNormDecoder.Layer layer = spec.layers[0];
+            x = new float[rows * hidden];
+            normed = new float[rows * hidden];
+            qkv = new float[rows * ((PackedLinear) layer.qkv()).stride()];
+            attention = new float[rows * queryWidth];
+            mlp = new float[rows * ((PackedLinear) layer.mlpIn()).stride()];
+            gated = new float[rows * spec.intermediate];
+            projected = new float[rows * Math.max(((PackedLinear) layer.out()).stride(),
+                    ((PackedLinear) layer.mlpOut()).stride())];
+            cos = new float[rows * headDim];
+            sin = new float[rows * headDim];
+        }
+
+        float[] partials(int size) {
+            if (partials.length < size) {
+                partials = new float[size];
+            }
+            return partials;
+        }
+    }
+}
