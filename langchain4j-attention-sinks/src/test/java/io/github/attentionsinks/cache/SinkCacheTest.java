@@ -130,6 +130,85 @@ class SinkCacheTest {
         return Attention.attend(qa, kv[0], kv[1], (float) (1 / Math.sqrt(DIM)), mask, 0f).toFloatArray();
     }
 
+    /**
+     * What a decoder on the Java heap writes with {@link SinkCache.Step#put} and reads with {@code readKeys} /
+     * {@code readValues} is the cache itself: a cache fed that way holds, entry for entry, what a cache fed the same
+     * stream through {@link SinkCache.Step#append} attends to (sinks shifted, window slid, region moved back), and a
+     * step that is not committed changes nothing.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void heapWritesAndReadsAreTheCacheItself(CacheConfig config) {
+        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        Random random = new Random(11);
+        try (SinkCache viaArrays = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                rope::shift, 8, manager);
+             SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                     rope::shift, 8, manager)) {
+            for (int chunk = 0; chunk < 60; chunk++) {
+                int n = Math.min(viaArrays.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
+                float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
+                float[] values = new float[keys.length];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (float) random.nextGaussian();
+                    values[i] = (float) random.nextGaussian();
+                }
+                if (chunk % 10 == 5) {
+                    // A step that fails after writing: not committed, so the next one sees the cache as it was.
+                    try (NDManager step = manager.newSubManager()) {
+                        SinkCache.Step open = viaHeap.begin(step, n);
+                        float[] junk = new float[DIM];
+                        java.util.Arrays.fill(junk, 99f);
+                        for (int i = 0; i < n; i++) {
+                            open.put(0, 0, i, junk, 0, junk, 0);
+                        }
+                    }
+                }
+                try (NDManager step = manager.newSubManager()) {
+                    SinkCache.Step a = viaArrays.begin(step, n);
+                    SinkCache.Step b = viaHeap.begin(step, n);
+                    for (int l = 0; l < LAYERS; l++) {
+                        int layerAt = l * n * KV_HEADS * DIM;
+                        // [n, kvHeads, dim] as the layer computes them; append takes [kvHeads, n, dim].
+                        NDArray k = step.create(java.util.Arrays.copyOfRange(keys, layerAt, layerAt + n * KV_HEADS * DIM),
+                                new Shape(n, KV_HEADS, DIM)).transpose(1, 0, 2);
+                        NDArray v = step.create(java.util.Arrays.copyOfRange(values, layerAt,
+                                layerAt + n * KV_HEADS * DIM), new Shape(n, KV_HEADS, DIM)).transpose(1, 0, 2);
+                        NDArray[] expected = a.append(l, k, v);
+                        for (int i = 0; i < n; i++) {
+                            for (int h = 0; h < KV_HEADS; h++) {
+                                int at = layerAt + (i * KV_HEADS + h) * DIM;
+                                b.put(l, h, i, keys, at, values, at);
+                            }
+                        }
+                        int count = a.keyCount();
+                        float[] expectedKeys = expected[0].toFloatArray();
+                        float[] expectedValues = expected[1].toFloatArray();
+                        for (int h = 0; h < KV_HEADS; h++) {
+                            float[] readKeys = new float[count * DIM];
+                            float[] readValues = new float[count * DIM];
+                            b.readKeys(l, h, 0, count, readKeys);
+                            b.readValues(l, h, 0, count, readValues);
+                            for (int i = 0; i < count * DIM; i++) {
+                                assertEquals(expectedKeys[h * count * DIM + i], readKeys[i], 0f, config + " chunk "
+                                        + chunk + " layer " + l + " head " + h + " key element " + i);
+                                assertEquals(expectedValues[h * count * DIM + i], readValues[i], 0f, config
+                                        + " chunk " + chunk + " layer " + l + " head " + h + " value element " + i);
+                            }
+                        }
+                    }
+                    viaArrays.commit(a);
+                    viaHeap.commit(b);
+                }
+                assertEquals(viaArrays.length(), viaHeap.length());
+            }
+            if (config.bounded()) {
+                assertEquals(config.capacity(), viaHeap.length(), "the stream must have evicted");
+            }
+        }
+    }
+
     @Test
     void rewindIsLimitedToWhatWasNotEvicted() {
         try (SinkCache cache = new SinkCache(CacheConfig.sinks(2, 4), 1, 1, 2, DataType.FLOAT32, Device.cpu(),

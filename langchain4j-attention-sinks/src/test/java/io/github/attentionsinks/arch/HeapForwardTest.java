@@ -1,0 +1,65 @@
+package io.github.attentionsinks.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.Session;
+import io.github.attentionsinks.Shared;
+import io.github.attentionsinks.cache.CacheConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The decoder on the Java heap ({@link HeapForward}, what {@code kernels java} runs for these architectures) against
+ * the libtorch decoder ({@code kernels libtorch}) on the same fixture weights, over streams longer than the parity
+ * fixtures: a 200-token prompt in one chunk (query rows split into blocks across threads), then single tokens past
+ * 256 cached keys (where one stream's keys are split into parts, merged afterwards) and past eviction in
+ * sinks(4, 300). Tolerance 1e-4 on every logit of every step (2e-4 for Gemma, as in the parity tests).
+ */
+class HeapForwardTest {
+    @TempDir
+    static Path temp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "llama_rope_dynamic"})
+    void heapDecoderMatchesLibtorchOverALongStream(String fixture) throws Exception {
+        float tolerance = fixture.startsWith("gemma") ? 2e-4f : 1e-4f;
+        int[] ids = FixtureVariants.inputIds(fixture);
+        // llama_rope_dynamic's trained context is 32: dynamic NTK scaling is in force through the whole stream.
+        Path dir = FixtureVariants.write(fixture, temp, fixture, c -> {});
+        CacheConfig sinks = CacheConfig.sinks(4, 300);
+        try (AttentionSinkModel heap = load(dir, "java");
+                AttentionSinkModel libtorch = load(dir, "libtorch");
+                Session onHeap = heap.newSession(sinks);
+                Session onLibtorch = libtorch.newSession(sinks)) {
+            assertTrue(heap.kernels().startsWith("java"), heap.kernels());
+            int[] prompt = new int[200];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = ids[(i * 7) % ids.length];
+            }
+            float[][] expected = onLibtorch.appendAll(prompt);
+            float[][] actual = onHeap.appendAll(prompt);
+            float worst = 0;
+            for (int r = 0; r < prompt.length; r++) {
+                float diff = Shared.maxAbsDiff(expected[r], actual[r]);
+                worst = Math.max(worst, diff);
+                assertTrue(diff <= tolerance, fixture + " prompt row " + r + " differs by " + diff);
+            }
+            for (int t = 0; t < 160; t++) {
+                int token = ids[(t * 5 + 3) % ids.length];
+                float diff = Shared.maxAbsDiff(onLibtorch.append(token), onHeap.append(token));
+                worst = Math.max(worst, diff);
+                assertTrue(diff <= tolerance, fixture + " step " + t + " differs by " + diff);
+            }
+            assertEquals(sinks.capacity(), onHeap.cacheLength(), "the stream must have evicted");
+            System.out.printf("heap vs libtorch %s: max diff %.2e%n", fixture, worst);
+        }
+    }
+
+    private static AttentionSinkModel load(Path dir, String kernels) {
+        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(kernels).load();
+    }
+}
