@@ -77,13 +77,16 @@ public final class AttentionSinkModel implements AutoCloseable {
         WeightKernels selected = WeightKernels.select(kernelChoice, dtype, device.isGpu(), DjlRuntime.intraOpThreads());
         this.manager = NDManager.newBaseManager(device);
         long start = System.nanoTime();
-        DataType loadType = dtype.loadType();
+        // The Java kernels pack from float32 (rounding to float16 or quantizing to int8 as they pack).
+        DataType loadType = selected != null ? DataType.FLOAT32 : dtype.loadType();
         try (WeightStore weights = WeightStore.open(dir, loadType == DataType.FLOAT32 ? null : loadType)) {
             this.network = Architectures.load(config, weights, manager, dataType);
             if (selected != null && !network.useKernels(selected, kernelChoice == WeightKernels.Choice.JAVA
                     || dtype == ComputeDtype.INT8)) {
                 log.warn("Java kernels not used for {}: the Java heap cannot hold the packed weights; raise -Xmx to "
-                        + "use them (libtorch multiplies instead)", dir);
+                        + "use them (libtorch multiplies instead{})", dir, dtype == ComputeDtype.FLOAT16
+                        ? ", with the weights in float32 as loaded for the kernels: use kernels libtorch for float16 "
+                        + "weights on libtorch" : "");
                 selected.close();
                 selected = null;
             }

@@ -32,14 +32,20 @@ public abstract class PackedMatrix {
 
     /** Heap bytes the packed weights take. */
     public long bytes() {
-        return bytes(this instanceof Int8, out, in);
+        return bytes(precision(), out, in);
     }
 
+    abstract WeightKernels.Precision precision();
+
     /** Heap bytes of an {@code out × in} matrix once packed: outputs padded to whole tiles, int8 with its scales. */
-    static long bytes(boolean int8, long out, long in) {
+    static long bytes(WeightKernels.Precision precision, long out, long in) {
         long padded = VectorProducts.tiles(Math.toIntExact(out)) * (long) VectorProducts.TILE;
         long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
-        return int8 ? padded * (in + blocks * Float.BYTES) : padded * in * Float.BYTES;
+        return switch (precision) {
+            case FLOAT32 -> padded * in * Float.BYTES;
+            case FLOAT16 -> padded * in * Short.BYTES;
+            case INT8 -> padded * (in + blocks * Float.BYTES);
+        };
     }
 
     /**
@@ -102,6 +108,31 @@ public abstract class PackedMatrix {
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.float32(packed, in, x, rows, y, from, to);
         }
+
+        @Override
+        WeightKernels.Precision precision() {
+            return WeightKernels.Precision.FLOAT32;
+        }
+    }
+
+    /** Float16 weights, widened to float32 in the kernel. */
+    static final class Float16 extends PackedMatrix {
+        private final short[][] packed;
+
+        Float16(FloatBuffer w, int out, int in, boolean inOut, TileThreads threads) {
+            super(out, in, threads);
+            packed = VectorProducts.packFloat16(w, out, in, inOut);
+        }
+
+        @Override
+        void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
+            VectorProducts.float16(packed, in, x, rows, y, from, to);
+        }
+
+        @Override
+        WeightKernels.Precision precision() {
+            return WeightKernels.Precision.FLOAT16;
+        }
     }
 
     /** Int8 weights with a float32 scale per output and block of inputs. */
@@ -119,6 +150,11 @@ public abstract class PackedMatrix {
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.int8(quantized, scales, in, x, rows, y, from, to);
+        }
+
+        @Override
+        WeightKernels.Precision precision() {
+            return WeightKernels.Precision.INT8;
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.function.IntConsumer;
  * setting and its rules live here; the CLI and the Spring starter only add their own option names.
  *
  * <ul>
- *   <li>{@code auto} (default): the Java kernels for float32 weights on a CPU when the JVM runs with
+ *   <li>{@code auto} (default): the Java kernels for float32 and float16 weights on a CPU when the JVM runs with
  *       {@code --add-modules jdk.incubator.vector} on JDK 21 or later; libtorch otherwise. JDK 17 has the module
  *       but compiles the multi-row kernel about 4× slower per row (docs/benchmarks.md), so auto leaves 17 on
  *       libtorch.</li>
@@ -19,7 +19,8 @@ import java.util.function.IntConsumer;
  *   <li>{@code libtorch}: libtorch for every product.</li>
  * </ul>
  * {@code dtype int8} always uses the Java kernels (libtorch has no int8 product DJL can reach), on any JDK with the
- * module. The GPU path and float16 weights stay on libtorch.
+ * module. Float16 weights in the Java kernels are held as float16 and widened to float32 in the product (activations
+ * stay float32, as llama.cpp's F16). The GPU path stays on libtorch.
  *
  * <p>An instance owns the kernel threads ({@code threads − 1} helpers) and packs matrices for them; close it with the
  * model.
@@ -56,11 +57,16 @@ public final class WeightKernels implements AutoCloseable {
     /** The first JDK whose C2 compiles the multi-row kernel well (measured on 17 and 25; 21 has the same C2 port). */
     private static final int WELL_COMPILED_FROM = 21;
 
-    private final boolean int8;
+    /** How the packed weights are held: as given, rounded to float16, or quantized to int8. */
+    public enum Precision {
+        FLOAT32, FLOAT16, INT8
+    }
+
+    private final Precision precision;
     private final TileThreads threads;
 
-    private WeightKernels(boolean int8, int threads) {
-        this.int8 = int8;
+    private WeightKernels(Precision precision, int threads) {
+        this.precision = precision;
         this.threads = new TileThreads(threads);
     }
 
@@ -87,26 +93,26 @@ public final class WeightKernels implements AutoCloseable {
                         + "libtorch has no int8 weight product that DJL can call");
             }
             requireModule("dtype", "int8", "dtype int8");
-            return new WeightKernels(true, threads);
+            return new WeightKernels(Precision.INT8, threads);
         }
         if (choice == Choice.LIBTORCH) {
             return null;
         }
         String name = choice.name().toLowerCase(Locale.ROOT);
-        if (gpu || dtype != ComputeDtype.FLOAT32) {
+        if (gpu) {
             if (choice == Choice.JAVA) {
-                throw new InvalidSettingException("kernels", name, "kernels java multiply float32 or int8 weights on "
-                        + "a CPU; " + (gpu ? "on a GPU" : "with dtype " + dtype.canonicalName())
-                        + " use kernels auto or libtorch");
+                throw new InvalidSettingException("kernels", name, "kernels java multiply weights on a CPU; on a GPU "
+                        + "use kernels auto or libtorch");
             }
             return null;
         }
+        Precision precision = dtype == ComputeDtype.FLOAT16 ? Precision.FLOAT16 : Precision.FLOAT32;
         if (choice == Choice.JAVA) {
             requireModule("kernels", name, "kernels java");
-            return new WeightKernels(false, threads);
+            return new WeightKernels(precision, threads);
         }
         return vectorApiPresent() && Runtime.version().feature() >= WELL_COMPILED_FROM
-                ? new WeightKernels(false, threads) : null;
+                ? new WeightKernels(precision, threads) : null;
     }
 
     private static void requireModule(String setting, String value, String what) {
@@ -122,14 +128,14 @@ public final class WeightKernels implements AutoCloseable {
         return threads.threads();
     }
 
-    /** Whether matrices are quantized to int8 when packed. */
-    public boolean int8() {
-        return int8;
+    /** How matrices are held once packed. */
+    public Precision precision() {
+        return precision;
     }
 
     /** Heap bytes a matrix of {@code out × in} takes once packed. */
     public long packedBytes(long out, long in) {
-        return PackedMatrix.bytes(int8, out, in);
+        return PackedMatrix.bytes(precision, out, in);
     }
 
     /**
@@ -170,8 +176,11 @@ public final class WeightKernels implements AutoCloseable {
         if (weight.limit() != (long) out * in) {
             throw new IllegalArgumentException("weight has " + weight.limit() + " values, expected " + out + " × " + in);
         }
-        return int8 ? new PackedMatrix.Int8(weight, out, in, inOut, threads)
-                : new PackedMatrix.Float32(weight, out, in, inOut, threads);
+        return switch (precision) {
+            case FLOAT32 -> new PackedMatrix.Float32(weight, out, in, inOut, threads);
+            case FLOAT16 -> new PackedMatrix.Float16(weight, out, in, inOut, threads);
+            case INT8 -> new PackedMatrix.Int8(weight, out, in, inOut, threads);
+        };
     }
 
     /**
@@ -189,7 +198,7 @@ public final class WeightKernels implements AutoCloseable {
 
     /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */
     public String describe() {
-        return "java " + (int8 ? "int8" : "float32") + " (" + VectorProducts.species() + ", " + threads.threads()
+        return "java " + precision.name().toLowerCase(Locale.ROOT) + " (" + VectorProducts.species() + ", " + threads.threads()
                 + " threads)";
     }
 

@@ -22,17 +22,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 class WeightKernelsTest {
     private static WeightKernels float32;
     private static WeightKernels int8;
+    private static WeightKernels float16;
 
     @BeforeAll
     static void kernels() {
         float32 = WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT32, false, 2);
         int8 = WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.INT8, false, 2);
+        float16 = WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, false, 2);
     }
 
     @AfterAll
     static void close() {
         float32.close();
         int8.close();
+        float16.close();
     }
 
     @ParameterizedTest
@@ -62,6 +65,50 @@ class WeightKernelsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Float16 against the product with the weights rounded to float16 computed here in double precision. The
+     * weights span normal and subnormal float16 values, zeros and both signs; each is decoded here from its rounding
+     * by libtorch-independent arithmetic: the rounding is checked separately against libtorch's.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5"})
+    void float16ProductsMatchDoublePrecision(int out, int in, int rows) {
+        Random random = new Random(out * 17L + in * 3L + rows);
+        for (boolean inOut : new boolean[] {false, true}) {
+            float[] w = values(random, out * in);
+            for (int i = 0; i < w.length; i += 7) {
+                w[i] *= i % 2 == 0 ? 1e-6f : 0f; // subnormal float16 values, and exact zeros
+            }
+            float[] x = values(random, rows * in);
+            float[] y = float16.pack(w, out, in, inOut).multiply(x, rows);
+            for (int m = 0; m < rows; m++) {
+                for (int o = 0; o < out; o++) {
+                    double expected = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double wi = halfValue(VectorProducts.toHalf(inOut ? w[i * out + o] : w[o * in + i]));
+                        expected += x[m * in + i] * wi;
+                        magnitude += Math.abs(x[m * in + i] * wi);
+                    }
+                    float actual = y[m * out + o];
+                    assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "out " + o + " row " + m
+                            + " (" + out + "x" + in + ", inOut " + inOut + "): " + actual + " vs " + expected);
+                }
+            }
+        }
+    }
+
+    /** The value of float16 bits, by the format's definition. */
+    private static double halfValue(short bits) {
+        int sign = (bits >> 15) & 1;
+        int exponent = (bits >> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        double magnitude = exponent == 0 ? mantissa * Math.pow(2, -24)
+                : exponent == 31 ? (mantissa == 0 ? Double.POSITIVE_INFINITY : Double.NaN)
+                : (1 + mantissa / 1024.0) * Math.pow(2, exponent - 15);
+        return sign == 1 ? -magnitude : magnitude;
     }
 
     /**
@@ -176,20 +223,54 @@ class WeightKernelsTest {
         assertTrue(unknown.getMessage().contains("'mkl'") && unknown.getMessage().contains("libtorch"));
 
         assertNull(WeightKernels.select(WeightKernels.Choice.LIBTORCH, ComputeDtype.FLOAT32, false, 2));
-        assertNull(WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT16, false, 2));
         assertNull(WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT32, true, 2));
+        assertNull(WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT16, true, 2));
         InvalidSettingException gpuInt8 = assertThrows(InvalidSettingException.class,
                 () -> WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.INT8, true, 2));
         assertEquals("dtype", gpuInt8.setting());
         InvalidSettingException libtorchInt8 = assertThrows(InvalidSettingException.class,
                 () -> WeightKernels.select(WeightKernels.Choice.LIBTORCH, ComputeDtype.INT8, false, 2));
         assertEquals("kernels", libtorchInt8.setting());
-        InvalidSettingException javaFloat16 = assertThrows(InvalidSettingException.class,
-                () -> WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, false, 2));
-        assertTrue(javaFloat16.getMessage().contains("float16"), javaFloat16.getMessage());
-        // auto picks the Java kernels for float32 on JDK 21+ with the module (this JVM has it), libtorch on 17
-        try (WeightKernels auto = WeightKernels.select(WeightKernels.Choice.AUTO, ComputeDtype.FLOAT32, false, 2)) {
-            assertEquals(Runtime.version().feature() >= 21, auto != null);
+        InvalidSettingException javaOnGpu = assertThrows(InvalidSettingException.class,
+                () -> WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, true, 2));
+        assertEquals("kernels", javaOnGpu.setting());
+        assertTrue(javaOnGpu.getMessage().contains("GPU"), javaOnGpu.getMessage());
+        // auto picks the Java kernels for float32 and float16 on JDK 21+ with the module (this JVM has it),
+        // libtorch on 17
+        for (ComputeDtype dtype : new ComputeDtype[] {ComputeDtype.FLOAT32, ComputeDtype.FLOAT16}) {
+            try (WeightKernels auto = WeightKernels.select(WeightKernels.Choice.AUTO, dtype, false, 2)) {
+                assertEquals(Runtime.version().feature() >= 21, auto != null, dtype.canonicalName());
+            }
+        }
+        try (WeightKernels half = WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, false, 2)) {
+            assertEquals(WeightKernels.Precision.FLOAT16, half.precision());
+            assertEquals(2L * 64 * 10, half.packedBytes(64, 10), "two bytes a weight, outputs padded to tiles");
+        }
+    }
+
+    /**
+     * Packing rounds float32 to float16 as libtorch's conversion does (nearest even): ties, the largest finite value
+     * and overflow, subnormals and underflow, signed zeros.
+     */
+    @Test
+    void float16RoundingMatchesLibtorch() {
+        Random random = new Random(9);
+        float[] values = new float[4096];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * Math.pow(2, random.nextInt(40) - 28));
+        }
+        float[] edges = {0f, -0f, 65504f, 65519f, 65520f, -70000f, 1f + 0x1p-11f, 1f + 0x1p-11f + 0x1p-23f,
+            1f + 3 * 0x1p-11f, 0x1p-24f, 0x1p-25f, 0x1.8p-25f, 0x1p-26f, 6.1e-5f, 5.9e-8f, Float.MIN_VALUE};
+        System.arraycopy(edges, 0, values, 0, edges.length);
+        io.github.attentionsinks.runtime.DjlRuntime.engine();
+        try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
+            float[] libtorch = manager.create(values).toType(ai.djl.ndarray.types.DataType.FLOAT16, false)
+                    .toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            for (int i = 0; i < values.length; i++) {
+                double ours = halfValue(VectorProducts.toHalf(values[i]));
+                assertEquals(Double.doubleToLongBits(libtorch[i]), Double.doubleToLongBits(ours),
+                        "float16 of " + values[i] + ": libtorch " + libtorch[i] + ", packed " + ours);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.Session;
@@ -211,7 +212,9 @@ final class BenchCommand implements Callable<Integer> {
                 System.gc();
                 try (WeightKernels kernelsUsed = WeightKernels.select(WeightKernels.Choice.parse(kernels), weights,
                         DjlRuntime.device(device).isGpu(), DjlRuntime.intraOpThreads())) {
-                    double floor = WeightStreamFloor.medianMs(shape, weights.loadType(), kernelsUsed, 20);
+                    // The Java kernels take float32 inputs whatever the weights' dtype.
+                    double floor = WeightStreamFloor.medianMs(shape,
+                            kernelsUsed != null ? DataType.FLOAT32 : weights.loadType(), kernelsUsed, 20);
                     String by = kernelsUsed == null ? "libtorch" : kernelsUsed.describe();
                     err.println(String.format(Locale.ROOT, "[bench] weight-streaming floor for %s (matrix-vector "
                             + "products with every weight, nothing else, by %s): %.2f ms/token", shape.name(), by,
