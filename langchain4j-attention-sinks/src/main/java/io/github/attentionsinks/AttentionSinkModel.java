@@ -233,10 +233,14 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     /**
      * Who multiplies the weights: {@code libtorch}, or the Java kernels with their element type, vector species and
-     * threads, e.g. {@code java float32 (Species[float, 16, S_512_BIT], 2 threads)}.
+     * threads, and whether the whole decoder runs on the Java heap, e.g.
+     * {@code java float32 (Species[float, 16, S_512_BIT], 2 threads), decoder on the Java heap}.
      */
     public String kernels() {
-        return kernels == null ? "libtorch" : kernels.describe();
+        if (kernels == null) {
+            return "libtorch";
+        }
+        return kernels.describe() + (network.decodesOnHeap() ? ", decoder on the Java heap" : "");
     }
 
     /** Size of the vocabulary: the length of every logits row. */

@@ -1,8 +1,6 @@
 package io.github.attentionsinks;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.SinkCache;
@@ -243,7 +241,7 @@ public final class Session implements AutoCloseable {
                 sessions.get(i).warnIfPastContext(feeds[i].length);
                 steps[i] = sessions.get(i).cache.begin(scope, feeds[i].length);
             }
-            float[][] rows = rows(network.forwardBatch(scope, feeds, steps), network.vocabSize());
+            float[][] rows = network.logitRows(scope, feeds, steps, false);
             for (int i = 0; i < count; i++) {
                 sessions.get(i).cache.commit(steps[i], evict[i]);
                 sessions.get(i).pendingToken = -1;
@@ -266,23 +264,10 @@ public final class Session implements AutoCloseable {
         warnIfPastContext(tokens.length);
         try (NDManager scope = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(scope, tokens.length);
-            float[][] rows = rows(network.forward(scope, tokens, open, allRows), network.vocabSize());
+            float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows);
             cache.commit(open);
             return rows;
         }
-    }
-
-    /** Logits {@code [rows, vocab]} in any dtype as float32 rows. */
-    private static float[][] rows(NDArray logits, int vocab) {
-        if (logits.getDataType() != DataType.FLOAT32) {
-            logits = logits.toType(DataType.FLOAT32, false);
-        }
-        float[] flat = logits.toFloatArray();
-        float[][] rows = new float[flat.length / vocab][];
-        for (int r = 0; r < rows.length; r++) {
-            rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
-        }
-        return rows;
     }
 
     private void warnIfPastContext(int n) {

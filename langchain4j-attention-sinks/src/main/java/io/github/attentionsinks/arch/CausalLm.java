@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.kernels.WeightKernels;
+import java.util.Arrays;
 
 /**
  * A decoder-only transformer whose forward pass reads and extends a {@link SinkCache}. One class per
@@ -40,6 +42,27 @@ public interface CausalLm extends AutoCloseable {
         return rows.size() == 1 ? rows.singletonOrThrow() : NDArrays.concat(rows, 0);
     }
 
+    /**
+     * The logits of {@link #forward} (one stream) or {@link #forwardBatch} (several) as float32 rows: what sessions
+     * read. Decoders that compute on the Java heap override it to hand their rows over without a libtorch array.
+     *
+     * @param allPositions with one stream: a row for every new token; otherwise a row per stream (its last token)
+     */
+    default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+        NDArray logits = tokenIds.length == 1 ? forward(step, tokenIds[0], caches[0], allPositions)
+                : forwardBatch(step, tokenIds, caches);
+        if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+        }
+        int vocab = vocabSize();
+        float[] flat = logits.toFloatArray();
+        float[][] rows = new float[flat.length / vocab][];
+        for (int r = 0; r < rows.length; r++) {
+            rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+        }
+        return rows;
+    }
+
     /** The cache geometry this model needs. */
     CacheShape cacheShape();
 
@@ -52,6 +75,11 @@ public interface CausalLm extends AutoCloseable {
      * @return whether the products moved
      */
     boolean useKernels(WeightKernels kernels, boolean required);
+
+    /** Whether the whole forward pass runs on the Java heap (after {@link #useKernels}, for the decoders that can). */
+    default boolean decodesOnHeap() {
+        return false;
+    }
 
     /** How cached keys move when positions are re-assigned; identity for ALiBi models. */
     KeyShifter keyShifter();

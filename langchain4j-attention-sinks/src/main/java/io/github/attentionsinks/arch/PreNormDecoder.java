@@ -202,6 +202,15 @@ public abstract class PreNormDecoder implements CausalLm {
         return logits(x);
     }
 
+    @Override
+    public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+        HeapForward onHeap = heap;
+        if (onHeap != null) {
+            return onHeap.logitRows(step, tokenIds, caches, allPositions);
+        }
+        return CausalLm.super.logitRows(step, tokenIds, caches, allPositions);
+    }
+
     /**
      * Token embeddings of {@code tokenIds}, {@code [n, hidden]}, plus learned position embeddings when the model has
      * them: the rows {@code offsets[s]..offsets[s+1]} belong to the stream of {@code caches[s]}.
@@ -495,6 +504,11 @@ public abstract class PreNormDecoder implements CausalLm {
         PackedLinear packed = PackedLinear.pack(linear, kernels);
         linear.close();
         return packed;
+    }
+
+    @Override
+    public boolean decodesOnHeap() {
+        return heap != null;
     }
 
     @Override

@@ -75,16 +75,23 @@ final class TileThreads implements AutoCloseable {
         return helpers.length + 1;
     }
 
-    /** Runs {@code range} over {@code [0, tiles)}, split across the threads; returns when all of it is done. */
+    /**
+     * Runs {@code range} over {@code [0, tiles)}, split across the threads in chunks of about an eighth of a thread's
+     * share (a claim is one atomic add; the last chunk is what the others wait for); returns when all of it is done.
+     */
     void run(int tiles, TileRange range) {
+        run(tiles, Math.max(1, tiles / (8 * (helpers.length + 1))), range);
+    }
+
+    /** As {@link #run(int, TileRange)} with chunks of {@code chunk} tiles. */
+    void run(int tiles, int chunk, TileRange range) {
         int threads = helpers.length + 1;
         if (threads == 1 || tiles < threads || !lock.tryLock()) {
             range.run(0, tiles);
             return;
         }
         try {
-            // About four chunks per thread: few claims, and a late helper leaves little to wait for.
-            Job job = new Job(range, tiles, Math.max(1, tiles / (4 * threads)));
+            Job job = new Job(range, tiles, chunk);
             current = job;
             for (int h = 0; h < helpers.length; h++) {
                 if (parked.get(h) == 1) {

@@ -35,7 +35,9 @@ class HeapForwardTest {
                 AttentionSinkModel libtorch = load(dir, "libtorch");
                 Session onHeap = heap.newSession(sinks);
                 Session onLibtorch = libtorch.newSession(sinks)) {
-            assertTrue(heap.kernels().startsWith("java"), heap.kernels());
+            // Else this would compare libtorch layers with themselves.
+            assertTrue(heap.kernels().startsWith("java") && heap.kernels().endsWith("decoder on the Java heap"),
+                    heap.kernels());
             int[] prompt = new int[200];
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = ids[(i * 7) % ids.length];
@@ -56,6 +58,16 @@ class HeapForwardTest {
             }
             assertEquals(sinks.capacity(), onHeap.cacheLength(), "the stream must have evicted");
             System.out.printf("heap vs libtorch %s: max diff %.2e%n", fixture, worst);
+        }
+    }
+
+    /** Architectures outside the heap decoder's reach keep their libtorch layers around the Java products. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt_neox", "gemma2", "mpt", "starcoder2"})
+    void otherArchitecturesKeepTheirLibtorchLayers(String fixture) throws Exception {
+        Path dir = FixtureVariants.write(fixture, temp, fixture + "-classic", c -> {});
+        try (AttentionSinkModel model = load(dir, "java")) {
+            assertTrue(model.kernels().startsWith("java") && !model.kernels().contains("heap"), model.kernels());
         }
     }
 
