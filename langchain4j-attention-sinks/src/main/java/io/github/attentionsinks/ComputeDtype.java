@@ -15,7 +15,7 @@ public enum ComputeDtype {
     /**
      * Weight matrices stored in float16: half the memory, and on a CPU faster too (docs/benchmarks.md); logits move by
      * 0.1–2% of their range. On a CPU the Java kernels widen them to float32 inside the product when they run
-     * ({@code kernels auto} on JDK 21+ with the Vector API module, or {@code java}); libtorch multiplies in float16
+     * ({@code kernels auto} with the Vector API module, or {@code java}); libtorch multiplies in float16
      * otherwise.
      */
     FLOAT16("float16", DataType.FLOAT16, List.of("float16", "fp16", "f16", "half")),

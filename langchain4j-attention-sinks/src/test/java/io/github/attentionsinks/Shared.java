@@ -32,7 +32,8 @@ public final class Shared {
 
     /**
      * The {@code kernels} setting of the parity, batching and scheduler tests: {@code -Dattentionsinks.test.kernels}
-     * ({@code auto} by default); the build runs those tests a second time with {@code java}.
+     * ({@code auto} by default: the Java kernels, since the test JVM has the Vector API module); the build runs those
+     * tests a second time with {@code libtorch}.
      */
     public static String kernels() {
         return System.getProperty("attentionsinks.test.kernels", "auto");

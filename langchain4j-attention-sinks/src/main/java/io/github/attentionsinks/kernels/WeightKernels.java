@@ -12,9 +12,9 @@ import java.util.function.IntConsumer;
  *
  * <ul>
  *   <li>{@code auto} (default): the Java kernels for float32 and float16 weights on a CPU when the JVM runs with
- *       {@code --add-modules jdk.incubator.vector} on JDK 21 or later; libtorch otherwise. JDK 17 has the module
- *       but compiles the multi-row kernel about 4× slower per row (docs/benchmarks.md), so auto leaves 17 on
- *       libtorch.</li>
+ *       {@code --add-modules jdk.incubator.vector}; libtorch otherwise. They run on JDK 17 as well as later ones (JDK
+ *       17's C2 compiles the single-row kernel about half as fast as 25's, still faster than libtorch's whole step;
+ *       docs/benchmarks.md).</li>
  *   <li>{@code java}: the Java kernels, or a refusal saying what is missing.</li>
  *   <li>{@code libtorch}: libtorch for every product.</li>
  * </ul>
@@ -47,15 +47,13 @@ public final class WeightKernels implements AutoCloseable {
                     return LIBTORCH;
                 default:
                     throw new InvalidSettingException("kernels", option, "Unknown kernels '" + option
-                            + "': use auto (the default: Java kernels for float32 on JDK 21+ with the Vector API "
+                            + "': use auto (the default: Java kernels for float32 and float16 with the Vector API "
                             + "module, libtorch otherwise), java or libtorch");
             }
         }
     }
 
     private static final String MODULE = "jdk.incubator.vector";
-    /** The first JDK whose C2 compiles the multi-row kernel well (measured on 17 and 25; 21 has the same C2 port). */
-    private static final int WELL_COMPILED_FROM = 21;
 
     /** How the packed weights are held: as given, rounded to float16, or quantized to int8. */
     public enum Precision {
@@ -111,8 +109,7 @@ public final class WeightKernels implements AutoCloseable {
             requireModule("kernels", name, "kernels java");
             return new WeightKernels(precision, threads);
         }
-        return vectorApiPresent() && Runtime.version().feature() >= WELL_COMPILED_FROM
-                ? new WeightKernels(precision, threads) : null;
+        return vectorApiPresent() ? new WeightKernels(precision, threads) : null;
     }
 
     private static void requireModule(String setting, String value, String what) {

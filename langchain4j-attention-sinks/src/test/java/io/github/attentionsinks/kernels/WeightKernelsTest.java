@@ -235,11 +235,10 @@ class WeightKernelsTest {
                 () -> WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, true, 2));
         assertEquals("kernels", javaOnGpu.setting());
         assertTrue(javaOnGpu.getMessage().contains("GPU"), javaOnGpu.getMessage());
-        // auto picks the Java kernels for float32 and float16 on JDK 21+ with the module (this JVM has it),
-        // libtorch on 17
+        // auto picks the Java kernels for float32 and float16 on a CPU when the module is there (this JVM has it)
         for (ComputeDtype dtype : new ComputeDtype[] {ComputeDtype.FLOAT32, ComputeDtype.FLOAT16}) {
             try (WeightKernels auto = WeightKernels.select(WeightKernels.Choice.AUTO, dtype, false, 2)) {
-                assertEquals(Runtime.version().feature() >= 21, auto != null, dtype.canonicalName());
+                assertTrue(auto != null, dtype.canonicalName());
             }
         }
         try (WeightKernels half = WeightKernels.select(WeightKernels.Choice.JAVA, ComputeDtype.FLOAT16, false, 2)) {
