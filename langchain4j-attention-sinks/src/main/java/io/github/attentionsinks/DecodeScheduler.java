@@ -81,7 +81,7 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /** A generation waiting or running, and where its outcome goes. */
-    private record Job(Generation generation, CompletableFuture<GenerationResult> result) {}
+    private record Job(Generation generation, CompletableFuture<GenerationResult> result, HandOff handOff) {}
 
     /**
      * Queues a generation on {@code session} (as {@link Session#generate} would run it) and returns at once.
@@ -93,10 +93,15 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener) {
+        return submit(session, promptIds, params, listener, null);
+    }
+
+    private CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
+            TokenListener listener, HandOff handOff) {
         if (session.model() != model) {
             throw new IllegalArgumentException("the session belongs to another model than this scheduler's");
         }
-        Job job = new Job(new Generation(session, promptIds, params, listener), new CompletableFuture<>());
+        Job job = new Job(new Generation(session, promptIds, params, listener), new CompletableFuture<>(), handOff);
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("this decode scheduler is closed");
@@ -121,8 +126,10 @@ public final class DecodeScheduler implements AutoCloseable {
     /**
      * Runs a generation beside the others and waits for it: {@link Session#generate} on the shared decode loop. The
      * listener is called on the calling thread, in order, as tokens come (the decode loop hands them over and goes on
-     * with the other generations, so a slow listener delays only its own generation's delivery); cancellation is
-     * seen by the decode loop at its next step. A listener that throws cancels its generation, and the exception is
+     * with the other generations, so a slow listener delays only its own generation); cancellation is seen by the
+     * decode loop at its next step. A generation runs at most two tokens ahead of its listener (one being delivered,
+     * one waiting): a listener that cancels stops it within two tokens even while the decode loop is faster than the
+     * listener. A listener that throws cancels its generation, and the exception is
      * rethrown here once the generation has stopped.
      *
      * @throws CapacityExceededException see {@link #submit}
@@ -131,7 +138,7 @@ public final class DecodeScheduler implements AutoCloseable {
     public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener) {
         HandOff handOff = new HandOff(listener == null ? TokenListener.NONE : listener);
-        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff);
+        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff, handOff);
         result.whenComplete((r, e) -> handOff.end());
         try {
             handOff.deliverUntilEnd();
@@ -202,6 +209,14 @@ public final class DecodeScheduler implements AutoCloseable {
             return failure != null || listener.isCancelled();
         }
 
+        /**
+         * Whether the generation must sit out the next step: a token already waits for delivery behind the one being
+         * delivered. Never once cancelled, or the generation could not step to see it.
+         */
+        boolean behind() {
+            return !pieces.isEmpty() && !isCancelled();
+        }
+
         void end() {
             pieces.add(END);
         }
@@ -266,6 +281,12 @@ public final class DecodeScheduler implements AutoCloseable {
         steps++;
         List<Job> stepping = takingPart();
         int n = stepping.size();
+        if (n == 0) {
+            // Every active generation waits for its listener: give the delivering threads a moment.
+            steps--;
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            return;
+        }
         List<Session> sessions = new ArrayList<>(n);
         List<int[]> feeds = new ArrayList<>(n);
         boolean[] evict = new boolean[n];
@@ -324,6 +345,9 @@ public final class DecodeScheduler implements AutoCloseable {
         }
         List<Job> stepping = new ArrayList<>(active.size());
         for (Job job : active) {
+            if (job.handOff != null && job.handOff.behind()) {
+                continue; // its listener is behind: stepping it would only queue more tokens to cancel
+            }
             boolean longPrompt = job.generation.promptLeft() > prefillChunk;
             if (firstTokenDue && longPrompt && satOut.add(job)) {
                 continue;

@@ -196,6 +196,45 @@ class DecodeSchedulerTest {
         }
     }
 
+    /**
+     * A listener much slower than the decode loop (50 ms a token, against about a millisecond a step here) that
+     * cancels at its third token: through {@link DecodeScheduler#generate} the generation stays at most two tokens
+     * ahead of it, so it stops within two tokens of the cancel instead of running to its limit; a fast listener's
+     * generation beside it is not held back.
+     */
+    @Test
+    void aSlowListenerHoldsBackOnlyItsOwnGenerationAndCancelsWithinTwoTokens() throws Exception {
+        Case healthy = cases().get(0);
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+             Session slow = model.newSession(CACHE); Session fast = model.newSession(CACHE)) {
+            CompletableFuture<GenerationResult> beside = scheduler.submit(fast, ids(healthy.prompt), healthy.params,
+                    null);
+            java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+            GenerationResult result = scheduler.generate(slow, ids(healthy.prompt), healthy.params,
+                    new TokenListener() {
+                        @Override
+                        public void onToken(int tokenId, String piece) {
+                            delivered.incrementAndGet();
+                            try {
+                                Thread.sleep(50);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+
+                        @Override
+                        public boolean isCancelled() {
+                            return delivered.get() >= 3;
+                        }
+                    });
+            assertEquals(FinishReason.CANCELLED, result.finishReason());
+            assertTrue(result.tokenIds().length <= 3 + 2, "generated " + result.tokenIds().length
+                    + " tokens for a listener that cancelled at its third (limit " + healthy.params.maxNewTokens()
+                    + ")");
+            assertArrayEquals(alone(healthy, null).tokenIds(), beside.get(60, TimeUnit.SECONDS).tokenIds());
+        }
+    }
+
     /** Cancels after {@code n} tokens. */
     static final class CancelAfter implements TokenListener {
         private final int n;
