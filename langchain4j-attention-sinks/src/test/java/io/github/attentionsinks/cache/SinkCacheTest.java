@@ -71,13 +71,10 @@ class SinkCacheTest {
     @ParameterizedTest
     @MethodSource("configs")
     void aChunkFedInPartsWithEvictionDeferredEqualsOneStep(CacheConfig config) {
-        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
-                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        RotaryEmbedding rope = rope();
         Random random = new Random(7);
-        try (SinkCache whole = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                rope::shift, 8, manager);
-             SinkCache parts = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                     rope::shift, 8, manager)) {
+        try (SinkCache whole = cache(config, rope);
+             SinkCache parts = cache(config, rope)) {
             for (int chunk = 0; chunk < 12; chunk++) {
                 int n = whole.maxChunk();
                 double[][][][] q = randomTensor(random, LAYERS, n, HEADS);
@@ -139,13 +136,10 @@ class SinkCacheTest {
     @ParameterizedTest
     @MethodSource("configs")
     void heapWritesAndReadsAreTheCacheItself(CacheConfig config) {
-        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
-                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        RotaryEmbedding rope = rope();
         Random random = new Random(11);
-        try (SinkCache viaArrays = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                rope::shift, 8, manager);
-             SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                     rope::shift, 8, manager)) {
+        try (SinkCache viaArrays = cache(config, rope);
+             SinkCache viaHeap = cache(config, rope)) {
             for (int chunk = 0; chunk < 60; chunk++) {
                 int n = Math.min(viaArrays.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
                 float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
@@ -235,13 +229,11 @@ class SinkCacheTest {
     }
 
     private void streamAgainstTheSpecification(CacheConfig config, boolean rewinds) {
-        RotaryEmbedding rope = new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
-                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+        RotaryEmbedding rope = rope();
         NaiveSinkCache naive = new NaiveSinkCache(config);
         Random random = new Random(42);
         int[] chunks = {3, 1, 1, 7, 1, 2, 5, 1, 1, 1, 4, 1};
-        try (SinkCache cache = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                rope::shift, 8, manager)) {
+        try (SinkCache cache = cache(config, rope)) {
             int fed = 0;
             for (int c = 0; fed < 150; c++) {
                 int n = Math.min(chunks[c % chunks.length], cache.maxChunk());
@@ -355,6 +347,17 @@ class SinkCacheTest {
             assertEquals(4, cache.maxChunk(), "a chunk never exceeds the window");
             assertThrows(IllegalArgumentException.class, () -> cache.begin(step, 5));
         }
+    }
+
+    /** The rotary embedding of the test's heads. */
+    private static RotaryEmbedding rope() {
+        return new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
+                RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
+    }
+
+    /** A float32 CPU cache of the test's shape whose sinks move by {@code rope}, taking chunks of up to 8 tokens. */
+    private static SinkCache cache(CacheConfig config, RotaryEmbedding rope) {
+        return new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(), rope::shift, 8, manager);
     }
 
     private static int counter;
