@@ -354,6 +354,10 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d: first token of a one-token turn %.2f ms "
                                 + "alone, %.2f ms while another session prefills %d tokens", label, cache, position,
                         ttft.aloneMs(), ttft.besidePrefillMs(), prefillTokens));
+                if (Double.isNaN(ttft.besidePrefillMs())) {
+                    err.println("[bench] the prefill of " + prefillTokens + " tokens ended before a turn could be "
+                            + "timed beside it (NaN above): raise --prefill-tokens");
+                }
             }
         } finally {
             open.forEach(Session::close);
@@ -426,7 +430,11 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The median, or NaN for none (printed as such). */
     private static double median(List<Double> values) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
         return percentile(values.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 0.5);
     }
 
