@@ -3,7 +3,6 @@ package io.github.attentionsinks.arch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.kernels.VectorMath;
 import io.github.attentionsinks.kernels.WeightKernels;
@@ -11,7 +10,6 @@ import io.github.attentionsinks.nn.Activation;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.PackedLinear;
 import io.github.attentionsinks.nn.TensorMemory;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -120,25 +118,11 @@ final class HeapForward {
     }
 
     /**
-     * Stream {@code s} feeds {@code tokenIds[s]} through its open cache step {@code caches[s]}.
+     * Stream {@code s} feeds {@code tokenIds[s]} through its open cache step {@code caches[s]}; the logits as float32
+     * rows, which sessions read (a libtorch array in between cost about 2 ms of an 8-session step).
      *
+     * @param step the step's manager (the embedding lookup's temporaries)
      * @param allPositions with one stream: logits of every new token; otherwise of each stream's last
-     * @return {@code [rows, vocab]} float32 logits in {@code step}
-     */
-    NDArray forward(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
-        float[][] rows = logitRows(step, tokenIds, caches, allPositions);
-        int vocab = rows[0].length;
-        NDArray result = step.create(new Shape(rows.length, vocab), DataType.FLOAT32);
-        FloatBuffer target = TensorMemory.floats(result);
-        for (float[] row : rows) {
-            target.put(row);
-        }
-        return result;
-    }
-
-    /**
-     * As {@link #forward}, the logits as float32 rows: a session reads rows, and a libtorch array in between cost
-     * about 2 ms of an 8-session step (allocating and touching 1.5 MiB twice).
      */
     float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
         int streams = tokenIds.length;
@@ -156,10 +140,46 @@ final class HeapForward {
                 System.arraycopy(tables[1], 0, w.sin, offsets[s] * headDim, tables[1].length);
             }
         }
+        AttentionTasks tasks = attentionTasks(offsets, caches);
         for (int l = 0; l < spec.layers.length; l++) {
-            layer(l, rows, offsets, caches, w);
+            layer(l, rows, offsets, caches, tasks, w);
         }
         return logits(offsets, allPositions && streams == 1, w);
+    }
+
+    /**
+     * How a step's attention is split into tasks, the same in every layer: blocks of up to {@link #ROW_BLOCK} query
+     * rows of one stream (block b: stream {@code blockStream[b]} from its row {@code blockFirstRow[b]}), times KV
+     * heads, times {@code parts} of the keys.
+     */
+    private record AttentionTasks(int[] blockStream, int[] blockFirstRow, int parts) {
+        int count(int kvHeads) {
+            return blockStream.length * kvHeads * parts;
+        }
+    }
+
+    private AttentionTasks attentionTasks(int[] offsets, SinkCache.Step[] caches) {
+        int streams = caches.length;
+        int blocks = 0;
+        int maxKeys = 0;
+        for (int s = 0; s < streams; s++) {
+            blocks += (offsets[s + 1] - offsets[s] + ROW_BLOCK - 1) / ROW_BLOCK;
+            maxKeys = Math.max(maxKeys, caches[s].keyCount());
+        }
+        int[] blockStream = new int[blocks];
+        int[] blockFirstRow = new int[blocks];
+        for (int s = 0, b = 0; s < streams; s++) {
+            for (int i = 0; i < offsets[s + 1] - offsets[s]; i += ROW_BLOCK, b++) {
+                blockStream[b] = s;
+                blockFirstRow[b] = i;
+            }
+        }
+        int threads = kernels.threads();
+        int tasks = blocks * kvHeads;
+        // Too few tasks for the threads (one stream decoding): split each query's keys into parts, merged afterwards.
+        int parts = tasks >= 2 * threads ? 1
+                : Math.max(1, Math.min((2 * threads + tasks - 1) / tasks, maxKeys / MIN_PART_KEYS));
+        return new AttentionTasks(blockStream, blockFirstRow, parts);
     }
 
     private Workspace workspace(int rows) {
@@ -189,7 +209,7 @@ final class HeapForward {
         }
     }
 
-    private void layer(int l, int rows, int[] offsets, SinkCache.Step[] caches, Workspace w) {
+    private void layer(int l, int rows, int[] offsets, SinkCache.Step[] caches, AttentionTasks tasks, Workspace w) {
         PreNormDecoder.Layer layer = spec.layers[l];
         PackedLinear qkv = (PackedLinear) layer.qkv();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
@@ -217,7 +237,7 @@ final class HeapForward {
                 }
             }
         }
-        attention(l, layer.slidingWindow(), offsets, caches, qkvStride, w);
+        attention(l, layer.slidingWindow(), offsets, caches, tasks, qkvStride, w);
         residual(((PackedLinear) layer.out()), w.attention, rows, w);
         PackedLinear mlpIn = (PackedLinear) layer.mlpIn();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
@@ -247,35 +267,17 @@ final class HeapForward {
      * Query i of a stream sits at cache index {@code L + i} and sees keys {@code j ≤ L + i}, and with a sliding window
      * w only {@code j > L + i − w}, as the libtorch path's masks.
      */
-    private void attention(int l, int window, int[] offsets, SinkCache.Step[] caches, int qkvStride, Workspace w) {
-        int streams = caches.length;
-        int blocks = 0;
-        int maxKeys = 0;
-        for (int s = 0; s < streams; s++) {
-            blocks += (offsets[s + 1] - offsets[s] + ROW_BLOCK - 1) / ROW_BLOCK;
-            maxKeys = Math.max(maxKeys, caches[s].keyCount());
-        }
-        int[] blockStream = new int[blocks];
-        int[] blockFirstRow = new int[blocks];
-        for (int s = 0, b = 0; s < streams; s++) {
-            for (int i = 0; i < offsets[s + 1] - offsets[s]; i += ROW_BLOCK, b++) {
-                blockStream[b] = s;
-                blockFirstRow[b] = i;
-            }
-        }
-        int threads = kernels.threads();
-        int tasks = blocks * kvHeads;
-        // Too few tasks for the threads (one stream decoding): split each query's keys into parts, merged below.
-        int parts = tasks >= 2 * threads ? 1
-                : Math.max(1, Math.min((2 * threads + tasks - 1) / tasks, maxKeys / MIN_PART_KEYS));
-        int rows = offsets[streams];
+    private void attention(int l, int window, int[] offsets, SinkCache.Step[] caches, AttentionTasks tasks,
+            int qkvStride, Workspace w) {
+        int parts = tasks.parts();
+        int rows = offsets[caches.length];
         int slot = headDim + 2;
         float[] partials = w.partials(rows * heads * parts * slot);
-        kernels.forEach(tasks * parts, t -> {
+        kernels.forEach(tasks.count(kvHeads), t -> {
             int b = t / (kvHeads * parts);
             int g = t / parts % kvHeads;
-            int s = blockStream[b];
-            int first = blockFirstRow[b];
+            int s = tasks.blockStream()[b];
+            int first = tasks.blockFirstRow()[b];
             int count = Math.min(ROW_BLOCK, offsets[s + 1] - offsets[s] - first);
             attendPart(l, window, caches[s], offsets[s], first, count, g, t % parts, parts, qkvStride, w.qkv,
                     partials);

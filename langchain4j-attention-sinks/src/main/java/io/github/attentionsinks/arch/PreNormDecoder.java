@@ -64,7 +64,11 @@ public abstract class PreNormDecoder implements CausalLm {
     private final NDArray finalSoftCap;
     /** The Java kernels once {@link #useKernels} moved the products to them, else null. */
     private volatile WeightKernels kernels;
-    /** The forward pass on the Java heap, once the kernels own the products and the spec allows it; else null. */
+    /**
+     * The forward pass on the Java heap, once the kernels own the products and the spec allows it; else null. Sessions
+     * step through {@link #logitRows}, which uses it; {@link #forward} and {@link #forwardBatch} keep the libtorch
+     * layers around the packed products (same results within float32 rounding).
+     */
     private volatile HeapForward heap;
 
     /** One decoder layer; null norms are absent. */
@@ -180,10 +184,6 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public NDArray forward(NDManager step, int[] tokenIds, SinkCache.Step cache, boolean allPositions) {
-        HeapForward onHeap = heap;
-        if (onHeap != null) {
-            return onHeap.forward(step, new int[][] {tokenIds}, new SinkCache.Step[] {cache}, allPositions);
-        }
         int n = tokenIds.length;
         NDArray x = embed(step, tokenIds, new SinkCache.Step[] {cache}, new int[] {0, n});
         NDArray[] rope = ropeTables(step, cache, n);
@@ -260,10 +260,6 @@ public abstract class PreNormDecoder implements CausalLm {
     @Override
     public NDArray forwardBatch(NDManager step, int[][] tokenIds, SinkCache.Step[] caches) {
         int streams = tokenIds.length;
-        HeapForward onHeap = heap;
-        if (onHeap != null) {
-            return onHeap.forward(step, tokenIds, caches, false);
-        }
         if (streams == 1) {
             return forward(step, tokenIds[0], caches[0], false);
         }

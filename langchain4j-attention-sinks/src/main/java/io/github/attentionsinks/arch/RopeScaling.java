@@ -108,11 +108,7 @@ final class RopeScaling {
      * outgrows max_position_embeddings.
      */
     static NDArray[] tables(RotaryEmbedding rotary, DynamicNtk dynamic, NDManager step, SinkCache.Step cache, int n) {
-        if (dynamic == null) {
-            return rotary.tables(step, cache.streamPosition(), n);
-        }
-        return rotary.tables(step, cache.streamPosition(), n,
-                dynamic.inverseFrequencies((long) cache.cacheLengthBefore() + n));
+        return rotary.tables(step, tableValues(rotary, dynamic, cache, n));
     }
 
     /** The tables of {@link #tables} on the heap, {@code [n, headDim]} each. */

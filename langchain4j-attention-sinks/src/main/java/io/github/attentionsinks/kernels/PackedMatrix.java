@@ -30,13 +30,6 @@ public abstract class PackedMatrix {
         return in;
     }
 
-    /** Heap bytes the packed weights take. */
-    public long bytes() {
-        return bytes(precision(), out, in);
-    }
-
-    abstract WeightKernels.Precision precision();
-
     /** Heap bytes of an {@code out × in} matrix once packed: outputs padded to whole tiles, int8 with its scales. */
     static long bytes(WeightKernels.Precision precision, long out, long in) {
         long padded = VectorProducts.tiles(Math.toIntExact(out)) * (long) VectorProducts.TILE;
@@ -108,11 +101,6 @@ public abstract class PackedMatrix {
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.float32(packed, in, x, rows, y, from, to);
         }
-
-        @Override
-        WeightKernels.Precision precision() {
-            return WeightKernels.Precision.FLOAT32;
-        }
     }
 
     /** Float16 weights, widened to float32 in the kernel. */
@@ -127,11 +115,6 @@ public abstract class PackedMatrix {
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.float16(packed, in, x, rows, y, from, to);
-        }
-
-        @Override
-        WeightKernels.Precision precision() {
-            return WeightKernels.Precision.FLOAT16;
         }
     }
 
@@ -150,11 +133,6 @@ public abstract class PackedMatrix {
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
             VectorProducts.int8(quantized, scales, in, x, rows, y, from, to);
-        }
-
-        @Override
-        WeightKernels.Precision precision() {
-            return WeightKernels.Precision.INT8;
         }
     }
 }

@@ -125,7 +125,7 @@ public final class Linear implements Projection {
 
     /** The bias as float32 values, or null. */
     float[] biasValues() {
-        return bias == null ? null : bias.toType(DataType.FLOAT32, false).toFloatArray();
+        return bias == null ? null : TensorMemory.values(bias);
     }
 
     /** Frees the weight and bias now rather than with the model (once packed copies serve instead). */

@@ -42,10 +42,7 @@ public interface Norm {
 
         /** The weight as float32 values on the heap. */
         public float[] weightValues() {
-            NDArray values = weight.toType(DataType.FLOAT32, false);
-            float[] result = new float[Math.toIntExact(values.size())];
-            TensorMemory.floats(values).get(result);
-            return result;
+            return TensorMemory.values(weight);
         }
 
         /**

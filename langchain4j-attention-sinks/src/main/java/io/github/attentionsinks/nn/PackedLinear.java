@@ -113,9 +113,4 @@ public final class PackedLinear implements Projection {
     public long outFeatures() {
         return matrix.outFeatures();
     }
-
-    /** Heap bytes of the packed weight. */
-    public long bytes() {
-        return matrix.bytes();
-    }
 }

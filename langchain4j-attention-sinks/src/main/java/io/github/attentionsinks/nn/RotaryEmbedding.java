@@ -83,7 +83,12 @@ public final class RotaryEmbedding {
      * (rotaryDim/2 of them, rounded to float32), for scalings that change per forward call (dynamic NTK).
      */
     public NDArray[] tables(NDManager manager, long start, int n, double[] callInvFreq) {
-        float[][] values = tableValues(start, n, callInvFreq);
+        return tables(manager, tableValues(start, n, callInvFreq));
+    }
+
+    /** {@link #tableValues} as libtorch arrays {@code [n, 1, headDim]} in this embedding's dtype. */
+    public NDArray[] tables(NDManager manager, float[][] values) {
+        int n = values[0].length / headDim;
         Shape shape = new Shape(n, 1, headDim);
         NDArray c = manager.create(values[0], shape);
         NDArray s = manager.create(values[1], shape);

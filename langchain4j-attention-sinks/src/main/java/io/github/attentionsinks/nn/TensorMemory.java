@@ -1,6 +1,7 @@
 package io.github.attentionsinks.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
@@ -16,5 +17,13 @@ public final class TensorMemory {
      */
     public static FloatBuffer floats(NDArray array) {
         return array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** The array's values (of any floating dtype) as float32 on the heap. */
+    public static float[] values(NDArray array) {
+        NDArray float32 = array.toType(DataType.FLOAT32, false);
+        float[] result = new float[Math.toIntExact(float32.size())];
+        floats(float32).get(result);
+        return result;
     }
 }
