@@ -32,6 +32,20 @@ final class HeapForward {
     private static final int ROW_BLOCK = 16;
     /** Keys per part at least, when a step's keys are split so that every kernel thread has work. */
     private static final int MIN_PART_KEYS = 128;
+    /**
+     * Keys or values read from the cache at a time: 64 of a head of 64 are 16 KiB, which stay in the first-level
+     * cache while all of a task's queries use them. Reading a task's whole span at once (512 KiB for 1,024 keys)
+     * and computing from there measured slower.
+     */
+    private static final int KEY_BLOCK = 64;
+    /** Tasks of at least this many queries (rows × query heads per KV head) score through turned key blocks. */
+    private static final int TURNED_FROM_QUERIES = 8;
+    /**
+     * Floats past a partial result's {@code headDim + 2}: the two kernel threads write neighbouring results (two
+     * parts of one query), and without a cache line between them each store invalidated the other core's line
+     * (values ~10% faster with it).
+     */
+    private static final int PARTIAL_PADDING = 16;
     /** Steps of more rows allocate their buffers per call instead of keeping them per thread. */
     private static final int KEPT_WORKSPACE_ROWS = 64;
 
@@ -43,6 +57,8 @@ final class HeapForward {
     private final int headDim;
     private final int queryWidth;
     private final int kvWidth;
+    /** Floats per partial result of attention: maximum, sum, {@code headDim} weighted values, padding. */
+    private final int partialSlot;
     private final float[] attentionScales;
     /** Per layer: the per-head q and k RMSNorm weights (Qwen3), or null. */
     private final float[][] queryNorms;
@@ -52,8 +68,8 @@ final class HeapForward {
     private final float[] finalNorm;
     private final double finalNormEps;
     private final ThreadLocal<Workspace> workspaces = new ThreadLocal<>();
-    /** Per kernel thread: one task's keys, values and scores. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+    /** Per kernel thread: one task's buffers. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Null when {@code spec} (its products packed) can run on the heap, else why not. */
     static String unsupportedReason(PreNormDecoder.Spec spec) {
@@ -96,6 +112,7 @@ final class HeapForward {
         this.queryWidth = heads * headDim;
         this.kvWidth = kvHeads * headDim;
         this.hidden = ((PackedLinear) spec.layers[0].qkv()).inFeatures();
+        this.partialSlot = headDim + 2 + PARTIAL_PADDING;
         int layers = spec.layers.length;
         attentionScales = new float[layers];
         queryNorms = new float[layers][];
@@ -271,7 +288,7 @@ final class HeapForward {
             int qkvStride, Workspace w) {
         int parts = tasks.parts();
         int rows = offsets[caches.length];
-        int slot = headDim + 2;
+        int slot = partialSlot;
         float[] partials = w.partials(rows * heads * parts * slot);
         kernels.forEach(tasks.count(kvHeads), t -> {
             int b = t / (kvHeads * parts);
@@ -313,6 +330,11 @@ final class HeapForward {
      * One task: rows {@code [first, first + count)} of a stream (its rows start at {@code rowOffset}), the query
      * heads of KV head {@code g}, keys of part {@code part} of {@code parts}. Writes per row and head the part's
      * score maximum m, {@code Σ exp(score − m)} and {@code Σ exp(score − m)·v} into {@code partials}.
+     *
+     * <p>The keys, then the values, are read from the cache a {@link #KEY_BLOCK} at a time into a small buffer that
+     * stays in the first-level cache while every query of the task uses it. With many queries (a prompt's chunk)
+     * each block is turned so that a key vector scores eight queries at once with no sum across lanes
+     * ({@link VectorMath#blockScores}); a decoding stream's few queries score key rows directly.
      */
     private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
             int part, int parts, int qkvStride, float[] qkv, float[] partials) {
@@ -322,44 +344,79 @@ final class HeapForward {
         int partTo = (int) ((long) keys * (part + 1) / parts);
         int from = Math.max(partFrom, lowestVisible(cached + first, window));
         int to = Math.min(partTo, cached + first + count);
-        int slot = headDim + 2;
-        int group = heads / kvHeads;
-        float[][] scratch = SCRATCH.get();
         int span = Math.max(0, to - from);
-        if (scratch[0].length < span * headDim) {
-            scratch[0] = new float[span * headDim];
-            scratch[1] = new float[span * headDim];
-        }
-        if (scratch[2].length < span) {
-            scratch[2] = new float[span];
-        }
-        float[] k = scratch[0];
-        float[] v = scratch[1];
-        float[] scores = scratch[2];
-        if (span > 0) {
-            cache.readKeys(l, g, from, span, k);
-            cache.readValues(l, g, from, span, v);
+        int slot = partialSlot;
+        int group = heads / kvHeads;
+        int queries = count * group;
+        int lanes = VectorMath.lanes();
+        int width = (span + lanes - 1) / lanes * lanes;
+        Scratch scratch = SCRATCH.get();
+        float[] qs = scratch.queries(queries * headDim);
+        float[] scores = scratch.scores(queries * width);
+        float[] block = scratch.block(KEY_BLOCK * headDim);
+        float[] turned = scratch.turned(lanes * headDim);
+        for (int i = 0; i < count; i++) {
+            for (int hh = 0; hh < group; hh++) {
+                System.arraycopy(qkv, (rowOffset + first + i) * qkvStride + (g * group + hh) * headDim, qs,
+                        (i * group + hh) * headDim, headDim);
+            }
         }
         float scale = attentionScales[l];
-        for (int i = first; i < first + count; i++) {
-            int query = cached + i;
+        for (int b = 0; b < span; b += KEY_BLOCK) {
+            int n = Math.min(KEY_BLOCK, span - b);
+            cache.readKeys(l, g, from + b, n, block);
+            if (queries >= TURNED_FROM_QUERIES) {
+                for (int j = 0; j < n; j += lanes) {
+                    VectorMath.transpose(block, j * headDim, Math.min(lanes, n - j), headDim, turned);
+                    VectorMath.blockScores(qs, queries, headDim, turned, scale, scores, b + j, width);
+                }
+            } else {
+                for (int q = 0; q < queries; q++) {
+                    VectorMath.scores(qs, q * headDim, block, 0, n, headDim, scale, scores, q * width + b);
+                }
+            }
+        }
+        // Softmax numerators over each query's visible keys, then the values they weigh, block by block.
+        for (int i = 0; i < count; i++) {
+            int query = cached + first + i;
             int rowFrom = Math.max(from, lowestVisible(query, window));
             int rowTo = Math.min(to, query + 1);
-            int row = rowOffset + i;
-            for (int h = g * group; h < (g + 1) * group; h++) {
-                int at = ((row * heads + h) * parts + part) * slot;
+            for (int hh = 0; hh < group; hh++) {
+                int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                Arrays.fill(partials, at, at + slot, 0f);
                 if (rowFrom >= rowTo) {
-                    Arrays.fill(partials, at, at + slot, 0f);
                     partials[at] = Float.NEGATIVE_INFINITY;
                     continue;
                 }
-                int q = row * qkvStride + h * headDim;
-                int n = rowTo - rowFrom;
-                VectorMath.scores(qkv, q, k, (rowFrom - from) * headDim, n, headDim, scale, scores);
-                float max = VectorMath.max(scores, 0, n);
+                int off = (i * group + hh) * width + rowFrom - from;
+                float max = VectorMath.max(scores, off, rowTo - rowFrom);
                 partials[at] = max;
-                partials[at + 1] = VectorMath.expShifted(scores, 0, n, max);
-                VectorMath.weightedSum(scores, n, v, (rowFrom - from) * headDim, headDim, partials, at + 2);
+                partials[at + 1] = VectorMath.expShifted(scores, off, rowTo - rowFrom, max);
+            }
+        }
+        for (int b = 0; b < span; b += KEY_BLOCK) {
+            int n = Math.min(KEY_BLOCK, span - b);
+            cache.readValues(l, g, from + b, n, block);
+            for (int i = 0; i < count; i++) {
+                int query = cached + first + i;
+                int lo = Math.max(from + b, lowestVisible(query, window));
+                int hi = Math.min(from + b + n, query + 1);
+                if (lo >= hi) {
+                    continue;
+                }
+                // A row's query heads see the same keys: two at a time share each value row loaded.
+                int hh = 0;
+                for (; hh + 1 < group; hh += 2) {
+                    int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                    int pOff = (i * group + hh) * width + lo - from;
+                    VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block, (lo - from - b) * headDim,
+                            headDim, partials, at + 2, at + parts * slot + 2);
+                }
+                if (hh < group) {
+                    int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                    VectorMath.addWeightedSum(scores, (i * group + hh) * width + lo - from, hi - lo, block,
+                            (lo - from - b) * headDim, headDim, partials, at + 2);
+                }
             }
         }
     }
@@ -422,6 +479,30 @@ final class HeapForward {
                 partials = new float[size];
             }
             return partials;
+        }
+    }
+
+    /** A kernel thread's buffers for attention tasks, grown as needed and kept. */
+    private static final class Scratch {
+        private float[] queries = new float[0];
+        private float[] scores = new float[0];
+        private float[] block = new float[0];
+        private float[] turned = new float[0];
+
+        float[] queries(int size) {
+            return queries.length >= size ? queries : (queries = new float[size]);
+        }
+
+        float[] scores(int size) {
+            return scores.length >= size ? scores : (scores = new float[size]);
+        }
+
+        float[] block(int size) {
+            return block.length >= size ? block : (block = new float[size]);
+        }
+
+        float[] turned(int size) {
+            return turned.length >= size ? turned : (turned = new float[size]);
         }
     }
 }

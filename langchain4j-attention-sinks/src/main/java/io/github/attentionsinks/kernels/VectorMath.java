@@ -36,14 +36,20 @@ public final class VectorMath {
         return sum;
     }
 
+    /** Floats per vector: the width of {@link #transpose}'s key blocks. */
+    public static int lanes() {
+        return LANES;
+    }
+
     /**
-     * {@code scores[j] = scale·Σ_d q[qOff + d]·k[kOff + j·dim + d]} for {@code j < n}: one query against {@code n}
-     * key rows. With {@code dim} four vectors wide (a head of 64 on AVX-512) the query stays in registers.
+     * {@code scores[sOff + j] = scale·Σ_d q[qOff + d]·k[kOff + j·dim + d]} for {@code j < n}: one query against
+     * {@code n} key rows. With {@code dim} four vectors wide (a head of 64 on AVX-512) the query stays in registers.
      */
-    public static void scores(float[] q, int qOff, float[] k, int kOff, int n, int dim, float scale, float[] scores) {
+    public static void scores(float[] q, int qOff, float[] k, int kOff, int n, int dim, float scale, float[] scores,
+            int sOff) {
         if (dim != 4 * LANES) {
             for (int j = 0; j < n; j++) {
-                scores[j] = dot(q, qOff, k, kOff + j * dim, dim) * scale;
+                scores[sOff + j] = dot(q, qOff, k, kOff + j * dim, dim) * scale;
             }
             return;
         }
@@ -56,7 +62,79 @@ public final class VectorMath {
             FloatVector b = FloatVector.fromArray(FLOATS, k, at + LANES).mul(q1);
             a = FloatVector.fromArray(FLOATS, k, at + 2 * LANES).fma(q2, a);
             b = FloatVector.fromArray(FLOATS, k, at + 3 * LANES).fma(q3, b);
-            scores[j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    /**
+     * {@code kt[d·lanes() + j] = k[kOff + j·dim + d]} for {@code j < n ≤ lanes()}, zeros for the lanes past {@code n}:
+     * a block of key rows turned so that {@link #blockScores} scores all of them at once.
+     */
+    public static void transpose(float[] k, int kOff, int n, int dim, float[] kt) {
+        if (n < LANES) {
+            java.util.Arrays.fill(kt, 0, dim * LANES, 0f);
+        }
+        for (int j = 0; j < n; j++) {
+            for (int d = 0, from = kOff + j * dim, to = j; d < dim; d++, from++, to += LANES) {
+                kt[to] = k[from];
+            }
+        }
+    }
+
+    /**
+     * {@code out[outOff + q·outStride + j] = scale·Σ_d qs[q·dim + d]·kt[d·lanes() + j]} for {@code q < queries},
+     * {@code j < lanes()}: many queries against one {@link #transpose transposed} block of keys, a vector of scores
+     * per query with no sum across lanes; each key vector loaded serves eight queries.
+     */
+    public static void blockScores(float[] qs, int queries, int dim, float[] kt, float scale, float[] out, int outOff,
+            int outStride) {
+        int q = 0;
+        // Eight queries: eight independent multiply-add chains keep both FMA units busy (four left half idle).
+        for (; q + 7 < queries; q += 8) {
+            int q0 = q * dim;
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            for (int d = 0, at = 0; d < dim; d++, at += LANES) {
+                FloatVector k = FloatVector.fromArray(FLOATS, kt, at);
+                int i = q0 + d;
+                a0 = k.fma(FloatVector.broadcast(FLOATS, qs[i]), a0);
+                a1 = k.fma(FloatVector.broadcast(FLOATS, qs[i + dim]), a1);
+                a2 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 2 * dim]), a2);
+                a3 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 3 * dim]), a3);
+                a4 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 4 * dim]), a4);
+                a5 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 5 * dim]), a5);
+                a6 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 6 * dim]), a6);
+                a7 = k.fma(FloatVector.broadcast(FLOATS, qs[i + 7 * dim]), a7);
+            }
+            int at = outOff + q * outStride;
+            a0.mul(scale).intoArray(out, at);
+            a1.mul(scale).intoArray(out, at + outStride);
+            a2.mul(scale).intoArray(out, at + 2 * outStride);
+            a3.mul(scale).intoArray(out, at + 3 * outStride);
+            a4.mul(scale).intoArray(out, at + 4 * outStride);
+            a5.mul(scale).intoArray(out, at + 5 * outStride);
+            a6.mul(scale).intoArray(out, at + 6 * outStride);
+            a7.mul(scale).intoArray(out, at + 7 * outStride);
+        }
+        for (; q < queries; q++) {
+            FloatVector a = FloatVector.zero(FLOATS);
+            FloatVector b = a;
+            int d = 0;
+            for (int at = 0; d + 1 < dim; d += 2, at += 2 * LANES) {
+                a = FloatVector.fromArray(FLOATS, kt, at).fma(FloatVector.broadcast(FLOATS, qs[q * dim + d]), a);
+                b = FloatVector.fromArray(FLOATS, kt, at + LANES).fma(
+                        FloatVector.broadcast(FLOATS, qs[q * dim + d + 1]), b);
+            }
+            if (d < dim) {
+                a = FloatVector.fromArray(FLOATS, kt, d * LANES).fma(FloatVector.broadcast(FLOATS, qs[q * dim + d]), a);
+            }
+            a.add(b).mul(scale).intoArray(out, outOff + q * outStride);
         }
     }
 
@@ -76,19 +154,20 @@ public final class VectorMath {
     }
 
     /**
-     * {@code out[outOff + d] = Σ_j p[j]·v[vOff + j·dim + d]} for {@code j < n}, {@code d < dim}: attention's weighted
-     * sum of value rows. The sums stay in registers across the rows (four vectors at a time), instead of a load and
-     * store of the output per row as {@link #addScaled} per row would do.
+     * {@code out[outOff + d] += Σ_j p[pOff + j]·v[vOff + j·dim + d]} for {@code j < n}, {@code d < dim}: attention's
+     * weighted sum of value rows. The sums stay in registers across the rows (four vectors at a time), instead of a
+     * load and store of the output per row as {@link #addScaled} per row would do.
      */
-    public static void weightedSum(float[] p, int n, float[] v, int vOff, int dim, float[] out, int outOff) {
+    public static void addWeightedSum(float[] p, int pOff, int n, float[] v, int vOff, int dim, float[] out,
+            int outOff) {
         int d = 0;
         for (; d + 4 * LANES <= dim; d += 4 * LANES) {
-            FloatVector a0 = FloatVector.zero(FLOATS);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
+            FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff + d);
+            FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + d + LANES);
+            FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + d + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + d + 3 * LANES);
             for (int j = 0, at = vOff + d; j < n; j++, at += dim) {
-                FloatVector pj = FloatVector.broadcast(FLOATS, p[j]);
+                FloatVector pj = FloatVector.broadcast(FLOATS, p[pOff + j]);
                 a0 = FloatVector.fromArray(FLOATS, v, at).fma(pj, a0);
                 a1 = FloatVector.fromArray(FLOATS, v, at + LANES).fma(pj, a1);
                 a2 = FloatVector.fromArray(FLOATS, v, at + 2 * LANES).fma(pj, a2);
@@ -100,19 +179,65 @@ public final class VectorMath {
             a3.intoArray(out, outOff + d + 3 * LANES);
         }
         for (; d + LANES <= dim; d += LANES) {
-            FloatVector a = FloatVector.zero(FLOATS);
+            FloatVector a = FloatVector.fromArray(FLOATS, out, outOff + d);
             for (int j = 0, at = vOff + d; j < n; j++, at += dim) {
-                a = FloatVector.fromArray(FLOATS, v, at).fma(FloatVector.broadcast(FLOATS, p[j]), a);
+                a = FloatVector.fromArray(FLOATS, v, at).fma(FloatVector.broadcast(FLOATS, p[pOff + j]), a);
             }
             a.intoArray(out, outOff + d);
         }
         for (; d < dim; d++) {
-            float sum = 0;
+            float sum = out[outOff + d];
             for (int j = 0, at = vOff + d; j < n; j++, at += dim) {
-                sum += p[j] * v[at];
+                sum += p[pOff + j] * v[at];
             }
             out[outOff + d] = sum;
         }
+    }
+
+    /**
+     * {@link #addWeightedSum} for two queries over the same value rows, {@code p} weights from {@code pOff} into
+     * {@code out} from {@code outOff} and from {@code pOff2} into {@code outOff2}: each value vector loaded serves
+     * both, and their eight multiply-add chains keep both FMA units busy where one query's four leave half idle.
+     */
+    public static void addWeightedSums(float[] p, int pOff, int pOff2, int n, float[] v, int vOff, int dim,
+            float[] out, int outOff, int outOff2) {
+        if (dim != 4 * LANES) {
+            addWeightedSum(p, pOff, n, v, vOff, dim, out, outOff);
+            addWeightedSum(p, pOff2, n, v, vOff, dim, out, outOff2);
+            return;
+        }
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, out, outOff2);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, out, outOff2 + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, out, outOff2 + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, out, outOff2 + 3 * LANES);
+        for (int j = 0, at = vOff; j < n; j++, at += dim) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, v, at);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, v, at + LANES);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, v, at + 2 * LANES);
+            FloatVector v3 = FloatVector.fromArray(FLOATS, v, at + 3 * LANES);
+            FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff2 + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+        b0.intoArray(out, outOff2);
+        b1.intoArray(out, outOff2 + LANES);
+        b2.intoArray(out, outOff2 + 2 * LANES);
+        b3.intoArray(out, outOff2 + 3 * LANES);
     }
 
     /** {@code y[yOff + i] += x[xOff + i]}. */

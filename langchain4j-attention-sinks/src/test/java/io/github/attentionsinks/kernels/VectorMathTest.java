@@ -64,25 +64,69 @@ class VectorMathTest {
         int keys = 37;
         float[] q = gaussian(dim + 4);
         float[] k = gaussian(2 + keys * dim);
-        float[] scores = new float[keys];
-        VectorMath.scores(q, 4, k, 2, keys, dim, 0.125f, scores);
+        float[] scores = new float[keys + 5];
+        VectorMath.scores(q, 4, k, 2, keys, dim, 0.125f, scores, 5);
         for (int j = 0; j < keys; j++) {
-            double dot = 0;
-            for (int d = 0; d < dim; d++) {
-                dot += (double) q[4 + d] * k[2 + j * dim + d];
-            }
-            close(0.125 * dot, scores[j], "score " + j + " at dim " + dim);
+            close(0.125 * dot(q, 4, k, 2 + j * dim, dim), scores[5 + j], "score " + j + " at dim " + dim);
         }
-        float[] p = gaussian(keys);
-        float[] out = new float[dim + 3];
-        VectorMath.weightedSum(p, keys, k, 2, dim, out, 3);
+        float[] p = gaussian(keys + 1);
+        float[] out = gaussian(dim + 3);
+        float[] before = out.clone();
+        VectorMath.addWeightedSum(p, 1, keys, k, 2, dim, out, 3);
         for (int d = 0; d < dim; d++) {
-            double sum = 0;
+            double sum = before[3 + d];
             for (int j = 0; j < keys; j++) {
-                sum += (double) p[j] * k[2 + j * dim + d];
+                sum += (double) p[1 + j] * k[2 + j * dim + d];
             }
             close(sum, out[3 + d], "weighted sum element " + d + " at dim " + dim);
         }
+        // Two queries' weights (from p[1] and p[2]) over the same rows, into two places of one output.
+        float[] pair = gaussian(2 * dim + 5);
+        float[] pairBefore = pair.clone();
+        VectorMath.addWeightedSums(p, 1, 2, keys - 1, k, 2, dim, pair, 4, 5 + dim);
+        for (int d = 0; d < dim; d++) {
+            double first = pairBefore[4 + d];
+            double second = pairBefore[5 + dim + d];
+            for (int j = 0; j < keys - 1; j++) {
+                first += (double) p[1 + j] * k[2 + j * dim + d];
+                second += (double) p[2 + j] * k[2 + j * dim + d];
+            }
+            close(first, pair[4 + d], "first of two weighted sums, element " + d + " at dim " + dim);
+            close(second, pair[5 + dim + d], "second of two weighted sums, element " + d + " at dim " + dim);
+        }
+    }
+
+    /** Turned key blocks, full and partial, scored for query counts around the four served by one key load. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 4, 5, 8, 9, 48})
+    void turnedKeyBlocksScoreEveryQuery(int queries) {
+        int lanes = VectorMath.lanes();
+        for (int dim : new int[] {8, 64, 80}) {
+            for (int n : new int[] {1, lanes - 1, lanes}) {
+                float[] k = gaussian(3 + n * dim);
+                float[] turned = gaussian(dim * lanes); // leftovers of an earlier block must not leak in
+                VectorMath.transpose(k, 3, n, dim, turned);
+                float[] qs = gaussian(queries * dim);
+                int stride = lanes + 2;
+                float[] out = new float[1 + queries * stride];
+                VectorMath.blockScores(qs, queries, dim, turned, 0.125f, out, 1, stride);
+                for (int q = 0; q < queries; q++) {
+                    for (int j = 0; j < lanes; j++) {
+                        double expected = j < n ? 0.125 * dot(qs, q * dim, k, 3 + j * dim, dim) : 0;
+                        close(expected, out[1 + q * stride + j], "query " + q + " key " + j + " of " + n
+                                + " at dim " + dim);
+                    }
+                }
+            }
+        }
+    }
+
+    private static double dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) a[aOff + i] * b[bOff + i];
+        }
+        return sum;
     }
 
     @ParameterizedTest
