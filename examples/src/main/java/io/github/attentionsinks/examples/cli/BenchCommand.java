@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -136,9 +137,12 @@ final class BenchCommand implements Callable<Integer> {
     record ServingRow(String model, String cache, int position, int sessions, double tokensPerSecond, double p50Ms,
             double p99Ms, long rssBytes) {}
 
-    /** Time to the first token of a one-token turn, alone and while another session prefills. */
+    /**
+     * Time to the first token of a one-token turn, alone and while another session prefills; and how fast that
+     * session read its prompt meanwhile.
+     */
     record FirstTokenRow(String model, String cache, int position, double aloneMs, double besidePrefillMs,
-            int prefillTokens) {}
+            int prefillTokens, double prefillTokensPerSecond) {}
 
     private final List<ServingRow> servingRows = new ArrayList<>();
     private final List<FirstTokenRow> firstTokenRows = new ArrayList<>();
@@ -352,8 +356,9 @@ final class BenchCommand implements Callable<Integer> {
                 FirstTokenRow ttft = firstToken(loaded, label, cache, position, open.get(0), random);
                 firstTokenRows.add(ttft);
                 err.println(String.format(Locale.ROOT, "[bench] %s %s @ %d: first token of a one-token turn %.2f ms "
-                                + "alone, %.2f ms while another session prefills %d tokens", label, cache, position,
-                        ttft.aloneMs(), ttft.besidePrefillMs(), prefillTokens));
+                                + "alone, %.2f ms while another session prefills %d tokens (read at %.0f tokens/s)",
+                        label, cache, position, ttft.aloneMs(), ttft.besidePrefillMs(), prefillTokens,
+                        ttft.prefillTokensPerSecond()));
                 if (Double.isNaN(ttft.besidePrefillMs())) {
                     err.println("[bench] the prefill of " + prefillTokens + " tokens ended before a turn could be "
                             + "timed beside it (NaN above): raise --prefill-tokens");
@@ -400,19 +405,25 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * One-token turns on {@code session}: the median of five alone, then the median of up to nine run one after
-     * another while a fresh session feeds {@code --prefill-tokens} (single turns vary with where in a step they
-     * arrive).
+     * One-token turns on {@code session}: the median of nine alone (after three not counted), then the median of up
+     * to nine while a fresh session feeds {@code --prefill-tokens}. Each turn comes after a random pause of up to
+     * {@link #ARRIVAL_SPREAD_MS}: a turn sent the moment the last one ended would always find the decode loop just
+     * starting a step of the long prompt, its worst case, where users' turns arrive anywhere in a step.
      */
     private FirstTokenRow firstToken(AttentionSinkModel loaded, String label, CacheConfig cache, int position,
             Session session, SplittableRandom random) {
         GenerationParams one = GenerationParams.builder().maxNewTokens(1).temperature(0).ignoreEos(true).build();
+        System.gc(); // the serving runs' garbage, collected now rather than by a collector competing with the turns
         try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, prefillChunk);
              Session prefilling = loaded.newSession(cache)) {
             List<Double> alone = new ArrayList<>();
-            for (int i = 0; i < 5; i++) {
-                alone.add(firstTokenMs(scheduler, session, one, random, loaded.vocabSize()));
+            for (int i = 0; i < 12; i++) {
+                double ms = firstTokenMs(scheduler, session, one, random, loaded.vocabSize());
+                if (i >= 3) {
+                    alone.add(ms);
+                }
             }
+            long prefillStart = System.nanoTime();
             CompletableFuture<GenerationResult> longPrompt = scheduler.submit(prefilling,
                     randomIds(random, loaded.vocabSize(), prefillTokens), one, null);
             long waitUntil = System.nanoTime() + 10_000_000_000L;
@@ -425,10 +436,14 @@ final class BenchCommand implements Callable<Integer> {
                 beside.add(firstTokenMs(scheduler, session, one, random, loaded.vocabSize()));
             }
             longPrompt.join();
+            double prefillSeconds = (System.nanoTime() - prefillStart) / 1e9;
             return new FirstTokenRow(label, cache.toString(), position, median(alone), median(beside),
-                    prefillTokens);
+                    prefillTokens, prefillTokens / prefillSeconds);
         }
     }
+
+    /** The longest pause before a timed one-token turn: a few decode steps, so arrivals fall anywhere in a step. */
+    private static final int ARRIVAL_SPREAD_MS = 50;
 
     /** The median, or NaN for none (printed as such). */
     private static double median(List<Double> values) {
@@ -440,6 +455,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private static double firstTokenMs(DecodeScheduler scheduler, Session session, GenerationParams params,
             SplittableRandom random, int vocab) {
+        LockSupport.parkNanos(random.nextLong(ARRIVAL_SPREAD_MS * 1_000_000L));
         long[] first = {0};
         long start = System.nanoTime();
         scheduler.submit(session, randomIds(random, vocab, 1), params, (id, piece) -> {
@@ -485,11 +501,12 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.println();
             out.println("| model | cache | position | first token of a one-token turn, alone (ms) | "
-                    + "while another session prefills (ms) | prefill tokens |");
-            out.println("|---|---|---:|---:|---:|---:|");
+                    + "while another session prefills (ms) | prefill tokens | its prompt read at (tokens/s) |");
+            out.println("|---|---|---:|---:|---:|---:|---:|");
             for (FirstTokenRow r : firstTokenRows) {
-                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %d |", r.model(), r.cache(),
-                        r.position(), r.aloneMs(), r.besidePrefillMs(), r.prefillTokens()));
+                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %d | %.0f |", r.model(),
+                        r.cache(), r.position(), r.aloneMs(), r.besidePrefillMs(), r.prefillTokens(),
+                        r.prefillTokensPerSecond()));
             }
         }
         out.println();

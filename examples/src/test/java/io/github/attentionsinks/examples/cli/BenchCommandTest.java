@@ -50,6 +50,7 @@ class BenchCommandTest {
         List<String[]> firstToken = table(run.out(), "| model | cache | position | first token");
         assertEquals(1, firstToken.size(), run::toString);
         assertEquals("50", firstToken.get(0)[5]);
+        assertTrue(Double.parseDouble(firstToken.get(0)[6]) > 0, "the long prompt's reading speed: " + run);
         assertTrue(run.err().contains("3 sessions on one scheduler"), run::toString);
         assertEquals(2, CliRun.of("bench", "--model", CliRun.stories().toString(), "--sessions", "0").exitCode());
     }
