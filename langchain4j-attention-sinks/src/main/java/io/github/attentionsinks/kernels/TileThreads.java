@@ -76,14 +76,9 @@ final class TileThreads implements AutoCloseable {
     }
 
     /**
-     * Runs {@code range} over {@code [0, tiles)}, split across the threads in chunks of about an eighth of a thread's
-     * share (a claim is one atomic add; the last chunk is what the others wait for); returns when all of it is done.
+     * Runs {@code range} over {@code [0, tiles)} on the threads, {@code chunk} tiles per claim (a claim is one atomic
+     * add; the last claim is what the others wait for); returns when all of it is done.
      */
-    void run(int tiles, TileRange range) {
-        run(tiles, Math.max(1, tiles / (8 * (helpers.length + 1))), range);
-    }
-
-    /** As {@link #run(int, TileRange)} with chunks of {@code chunk} tiles. */
     void run(int tiles, int chunk, TileRange range) {
         int threads = helpers.length + 1;
         if (threads == 1 || tiles < threads || !lock.tryLock()) {
