@@ -1,5 +1,7 @@
 package io.github.attentionsinks;
 
+import io.github.attentionsinks.arch.CausalLm;
+import io.github.attentionsinks.arch.StepGaveWayException;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
@@ -13,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * others. Generations join and leave between steps. First tokens come first: in a step where a generation can
  * finish reading its prompt (what is left of it fits in one chunk, as a short chat turn does), generations with
  * longer prompts still to read sit that step out, but never two steps running; decoding generations advance every
- * step. A short turn's first token then waits for the step in flight and one step without the long prompt's
- * chunk, and a long prompt is read at no less than half its speed. A prompt's
+ * step. A step that only reads long prompts gives way, between two layers, to a short turn submitted during it
+ * (its work is dropped and redone; never two such steps running): a short turn's first token then waits for about
+ * one layer and its own step, not for the long prompt's chunk, and a long prompt is read at no less than half its
+ * speed. (Giving way needs a decoder that computes on the Java heap; on libtorch the short turn waits for the step
+ * in flight.) A prompt's
  * parts are committed to the cache without eviction until they complete one of the chunks {@link Session#append}
  * would feed, so the result does not depend on {@code prefillChunk}.
  *
@@ -59,6 +65,14 @@ public final class DecodeScheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile long steps;
+    private volatile long stepsGivenWay;
+    /**
+     * Set when a generation that can finish its prompt in one step is queued while there is room for it; cleared when
+     * the decode loop takes queued generations in. A step that only reads long prompts gives way to it.
+     */
+    private volatile boolean shortTurnQueued;
+    /** Touched by the decode thread only: the last step of long prompts gave way (the next one must not). */
+    private boolean lastGaveWay;
 
     /**
      * @param model the model whose sessions are served
@@ -118,6 +132,9 @@ public final class DecodeScheduler implements AutoCloseable {
             }
             busy.add(session);
             waiting.addLast(job);
+            if (promptIds.length <= prefillChunk && busy.size() <= maxActive) {
+                shortTurnQueued = true;
+            }
             lock.notifyAll();
         }
         return job.result;
@@ -252,6 +269,7 @@ public final class DecodeScheduler implements AutoCloseable {
                     if (closed) {
                         break;
                     }
+                    shortTurnQueued = false;
                     while (active.size() < maxActive && !waiting.isEmpty()) {
                         active.add(waiting.pollFirst());
                     }
@@ -276,6 +294,11 @@ public final class DecodeScheduler implements AutoCloseable {
         return steps;
     }
 
+    /** Steps of long prompts that gave way to a short turn before they were done (their work redone later). */
+    public long stepsGivenWay() {
+        return stepsGivenWay;
+    }
+
     /** One forward pass for the active generations (all but long prompts that give way to a short one). */
     private void step() {
         steps++;
@@ -290,15 +313,29 @@ public final class DecodeScheduler implements AutoCloseable {
         List<Session> sessions = new ArrayList<>(n);
         List<int[]> feeds = new ArrayList<>(n);
         boolean[] evict = new boolean[n];
+        // Only reading long prompts: this step yields no token, so giving way to a short turn costs nobody one.
+        boolean longPromptsOnly = true;
         for (int i = 0; i < n; i++) {
             Generation generation = stepping.get(i).generation;
+            longPromptsOnly &= generation.promptLeft() > prefillChunk;
             sessions.add(generation.session());
             feeds.add(generation.nextFeed(prefillChunk));
             evict[i] = generation.lastFeedEndsChunk();
         }
+        BooleanSupplier giveWay = longPromptsOnly && !lastGaveWay ? () -> shortTurnQueued : CausalLm.NEVER_GIVE_WAY;
         float[][] logits;
         try {
-            logits = Session.appendBatch(model, sessions, feeds, evict);
+            logits = Session.appendBatch(model, sessions, feeds, evict, giveWay);
+            lastGaveWay = false;
+        } catch (StepGaveWayException e) {
+            // Nothing was committed: the same prompt parts are fed again once the short turn has had its step.
+            for (Job job : stepping) {
+                job.generation.takeBackPromptFeed();
+            }
+            lastGaveWay = true;
+            steps--;
+            stepsGivenWay++;
+            return;
         } catch (RuntimeException e) {
             // Nothing changed (all or nothing): step them one by one, so only the failing one ends.
             logits = new float[n][];

@@ -29,6 +29,10 @@ final class Generation {
     /** Prompt tokens left in the current chunk (Session feeds long inputs in chunks of its maxChunk). */
     private int chunkRoom;
     private boolean lastFeedEndsChunk = true;
+    /** Before the last prompt feed (for {@link #takeBackPromptFeed}): prompt tokens fed, or -1 after another feed. */
+    private int promptFedBefore = -1;
+    private int chunkRoomBefore;
+    private boolean lastFeedEndsChunkBefore;
     private int[] generated;
     private int count;
     private int next = -1;
@@ -89,6 +93,9 @@ final class Generation {
             throw new IllegalStateException("the generation has finished");
         }
         if (prefilling()) {
+            promptFedBefore = promptFed;
+            chunkRoomBefore = chunkRoom;
+            lastFeedEndsChunkBefore = lastFeedEndsChunk;
             int n = Math.min(Math.min(maxTokens, chunkRoom), prompt.length - promptFed);
             int[] feed = Arrays.copyOfRange(prompt, promptFed, promptFed + n);
             promptFed += n;
@@ -99,8 +106,25 @@ final class Generation {
             }
             return feed;
         }
+        promptFedBefore = -1;
         lastFeedEndsChunk = true;
         return new int[] {next};
+    }
+
+    /**
+     * Undoes the last {@link #nextFeed}, a part of the prompt whose step was given up before it was committed: the
+     * same tokens are fed next.
+     *
+     * @throws IllegalStateException if the last feed was not prompt tokens, or was taken back already
+     */
+    void takeBackPromptFeed() {
+        if (promptFedBefore < 0) {
+            throw new IllegalStateException("the last feed was not prompt tokens, or was taken back already");
+        }
+        promptFed = promptFedBefore;
+        chunkRoom = chunkRoomBefore;
+        lastFeedEndsChunk = lastFeedEndsChunkBefore;
+        promptFedBefore = -1;
     }
 
     /**

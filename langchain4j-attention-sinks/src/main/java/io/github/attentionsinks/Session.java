@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -209,6 +210,16 @@ public final class Session implements AutoCloseable {
      */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
             boolean[] evict) {
+        return appendBatch(model, sessions, tokenIds, evict, CausalLm.NEVER_GIVE_WAY);
+    }
+
+    /**
+     * As {@link #appendBatch(AttentionSinkModel, List, List, boolean[])}, stopping between layers with
+     * {@link StepGaveWayException} once {@code giveWay} answers true (decoders that compute on the Java heap ask it);
+     * the sessions are then as before the call.
+     */
+    static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
+            boolean[] evict, BooleanSupplier giveWay) {
         if (sessions.size() != tokenIds.size()) {
             throw new IllegalArgumentException(sessions.size() + " sessions but " + tokenIds.size() + " token lists");
         }
@@ -235,18 +246,28 @@ public final class Session implements AutoCloseable {
             session.checkIds(feeds[i]);
         }
         CausalLm network = model.network();
+        SinkCache.Step[] steps = new SinkCache.Step[count];
+        boolean committed = false;
         try (NDManager scope = model.manager().newSubManager()) {
-            SinkCache.Step[] steps = new SinkCache.Step[count];
             for (int i = 0; i < count; i++) {
                 sessions.get(i).warnIfPastContext(feeds[i].length);
                 steps[i] = sessions.get(i).cache.begin(scope, feeds[i].length);
             }
-            float[][] rows = network.logitRows(scope, feeds, steps, false);
+            float[][] rows = network.logitRows(scope, feeds, steps, false, giveWay);
             for (int i = 0; i < count; i++) {
                 sessions.get(i).cache.commit(steps[i], evict[i]);
                 sessions.get(i).pendingToken = -1;
             }
+            committed = true;
             return rows;
+        } finally {
+            if (!committed) {
+                for (int i = 0; i < count; i++) {
+                    if (steps[i] != null) {
+                        sessions.get(i).cache.abandon(steps[i]);
+                    }
+                }
+            }
         }
     }
 
@@ -259,14 +280,21 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** One forward pass in a scoped manager: all of its temporaries are freed when it returns. */
+    /**
+     * One forward pass in a scoped manager: all of its temporaries are freed when it returns. A pass that fails
+     * leaves the cache as it was.
+     */
     private float[][] step(int[] tokens, boolean allRows) {
         warnIfPastContext(tokens.length);
         try (NDManager scope = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(scope, tokens.length);
-            float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows);
-            cache.commit(open);
-            return rows;
+            try {
+                float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows);
+                cache.commit(open);
+                return rows;
+            } finally {
+                cache.abandon(open); // nothing once committed
+            }
         }
     }
 

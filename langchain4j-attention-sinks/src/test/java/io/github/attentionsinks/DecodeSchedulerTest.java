@@ -141,8 +141,45 @@ class DecodeSchedulerTest {
             assertArrayEquals(expected.tokenIds(), together.tokenIds());
             long steps = finishedAt[0] - submittedAt;
             assertTrue(shortTurns.get() >= 10, "short turns ran beside the long prompt: " + shortTurns.get());
+            // On the heap decoder a long prompt's step gives way between layers to a short turn submitted during it
+            // (its work dropped, so the token above is unchanged); libtorch layers run their steps whole.
+            if (model.network().decodesOnHeap()) {
+                assertTrue(scheduler.stepsGivenWay() > 0, "steps gave way to short turns");
+            } else {
+                assertEquals(0, scheduler.stepsGivenWay());
+            }
             assertTrue(steps >= 23, "the long prompt gave way to short turns: done in " + steps + " steps");
             assertTrue(steps <= 43, "the long prompt read at no less than half speed: " + steps + " steps for 20");
+        }
+    }
+
+    /**
+     * A step that gives way leaves the sessions as they were: the logits of the same feed afterwards are those of a
+     * session that never tried, and the generation feeds the same prompt part again.
+     */
+    @Test
+    void aStepThatGivesWayLeavesItsSessionsAsTheyWere() {
+        int[] prompt = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(8)),
+                40);
+        try (Session tried = model.newSession(CACHE); Session plain = model.newSession(CACHE)) {
+            Generation generation = new Generation(tried, prompt, GenerationParams.builder().maxNewTokens(4).build(),
+                    null);
+            int[] first = generation.nextFeed(16);
+            Session.appendBatch(model, List.of(tried), List.of(first), new boolean[] {true});
+            plain.append(first);
+            int[] second = generation.nextFeed(16);
+            if (model.network().decodesOnHeap()) {
+                assertThrows(io.github.attentionsinks.arch.StepGaveWayException.class, () -> Session.appendBatch(model,
+                        List.of(tried), List.of(second), new boolean[] {true}, () -> true));
+                assertEquals(16, tried.streamLength(), "nothing of the step that gave way was kept");
+                generation.takeBackPromptFeed();
+                assertThrows(IllegalStateException.class, generation::takeBackPromptFeed);
+                assertArrayEquals(second, generation.nextFeed(16), "the same part of the prompt is fed again");
+                tried.rewind(1); // an abandoned step does not block a rewind
+                tried.append(first[15]);
+            }
+            float[] again = Session.appendBatch(model, List.of(tried), List.of(second), new boolean[] {true})[0];
+            assertArrayEquals(plain.append(second), again, 1e-5f);
         }
     }
 

@@ -9,6 +9,7 @@ import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.kernels.WeightKernels;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 
 /**
  * A decoder-only transformer whose forward pass reads and extends a {@link SinkCache}. One class per
@@ -61,6 +62,20 @@ public interface CausalLm extends AutoCloseable {
             rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
         }
         return rows;
+    }
+
+    /** A {@code giveWay} for {@link #logitRows(NDManager, int[][], SinkCache.Step[], boolean, BooleanSupplier)}. */
+    BooleanSupplier NEVER_GIVE_WAY = () -> false;
+
+    /**
+     * As {@link #logitRows(NDManager, int[][], SinkCache.Step[], boolean)}, giving way to other work: a decoder that
+     * computes on the Java heap asks {@code giveWay} between layers and, once it answers true, stops with
+     * {@link StepGaveWayException}, having committed nothing (the caller abandons the cache steps). Others run the whole
+     * step.
+     */
+    default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
+            BooleanSupplier giveWay) {
+        return logitRows(step, tokenIds, caches, allPositions);
     }
 
     /** The cache geometry this model needs. */

@@ -11,6 +11,7 @@ import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.PackedLinear;
 import io.github.attentionsinks.nn.TensorMemory;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 
 /**
  * The whole forward pass of a {@link PreNormDecoder} on the Java heap, once the Java kernels own its products on a
@@ -140,8 +141,11 @@ final class HeapForward {
      *
      * @param step the step's manager (the embedding lookup's temporaries)
      * @param allPositions with one stream: logits of every new token; otherwise of each stream's last
+     * @param giveWay asked before each layer but the first: once true, the step stops with
+     *     {@link StepGaveWayException} (a layer is about 1/30 of a step for the SmolLM-135M shape)
      */
-    float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+    float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
+            BooleanSupplier giveWay) {
         int streams = tokenIds.length;
         int[] offsets = new int[streams + 1];
         for (int s = 0; s < streams; s++) {
@@ -159,6 +163,9 @@ final class HeapForward {
         }
         AttentionTasks tasks = attentionTasks(offsets, caches);
         for (int l = 0; l < spec.layers.length; l++) {
+            if (l > 0 && giveWay.getAsBoolean()) {
+                throw new StepGaveWayException(l);
+            }
             layer(l, rows, offsets, caches, tasks, w);
         }
         return logits(offsets, allPositions && streams == 1, w);

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.UnaryOperator;
@@ -204,9 +205,15 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+        return logitRows(step, tokenIds, caches, allPositions, NEVER_GIVE_WAY);
+    }
+
+    @Override
+    public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
+            BooleanSupplier giveWay) {
         HeapForward onHeap = heap;
         if (onHeap != null) {
-            return onHeap.logitRows(step, tokenIds, caches, allPositions);
+            return onHeap.logitRows(step, tokenIds, caches, allPositions, giveWay);
         }
         return CausalLm.super.logitRows(step, tokenIds, caches, allPositions);
     }

@@ -178,6 +178,17 @@ public final class SinkCache implements AutoCloseable {
     }
 
     /**
+     * Gives up a step that will not be committed (its forward pass failed, or it gave way to other work): the cache is
+     * as it was before {@link #begin}, and a {@link #rewind} may follow. Does nothing for a step that is not the open
+     * one.
+     */
+    public void abandon(Step step) {
+        if (step == open) {
+            open = null;
+        }
+    }
+
+    /**
      * How many of the newest entries {@link #rewind} can drop: the whole cache while nothing was evicted yet,
      * afterwards the window only (the sinks then stand for tokens whose successors are gone for good).
      */

@@ -1,5 +1,6 @@
 package io.github.attentionsinks.arch;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,6 +82,9 @@ class ClassicArchitecturesParityTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.append(8));
             assertTrue(e.getMessage().contains("n_positions"), e.getMessage());
             assertTrue(s.streamLength() == ids.length, "the failed step left the stream as it was");
+            s.rewind(1); // and left no open step behind to block a rewind
+            assertEquals(ids.length - 1, s.streamLength());
+            s.append(8);
         }
     }
 

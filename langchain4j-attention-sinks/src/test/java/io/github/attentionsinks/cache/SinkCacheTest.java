@@ -336,6 +336,30 @@ class SinkCacheTest {
         }
     }
 
+    /** A step given up (its forward pass failed, or gave way to other work) does not block a rewind after it. */
+    @Test
+    void anAbandonedStepDoesNotBlockARewind() {
+        try (SinkCache cache = new SinkCache(CacheConfig.sinks(2, 4), 1, 1, 2, DataType.FLOAT32, Device.cpu(),
+                KeyShifter.IDENTITY, 4, manager)) {
+            for (int t = 0; t < 3; t++) {
+                feedOne(cache, 2);
+            }
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                cache.abandon(open);
+            }
+            cache.rewind(1);
+            assertEquals(2, cache.length());
+            assertEquals(2, cache.streamLength());
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                cache.abandon(open);
+                assertThrows(IllegalStateException.class, () -> cache.commit(open), "an abandoned step is not committed");
+            }
+            assertEquals(2, cache.streamLength());
+        }
+    }
+
     @Test
     void rejectsBadSizes() {
         assertThrows(IllegalArgumentException.class, () -> CacheConfig.sinks(-1, 10));

@@ -437,6 +437,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             longPrompt.join();
             double prefillSeconds = (System.nanoTime() - prefillStart) / 1e9;
+            cli.err.println("[bench] " + scheduler.stepsGivenWay() + " steps of the long prompt gave way to a turn");
             return new FirstTokenRow(label, cache.toString(), position, median(alone), median(beside),
                     prefillTokens, prefillTokens / prefillSeconds);
         }
