@@ -24,14 +24,14 @@ import org.slf4j.LoggerFactory;
  * loop, and each step feeds every active generation in one batched forward pass
  * ({@link AttentionSinkModel#appendBatch}): one token for a generation that is decoding, a chunk of at most
  * {@code prefillChunk} tokens for one still reading its prompt (chunked prefill), so a long prompt never stalls the
- * others. Generations join and leave between steps. First tokens come first: in a step where a generation can
- * finish reading its prompt (what is left of it fits in one chunk, as a short chat turn does), generations with
- * longer prompts still to read sit that step out, but never two steps running; decoding generations advance every
- * step. A step that only reads long prompts gives way, between two layers, to a short turn submitted during it
- * (its work is dropped and redone; never two such steps running): a short turn's first token then waits for about
- * one layer and its own step, not for the long prompt's chunk, and a long prompt is read at no less than half its
- * speed. (Giving way needs a decoder that computes on the Java heap; on libtorch the short turn waits for the step
- * in flight.) A prompt's
+ * others. Generations join and leave between steps. First tokens come first. A short turn is a prompt of at most
+ * {@value #SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template, say); in a step where one reads its
+ * prompt, generations with longer prompts still to read sit that step out, but never two steps running; decoding
+ * generations advance every step. And a step that only reads long prompts gives way, between two layers, to a short
+ * turn submitted during it (its work is dropped and redone; never two such steps running): a short turn's first
+ * token waits for about one layer and its own steps, not for the long prompt's chunk, and a long prompt is read at
+ * no less than half its speed. (Giving way needs a decoder that computes on the Java heap; on libtorch the short
+ * turn waits for the step in flight.) A prompt's
  * parts are committed to the cache without eviction until they complete one of the chunks {@link Session#append}
  * would feed, so the result does not depend on {@code prefillChunk}.
  *
@@ -53,6 +53,10 @@ public final class DecodeScheduler implements AutoCloseable {
     private final int maxActive;
     private final int maxWaiting;
     private final int prefillChunk;
+    /** Prompts of at most this many chunks are short turns, which go first. */
+    static final int SHORT_TURN_CHUNKS = 4;
+    /** Prompt tokens a short turn has at most: {@link #SHORT_TURN_CHUNKS} chunks. */
+    private final int shortTurnTokens;
     private final Object lock = new Object();
     /** Guarded by {@link #lock}. */
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
@@ -89,6 +93,7 @@ public final class DecodeScheduler implements AutoCloseable {
         this.maxActive = maxActive;
         this.maxWaiting = maxWaiting;
         this.prefillChunk = prefillChunk;
+        this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
         this.thread = new Thread(this::loop, "attention-sink-decode-" + THREADS.incrementAndGet());
         thread.setDaemon(true);
         thread.start();
@@ -132,7 +137,7 @@ public final class DecodeScheduler implements AutoCloseable {
             }
             busy.add(session);
             waiting.addLast(job);
-            if (promptIds.length <= prefillChunk && busy.size() <= maxActive) {
+            if (promptIds.length <= shortTurnTokens && busy.size() <= maxActive) {
                 shortTurnQueued = true;
             }
             lock.notifyAll();
@@ -317,7 +322,7 @@ public final class DecodeScheduler implements AutoCloseable {
         boolean longPromptsOnly = true;
         for (int i = 0; i < n; i++) {
             Generation generation = stepping.get(i).generation;
-            longPromptsOnly &= generation.promptLeft() > prefillChunk;
+            longPromptsOnly &= generation.promptLeft() > shortTurnTokens;
             sessions.add(generation.session());
             feeds.add(generation.nextFeed(prefillChunk));
             evict[i] = generation.lastFeedEndsChunk();
@@ -372,21 +377,21 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /**
-     * The active generations that take part in the next step: all of them, unless one can finish reading its prompt
-     * in this step; then those with more than a chunk of prompt left sit it out, except those that sat out the last.
+     * The active generations that take part in the next step: all of them, unless a short turn is reading its
+     * prompt; then those with a longer prompt still to read sit it out, except those that sat out the last.
      */
     private List<Job> takingPart() {
-        boolean firstTokenDue = false;
+        boolean shortTurnReading = false;
         for (Job job : active) {
-            firstTokenDue |= job.generation.prefilling() && job.generation.promptLeft() <= prefillChunk;
+            shortTurnReading |= job.generation.prefilling() && job.generation.promptLeft() <= shortTurnTokens;
         }
         List<Job> stepping = new ArrayList<>(active.size());
         for (Job job : active) {
             if (job.handOff != null && job.handOff.behind()) {
                 continue; // its listener is behind: stepping it would only queue more tokens to cancel
             }
-            boolean longPrompt = job.generation.promptLeft() > prefillChunk;
-            if (firstTokenDue && longPrompt && satOut.add(job)) {
+            boolean longPrompt = job.generation.promptLeft() > shortTurnTokens;
+            if (shortTurnReading && longPrompt && satOut.add(job)) {
                 continue;
             }
             satOut.remove(job);
