@@ -71,11 +71,14 @@ public final class DecodeScheduler implements AutoCloseable {
     private volatile long steps;
     private volatile long stepsGivenWay;
     /**
-     * Set when a generation that can finish its prompt in one step is queued while there is room for it; cleared when
-     * the decode loop takes queued generations in. A step that only reads long prompts gives way to it.
+     * Set when a short turn is queued while there is room for it; cleared when the decode loop takes queued
+     * generations in. A step that only reads long prompts gives way to it.
      */
     private volatile boolean shortTurnQueued;
-    /** Touched by the decode thread only: the last step of long prompts gave way (the next one must not). */
+    /**
+     * Touched by the decode thread only: a step of long prompts gave way, and no step with a long prompt has run
+     * whole since (the next one must, or short turns arriving all the time would starve the long prompts).
+     */
     private boolean lastGaveWay;
 
     /**
@@ -320,9 +323,12 @@ public final class DecodeScheduler implements AutoCloseable {
         boolean[] evict = new boolean[n];
         // Only reading long prompts: this step yields no token, so giving way to a short turn costs nobody one.
         boolean longPromptsOnly = true;
+        boolean anyLongPrompt = false;
         for (int i = 0; i < n; i++) {
             Generation generation = stepping.get(i).generation;
-            longPromptsOnly &= generation.promptLeft() > shortTurnTokens;
+            boolean longPrompt = generation.promptLeft() > shortTurnTokens;
+            longPromptsOnly &= longPrompt;
+            anyLongPrompt |= longPrompt;
             sessions.add(generation.session());
             feeds.add(generation.nextFeed(prefillChunk));
             evict[i] = generation.lastFeedEndsChunk();
@@ -331,7 +337,9 @@ public final class DecodeScheduler implements AutoCloseable {
         float[][] logits;
         try {
             logits = Session.appendBatch(model, sessions, feeds, evict, giveWay);
-            lastGaveWay = false;
+            if (anyLongPrompt) {
+                lastGaveWay = false;
+            }
         } catch (StepGaveWayException e) {
             // Nothing was committed: the same prompt parts are fed again once the short turn has had its step.
             for (Job job : stepping) {
