@@ -215,8 +215,8 @@ public final class Session implements AutoCloseable {
 
     /**
      * As {@link #appendBatch(AttentionSinkModel, List, List, boolean[])}, stopping between layers with
-     * {@link StepGaveWayException} once {@code giveWay} answers true (decoders that compute on the Java heap ask it);
-     * the sessions are then as before the call.
+     * {@link io.github.attentionsinks.arch.StepGaveWayException} once {@code giveWay} answers true (decoders that
+     * compute on the Java heap ask it); the sessions are then as before the call.
      */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
             boolean[] evict, BooleanSupplier giveWay) {
