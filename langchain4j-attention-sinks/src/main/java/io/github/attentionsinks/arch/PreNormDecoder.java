@@ -521,7 +521,22 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public KeyShifter keyShifter() {
-        return spec.rotary == null ? KeyShifter.IDENTITY : spec.rotary::shift;
+        RotaryEmbedding rotary = spec.rotary;
+        if (rotary == null) {
+            return KeyShifter.IDENTITY;
+        }
+        return new KeyShifter() {
+            @Override
+            public NDArray shift(NDArray keys, long delta) {
+                return rotary.shift(keys, delta);
+            }
+
+            @Override
+            public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
+                rotary.shiftInPlace(keys, offset, count, delta);
+                return true;
+            }
+        };
     }
 
     @Override

@@ -8,8 +8,27 @@ import ai.djl.ndarray.NDArray;
  */
 @FunctionalInterface
 public interface KeyShifter {
-    KeyShifter IDENTITY = (keys, delta) -> keys;
+    KeyShifter IDENTITY = new KeyShifter() {
+        @Override
+        public NDArray shift(NDArray keys, long delta) {
+            return keys;
+        }
+
+        @Override
+        public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
+            return true;
+        }
+    };
 
     /** Returns {@code keys} (last axis = head dim) moved by {@code delta} positions; may return the input. */
     NDArray shift(NDArray keys, long delta);
+
+    /**
+     * Moves {@code count} keys of a head's width from {@code offset} by {@code delta} positions in place, on the heap,
+     * exactly as {@link #shift} would (a float32 CPU cache moves its sinks so every step, without libtorch calls);
+     * returns false, having done nothing, when this shifter has no heap form.
+     */
+    default boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
+        return false;
+    }
 }

@@ -154,6 +154,15 @@ public final class RotaryEmbedding {
         return x.mul(tables[0]).add(x.matMul(pairing).mul(tables[1]));
     }
 
+    /**
+     * {@link #shift} on the heap: rotates {@code count} keys of {@code headDim} values from {@code offset}, already
+     * rotated at position p, to p + delta; the same operations in the same order, so the same floats.
+     */
+    public void shiftInPlace(float[] keys, int offset, int count, long delta) {
+        float[][] table = tableValues(delta, 1);
+        applyInPlace(keys, offset, count, table[0], table[1], 0);
+    }
+
     /** Rotates keys already rotated at position p to position p + delta (used to move attention sinks). */
     public NDArray shift(NDArray keys, long delta) {
         NDArray[] t = tables(keys.getManager(), delta, 1);

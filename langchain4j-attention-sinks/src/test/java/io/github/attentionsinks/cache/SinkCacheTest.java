@@ -131,7 +131,8 @@ class SinkCacheTest {
      * What a decoder on the Java heap writes with {@link SinkCache.Step#put} and reads with {@code readKeys} /
      * {@code readValues} is the cache itself: a cache fed that way holds, entry for entry, what a cache fed the same
      * stream through {@link SinkCache.Step#append} attends to (sinks shifted, window slid, region moved back), and a
-     * step that is not committed changes nothing.
+     * step that is not committed changes nothing. The first cache moves its sinks with libtorch, the second on the
+     * heap ({@link KeyShifter#shiftInPlace}): bit for bit the same keys.
      */
     @ParameterizedTest
     @MethodSource("configs")
@@ -139,7 +140,8 @@ class SinkCacheTest {
         RotaryEmbedding rope = rope();
         Random random = new Random(11);
         try (SinkCache viaArrays = cache(config, rope);
-             SinkCache viaHeap = cache(config, rope)) {
+             SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                     heapShifter(rope), 8, manager)) {
             for (int chunk = 0; chunk < 60; chunk++) {
                 int n = Math.min(viaArrays.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
                 float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
@@ -379,7 +381,26 @@ class SinkCacheTest {
                 RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
     }
 
-    /** A float32 CPU cache of the test's shape whose sinks move by {@code rope}, taking chunks of up to 8 tokens. */
+    /** {@code rope}'s shift with its heap form too, as the decoders give it (a float32 CPU cache then uses it). */
+    private static KeyShifter heapShifter(RotaryEmbedding rope) {
+        return new KeyShifter() {
+            @Override
+            public NDArray shift(NDArray keys, long delta) {
+                return rope.shift(keys, delta);
+            }
+
+            @Override
+            public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
+                rope.shiftInPlace(keys, offset, count, delta);
+                return true;
+            }
+        };
+    }
+
+    /**
+     * A float32 CPU cache of the test's shape whose sinks move by {@code rope} (in libtorch: the shifter has no heap
+     * form), taking chunks of up to 8 tokens.
+     */
     private static SinkCache cache(CacheConfig config, RotaryEmbedding rope) {
         return new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(), rope::shift, 8, manager);
     }
