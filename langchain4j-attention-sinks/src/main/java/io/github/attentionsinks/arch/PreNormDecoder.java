@@ -521,22 +521,7 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public KeyShifter keyShifter() {
-        RotaryEmbedding rotary = spec.rotary;
-        if (rotary == null) {
-            return KeyShifter.IDENTITY;
-        }
-        return new KeyShifter() {
-            @Override
-            public NDArray shift(NDArray keys, long delta) {
-                return rotary.shift(keys, delta);
-            }
-
-            @Override
-            public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
-                rotary.shiftInPlace(keys, offset, count, delta);
-                return true;
-            }
-        };
+        return spec.rotary == null ? KeyShifter.IDENTITY : KeyShifter.rotary(spec.rotary);
     }
 
     @Override

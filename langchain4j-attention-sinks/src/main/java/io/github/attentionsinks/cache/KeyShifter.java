@@ -1,6 +1,7 @@
 package io.github.attentionsinks.cache;
 
 import ai.djl.ndarray.NDArray;
+import io.github.attentionsinks.nn.RotaryEmbedding;
 
 /**
  * Moves cached keys by a number of positions. For RoPE models this is a rotation by {@code delta}
@@ -19,6 +20,22 @@ public interface KeyShifter {
             return true;
         }
     };
+
+    /** The rotation of a rotary embedding, in libtorch and on the heap. */
+    static KeyShifter rotary(RotaryEmbedding rope) {
+        return new KeyShifter() {
+            @Override
+            public NDArray shift(NDArray keys, long delta) {
+                return rope.shift(keys, delta);
+            }
+
+            @Override
+            public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
+                rope.shiftInPlace(keys, offset, count, delta);
+                return true;
+            }
+        };
+    }
 
     /** Returns {@code keys} (last axis = head dim) moved by {@code delta} positions; may return the input. */
     NDArray shift(NDArray keys, long delta);

@@ -132,7 +132,7 @@ class SinkCacheTest {
      * {@code readValues} is the cache itself: a cache fed that way holds, entry for entry, what a cache fed the same
      * stream through {@link SinkCache.Step#append} attends to (sinks shifted, window slid, region moved back), and a
      * step that is not committed changes nothing. The first cache moves its sinks with libtorch, the second on the
-     * heap ({@link KeyShifter#shiftInPlace}): bit for bit the same keys.
+     * heap ({@link KeyShifter#rotary}, as the decoders give it): bit for bit the same keys.
      */
     @ParameterizedTest
     @MethodSource("configs")
@@ -141,7 +141,7 @@ class SinkCacheTest {
         Random random = new Random(11);
         try (SinkCache viaArrays = cache(config, rope);
              SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
-                     heapShifter(rope), 8, manager)) {
+                     KeyShifter.rotary(rope), 8, manager)) {
             for (int chunk = 0; chunk < 60; chunk++) {
                 int n = Math.min(viaArrays.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
                 float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
@@ -379,22 +379,6 @@ class SinkCacheTest {
     private static RotaryEmbedding rope() {
         return new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);
-    }
-
-    /** {@code rope}'s shift with its heap form too, as the decoders give it (a float32 CPU cache then uses it). */
-    private static KeyShifter heapShifter(RotaryEmbedding rope) {
-        return new KeyShifter() {
-            @Override
-            public NDArray shift(NDArray keys, long delta) {
-                return rope.shift(keys, delta);
-            }
-
-            @Override
-            public boolean shiftInPlace(float[] keys, int offset, int count, long delta) {
-                rope.shiftInPlace(keys, offset, count, delta);
-                return true;
-            }
-        };
     }
 
     /**
