@@ -75,6 +75,8 @@ public final class DecodeScheduler implements AutoCloseable {
      * generations in. A step that only reads long prompts gives way to it.
      */
     private volatile boolean shortTurnQueued;
+    /** What a step of long prompts asks between layers. */
+    private final BooleanSupplier shortTurnWaiting = () -> shortTurnQueued;
     /**
      * Touched by the decode thread only: a step of long prompts gave way, and no step with a long prompt has run
      * whole since (the next one must, or short turns arriving all the time would starve the long prompts).
@@ -333,7 +335,7 @@ public final class DecodeScheduler implements AutoCloseable {
             feeds.add(generation.nextFeed(prefillChunk));
             evict[i] = generation.lastFeedEndsChunk();
         }
-        BooleanSupplier giveWay = longPromptsOnly && !lastGaveWay ? () -> shortTurnQueued : CausalLm.NEVER_GIVE_WAY;
+        BooleanSupplier giveWay = longPromptsOnly && !lastGaveWay ? shortTurnWaiting : CausalLm.NEVER_GIVE_WAY;
         float[][] logits;
         try {
             logits = Session.appendBatch(model, sessions, feeds, evict, giveWay);

@@ -289,7 +289,8 @@ public final class Session implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(scope, tokens.length);
             try {
-                float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows);
+                float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows,
+                        CausalLm.NEVER_GIVE_WAY);
                 cache.commit(open);
                 return rows;
             } finally {

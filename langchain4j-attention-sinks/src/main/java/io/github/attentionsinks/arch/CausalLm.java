@@ -43,13 +43,20 @@ public interface CausalLm extends AutoCloseable {
         return rows.size() == 1 ? rows.singletonOrThrow() : NDArrays.concat(rows, 0);
     }
 
+    /** A {@code giveWay} for {@link #logitRows} that never asks a step to stop. */
+    BooleanSupplier NEVER_GIVE_WAY = () -> false;
+
     /**
      * The logits of {@link #forward} (one stream) or {@link #forwardBatch} (several) as float32 rows: what sessions
-     * read. Decoders that compute on the Java heap override it to hand their rows over without a libtorch array.
+     * read. Decoders that compute on the Java heap override it to hand their rows over without a libtorch array, and
+     * ask {@code giveWay} between layers: once it answers true they stop with {@link StepGaveWayException}, having
+     * committed nothing (the caller abandons the cache steps). Others run the whole step.
      *
      * @param allPositions with one stream: a row for every new token; otherwise a row per stream (its last token)
+     * @param giveWay whether the step should stop for more urgent work; {@link #NEVER_GIVE_WAY} for none
      */
-    default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
+    default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
+            BooleanSupplier giveWay) {
         NDArray logits = tokenIds.length == 1 ? forward(step, tokenIds[0], caches[0], allPositions)
                 : forwardBatch(step, tokenIds, caches);
         if (logits.getDataType() != DataType.FLOAT32) {
@@ -62,20 +69,6 @@ public interface CausalLm extends AutoCloseable {
             rows[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
         }
         return rows;
-    }
-
-    /** A {@code giveWay} for {@link #logitRows(NDManager, int[][], SinkCache.Step[], boolean, BooleanSupplier)}. */
-    BooleanSupplier NEVER_GIVE_WAY = () -> false;
-
-    /**
-     * As {@link #logitRows(NDManager, int[][], SinkCache.Step[], boolean)}, giving way to other work: a decoder that
-     * computes on the Java heap asks {@code giveWay} between layers and, once it answers true, stops with
-     * {@link StepGaveWayException}, having committed nothing (the caller abandons the cache steps). Others run the whole
-     * step.
-     */
-    default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
-            BooleanSupplier giveWay) {
-        return logitRows(step, tokenIds, caches, allPositions);
     }
 
     /** The cache geometry this model needs. */

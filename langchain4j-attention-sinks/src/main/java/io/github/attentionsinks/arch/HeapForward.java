@@ -308,7 +308,7 @@ final class HeapForward {
         });
         for (int r = 0; r < rows; r++) {
             for (int h = 0; h < heads; h++) {
-                int first = (r * heads + h) * parts * slot;
+                int first = partialAt(r, h, 0, parts);
                 int target = r * queryWidth + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p < parts; p++) {
@@ -389,7 +389,7 @@ final class HeapForward {
             int rowFrom = Math.max(from, lowestVisible(query, window));
             int rowTo = Math.min(to, query + 1);
             for (int hh = 0; hh < group; hh++) {
-                int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
                 Arrays.fill(partials, at, at + slot, 0f);
                 if (rowFrom >= rowTo) {
                     partials[at] = Float.NEGATIVE_INFINITY;
@@ -414,18 +414,24 @@ final class HeapForward {
                 // A row's query heads see the same keys: two at a time share each value row loaded.
                 int hh = 0;
                 for (; hh + 1 < group; hh += 2) {
-                    int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                    int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
+                    int next = partialAt(rowOffset + first + i, g * group + hh + 1, part, parts);
                     int pOff = (i * group + hh) * width + lo - from;
                     VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block, (lo - from - b) * headDim,
-                            headDim, partials, at + 2, at + parts * slot + 2);
+                            headDim, partials, at + 2, next + 2);
                 }
                 if (hh < group) {
-                    int at = (((rowOffset + first + i) * heads + g * group + hh) * parts + part) * slot;
+                    int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
                     VectorMath.addWeightedSum(scores, (i * group + hh) * width + lo - from, hi - lo, block,
                             (lo - from - b) * headDim, headDim, partials, at + 2);
                 }
             }
         }
+    }
+
+    /** Where the partial result of step row {@code row}, query head {@code head}, key part {@code part} starts. */
+    private int partialAt(int row, int head, int part, int parts) {
+        return ((row * heads + head) * parts + part) * partialSlot;
     }
 
     /** The first cache index a query at {@code query} sees: 0, or with a sliding window its oldest key. */
@@ -482,10 +488,7 @@ final class HeapForward {
         }
 
         float[] partials(int size) {
-            if (partials.length < size) {
-                partials = new float[size];
-            }
-            return partials;
+            return partials = atLeast(partials, size);
         }
     }
 
@@ -497,19 +500,24 @@ final class HeapForward {
         private float[] turned = new float[0];
 
         float[] queries(int size) {
-            return queries.length >= size ? queries : (queries = new float[size]);
+            return queries = atLeast(queries, size);
         }
 
         float[] scores(int size) {
-            return scores.length >= size ? scores : (scores = new float[size]);
+            return scores = atLeast(scores, size);
         }
 
         float[] block(int size) {
-            return block.length >= size ? block : (block = new float[size]);
+            return block = atLeast(block, size);
         }
 
         float[] turned(int size) {
-            return turned.length >= size ? turned : (turned = new float[size]);
+            return turned = atLeast(turned, size);
         }
+    }
+
+    /** {@code buffer}, or a new one when it holds fewer than {@code size} floats (contents not kept). */
+    private static float[] atLeast(float[] buffer, int size) {
+        return buffer.length >= size ? buffer : new float[size];
     }
 }

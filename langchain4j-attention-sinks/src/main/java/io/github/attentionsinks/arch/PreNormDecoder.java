@@ -204,18 +204,13 @@ public abstract class PreNormDecoder implements CausalLm {
     }
 
     @Override
-    public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions) {
-        return logitRows(step, tokenIds, caches, allPositions, NEVER_GIVE_WAY);
-    }
-
-    @Override
     public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
             BooleanSupplier giveWay) {
         HeapForward onHeap = heap;
         if (onHeap != null) {
             return onHeap.logitRows(step, tokenIds, caches, allPositions, giveWay);
         }
-        return CausalLm.super.logitRows(step, tokenIds, caches, allPositions);
+        return CausalLm.super.logitRows(step, tokenIds, caches, allPositions, giveWay);
     }
 
     /**

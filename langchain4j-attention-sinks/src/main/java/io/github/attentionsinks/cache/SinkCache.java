@@ -56,6 +56,8 @@ public final class SinkCache implements AutoCloseable {
      * the heap; made on first use and again after the buffers are replaced.
      */
     private FloatBuffer[] memory;
+    /** Every layer's and head's sinks while {@link #placeSinksOnHeap} moves them, kept from step to step. */
+    private float[] sinkScratch = new float[0];
 
     /** Buffer index of the first attended entry (sink 0, or the oldest window entry without sinks). */
     private int base;
@@ -321,7 +323,10 @@ public final class SinkCache implements AutoCloseable {
         int stored = config.attentionSinkSize() * headDim;
         int heads = layers * kvHeads;
         // Every layer's and head's sink keys in one array, so that the rotation table is made once.
-        float[] sinks = new float[heads * width];
+        if (sinkScratch.length < heads * width) {
+            sinkScratch = new float[heads * width];
+        }
+        float[] sinks = sinkScratch;
         for (int h = 0; h < heads; h++) {
             m[2].get(h * stored, sinks, h * width, width);
         }

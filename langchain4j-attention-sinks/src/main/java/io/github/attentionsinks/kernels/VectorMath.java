@@ -1,5 +1,6 @@
 package io.github.attentionsinks.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -72,7 +73,7 @@ public final class VectorMath {
      */
     public static void transpose(float[] k, int kOff, int n, int dim, float[] kt) {
         if (n < LANES) {
-            java.util.Arrays.fill(kt, 0, dim * LANES, 0f);
+            Arrays.fill(kt, 0, dim * LANES, 0f);
         }
         for (int j = 0; j < n; j++) {
             for (int d = 0, from = kOff + j * dim, to = j; d < dim; d++, from++, to += LANES) {
