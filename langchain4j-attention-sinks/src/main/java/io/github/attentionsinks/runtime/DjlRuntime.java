@@ -29,6 +29,23 @@ public final class DjlRuntime {
 
     private DjlRuntime() {}
 
+    /**
+     * Why DJL will contact the network despite the properties {@link #engine} sets, or null. DJL reads
+     * {@code DJL_OFFLINE} and {@code OPT_OUT_TRACKING} from the environment before system properties, so an
+     * environment that sets both to anything but {@code true} (blank included) turns its "call home" on: a request to
+     * the cloud metadata address 169.254.169.254 when the engine starts.
+     */
+    static String environmentOverride(java.util.Map<String, String> environment) {
+        String offline = environment.get("DJL_OFFLINE");
+        String optOut = environment.get("OPT_OUT_TRACKING");
+        if (offline == null || Boolean.parseBoolean(offline) || optOut == null || Boolean.parseBoolean(optOut)) {
+            return null;
+        }
+        return "The environment sets DJL_OFFLINE='" + offline + "' and OPT_OUT_TRACKING='" + optOut + "': DJL reads "
+                + "them before the system properties this library sets, so it will contact the cloud metadata address "
+                + "169.254.169.254 when its engine starts. Unset both, or set either to true.";
+    }
+
     /** Returns the started PyTorch engine, starting it offline on first call. */
     public static Engine engine() {
         Engine e = engine;
@@ -50,6 +67,10 @@ public final class DjlRuntime {
         // DJL reads OPT_OUT_TRACKING from the environment or from a system property of the same name.
         if (System.getProperty("OPT_OUT_TRACKING") == null) {
             System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+        String override = environmentOverride(System.getenv());
+        if (override != null) {
+            log.warn(override);
         }
         int threads = Integer.getInteger("attentionsinks.threads", Runtime.getRuntime().availableProcessors());
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
