@@ -82,6 +82,11 @@ public final class DecodeScheduler implements AutoCloseable {
      * whole since (the next one must, or short turns arriving all the time would starve the long prompts).
      */
     private boolean lastGaveWay;
+    /**
+     * Tests only: run on the decode thread as each step's forward pass starts, so a test can queue a generation
+     * during a given step (a race when done from another thread, since a small model's step takes well under 1 ms).
+     */
+    volatile Runnable stepStarting;
 
     /**
      * @param model the model whose sessions are served
@@ -337,6 +342,10 @@ public final class DecodeScheduler implements AutoCloseable {
         }
         BooleanSupplier giveWay = longPromptsOnly && !lastGaveWay ? shortTurnWaiting : CausalLm.NEVER_GIVE_WAY;
         float[][] logits;
+        Runnable starting = stepStarting;
+        if (starting != null) {
+            starting.run();
+        }
         try {
             logits = Session.appendBatch(model, sessions, feeds, evict, giveWay);
             if (anyLongPrompt) {
