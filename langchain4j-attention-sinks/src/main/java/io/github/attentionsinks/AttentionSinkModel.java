@@ -48,6 +48,8 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final ComputeDtype dtype;
     private final NDManager manager;
     private final CausalLm network;
+    /** Cache sizes past max_position_embeddings already warned about. */
+    private final java.util.Set<Integer> warnedCapacities = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final TextTokenizer tokenizer;
     private final GenerationParams generationDefaults;
     private final TokenizerConfig tokenizerConfig;
@@ -153,7 +155,9 @@ public final class AttentionSinkModel implements AutoCloseable {
                     + config.modelType() + ": " + refusal + " Use dense mode.");
         }
         int maxPositions = network.maxPositionEmbeddings();
-        if (cache.bounded() && maxPositions > 0 && cache.capacity() > maxPositions) {
+        // Once per cache size: a chat server opens a session per conversation.
+        if (cache.bounded() && maxPositions > 0 && cache.capacity() > maxPositions
+                && warnedCapacities.add(cache.capacity())) {
             log.warn("attention-sink-size + window-size = {} exceeds max_position_embeddings = {} of {}: positions past "
                     + "the trained context are used", cache.capacity(), maxPositions, directory);
         }
