@@ -18,14 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -197,7 +195,7 @@ final class BenchCommand implements Callable<Integer> {
             // ~0.5 GB of random weights: remove them even when the run is interrupted.
             Thread cleanup = new Thread(() -> {
                 try {
-                    deleteRecursively(dir);
+                    SyntheticLlama.deleteRecursively(dir);
                 } catch (IOException ignored) {
                     // best effort at exit
                 }
@@ -228,7 +226,7 @@ final class BenchCommand implements Callable<Integer> {
                             + "ms/token", shape.name(), by, floor);
                 }
             } finally {
-                deleteRecursively(dir);
+                SyntheticLlama.deleteRecursively(dir);
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
@@ -526,13 +524,5 @@ final class BenchCommand implements Callable<Integer> {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -9,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * Writes a Llama checkpoint of a realistic shape with random weights (Hugging Face layout, F32 safetensors), so that
@@ -59,6 +61,15 @@ final class SyntheticLlama {
         Files.writeString(dir.resolve("config.json"), config(s), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("tokenizer.json"), TOKENIZER, StandardCharsets.UTF_8);
         writeSafetensors(dir.resolve("model.safetensors"), tensors(s), new SplittableRandom(seed));
+    }
+
+    /** Removes a synthetic model's directory (hundreds of MiB of random weights) and everything in it. */
+    static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static String config(Shape s) {
