@@ -104,22 +104,8 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     CacheOptions cacheOptions;
 
-    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.")
-    String device;
-
-    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32",
-            description = "float32, float16 or int8 (the weight matrices' dtype). Default: ${DEFAULT-VALUE}.")
-    String dtype;
-
-    @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
-            description = "auto, java or libtorch: who multiplies the weights (see the generate command). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    String kernels;
-
-    @Option(names = "--threads", paramLabel = "N",
-            description = "Threads per product, libtorch's intra-op threads or the Java kernels' (default: one per CPU). 1 makes CPU time per token a measure that "
-                    + "other processes on the machine hardly disturb.")
-    Integer threads;
+    @Mixin
+    BenchEngineOptions engine;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
             description = "Seed of the filler tokens and of synthetic weights. Default: ${DEFAULT-VALUE}.")
@@ -150,8 +136,7 @@ final class BenchCommand implements Callable<Integer> {
         if (model == null && synthetic == null) {
             throw usage("give --model DIR and/or --synthetic smollm-135m");
         }
-        ModelOptions.validateDevice(spec, device);
-        ModelOptions.validateKernels(spec, kernels);
+        engine.apply(spec);
         SyntheticLlama.Shape shape = null;
         if (synthetic != null) {
             try {
@@ -169,13 +154,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
-        }
-        if (threads != null) {
-            if (threads < 1) {
-                throw usage("--threads must be >= 1, got " + threads);
-            }
-            // Read when the engine starts (the CLI starts it after this): libtorch's threads and the Java kernels'.
-            System.setProperty("attentionsinks.threads", Integer.toString(threads));
         }
         List<Integer> sorted = positions.stream().distinct().sorted().toList();
         List<CacheConfig> caches = new ArrayList<>();
@@ -208,12 +186,12 @@ final class BenchCommand implements Callable<Integer> {
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
                 // Through the products the model used: the Java kernels, else libtorch's for the dtype.
-                ComputeDtype weights = ComputeDtype.parse(dtype);
+                ComputeDtype weights = ComputeDtype.parse(engine.dtype);
                 // The model is closed, but its packed weights (hundreds of MiB on the heap) are still to be collected:
                 // collect them now, or the collector's concurrent work shares the cores with the floor's products.
                 System.gc();
-                try (WeightKernels kernelsUsed = WeightKernels.select(WeightKernels.Choice.parse(kernels), weights,
-                        DjlRuntime.device(device).isGpu(), DjlRuntime.intraOpThreads())) {
+                try (WeightKernels kernelsUsed = WeightKernels.select(WeightKernels.Choice.parse(engine.kernels), weights,
+                        DjlRuntime.device(engine.device).isGpu(), DjlRuntime.intraOpThreads())) {
                     // The Java kernels take float32 inputs whatever the weights' dtype.
                     double floor = WeightStreamFloor.medianMs(shape,
                             kernelsUsed != null ? DataType.FLOAT32 : weights.loadType(), kernelsUsed, 20);
@@ -242,8 +220,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream err = cli.err;
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (AttentionSinkModel loaded = AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype)
-                .kernels(kernels).load()) {
+        try (AttentionSinkModel loaded = engine.load(dir)) {
             err.println(String.format(Locale.ROOT, "[bench] %s loaded in %.1f s on %s, kernels %s: tensors %s, RSS %s",
                     label, (System.nanoTime() - t0) / 1e9, loaded.device(), loaded.kernels(),
                     ProcessMemory.format(loaded.liveTensorBytes()), ProcessMemory.format(ProcessMemory.residentBytes())));

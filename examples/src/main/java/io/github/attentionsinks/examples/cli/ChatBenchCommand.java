@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -75,20 +76,8 @@ final class ChatBenchCommand implements Callable<Integer> {
                     + "in the table. Default: ${DEFAULT-VALUE}.")
     int rounds;
 
-    @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.")
-    String device;
-
-    @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32",
-            description = "float32, float16 or int8 (the weight matrices' dtype). Default: ${DEFAULT-VALUE}.")
-    String dtype;
-
-    @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
-            description = "auto, java or libtorch: who multiplies the weights. Default: ${DEFAULT-VALUE}.")
-    String kernels;
-
-    @Option(names = "--threads", paramLabel = "N",
-            description = "Threads per product (default: one per CPU).")
-    Integer threads;
+    @Mixin
+    BenchEngineOptions engine;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of synthetic weights.")
     long seed;
@@ -111,14 +100,7 @@ final class ChatBenchCommand implements Callable<Integer> {
         if (users.isEmpty() || users.stream().anyMatch(n -> n < 1) || turns < 1 || maxTokens < 1 || rounds < 1) {
             throw usage("--users must list numbers >= 1, and --turns, --max-tokens and --rounds must be >= 1");
         }
-        ModelOptions.validateDevice(spec, device);
-        ModelOptions.validateKernels(spec, kernels);
-        if (threads != null) {
-            if (threads < 1) {
-                throw usage("--threads must be >= 1, got " + threads);
-            }
-            System.setProperty("attentionsinks.threads", Integer.toString(threads));
-        }
+        engine.apply(spec);
         if (model != null) {
             printTable(bench(model, model.getFileName().toString()));
             return 0;
@@ -150,8 +132,7 @@ final class ChatBenchCommand implements Callable<Integer> {
         PrintStream err = cli.err;
         int most = Collections.max(users);
         List<Row> rows = new ArrayList<>();
-        try (AttentionSinkModel loaded = AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype)
-                .kernels(kernels).load();
+        try (AttentionSinkModel loaded = engine.load(dir);
              AttentionSinkChatModel chat = AttentionSinkChatModel.builder().model(loaded).temperature(0.0)
                      .maxSessions(most).maxBatchSize(most).build()) {
             err.println(String.format(Locale.ROOT, "[bench-chat] %s on %s, kernels %s, %d CPU(s), java %s", label,
