@@ -224,8 +224,10 @@ final class HeapForward {
         for (int s = 0; s < tokenIds.length; s++) {
             System.arraycopy(tokenIds[s], 0, all, offsets[s], tokenIds[s].length);
         }
-        NDArray embedded = spec.embedding.rows(step.create(all).toType(DataType.INT64, false), DataType.FLOAT32);
-        TensorMemory.floats(embedded).get(w.x, 0, rows * hidden);
+        if (!spec.embedding.copyRows(all, w.x)) {
+            NDArray embedded = spec.embedding.rows(step.create(all).toType(DataType.INT64, false), DataType.FLOAT32);
+            TensorMemory.floats(embedded).get(w.x, 0, rows * hidden);
+        }
         if (spec.embeddingScale != 1f) {
             for (int i = 0; i < rows * hidden; i++) {
                 w.x[i] *= spec.embeddingScale;
