@@ -3,6 +3,7 @@ package io.github.attentionsinks.examples.assistant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -71,14 +72,17 @@ class ChatPageBrowserTest {
         wait.until(d -> d.findElement(By.id("status")).getText().contains("new conversation"));
         String id = storedId();
 
+        // Seen mid-reply: text in the assistant's bubble while it is still marked streaming, recorded in the page by
+        // a MutationObserver as the page changes. Polling for it through WebDriver (a round trip per look) missed
+        // replies that stream in under 100 ms (stories260K on the heap decoder) and timed out in CI.
+        ((JavascriptExecutor) browser).executeScript("window.midReply = null; new MutationObserver(() => {"
+                + " const r = document.querySelector('.assistant[data-state=streaming]');"
+                + " if (window.midReply === null && r && r.textContent) { window.midReply = r.textContent; } })"
+                + ".observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});");
         send("Tell me a story about a red ball.");
-        // Seen mid-reply: text in the assistant's bubble while it is still marked streaming.
-        String partial = wait.until(d -> {
-            List<WebElement> replies = d.findElements(By.cssSelector(".assistant[data-state=streaming]"));
-            String text = replies.isEmpty() ? "" : replies.get(0).getText();
-            return text.isEmpty() ? null : text;
-        });
         wait.until(d -> !d.findElements(By.cssSelector(".assistant[data-state=done]")).isEmpty());
+        String partial = (String) ((JavascriptExecutor) browser).executeScript("return window.midReply;");
+        assertNotNull(partial, "no text was shown while the reply was streaming");
         String first = browser.findElement(By.cssSelector(".assistant")).getText();
         // The page handles a network read's events in one task, so text seen while the bubble is still "streaming"
         // came in a read before the one with "done": tokens were shown before the reply was complete.
