@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +50,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final NDManager manager;
     private final CausalLm network;
     /** Cache sizes past max_position_embeddings already warned about. */
-    private final java.util.Set<Integer> warnedCapacities = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Integer> warnedCapacities = ConcurrentHashMap.newKeySet();
     private final TextTokenizer tokenizer;
     private final GenerationParams generationDefaults;
     private final TokenizerConfig tokenizerConfig;

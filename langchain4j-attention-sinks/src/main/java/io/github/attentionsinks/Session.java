@@ -247,7 +247,6 @@ public final class Session implements AutoCloseable {
         }
         CausalLm network = model.network();
         SinkCache.Step[] steps = new SinkCache.Step[count];
-        boolean committed = false;
         try (NDManager scope = model.manager().newSubManager()) {
             for (int i = 0; i < count; i++) {
                 sessions.get(i).warnIfPastContext(feeds[i].length);
@@ -258,14 +257,11 @@ public final class Session implements AutoCloseable {
                 sessions.get(i).cache.commit(steps[i], evict[i]);
                 sessions.get(i).pendingToken = -1;
             }
-            committed = true;
             return rows;
         } finally {
-            if (!committed) {
-                for (int i = 0; i < count; i++) {
-                    if (steps[i] != null) {
-                        sessions.get(i).cache.abandon(steps[i]);
-                    }
+            for (int i = 0; i < count; i++) {
+                if (steps[i] != null) {
+                    sessions.get(i).cache.abandon(steps[i]); // nothing once committed
                 }
             }
         }

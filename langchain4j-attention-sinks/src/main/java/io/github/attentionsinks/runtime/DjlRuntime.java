@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.attentionsinks.InvalidSettingException;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +36,7 @@ public final class DjlRuntime {
      * environment that sets both to anything but {@code true} (blank included) turns its "call home" on: a request to
      * the cloud metadata address 169.254.169.254 when the engine starts.
      */
-    static String environmentOverride(java.util.Map<String, String> environment) {
+    static String environmentOverride(Map<String, String> environment) {
         String offline = environment.get("DJL_OFFLINE");
         String optOut = environment.get("OPT_OUT_TRACKING");
         if (offline == null || Boolean.parseBoolean(offline) || optOut == null || Boolean.parseBoolean(optOut)) {

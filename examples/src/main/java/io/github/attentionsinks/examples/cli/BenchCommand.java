@@ -14,7 +14,6 @@ import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.runtime.DjlRuntime;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -169,19 +168,9 @@ final class BenchCommand implements Callable<Integer> {
             rows.addAll(benchModel(model, model.getFileName().toString(), caches, sorted));
         }
         if (shape != null) {
-            Path dir = Files.createTempDirectory("attention-sinks-synthetic-");
-            // ~0.5 GB of random weights: remove them even when the run is interrupted.
-            Thread cleanup = new Thread(() -> {
-                try {
-                    SyntheticLlama.deleteRecursively(dir);
-                } catch (IOException ignored) {
-                    // best effort at exit
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(cleanup);
-            try {
-                long t0 = System.nanoTime();
-                SyntheticLlama.write(shape, dir, seed);
+            long t0 = System.nanoTime();
+            try (SyntheticLlama.TemporaryModel written = new SyntheticLlama.TemporaryModel(shape, seed)) {
+                Path dir = written.dir;
                 err.println(String.format(Locale.ROOT, "[bench] wrote synthetic %s (%.1f M parameters) to %s in %.1f s",
                         shape.name(), shape.parameters() / 1e6, dir, (System.nanoTime() - t0) / 1e9));
                 rows.addAll(benchModel(dir, "synthetic " + shape.name(), caches, sorted));
@@ -203,9 +192,6 @@ final class BenchCommand implements Callable<Integer> {
                             + "the matrix-vector products with every weight matrix, by %s, median of 20): %.2f "
                             + "ms/token", shape.name(), by, floor);
                 }
-            } finally {
-                SyntheticLlama.deleteRecursively(dir);
-                Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
         printTable(rows);

@@ -111,9 +111,8 @@ final class ChatBenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("--synthetic: " + e.getMessage());
         }
-        Path dir = Files.createTempDirectory("attention-sinks-synthetic-");
-        try {
-            SyntheticLlama.write(shape, dir, seed);
+        try (SyntheticLlama.TemporaryModel written = new SyntheticLlama.TemporaryModel(shape, seed)) {
+            Path dir = written.dir;
             for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
                 Path from = tokenizer.resolve(file);
                 if (!Files.isRegularFile(from)) {
@@ -122,8 +121,6 @@ final class ChatBenchCommand implements Callable<Integer> {
                 Files.copy(from, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
             }
             printTable(bench(dir, "synthetic " + shape.name() + " + " + tokenizer.getFileName()));
-        } finally {
-            SyntheticLlama.deleteRecursively(dir);
         }
         return 0;
     }
@@ -174,9 +171,10 @@ final class ChatBenchCommand implements Callable<Integer> {
             }
             long tokens = 0;
             List<Double> turnMs = new ArrayList<>();
-            for (Future<Conversation> c : conversations) {
-                tokens += c.get().replyTokens();
-                turnMs.addAll(c.get().turnMs());
+            for (Future<Conversation> future : conversations) {
+                Conversation c = future.get();
+                tokens += c.replyTokens();
+                turnMs.addAll(c.turnMs());
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             Collections.sort(turnMs);

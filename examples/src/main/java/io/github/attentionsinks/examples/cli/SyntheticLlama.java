@@ -63,8 +63,40 @@ final class SyntheticLlama {
         writeSafetensors(dir.resolve("model.safetensors"), tensors(s), new SplittableRandom(seed));
     }
 
-    /** Removes a synthetic model's directory (hundreds of MiB of random weights) and everything in it. */
-    static void deleteRecursively(Path dir) throws IOException {
+    /**
+     * A synthetic model written to a new temporary directory, removed on {@link #close} and also when the JVM exits
+     * first (an interrupted benchmark): the SmolLM-135M shape is about 0.5 GB of random weights.
+     */
+    static final class TemporaryModel implements AutoCloseable {
+        final Path dir;
+        private final Thread cleanup;
+
+        TemporaryModel(Shape shape, long seed) throws IOException {
+            dir = Files.createTempDirectory("attention-sinks-synthetic-");
+            cleanup = new Thread(() -> {
+                try {
+                    deleteRecursively(dir);
+                } catch (IOException ignored) {
+                    // best effort at exit
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                write(shape, dir, seed);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            deleteRecursively(dir);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
