@@ -276,12 +276,19 @@ public final class SinkCache implements AutoCloseable {
     /**
      * A buffer left uninitialized: only entries written are ever read (the attended region {@code [base, base +
      * length)} and the stored sinks), and zeroing one touched every page up front. On the SmolLM-135M shape that is
-     * 2 × 100 MiB per session, which took 0.3 s (2.5 s for eight new conversations, in the step every other
-     * conversation waited for) where first touches of fresh memory run at about 350 MB/s; unwritten pages now cost
-     * nothing until the window reaches them.
+     * 2 × 50.5 MiB per session (S + W + a chunk + slack: 2,299 entries), and zeroing cost 2.5 s in the first step of
+     * eight new conversations, the step every other conversation waited for. On the CPU the buffer is backed by huge
+     * pages ({@link HugePages}): a 4 KiB page faulted in as the window reached it cost 17 µs here, 2.5–4 ms of an
+     * 8-session step while the windows filled. A 2 MiB page spans rows of several layers, so the first token makes
+     * the whole buffer resident.
      */
     private NDArray newBuffer(Shape shape) {
-        return fillNewBuffersWithNaN ? manager.full(shape, Float.NaN, dataType) : manager.create(shape, dataType);
+        NDArray buffer = fillNewBuffersWithNaN ? manager.full(shape, Float.NaN, dataType)
+                : manager.create(shape, dataType);
+        if (!buffer.getDevice().isGpu()) {
+            HugePages.advise(buffer.toByteBuffer(true));
+        }
+        return buffer;
     }
 
     /** Tests only: new buffers are filled with NaN, so that a read of an entry never written shows in the results. */
