@@ -190,13 +190,28 @@ final class HeapForward {
             blocks += (offsets[s + 1] - offsets[s] + ROW_BLOCK - 1) / ROW_BLOCK;
             maxKeys = Math.max(maxKeys, caches[s].keyCount());
         }
-        int[] blockStream = new int[blocks];
-        int[] blockFirstRow = new int[blocks];
+        int[] streamOf = new int[blocks];
+        int[] firstRowOf = new int[blocks];
+        long[] cost = new long[blocks];
         for (int s = 0, b = 0; s < streams; s++) {
             for (int i = 0; i < offsets[s + 1] - offsets[s]; i += ROW_BLOCK, b++) {
-                blockStream[b] = s;
-                blockFirstRow[b] = i;
+                streamOf[b] = s;
+                firstRowOf[b] = i;
+                cost[b] = (long) Math.min(ROW_BLOCK, offsets[s + 1] - offsets[s] - i) * caches[s].keyCount();
             }
+        }
+        // Longest tasks first: the kernel threads claim tasks in order, and a long one claimed last is what the
+        // other thread waits for (the sessions of a batch sit at different cache lengths).
+        Integer[] order = new Integer[blocks];
+        for (int b = 0; b < blocks; b++) {
+            order[b] = b;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(cost[b], cost[a]));
+        int[] blockStream = new int[blocks];
+        int[] blockFirstRow = new int[blocks];
+        for (int b = 0; b < blocks; b++) {
+            blockStream[b] = streamOf[order[b]];
+            blockFirstRow[b] = firstRowOf[order[b]];
         }
         int threads = kernels.threads();
         int tasks = blocks * kvHeads;

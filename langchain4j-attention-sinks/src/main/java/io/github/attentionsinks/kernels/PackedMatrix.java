@@ -10,11 +10,12 @@ public abstract class PackedMatrix {
     /** Products smaller than this many multiply-adds run on the calling thread: a hand-off would cost more. */
     private static final long PARALLEL_WORK = 1L << 15;
     /**
-     * Multiply-adds per claim of tiles at most (about 30 µs on a core here), since the thread that finishes first
+     * Multiply-adds per claim of tiles at most (about 8 µs on a core here), since the thread that finishes first
      * waits for the other's last claim. An eighth of a thread's share suits one row, but for eight rows the lm_head's
-     * claims of 48 tiles are 14 M multiply-adds each, about 0.4 ms that one thread could sit out every step.
+     * claims of 48 tiles are 14 M multiply-adds each, about 0.4 ms that one thread could sit out every step; with
+     * claims of 1 M multiply-adds (three tiles) an 8-session step still waited 0.67 ms in its 30 MLP products.
      */
-    private static final long CLAIM_WORK = 1L << 20;
+    private static final long CLAIM_WORK = 1L << 18;
 
     final int out;
     final int in;
