@@ -9,6 +9,8 @@ import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -84,7 +86,7 @@ final class ChatBenchCommand implements Callable<Integer> {
 
     /** One measurement: {@code users} conversations at once. */
     record Row(String model, int users, long replyTokens, double seconds, double tokensPerSecond, double vsOne,
-            double turnP50Ms, double turnP95Ms) {}
+            double turnP50Ms, double turnP95Ms, long collections, long collectionMs) {}
 
     /** What one user's conversation gave: reply tokens and each turn's time. */
     private record Conversation(long replyTokens, List<Double> turnMs) {}
@@ -163,6 +165,7 @@ final class ChatBenchCommand implements Callable<Integer> {
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Conversation>> conversations = new ArrayList<>();
+            long[] collectionsBefore = collections();
             long start = System.nanoTime();
             for (int u = 0; u < n; u++) {
                 String memoryId = idPrefix + u;
@@ -177,10 +180,12 @@ final class ChatBenchCommand implements Callable<Integer> {
                 turnMs.addAll(c.turnMs());
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            long[] collectionsAfter = collections();
             Collections.sort(turnMs);
             double tokensPerSecond = tokens / seconds;
             return new Row(label, n, tokens, seconds, tokensPerSecond, n == 1 ? 1.0 : tokensPerSecond / one,
-                    percentile(turnMs, 0.50), percentile(turnMs, 0.95));
+                    percentile(turnMs, 0.50), percentile(turnMs, 0.95), collectionsAfter[0] - collectionsBefore[0],
+                    collectionsAfter[1] - collectionsBefore[1]);
         } finally {
             pool.shutdownNow();
         }
@@ -205,6 +210,20 @@ final class ChatBenchCommand implements Callable<Integer> {
         return new Conversation(tokens, turnMs);
     }
 
+    /**
+     * Garbage collections so far and their milliseconds, all collectors: a serving path that allocates per step shows
+     * here (a 1.5 MB logits array per 8-session step once started a collection each time, 806 in 40 s).
+     */
+    private static long[] collections() {
+        long count = 0;
+        long millis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
+    }
+
     private static double percentile(List<Double> sorted, double p) {
         return sorted.isEmpty() ? Double.NaN : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
     }
@@ -212,13 +231,13 @@ final class ChatBenchCommand implements Callable<Integer> {
     private void printTable(List<Row> rows) {
         PrintStream out = cli.out;
         out.println("| model | users | turns each | reply tokens | seconds | tokens/s together | vs one user "
-                + "| turn p50 ms | turn p95 ms |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| turn p50 ms | turn p95 ms | GCs | GC ms |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            out.println(String.format(Locale.ROOT, "| %s | %d | %d | %d | %.1f | %.1f | %s | %.0f | %.0f |", r.model(),
-                    r.users(), turns, r.replyTokens(), r.seconds(), r.tokensPerSecond(),
+            out.println(String.format(Locale.ROOT, "| %s | %d | %d | %d | %.1f | %.1f | %s | %.0f | %.0f | %d | %d |",
+                    r.model(), r.users(), turns, r.replyTokens(), r.seconds(), r.tokensPerSecond(),
                     Double.isNaN(r.vsOne()) ? "" : String.format(Locale.ROOT, "%.2fx", r.vsOne()), r.turnP50Ms(),
-                    r.turnP95Ms()));
+                    r.turnP95Ms(), r.collections(), r.collectionMs()));
         }
     }
 

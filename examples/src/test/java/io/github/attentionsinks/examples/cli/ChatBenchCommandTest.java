@@ -27,6 +27,8 @@ class ChatBenchCommandTest {
             int tokens = Integer.parseInt(r[3]);
             assertTrue(tokens >= users * 2 && tokens <= users * 2 * 5,
                     "each of " + users + " users had 2 replies of 1 to 5 tokens: " + String.join("|", r));
+            assertTrue(Long.parseLong(r[9]) >= 0 && Long.parseLong(r[10]) >= 0, "collections and their ms: "
+                    + String.join("|", r));
         }
         assertTrue(run.err().contains("round 0 (warm-up), 3 user(s) x 2 turns"), run::toString);
     }
