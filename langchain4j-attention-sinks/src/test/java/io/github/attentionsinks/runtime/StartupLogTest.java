@@ -33,6 +33,9 @@ class StartupLogTest {
         assertThat(ours).as("INFO lines of this library in " + log).hasSize(1);
         assertThat(ours.get(0)).contains("Loaded llama model " + model, "device cpu", "dtype float32",
                 "libtorch " + THREADS + " intra-op threads");
+        // The child runs without --add-modules jdk.incubator.vector: the line says what would be faster.
+        assertThat(ours.get(0)).contains(
+                "kernels libtorch (start the JVM with --add-modules jdk.incubator.vector for the Java kernels");
         assertThat(log).as("the child's own report").contains("loaded on cpu()");
     }
 
