@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * (as llama.cpp's Q8_0 does per 32 weights): a block's partial sums are scaled once.
  *
  * <p>Only methods of JDK 17's incubator API are used, so the classes compiled on 17 link on 21 and 25 too.
+ *
+ * <p>Each kernel writes its accumulators out itself ({@code intoArray}). Through a shared helper that C2 left as a
+ * call, JDK 17 boxed the accumulators in every iteration: float32OneRow ran the Vector API's Java fallback in a
+ * running model (190 GB allocated in 20 s, a single-row decode at half speed), while JDK 25 did not.
  */
 final class VectorProducts {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
@@ -209,10 +213,22 @@ final class VectorProducts {
             d2 = w2.fma(xv, d2);
             d3 = w3.fma(xv, d3);
         }
-        store(y, ya, a0, a1, a2, a3);
-        store(y, ya + stride, b0, b1, b2, b3);
-        store(y, ya + 2 * stride, c0, c1, c2, c3);
-        store(y, ya + 3 * stride, d0, d1, d2, d3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, ya + stride + 2 * LANES);
+        b3.intoArray(y, ya + stride + 3 * LANES);
+        c0.intoArray(y, ya + 2 * stride);
+        c1.intoArray(y, ya + 2 * stride + LANES);
+        c2.intoArray(y, ya + 2 * stride + 2 * LANES);
+        c3.intoArray(y, ya + 2 * stride + 3 * LANES);
+        d0.intoArray(y, ya + 3 * stride);
+        d1.intoArray(y, ya + 3 * stride + LANES);
+        d2.intoArray(y, ya + 3 * stride + 2 * LANES);
+        d3.intoArray(y, ya + 3 * stride + 3 * LANES);
     }
 
     private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
@@ -227,7 +243,10 @@ final class VectorProducts {
             a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
             a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
         }
-        store(y, ya, a0, a1, a2, a3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
     }
 
     /** Rows {@code xa} and {@code xa + in}: each weight vector loaded feeds both. */
@@ -257,8 +276,14 @@ final class VectorProducts {
             b2 = w2.fma(xw, b2);
             b3 = w3.fma(xw, b3);
         }
-        store(y, ya, a0, a1, a2, a3);
-        store(y, ya + stride, b0, b1, b2, b3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, ya + stride + 2 * LANES);
+        b3.intoArray(y, ya + stride + 3 * LANES);
     }
 
     /** Packs a float32 matrix into tiles of float16 bits, rounded to nearest even (as libtorch converts). */
@@ -362,7 +387,10 @@ final class VectorProducts {
             a2 = widenHalf(w, wi + 2 * LANES).fma(xv, a2);
             a3 = widenHalf(w, wi + 3 * LANES).fma(xv, a3);
         }
-        store(y, ya, a0, a1, a2, a3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
     }
 
     private static void float16TwoRows(short[] w, int in, float[] x, float[] y, int ya, int stride) {
@@ -390,8 +418,14 @@ final class VectorProducts {
             b2 = w2.fma(xv, b2);
             b3 = w3.fma(xv, b3);
         }
-        store(y, ya, a0, a1, a2, a3);
-        store(y, ya + stride, b0, b1, b2, b3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, ya + stride + 2 * LANES);
+        b3.intoArray(y, ya + stride + 3 * LANES);
     }
 
     /** {@code LANES} float16 weights from {@code at} as floats. */
@@ -493,7 +527,10 @@ final class VectorProducts {
             a2 = p2.fma(FloatVector.fromArray(FLOATS, s, si + 2 * LANES), a2);
             a3 = p3.fma(FloatVector.fromArray(FLOATS, s, si + 3 * LANES), a3);
         }
-        store(y, ya, a0, a1, a2, a3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
     }
 
     private static void int8TwoRows(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya, int stride) {
@@ -546,19 +583,18 @@ final class VectorProducts {
             b2 = q2.fma(s2, b2);
             b3 = q3.fma(s3, b3);
         }
-        store(y, ya, a0, a1, a2, a3);
-        store(y, ya + stride, b0, b1, b2, b3);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + 2 * LANES);
+        a3.intoArray(y, ya + 3 * LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, ya + stride + 2 * LANES);
+        b3.intoArray(y, ya + stride + 3 * LANES);
     }
 
     /** {@code LANES} int8 weights from {@code at} as floats. */
     private static FloatVector widen(byte[] w, int at) {
         return (FloatVector) ByteVector.fromArray(BYTES, w, at).convertShape(VectorOperators.B2F, FLOATS, 0);
-    }
-
-    private static void store(float[] y, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        v0.intoArray(y, at);
-        v1.intoArray(y, at + LANES);
-        v2.intoArray(y, at + 2 * LANES);
-        v3.intoArray(y, at + 3 * LANES);
     }
 }
