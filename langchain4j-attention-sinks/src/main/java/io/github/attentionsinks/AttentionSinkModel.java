@@ -117,23 +117,19 @@ public final class AttentionSinkModel implements AutoCloseable {
             throw e;
         }
         this.generationDefaults = readGenerationDefaults(dir, config);
-        logLoaded(b, (System.nanoTime() - start) / 1_000_000);
+        logLoaded(b, kernelChoice, (System.nanoTime() - start) / 1_000_000);
     }
 
     /**
      * The one INFO line of a start: what was loaded and how it runs (device, dtype, intra-op threads, and the cache
      * S+W when the caller told it, see {@link Builder#reportedCache}).
      */
-    private void logLoaded(Builder b, long millis) {
+    private void logLoaded(Builder b, WeightKernels.Choice kernelChoice, long millis) {
         String source = b.modelPath == null && b.modelId != null ? b.modelId + " (" + directory + ")"
                 : directory.toString();
         String cache = b.reportedCache == null ? "" : ", cache " + b.reportedCache;
-        // On a CPU without the Vector API module, auto falls back to libtorch quietly: say what would be faster.
-        String hint = kernels == null && !device.isGpu() && WeightKernels.Choice.parse(b.kernels)
-                == WeightKernels.Choice.AUTO && !WeightKernels.vectorApiPresent()
-                        ? " (start the JVM with --add-modules jdk.incubator.vector for the Java kernels, 2-3x faster "
-                                + "on a CPU)"
-                        : "";
+        String fallback = kernels == null ? WeightKernels.autoFallbackHint(kernelChoice, device.isGpu()) : null;
+        String hint = fallback == null ? "" : " (" + fallback + ")";
         log.info("Loaded {} model {} in {} ms: device {}, dtype {}, kernels {}{}, libtorch {} intra-op threads{}",
                 config.modelType(), source, millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu",
                 dtype.canonicalName(), kernels(), hint, DjlRuntime.libtorchThreads(), cache);

@@ -112,6 +112,16 @@ public final class WeightKernels implements AutoCloseable {
         return vectorApiPresent() ? new WeightKernels(precision, threads) : null;
     }
 
+    /**
+     * Why {@link #select} left {@code choice} on libtorch where the Java kernels would have run, for the load line; null
+     * when it did not (a GPU, {@code kernels libtorch}, or the module present). {@code auto} falls back quietly.
+     */
+    public static String autoFallbackHint(Choice choice, boolean gpu) {
+        return choice == Choice.AUTO && !gpu && !vectorApiPresent()
+                ? "start the JVM with --add-modules " + MODULE + " for the Java kernels, 2-3x faster on a CPU"
+                : null;
+    }
+
     private static void requireModule(String setting, String value, String what) {
         if (!vectorApiPresent()) {
             throw new InvalidSettingException(setting, value, what + " needs the Java Vector API: start the JVM with "

@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "attention-sinks", mixinStandardHelpOptions = true, version = "attention-sinks 0.1.0-SNAPSHOT",
         description = "Endless, constant-memory generation with an attention-sink KV cache (StreamingLLM) on DJL.",
-        subcommands = {GenerateCommand.class, ChatCommand.class, PerplexityCommand.class, BenchCommand.class, ChatBenchCommand.class,
-                PlotCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, ChatCommand.class, PerplexityCommand.class, BenchCommand.class,
+                ChatBenchCommand.class, PlotCommand.class, CommandLine.HelpCommand.class})
 public final class AttentionSinksCli implements Runnable {
     static final int EXIT_ERROR = 1;
     static final int EXIT_USAGE = 2;

@@ -31,9 +31,9 @@ public final class ModelOptions {
     String dtype;
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
-            description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 on JDK 21+ "
-                    + "started with --add-modules jdk.incubator.vector, libtorch otherwise), java or libtorch. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 and "
+                    + "float16 when the JVM is started with --add-modules jdk.incubator.vector, libtorch otherwise), "
+                    + "java or libtorch. Default: ${DEFAULT-VALUE}.")
     String kernels;
 
     /** Checks the option syntax before anything slow happens (usage errors exit 2). */
