@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * in every layer's and head's keys and values. A 4 KiB fault took 17 µs in this project's VM (a first touch of 400 MB
  * ran at 240 MB/s), 2.5–4 ms of an 8-session decode step while the windows filled; with huge pages the same memory was
  * touched at 15 GB/s when reused and 584 MB/s when fresh (docs/benchmarks.md). The price: a 2 MiB page spans rows of
- * several layers, so a new session's whole buffer is faulted in by its first token. Where the kernel's setting is
+ * several layers, so a new session's whole buffer is faulted in by its first token (which is why
+ * {@link SinkCache}'s buffers start small and grow with the stream). Where the kernel's setting is
  * {@code never}, or the call is not available, nothing changes but the speed.
  */
 final class HugePages {

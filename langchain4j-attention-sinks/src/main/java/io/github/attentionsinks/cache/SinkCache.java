@@ -35,7 +35,11 @@ import java.nio.FloatBuffer;
  * New query i sits at cache index {@code cacheLengthBefore + i}.
  */
 public final class SinkCache implements AutoCloseable {
-    private static final int DENSE_INITIAL_CAPACITY = 256;
+    /**
+     * Entries a new cache's buffers hold, unless its first step needs more (or a bounded one's bound is less). Tests
+     * lower it so that short streams cross several growths.
+     */
+    static volatile int initialCapacity = 256;
 
     private final CacheConfig config;
     private final int layers;
@@ -229,13 +233,17 @@ public final class SinkCache implements AutoCloseable {
         placedShift = 0L;
     }
 
-    /** Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or (dense) grow. */
+    /**
+     * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or grow. Buffers start at
+     * {@link #initialCapacity} entries, 256 (or what the first step needs) and double as the stream needs, bounded ones
+     * up to {@link #boundedCapacity()}: a session's memory follows its length, not its bound. With huge-page buffers
+     * the first token makes a whole buffer resident, so a full-size one cost every new session 2 × 50.5 MiB on the
+     * SmolLM-135M shape, and the first step of eight new conversations in a fresh process 1.2–1.6 s.
+     */
     private void ensureRoom(int needed) {
         if (keys == null) {
-            // Bounded: S + W + one chunk, plus a quarter window of slack so the region moves back rarely.
-            capacity = config.bounded()
-                    ? config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4)
-                    : Math.max(DENSE_INITIAL_CAPACITY, needed);
+            int first = Math.max(initialCapacity, needed);
+            capacity = config.bounded() ? Math.min(boundedCapacity(), first) : first;
             Shape shape = new Shape(layers, kvHeads, capacity, headDim);
             keys = newBuffer(shape);
             values = newBuffer(shape);
@@ -250,15 +258,18 @@ public final class SinkCache implements AutoCloseable {
             return;
         }
         int used = length();
-        if (needed <= capacity) {
+        if (config.bounded() && capacity == boundedCapacity()) {
             // Move the window back to just after the sink slots; the sinks are placed again before use.
             moveWithinBuffers(base + sinkCount, sinkCount, windowCount);
             base = 0;
             placedShift = null;
             return;
         }
-        // Only dense mode outgrows its buffer (bounded capacity covers S + W + one chunk): copy into a bigger one.
+        // Copy into a bigger buffer: the attended region [base, base + used), placed sinks included, moves to 0.
         int grown = Math.max(needed, capacity * 2);
+        if (config.bounded() && (long) grown * 4 >= 3L * boundedCapacity()) {
+            grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
+        }
         Shape shape = new Shape(layers, kvHeads, grown, headDim);
         NDArray biggerKeys = newBuffer(shape);
         NDArray biggerValues = newBuffer(shape);
@@ -274,13 +285,21 @@ public final class SinkCache implements AutoCloseable {
     }
 
     /**
+     * The most entries a bounded cache's buffers hold: S + W + one chunk, plus a quarter window of slack so the
+     * region moves back rarely.
+     */
+    private int boundedCapacity() {
+        return config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4);
+    }
+
+    /**
      * A buffer left uninitialized: only entries written are ever read (the attended region {@code [base, base +
      * length)} and the stored sinks), and zeroing one touched every page up front. On the SmolLM-135M shape that is
      * 2 × 50.5 MiB per session (S + W + a chunk + slack: 2,299 entries), and zeroing cost 2.5 s in the first step of
      * eight new conversations, the step every other conversation waited for. On the CPU the buffer is backed by huge
      * pages ({@link HugePages}): a 4 KiB page faulted in as the window reached it cost 17 µs here, 2.5–4 ms of an
      * 8-session step while the windows filled. A 2 MiB page spans rows of several layers, so the first token makes
-     * the whole buffer resident.
+     * the whole buffer resident; buffers grow with the stream ({@link #ensureRoom}) for that reason.
      */
     private NDArray newBuffer(Shape shape) {
         NDArray buffer = fillNewBuffersWithNaN ? manager.full(shape, Float.NaN, dataType)
