@@ -231,22 +231,46 @@ final class VectorProducts {
         d3.intoArray(y, ya + 3 * stride + 3 * LANES);
     }
 
+    /**
+     * Two inputs per iteration into two sets of accumulators, summed at the end: with one set, every fused multiply-add
+     * waits for the one before it on the same accumulator, the waiting ones fill the scheduler, and no further weight
+     * loads are issued while a load from memory is outstanding. On an AMD EPYC (Zen 4) core with JDK 25 one set read
+     * the lm_head's 113 MB at 11–14 GB/s, two sets at 25–29 GB/s (four: 18–19); JDK 17 read 20–23 GB/s with one set.
+     */
     private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int i = 0;
+        int wi = 0;
+        for (; i + 1 < in; i += 2, wi += 2 * TILE) {
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            FloatVector xw = FloatVector.broadcast(FLOATS, x[xa + i + 1]);
+            a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
+            a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
+            b0 = FloatVector.fromArray(FLOATS, w, wi + TILE).fma(xw, b0);
+            b1 = FloatVector.fromArray(FLOATS, w, wi + TILE + LANES).fma(xw, b1);
+            b2 = FloatVector.fromArray(FLOATS, w, wi + TILE + 2 * LANES).fma(xw, b2);
+            b3 = FloatVector.fromArray(FLOATS, w, wi + TILE + 3 * LANES).fma(xw, b3);
+        }
+        if (i < in) {
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
             a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
             a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
             a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
         }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
+        a0.add(b0).intoArray(y, ya);
+        a1.add(b1).intoArray(y, ya + LANES);
+        a2.add(b2).intoArray(y, ya + 2 * LANES);
+        a3.add(b3).intoArray(y, ya + 3 * LANES);
     }
 
     /** Rows {@code xa} and {@code xa + in}: each weight vector loaded feeds both. */
