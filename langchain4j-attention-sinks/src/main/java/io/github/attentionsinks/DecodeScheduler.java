@@ -246,7 +246,8 @@ public final class DecodeScheduler implements AutoCloseable {
          * taken the one before last within a whole step. Not one waiting token: that is the token of the step just
          * run, handed over microseconds before the next step starts, and the listener's thread has seldom been
          * scheduled yet (8 conversations through the chat model on 2 cores: 160 sit-outs in 254 steps, 112 steps
-         * of 7 rows; the aggregate rate was 202 tokens/s, and 229 and 252 in two runs after this change). Never once cancelled, or the generation could not step to see it.
+         * of 7 rows; the aggregate rate was 202 tokens/s, and 229 and 252 in two runs after this change). Never once
+         * cancelled, or the generation could not step to see it.
          */
         boolean behind() {
             return pieces.size() >= 2 && !isCancelled();

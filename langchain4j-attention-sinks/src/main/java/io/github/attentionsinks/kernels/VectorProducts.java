@@ -234,8 +234,9 @@ final class VectorProducts {
     /**
      * Two inputs per iteration into two sets of accumulators, summed at the end: with one set, every fused multiply-add
      * waits for the one before it on the same accumulator, the waiting ones fill the scheduler, and no further weight
-     * loads are issued while a load from memory is outstanding. On an AMD EPYC (Zen 4) core with JDK 25 one set read
-     * the lm_head's 113 MB at 11–14 GB/s, two sets at 25–29 GB/s (four: 18–19); JDK 17 read 20–23 GB/s with one set.
+     * loads are issued while a load from memory is outstanding. On an AMD EPYC (Zen 4) core with JDK 25, a loop over
+     * the lm_head's 113 MB read 11–14 GB/s with one set, 23–29 with two (18–19 with four); JDK 17 read 20–28 with one.
+     * The lm_head's product on two threads: 22.9 GB/s before, 43.3 after (docs/benchmarks.md).
      */
     private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
         FloatVector a0 = FloatVector.zero(FLOATS);
