@@ -236,9 +236,9 @@ public final class SinkCache implements AutoCloseable {
     /**
      * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or grow. Buffers start at
      * {@link #initialCapacity} entries, 256 (or what the first step needs) and double as the stream needs, bounded ones
-     * up to {@link #boundedCapacity()}: a session's memory follows its length, not its bound. With huge-page buffers
-     * the first token makes a whole buffer resident, so a full-size one cost every new session 2 × 50.5 MiB on the
-     * SmolLM-135M shape, and the first step of eight new conversations in a fresh process 1.2–1.6 s.
+     * up to {@link #boundedCapacity()}: a session's memory follows its length, not its bound. Full-size buffers from
+     * the first token cost every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at once with huge pages,
+     * and the first step of eight new conversations in a fresh process 1.2–1.6 s.
      */
     private void ensureRoom(int needed) {
         if (keys == null) {
@@ -294,12 +294,12 @@ public final class SinkCache implements AutoCloseable {
 
     /**
      * A buffer left uninitialized: only entries written are ever read (the attended region {@code [base, base +
-     * length)} and the stored sinks), and zeroing one touched every page up front. On the SmolLM-135M shape that is
-     * 2 × 50.5 MiB per session (S + W + a chunk + slack: 2,299 entries), and zeroing cost 2.5 s in the first step of
-     * eight new conversations, the step every other conversation waited for. On the CPU the buffer is backed by huge
-     * pages ({@link HugePages}): a 4 KiB page faulted in as the window reached it cost 17 µs here, 2.5–4 ms of an
-     * 8-session step while the windows filled. A 2 MiB page spans rows of several layers, so the first token makes
-     * the whole buffer resident; buffers grow with the stream ({@link #ensureRoom}) for that reason.
+     * length)} and the stored sinks), and zeroing one touched every page up front. On the SmolLM-135M shape a full
+     * bounded buffer is 2 × 50.5 MiB (S + W + a chunk + slack: 2,299 entries), and zeroing it cost 2.5 s in the first
+     * step of eight new conversations, the step every other conversation waited for. On the CPU the buffer is backed
+     * by huge pages ({@link HugePages}): a 4 KiB page faulted in as the window reached it cost 17 µs here, 2.5–4 ms
+     * of an 8-session step while the windows filled. The first token makes a huge-page buffer resident, which is why
+     * buffers start small ({@link #ensureRoom}).
      */
     private NDArray newBuffer(Shape shape) {
         NDArray buffer = fillNewBuffersWithNaN ? manager.full(shape, Float.NaN, dataType)
