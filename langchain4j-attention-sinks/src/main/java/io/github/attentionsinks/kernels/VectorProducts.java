@@ -13,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Weight products {@code y = x·Wᵀ} in the Java Vector API: the only class that touches {@code jdk.incubator.vector},
  * loaded only when that module is in the boot layer ({@link WeightKernels}).
  *
- * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile {@code [in][TILE]} in one array, so a
- * tile streams contiguously and every weight vector loaded feeds the accumulators of two input rows. A tile is the
- * unit of work split across threads. Int8 weights keep one float32 scale per {@link #BLOCK} inputs of each output
+ * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile in one array, so a tile streams
+ * contiguously and every weight vector loaded feeds the accumulators of several input rows: float16 and int8 tiles
+ * are {@code [in][TILE]}, float32 tiles two halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit
+ * of work split across threads. Int8 weights keep one float32 scale per {@link #BLOCK} inputs of each output
  * (as llama.cpp's Q8_0 does per 32 weights): a block's partial sums are scaled once.
  *
  * <p>Only methods of JDK 17's incubator API are used, so the classes compiled on 17 link on 21 and 25 too.
@@ -47,6 +48,8 @@ final class VectorProducts {
     private static final float HALF_SCALE = 0x1p112f;
     /** Outputs per tile: four vectors. */
     static final int TILE = 4 * LANES;
+    /** Outputs per half of a float32 tile ({@link #halfTileIndex}): two vectors. */
+    static final int HALF = TILE / 2;
     /** Inputs per int8 scale. */
     static final int BLOCK = 32;
 
@@ -62,7 +65,17 @@ final class VectorProducts {
     }
 
     /**
-     * Packs a float32 matrix into tiles.
+     * Where output {@code c} of input {@code i} lies in a float32 tile: a tile is two halves of {@link #HALF} outputs,
+     * each {@code [in][HALF]} and contiguous, so one pass over a half reads it once from memory while eight rows use
+     * each weight vector (their sixteen accumulators fit the registers beside a half's two weight vectors; a whole
+     * tile's four would need 32 for eight rows, and spill).
+     */
+    static int halfTileIndex(int in, int i, int c) {
+        return c / HALF * in * HALF + i * HALF + c % HALF;
+    }
+
+    /**
+     * Packs a float32 matrix into tiles laid out as {@link #halfTileIndex} says.
      *
      * @param w {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
      */
@@ -74,7 +87,7 @@ final class VectorProducts {
             int width = Math.min(TILE, out - o0);
             for (int i = 0; i < in; i++) {
                 for (int c = 0; c < width; c++) {
-                    tile[i * TILE + c] = inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i);
+                    tile[halfTileIndex(in, i, c)] = inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i);
                 }
             }
             tiles[t] = tile;
@@ -122,7 +135,7 @@ final class VectorProducts {
 
     /**
      * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)} of a float32 matrix; rows of {@code y} are
-     * {@code tiles·TILE} wide. Row pairs and a last odd row go to separate methods: one method with both would be
+     * {@code tiles·TILE} wide. A single row and several rows go to separate methods: one method with both would be
      * compiled for whichever the profile saw first and deoptimized back to the interpreter, whose Vector API is two
      * orders of magnitude slower, each time the other came (seen as "uncommon trap" churn between prefill and decode).
      */
@@ -130,7 +143,8 @@ final class VectorProducts {
         if (rows == 1) {
             // A loop of its own for decode's single row, for the same reason as int8's two paths.
             for (int t = t0; t < t1; t++) {
-                float32OneRow(tiles[t], in, x, 0, y, t * TILE);
+                float32OneRow(tiles[t], 0, in, x, 0, y, t * TILE);
+                float32OneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
             }
         } else {
             float32Rows(tiles, in, x, rows, y, t0, t1);
@@ -144,171 +158,199 @@ final class VectorProducts {
         }
     }
 
-    /** Every row of {@code x} times one float32 tile, four, two or one rows at a time. */
+    /**
+     * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout), half by half: eight, four, two
+     * or one rows per pass over a half. The first pass reads the half from memory, the others from the second-level
+     * cache.
+     */
     private static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
-        int m = 0;
-        if (FOUR_ROWS) {
-            for (; m + 3 < rows; m += 4) {
-                float32FourRows(w, in, x, m * in, y, ya + m * stride, stride);
+        for (int wa = 0, yh = ya; wa < in * TILE; wa += in * HALF, yh += HALF) {
+            int m = 0;
+            if (EIGHT_ROWS) {
+                for (; m + 7 < rows; m += 8) {
+                    float32EightRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
+                }
             }
-        }
-        for (; m + 1 < rows; m += 2) {
-            float32TwoRows(w, in, x, m * in, y, ya + m * stride, stride);
-        }
-        if (m < rows) {
-            float32OneRow(w, in, x, m * in, y, ya + m * stride);
+            for (; m + 3 < rows; m += 4) {
+                float32FourRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
+            }
+            if (m + 1 < rows) {
+                float32TwoRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
+                m += 2;
+            }
+            if (m < rows) {
+                float32OneRow(w, wa, in, x, m * in, y, yh + m * stride);
+            }
         }
     }
 
     /**
-     * Four rows at a time where the registers hold their sixteen accumulators beside the four weight vectors (32
-     * registers with AVX-512; AVX2's 16 would spill): each weight vector loaded then feeds four rows instead of two.
+     * Eight rows a pass where the registers hold their sixteen accumulators beside a half's two weight vectors (32
+     * registers with AVX-512; AVX2's 16 would spill). Eight rows are a step of eight decoding sessions: each weight is
+     * then read from memory once for all of them, as for one row. With four rows a pass, over whole tiles, the second
+     * pass of eight rows ran from the second-level cache after the first had waited on memory, and the lm_head's
+     * product on two threads took 3.45–4.03 ms against 3.12–3.67 ms this way (one row: 2.85–3.76 ms).
      */
-    private static final boolean FOUR_ROWS = FLOATS.vectorBitSize() >= 512;
+    private static final boolean EIGHT_ROWS = FLOATS.vectorBitSize() >= 512;
 
-    /** Rows {@code xa}, {@code xa + in}, {@code xa + 2·in} and {@code xa + 3·in}. */
-    private static void float32FourRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+    /** Rows {@code xa}, {@code xa + in}, … {@code xa + 7·in} times the half of a tile at {@code wa}. */
+    private static void float32EightRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
+            int stride) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         FloatVector b0 = a0;
         FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
         FloatVector c0 = a0;
         FloatVector c1 = a0;
-        FloatVector c2 = a0;
-        FloatVector c3 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
-        FloatVector d2 = a0;
-        FloatVector d3 = a0;
-        int xb = xa + in;
-        int xc = xb + in;
-        int xd = xc + in;
-        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
+        FloatVector e0 = a0;
+        FloatVector e1 = a0;
+        FloatVector f0 = a0;
+        FloatVector f1 = a0;
+        FloatVector g0 = a0;
+        FloatVector g1 = a0;
+        FloatVector h0 = a0;
+        FloatVector h1 = a0;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
             FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES);
-            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES);
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
             a0 = w0.fma(xv, a0);
             a1 = w1.fma(xv, a1);
-            a2 = w2.fma(xv, a2);
-            a3 = w3.fma(xv, a3);
-            xv = FloatVector.broadcast(FLOATS, x[xb + i]);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
             b0 = w0.fma(xv, b0);
             b1 = w1.fma(xv, b1);
-            b2 = w2.fma(xv, b2);
-            b3 = w3.fma(xv, b3);
-            xv = FloatVector.broadcast(FLOATS, x[xc + i]);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
             c0 = w0.fma(xv, c0);
             c1 = w1.fma(xv, c1);
-            c2 = w2.fma(xv, c2);
-            c3 = w3.fma(xv, c3);
-            xv = FloatVector.broadcast(FLOATS, x[xd + i]);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
             d0 = w0.fma(xv, d0);
             d1 = w1.fma(xv, d1);
-            d2 = w2.fma(xv, d2);
-            d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0);
+            e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0);
+            f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]);
+            g0 = w0.fma(xv, g0);
+            g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]);
+            h0 = w0.fma(xv, h0);
+            h1 = w1.fma(xv, h1);
         }
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
         b0.intoArray(y, ya + stride);
         b1.intoArray(y, ya + stride + LANES);
-        b2.intoArray(y, ya + stride + 2 * LANES);
-        b3.intoArray(y, ya + stride + 3 * LANES);
         c0.intoArray(y, ya + 2 * stride);
         c1.intoArray(y, ya + 2 * stride + LANES);
-        c2.intoArray(y, ya + 2 * stride + 2 * LANES);
-        c3.intoArray(y, ya + 2 * stride + 3 * LANES);
         d0.intoArray(y, ya + 3 * stride);
         d1.intoArray(y, ya + 3 * stride + LANES);
-        d2.intoArray(y, ya + 3 * stride + 2 * LANES);
-        d3.intoArray(y, ya + 3 * stride + 3 * LANES);
+        e0.intoArray(y, ya + 4 * stride);
+        e1.intoArray(y, ya + 4 * stride + LANES);
+        f0.intoArray(y, ya + 5 * stride);
+        f1.intoArray(y, ya + 5 * stride + LANES);
+        g0.intoArray(y, ya + 6 * stride);
+        g1.intoArray(y, ya + 6 * stride + LANES);
+        h0.intoArray(y, ya + 7 * stride);
+        h1.intoArray(y, ya + 7 * stride + LANES);
+    }
+
+    /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile at {@code wa}. */
+    private static void float32FourRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
+            int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
+            b0 = w0.fma(xv, b0);
+            b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0);
+            c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0);
+            d1 = w1.fma(xv, d1);
+        }
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        c0.intoArray(y, ya + 2 * stride);
+        c1.intoArray(y, ya + 2 * stride + LANES);
+        d0.intoArray(y, ya + 3 * stride);
+        d1.intoArray(y, ya + 3 * stride + LANES);
+    }
+
+    /** Rows {@code xa} and {@code xa + in} times the half of a tile at {@code wa}. */
+    private static void float32TwoRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
+            int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int xb = xa + in;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
+            b0 = w0.fma(xw, b0);
+            b1 = w1.fma(xw, b1);
+        }
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
     }
 
     /**
-     * Two inputs per iteration into two sets of accumulators, summed at the end: with one set, every fused multiply-add
-     * waits for the one before it on the same accumulator, the waiting ones fill the scheduler, and no further weight
-     * loads are issued while a load from memory is outstanding. On an AMD EPYC (Zen 4) core with JDK 25, a loop over
-     * the lm_head's 113 MB read 11–14 GB/s with one set, 23–29 with two (18–19 with four); JDK 17 read 20–28 with one.
-     * The lm_head's product on two threads: 22.9 GB/s before, 43.3 after (docs/benchmarks.md).
+     * Row {@code xa} times the half of a tile at {@code wa}, two inputs per iteration into two sets of accumulators
+     * summed at the end: with one set, every fused multiply-add waits for the one before it on the same accumulator,
+     * the waiting ones fill the scheduler, and no further weight loads are issued while a load from memory is
+     * outstanding. On an AMD EPYC (Zen 4) core with JDK 25, a loop over the lm_head's 113 MB read 11–14 GB/s with one
+     * set, 23–29 with two (18–19 with four); JDK 17 read 20–28 with one. The lm_head's product on two threads: 22.9
+     * GB/s before, 43.3 after (docs/benchmarks.md).
      */
-    private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
+    private static void float32OneRow(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         FloatVector b0 = a0;
         FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
         int i = 0;
-        int wi = 0;
-        for (; i + 1 < in; i += 2, wi += 2 * TILE) {
+        int wi = wa;
+        for (; i + 1 < in; i += 2, wi += 2 * HALF) {
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             FloatVector xw = FloatVector.broadcast(FLOATS, x[xa + i + 1]);
             a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
             a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
-            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
-            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
-            b0 = FloatVector.fromArray(FLOATS, w, wi + TILE).fma(xw, b0);
-            b1 = FloatVector.fromArray(FLOATS, w, wi + TILE + LANES).fma(xw, b1);
-            b2 = FloatVector.fromArray(FLOATS, w, wi + TILE + 2 * LANES).fma(xw, b2);
-            b3 = FloatVector.fromArray(FLOATS, w, wi + TILE + 3 * LANES).fma(xw, b3);
+            b0 = FloatVector.fromArray(FLOATS, w, wi + HALF).fma(xw, b0);
+            b1 = FloatVector.fromArray(FLOATS, w, wi + HALF + LANES).fma(xw, b1);
         }
         if (i < in) {
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
             a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
-            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES).fma(xv, a2);
-            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES).fma(xv, a3);
         }
         a0.add(b0).intoArray(y, ya);
         a1.add(b1).intoArray(y, ya + LANES);
-        a2.add(b2).intoArray(y, ya + 2 * LANES);
-        a3.add(b3).intoArray(y, ya + 3 * LANES);
-    }
-
-    /** Rows {@code xa} and {@code xa + in}: each weight vector loaded feeds both. */
-    private static void float32TwoRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        int xb = xa + in;
-        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
-            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wi + 2 * LANES);
-            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wi + 3 * LANES);
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-            a0 = w0.fma(xv, a0);
-            a1 = w1.fma(xv, a1);
-            a2 = w2.fma(xv, a2);
-            a3 = w3.fma(xv, a3);
-            FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
-            b0 = w0.fma(xw, b0);
-            b1 = w1.fma(xw, b1);
-            b2 = w2.fma(xw, b2);
-            b3 = w3.fma(xw, b3);
-        }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
-        b0.intoArray(y, ya + stride);
-        b1.intoArray(y, ya + stride + LANES);
-        b2.intoArray(y, ya + stride + 2 * LANES);
-        b3.intoArray(y, ya + stride + 3 * LANES);
     }
 
     /** Packs a float32 matrix into tiles of float16 bits, rounded to nearest even (as libtorch converts). */
@@ -382,8 +424,10 @@ final class VectorProducts {
         float[] scratch = scratch(in);
         for (int t = t0; t < t1; t++) {
             short[] w = tiles[t];
-            for (int at = 0; at < in * TILE; at += LANES) {
-                widenHalf(w, at).intoArray(scratch, at);
+            for (int i = 0, at = 0; i < in; i++) {
+                for (int c = 0; c < TILE; c += LANES, at += LANES) {
+                    widenHalf(w, at).intoArray(scratch, halfTileIndex(in, i, c));
+                }
             }
             tileRows(scratch, in, x, rows, y, t * TILE, tiles.length * TILE);
         }
@@ -510,7 +554,7 @@ final class VectorProducts {
         }
     }
 
-    /** An int8 tile times its block scales, as a float32 tile {@code [in][TILE]}. */
+    /** An int8 tile times its block scales, as a float32 tile ({@link #halfTileIndex}'s layout). */
     private static void widen(byte[] w, float[] s, int in, float[] out) {
         for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
             FloatVector s0 = FloatVector.fromArray(FLOATS, s, si);
@@ -520,10 +564,12 @@ final class VectorProducts {
             int i1 = Math.min(in, i0 + BLOCK);
             for (int i = i0; i < i1; i++) {
                 int at = i * TILE;
-                widen(w, at).mul(s0).intoArray(out, at);
-                widen(w, at + LANES).mul(s1).intoArray(out, at + LANES);
-                widen(w, at + 2 * LANES).mul(s2).intoArray(out, at + 2 * LANES);
-                widen(w, at + 3 * LANES).mul(s3).intoArray(out, at + 3 * LANES);
+                int first = i * HALF;
+                int second = (in + i) * HALF;
+                widen(w, at).mul(s0).intoArray(out, first);
+                widen(w, at + LANES).mul(s1).intoArray(out, first + LANES);
+                widen(w, at + 2 * LANES).mul(s2).intoArray(out, second);
+                widen(w, at + 3 * LANES).mul(s3).intoArray(out, second + LANES);
             }
         }
     }

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The Java kernels against products computed here in double precision, on shapes that exercise the edges: outputs
- * not a multiple of a tile, inputs not a multiple of an int8 block, odd row counts (the kernel pairs rows), products
- * large enough to be split across threads. The surefire JVM runs with {@code --add-modules jdk.incubator.vector}.
+ * not a multiple of a tile, inputs not a multiple of an int8 block, row counts that take every pass (eight, four, two
+ * and one rows), products large enough to be split across threads. The surefire JVM runs with {@code --add-modules jdk.incubator.vector}.
  */
 class WeightKernelsTest {
     private static WeightKernels float32;
@@ -40,7 +40,7 @@ class WeightKernelsTest {
 
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "960, 576, 1", "961, 577, 3", "3072, 576, 8",
-        "576, 1536, 5", "7, 300, 1020"})
+        "576, 1536, 5", "130, 70, 15", "7, 300, 1020"})
     void float32ProductsMatchDoublePrecision(int out, int in, int rows) {
         Random random = new Random(out * 31L + in * 7L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
@@ -73,7 +73,8 @@ class WeightKernelsTest {
      * by libtorch-independent arithmetic: the rounding is checked separately against libtorch's.
      */
     @ParameterizedTest
-    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5"})
+    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
+        "130, 70, 15"})
     void float16ProductsMatchDoublePrecision(int out, int in, int rows) {
         Random random = new Random(out * 17L + in * 3L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
@@ -117,7 +118,8 @@ class WeightKernelsTest {
      * float32 product.
      */
     @ParameterizedTest
-    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5"})
+    @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
+        "130, 70, 15"})
     void int8ProductsMatchTheQuantizationRule(int out, int in, int rows) {
         Random random = new Random(out * 13L + in * 5L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
