@@ -62,6 +62,117 @@ class SamplerTest {
         assertEquals(0, f[2] + f[3] + f[4]);
     }
 
+    /**
+     * A vocabulary of 5,000 nearly flat logits, where the nucleus holds thousands of tokens across many of the
+     * sampler's bins: draws stay inside the set a full sort gives, and follow its renormalised probabilities.
+     */
+    @Test
+    void topPOnALargeFlatVocabularyKeepsTheSetAFullSortGives() {
+        java.util.Random random = new java.util.Random(5);
+        float[] logits = new float[5000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) random.nextGaussian();
+        }
+        double t = 0.7;
+        double p = 0.8;
+        boolean[] kept = nucleus(logits, t, p);
+        double[] probs = softmax(logits, t);
+        double keptMass = 0;
+        int keptCount = 0;
+        for (int i = 0; i < logits.length; i++) {
+            if (kept[i]) {
+                keptMass += probs[i];
+                keptCount++;
+            }
+        }
+        assertTrue(keptCount > 1000 && keptCount < 4900, "a nucleus of " + keptCount);
+        Sampler sampler = new Sampler(GenerationParams.builder().temperature(t).topP(p).seed(7L).build(),
+                logits.length, 1);
+        int draws = 100_000;
+        double[] f = new double[logits.length];
+        for (int d = 0; d < draws; d++) {
+            int token = sampler.next(logits.clone());
+            assertTrue(kept[token], "token " + token + " is outside the nucleus");
+            f[token] += 1.0 / draws;
+        }
+        // By tenths of the nucleus in index order, against the renormalised probabilities.
+        for (int part = 0; part < 10; part++) {
+            double expected = 0;
+            double seen = 0;
+            for (int i = part * 500; i < (part + 1) * 500; i++) {
+                if (kept[i]) {
+                    expected += probs[i] / keptMass;
+                    seen += f[i];
+                }
+            }
+            assertEquals(expected, seen, 0.006, "tokens " + part * 500 + ".." + ((part + 1) * 500 - 1));
+        }
+    }
+
+    /** Equal logits at top-p's edge: the higher index goes first, as a sort by (logit, index) from the top does. */
+    @Test
+    void topPAtATieKeepsTheHigherIndicesFirst() {
+        float[] logits = new float[1000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = i % 4; // 250 tokens each of 0, 1, 2 and 3
+        }
+        double p = 0.8;
+        boolean[] kept = nucleus(logits, 1.0, p);
+        Sampler sampler = new Sampler(GenerationParams.builder().temperature(1).topP(p).seed(8L).build(),
+                logits.length, 1);
+        for (int d = 0; d < 20_000; d++) {
+            int token = sampler.next(logits.clone());
+            assertTrue(kept[token], "token " + token + " (logit " + logits[token] + ") is outside the nucleus");
+        }
+        // The cut falls inside the 2s: some are kept, the ones of the highest indices.
+        assertTrue(kept[998] && !kept[2], "the cut falls inside the tokens of logit 2");
+    }
+
+    /** Top-k with top-p on a large vocabulary: only the k best can come, then only those reaching p among them. */
+    @Test
+    void topKThenTopPOnALargeVocabulary() {
+        java.util.Random random = new java.util.Random(9);
+        float[] logits = new float[49_152];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) random.nextGaussian();
+        }
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : b - a);
+        java.util.Set<Integer> best = new java.util.HashSet<>(java.util.Arrays.asList(order).subList(0, 50));
+        Sampler sampler = new Sampler(GenerationParams.builder().temperature(1).topK(50).topP(0.5).seed(10L).build(),
+                logits.length, 1);
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int d = 0; d < 5_000; d++) {
+            int token = sampler.next(logits.clone());
+            assertTrue(best.contains(token), "token " + token + " is not among the 50 best");
+            seen.add(token);
+        }
+        assertTrue(seen.size() > 5 && seen.size() < 50, seen.size() + " tokens came: top-p cut the 50");
+    }
+
+    /** The smallest set of best tokens (by logit, then higher index) whose softmax at {@code t} reaches {@code p}. */
+    private static boolean[] nucleus(float[] logits, double t, double p) {
+        double[] probs = softmax(logits, t);
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : b - a);
+        boolean[] kept = new boolean[logits.length];
+        double cumulative = 0;
+        for (int i : order) {
+            kept[i] = true;
+            cumulative += probs[i];
+            if (cumulative >= p) {
+                break;
+            }
+        }
+        return kept;
+    }
+
     @Test
     void sameSeedSameTokens() {
         GenerationParams p = GenerationParams.builder().temperature(1.5).seed(99L).build();
