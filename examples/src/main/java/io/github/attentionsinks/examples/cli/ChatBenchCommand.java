@@ -78,6 +78,14 @@ final class ChatBenchCommand implements Callable<Integer> {
                     + "in the table. Default: ${DEFAULT-VALUE}.")
     int rounds;
 
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "Sampling temperature of every request; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1",
+            description = "Nucleus sampling threshold in (0, 1] with --temperature (1 = off). Default: ${DEFAULT-VALUE}.")
+    double topP;
+
     @Mixin
     BenchEngineOptions engine;
 
@@ -101,6 +109,10 @@ final class ChatBenchCommand implements Callable<Integer> {
         }
         if (users.isEmpty() || users.stream().anyMatch(n -> n < 1) || turns < 1 || maxTokens < 1 || rounds < 1) {
             throw usage("--users must list numbers >= 1, and --turns, --max-tokens and --rounds must be >= 1");
+        }
+        if (!(temperature >= 0 && !Double.isInfinite(temperature)) || !(topP > 0 && topP <= 1)) {
+            throw usage("--temperature must be >= 0 (0 = greedy) and --top-p in (0, 1], got " + temperature + " and "
+                    + topP);
         }
         engine.apply(spec);
         if (model != null) {
@@ -132,8 +144,8 @@ final class ChatBenchCommand implements Callable<Integer> {
         int most = Collections.max(users);
         List<Row> rows = new ArrayList<>();
         try (AttentionSinkModel loaded = engine.load(dir);
-             AttentionSinkChatModel chat = AttentionSinkChatModel.builder().model(loaded).temperature(0.0)
-                     .maxSessions(most).maxBatchSize(most).build()) {
+             AttentionSinkChatModel chat = AttentionSinkChatModel.builder().model(loaded).temperature(temperature)
+                     .topP(topP).maxSessions(most).maxBatchSize(most).build()) {
             err.println(String.format(Locale.ROOT, "[bench-chat] %s on %s, kernels %s, %d CPU(s), java %s", label,
                     loaded.device(), loaded.kernels(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.version")));

@@ -34,10 +34,21 @@ class ChatBenchCommandTest {
     }
 
     @Test
+    void samplesWhenAskedTo() {
+        CliRun run = CliRun.of("bench-chat", "--model", CliRun.stories().toString(), "--device", "cpu", "--users", "2",
+                "--turns", "1", "--max-tokens", "4", "--rounds", "1", "--temperature", "0.8", "--top-p", "0.9");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("| ") && l.contains("| 2 |")), run::toString);
+    }
+
+    @Test
     void refusesASyntheticModelWithoutATokenizerAndBadCounts() {
         assertEquals(2, CliRun.of("bench-chat", "--synthetic", "tiny").exitCode());
         assertEquals(2, CliRun.of("bench-chat", "--model", CliRun.stories().toString(), "--users", "0").exitCode());
         assertEquals(2, CliRun.of("bench-chat", "--model", CliRun.stories().toString(), "--synthetic", "tiny")
                 .exitCode());
+        assertEquals(2, CliRun.of("bench-chat", "--model", CliRun.stories().toString(), "--temperature", "-1")
+                .exitCode());
+        assertEquals(2, CliRun.of("bench-chat", "--model", CliRun.stories().toString(), "--top-p", "0").exitCode());
     }
 }
