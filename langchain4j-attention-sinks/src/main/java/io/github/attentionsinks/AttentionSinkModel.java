@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -248,6 +249,20 @@ public final class AttentionSinkModel implements AutoCloseable {
             return "libtorch";
         }
         return kernels.describe() + (network.decodesOnHeap() ? ", decoder on the Java heap" : "");
+    }
+
+    /**
+     * Runs {@code task} for {@code 0..count-1} on the Java kernels' threads (the caller's among them), or on the
+     * calling thread with libtorch; the tasks must be independent.
+     */
+    void forEachOnKernelThreads(int count, IntConsumer task) {
+        if (kernels == null || count < 2) {
+            for (int i = 0; i < count; i++) {
+                task.accept(i);
+            }
+        } else {
+            kernels.forEach(count, task);
+        }
     }
 
     /** Size of the vocabulary: the length of every logits row. */

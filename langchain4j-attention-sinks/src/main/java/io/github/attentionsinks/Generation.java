@@ -36,6 +36,8 @@ final class Generation {
     private int[] generated;
     private int count;
     private int next = -1;
+    /** A token {@link #sampleAhead} drew for the next {@link #accept}, or -1. */
+    private int sampledAhead = -1;
     private FinishReason reason;
     private final long started = System.nanoTime();
     private long prefilled;
@@ -135,11 +137,36 @@ final class Generation {
         return lastFeedEndsChunk;
     }
 
+    /** Whether {@link #accept} would draw a token from the next logits by sampling rather than argmax. */
+    boolean samplesRandomly() {
+        return !params.greedy() && !prefilling() && count < params.maxNewTokens();
+    }
+
+    /**
+     * Draws the token that {@link #accept} of these logits would, ahead of it: each generation has its own sampler, so
+     * a batched step samples its rows on several threads, then accepts them in order on one. Nothing is drawn where
+     * accept would draw nothing (a prompt chunk that is not the last, a generation at its length); a token drawn for
+     * a generation cancelled meanwhile is dropped.
+     */
+    void sampleAhead(float[] logits) {
+        if (samplesRandomly()) {
+            sampledAhead = sample(logits);
+        }
+    }
+
+    private int sample(float[] logits) {
+        int token = sampler.next(logits);
+        sampler.observe(token);
+        return token;
+    }
+
     /**
      * Consumes the logits that followed the last feed: a prompt chunk that is not the last is only fed; otherwise a
      * token is sampled, streamed and either queued as the next feed or left pending as the generation ends.
      */
     void accept(float[] logits) {
+        int ahead = sampledAhead;
+        sampledAhead = -1;
         if (prefilling()) {
             return;
         }
@@ -154,8 +181,7 @@ final class Generation {
             finish(FinishReason.CANCELLED);
             return;
         }
-        int token = sampler.next(logits);
-        sampler.observe(token);
+        int token = ahead >= 0 ? ahead : sample(logits);
         if (count == generated.length) {
             generated = Arrays.copyOf(generated, generated.length * 2);
         }

@@ -38,7 +38,10 @@ class DecodeSchedulerTest {
         model.close();
     }
 
-    /** Prompts of different lengths (the long one is fed in chunks, past eviction) and different limits. */
+    /**
+     * Prompts of different lengths (the long one is fed in chunks, past eviction), different limits, and seeded
+     * sampling.
+     */
     record Case(String prompt, GenerationParams params) {}
 
     static List<Case> cases() {
@@ -48,7 +51,11 @@ class DecodeSchedulerTest {
                 new Case("The cat sat", GenerationParams.builder().maxNewTokens(25).build()),
                 new Case(longPrompt, GenerationParams.builder().maxNewTokens(30).build()),
                 new Case("Tom had a red ball", GenerationParams.builder().maxNewTokens(64)
-                        .stopStrings(List.of(" the")).build()));
+                        .stopStrings(List.of(" the")).build()),
+                // Sampled rows draw their tokens on the kernel threads, each with its own seeded sampler.
+                new Case("One day", GenerationParams.builder().maxNewTokens(30).temperature(0.9).seed(11L).build()),
+                new Case("The dog", GenerationParams.builder().maxNewTokens(30).temperature(1.2).topK(20).topP(0.9)
+                        .seed(12L).build()));
     }
 
     static GenerationResult alone(Case c, TokenListener listener) {
