@@ -136,12 +136,8 @@ class SamplerTest {
         for (int i = 0; i < logits.length; i++) {
             logits[i] = (float) random.nextGaussian();
         }
-        Integer[] order = new Integer[logits.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : b - a);
-        java.util.Set<Integer> best = new java.util.HashSet<>(java.util.Arrays.asList(order).subList(0, 50));
+        java.util.Set<Integer> best = new java.util.HashSet<>(
+                java.util.Arrays.asList(bestFirst(logits)).subList(0, 50));
         Sampler sampler = new Sampler(GenerationParams.builder().temperature(1).topK(50).topP(0.5).seed(10L).build(),
                 logits.length, 1);
         java.util.Set<Integer> seen = new java.util.HashSet<>();
@@ -153,17 +149,22 @@ class SamplerTest {
         assertTrue(seen.size() > 5 && seen.size() < 50, seen.size() + " tokens came: top-p cut the 50");
     }
 
-    /** The smallest set of best tokens (by logit, then higher index) whose softmax at {@code t} reaches {@code p}. */
-    private static boolean[] nucleus(float[] logits, double t, double p) {
-        double[] probs = softmax(logits, t);
+    /** Token ids by logit from the best, the higher index first among equal logits. */
+    private static Integer[] bestFirst(float[] logits) {
         Integer[] order = new Integer[logits.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : b - a);
+        return order;
+    }
+
+    /** The smallest set of best tokens (by logit, then higher index) whose softmax at {@code t} reaches {@code p}. */
+    private static boolean[] nucleus(float[] logits, double t, double p) {
+        double[] probs = softmax(logits, t);
         boolean[] kept = new boolean[logits.length];
         double cumulative = 0;
-        for (int i : order) {
+        for (int i : bestFirst(logits)) {
             kept[i] = true;
             cumulative += probs[i];
             if (cumulative >= p) {

@@ -5,6 +5,7 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import java.io.IOException;
@@ -83,7 +84,8 @@ final class ChatBenchCommand implements Callable<Integer> {
     double temperature;
 
     @Option(names = "--top-p", paramLabel = "P", defaultValue = "1",
-            description = "Nucleus sampling threshold in (0, 1] with --temperature (1 = off). Default: ${DEFAULT-VALUE}.")
+            description = "Nucleus sampling threshold in (0, 1] with --temperature (1 = off). "
+                    + "Default: ${DEFAULT-VALUE}.")
     double topP;
 
     @Mixin
@@ -110,9 +112,10 @@ final class ChatBenchCommand implements Callable<Integer> {
         if (users.isEmpty() || users.stream().anyMatch(n -> n < 1) || turns < 1 || maxTokens < 1 || rounds < 1) {
             throw usage("--users must list numbers >= 1, and --turns, --max-tokens and --rounds must be >= 1");
         }
-        if (!(temperature >= 0 && !Double.isInfinite(temperature)) || !(topP > 0 && topP <= 1)) {
-            throw usage("--temperature must be >= 0 (0 = greedy) and --top-p in (0, 1], got " + temperature + " and "
-                    + topP);
+        try {
+            GenerationParams.builder().temperature(temperature).topP(topP).build(); // the library's rule for both
+        } catch (IllegalArgumentException e) {
+            throw usage("--temperature / --top-p: " + e.getMessage());
         }
         engine.apply(spec);
         if (model != null) {
