@@ -121,6 +121,10 @@ class DecodeSchedulerTest {
         }
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
              Session longSession = model.newSession(CACHE)) {
+            // stories260K's steps take well under a millisecond: on 2 busy cores the turns' threads once got only 7
+            // turns in during the long prompt's steps. A millisecond before each step leaves them time to submit, as
+            // a real model's steps do (25 ms on the SmolLM-135M shape); the policy under test counts steps, not time.
+            scheduler.stepStarting = () -> java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             long[] finishedAt = new long[1];
             CompletableFuture<GenerationResult> longOne = scheduler.submit(longSession, longIds, oneToken, null);
             long submittedAt = scheduler.steps();
