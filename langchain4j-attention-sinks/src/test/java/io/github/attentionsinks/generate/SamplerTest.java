@@ -68,11 +68,7 @@ class SamplerTest {
      */
     @Test
     void topPOnALargeFlatVocabularyKeepsTheSetAFullSortGives() {
-        java.util.Random random = new java.util.Random(5);
-        float[] logits = new float[5000];
-        for (int i = 0; i < logits.length; i++) {
-            logits[i] = (float) random.nextGaussian();
-        }
+        float[] logits = gaussianLogits(5000, 5);
         double t = 0.7;
         double p = 0.8;
         boolean[] kept = nucleus(logits, t, p);
@@ -131,11 +127,7 @@ class SamplerTest {
     /** Top-k with top-p on a large vocabulary: only the k best can come, then only those reaching p among them. */
     @Test
     void topKThenTopPOnALargeVocabulary() {
-        java.util.Random random = new java.util.Random(9);
-        float[] logits = new float[49_152];
-        for (int i = 0; i < logits.length; i++) {
-            logits[i] = (float) random.nextGaussian();
-        }
+        float[] logits = gaussianLogits(49_152, 9);
         java.util.Set<Integer> best = new java.util.HashSet<>(
                 java.util.Arrays.asList(bestFirst(logits)).subList(0, 50));
         Sampler sampler = new Sampler(GenerationParams.builder().temperature(1).topK(50).topP(0.5).seed(10L).build(),
@@ -147,6 +139,16 @@ class SamplerTest {
             seen.add(token);
         }
         assertTrue(seen.size() > 5 && seen.size() < 50, seen.size() + " tokens came: top-p cut the 50");
+    }
+
+    /** Nearly flat logits, as a model with random weights gives: standard normal, seeded. */
+    private static float[] gaussianLogits(int vocabulary, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        float[] logits = new float[vocabulary];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) random.nextGaussian();
+        }
+        return logits;
     }
 
     /** Token ids by logit from the best, the higher index first among equal logits. */
