@@ -130,34 +130,19 @@ public final class Sampler {
             }
         }
         Arrays.sort(heap);
-        int n = heap.length;
         double sum = 0;
         for (long key : heap) {
             sum += w[(int) key];
         }
-        int keep = n;
+        int keep = k;
         if (params.topP() < 1.0) {
-            double cumulative = 0;
-            for (int r = 0; r < n; r++) {
-                cumulative += w[(int) heap[n - 1 - r]] / sum;
-                if (cumulative >= params.topP()) {
-                    keep = r + 1;
-                    break;
-                }
-            }
+            keep = keptFromTheTop(heap, w, sum, 0, params.topP());
             sum = 0;
             for (int r = 0; r < keep; r++) {
-                sum += w[(int) heap[n - 1 - r]];
+                sum += w[(int) heap[k - 1 - r]];
             }
         }
-        double u = random.nextDouble() * sum;
-        for (int r = 0; r < keep; r++) {
-            u -= w[(int) heap[n - 1 - r]];
-            if (u <= 0) {
-                return (int) heap[n - 1 - r];
-            }
-        }
-        return (int) heap[n - keep];
+        return drawFromTheTop(heap, keep, w, random.nextDouble() * sum);
     }
 
     /**
@@ -203,14 +188,7 @@ public final class Sampler {
             }
         }
         Arrays.sort(edgeKeys);
-        int keep = n;
-        for (int r = 0; r < n; r++) {
-            cumulative += w[(int) edgeKeys[n - 1 - r]] / sum;
-            if (cumulative >= target) {
-                keep = r + 1;
-                break;
-            }
-        }
+        int keep = keptFromTheTop(edgeKeys, w, sum, cumulative, target);
         double kept = 0;
         for (int b = 0; b < edge; b++) {
             kept += binMass[b];
@@ -227,13 +205,34 @@ public final class Sampler {
                 }
             }
         }
-        for (int r = 0; r < keep; r++) {
-            u -= w[(int) edgeKeys[n - 1 - r]];
-            if (u <= 0) {
-                return (int) edgeKeys[n - 1 - r];
+        return drawFromTheTop(edgeKeys, keep, w, u);
+    }
+
+    /**
+     * How many of {@code keys} (sorted ascending, so walked from the last) it takes, best first, for the probability
+     * already kept ({@code cumulative}) to reach {@code p}; all of them if rounding leaves it short.
+     */
+    private static int keptFromTheTop(long[] keys, double[] w, double sum, double cumulative, double p) {
+        int n = keys.length;
+        for (int r = 0; r < n; r++) {
+            cumulative += w[(int) keys[n - 1 - r]] / sum;
+            if (cumulative >= p) {
+                return r + 1;
             }
         }
-        return (int) edgeKeys[n - keep];
+        return n;
+    }
+
+    /** The token where {@code u} runs out over the best {@code keep} of {@code keys}; the last of them if not. */
+    private static int drawFromTheTop(long[] keys, int keep, double[] w, double u) {
+        int n = keys.length;
+        for (int r = 0; r < keep; r++) {
+            u -= w[(int) keys[n - 1 - r]];
+            if (u <= 0) {
+                return (int) keys[n - 1 - r];
+            }
+        }
+        return (int) keys[n - keep];
     }
 
     /** Bins of {@link #sampleNucleus}: enough that the bin at p's edge holds few tokens of a flat distribution. */
