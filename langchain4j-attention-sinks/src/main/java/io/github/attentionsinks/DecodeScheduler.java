@@ -66,6 +66,11 @@ public final class DecodeScheduler implements AutoCloseable {
     private final List<Job> active = new ArrayList<>();
     /** Touched by the decode thread only: the long prompts that sat out the last step. */
     private final Set<Job> satOut = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * Touched by the decode thread only: the arrays each step's logit rows are written into, since a step's logits
+     * are done with (sampled, or dropped mid-prompt) before the next step.
+     */
+    private final float[][] logitSlots;
     private final Thread thread;
     private volatile boolean closed;
     private volatile long steps;
@@ -104,6 +109,7 @@ public final class DecodeScheduler implements AutoCloseable {
         this.maxWaiting = maxWaiting;
         this.prefillChunk = prefillChunk;
         this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
+        this.logitSlots = new float[maxActive][];
         this.thread = new Thread(this::loop, "attention-sink-decode-" + THREADS.incrementAndGet());
         thread.setDaemon(true);
         thread.start();
@@ -351,7 +357,7 @@ public final class DecodeScheduler implements AutoCloseable {
             starting.run();
         }
         try {
-            logits = Session.appendBatch(model, sessions, feeds, evict, giveWay);
+            logits = Session.appendBatch(model, sessions, feeds, evict, giveWay, logitSlots);
             if (anyLongPrompt) {
                 lastGaveWay = false;
             }

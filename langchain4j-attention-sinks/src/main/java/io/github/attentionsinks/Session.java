@@ -210,16 +210,18 @@ public final class Session implements AutoCloseable {
      */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
             boolean[] evict) {
-        return appendBatch(model, sessions, tokenIds, evict, CausalLm.NEVER_GIVE_WAY);
+        return appendBatch(model, sessions, tokenIds, evict, CausalLm.NEVER_GIVE_WAY, null);
     }
 
     /**
      * As {@link #appendBatch(AttentionSinkModel, List, List, boolean[])}, stopping between layers with
      * {@link io.github.attentionsinks.arch.StepGaveWayException} once {@code giveWay} answers true (decoders that
-     * compute on the Java heap ask it); the sessions are then as before the call.
+     * compute on the Java heap ask it); the sessions are then as before the call. {@code reuse}: null, or slots the
+     * logit rows may be written into (see {@link CausalLm#logitRows}), for a caller done with them before its next
+     * call.
      */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,
-            boolean[] evict, BooleanSupplier giveWay) {
+            boolean[] evict, BooleanSupplier giveWay, float[][] reuse) {
         if (sessions.size() != tokenIds.size()) {
             throw new IllegalArgumentException(sessions.size() + " sessions but " + tokenIds.size() + " token lists");
         }
@@ -252,7 +254,7 @@ public final class Session implements AutoCloseable {
                 sessions.get(i).warnIfPastContext(feeds[i].length);
                 steps[i] = sessions.get(i).cache.begin(scope, feeds[i].length);
             }
-            float[][] rows = network.logitRows(scope, feeds, steps, false, giveWay);
+            float[][] rows = network.logitRows(scope, feeds, steps, false, giveWay, reuse);
             for (int i = 0; i < count; i++) {
                 sessions.get(i).cache.commit(steps[i], evict[i]);
                 sessions.get(i).pendingToken = -1;
@@ -286,7 +288,7 @@ public final class Session implements AutoCloseable {
             SinkCache.Step open = cache.begin(scope, tokens.length);
             try {
                 float[][] rows = network.logitRows(scope, new int[][] {tokens}, new SinkCache.Step[] {open}, allRows,
-                        CausalLm.NEVER_GIVE_WAY);
+                        CausalLm.NEVER_GIVE_WAY, null);
                 cache.commit(open);
                 return rows;
             } finally {

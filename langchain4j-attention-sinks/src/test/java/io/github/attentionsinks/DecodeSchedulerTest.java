@@ -2,9 +2,12 @@ package io.github.attentionsinks;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.FinishReason;
 import io.github.attentionsinks.generate.GenerationParams;
@@ -229,7 +232,7 @@ class DecodeSchedulerTest {
             int[] second = generation.nextFeed(16);
             if (model.network().decodesOnHeap()) {
                 assertThrows(io.github.attentionsinks.arch.StepGaveWayException.class, () -> Session.appendBatch(model,
-                        List.of(tried), List.of(second), new boolean[] {true}, () -> true));
+                        List.of(tried), List.of(second), new boolean[] {true}, () -> true, null));
                 assertEquals(16, tried.streamLength(), "nothing of the step that gave way was kept");
                 generation.takeBackPromptFeed();
                 assertThrows(IllegalStateException.class, generation::takeBackPromptFeed);
@@ -239,6 +242,39 @@ class DecodeSchedulerTest {
             }
             float[] again = Session.appendBatch(model, List.of(tried), List.of(second), new boolean[] {true})[0];
             assertArrayEquals(plain.append(second), again, 1e-5f);
+        }
+    }
+
+    /**
+     * The decode loop keeps the arrays its steps' logit rows go into: a decoder on the heap writes row r into slot r
+     * (allocating it the first time) instead of a new array per row and step, and the rows hold what rows computed
+     * without slots hold.
+     */
+    @Test
+    void logitRowsGoIntoTheSlotsACallerKeeps() {
+        CacheConfig config = CacheConfig.sinks(4, 64);
+        try (Session a = model.newSession(config); Session b = model.newSession(config);
+                Session freshA = model.newSession(config); Session freshB = model.newSession(config)) {
+            float[][] slots = new float[3][];
+            float[][] kept = null;
+            for (int step = 0; step < 3; step++) {
+                List<int[]> feeds = List.of(new int[] {1 + step, 40, 7}, new int[] {300 + step});
+                float[][] rows = Session.appendBatch(model, List.of(a, b), feeds, new boolean[] {true, true},
+                        CausalLm.NEVER_GIVE_WAY, slots);
+                float[][] fresh = Session.appendBatch(model, List.of(freshA, freshB), feeds,
+                        new boolean[] {true, true}, CausalLm.NEVER_GIVE_WAY, null);
+                for (int r = 0; r < 2; r++) {
+                    assertTrue(Shared.maxAbsDiff(fresh[r], rows[r]) <= 1e-6f, "step " + step + " row " + r);
+                    if (model.network().decodesOnHeap()) {
+                        assertSame(slots[r], rows[r], "row " + r + " goes into its slot");
+                        if (kept != null) {
+                            assertSame(kept[r], rows[r], "the slot's array is used again");
+                        }
+                    }
+                }
+                kept = rows.clone();
+            }
+            assertNull(slots[2], "no third row, no third array");
         }
     }
 

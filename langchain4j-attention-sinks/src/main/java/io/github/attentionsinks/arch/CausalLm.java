@@ -54,9 +54,12 @@ public interface CausalLm extends AutoCloseable {
      *
      * @param allPositions with one stream: a row for every new token; otherwise a row per stream (its last token)
      * @param giveWay whether the step should stop for more urgent work; {@link #NEVER_GIVE_WAY} for none
+     * @param reuse null, or slots for the rows, kept by a caller that is done with one step's logits before the next:
+     *     a decoder may write row r into {@code reuse[r]} and return that array, and put a row it allocates into an
+     *     empty slot (or one of another length) for the next call. The decoders on the heap do; the others ignore it.
      */
     default float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
-            BooleanSupplier giveWay) {
+            BooleanSupplier giveWay, float[][] reuse) {
         NDArray logits = tokenIds.length == 1 ? forward(step, tokenIds[0], caches[0], allPositions)
                 : forwardBatch(step, tokenIds, caches);
         if (logits.getDataType() != DataType.FLOAT32) {

@@ -205,12 +205,12 @@ public abstract class PreNormDecoder implements CausalLm {
 
     @Override
     public float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
-            BooleanSupplier giveWay) {
+            BooleanSupplier giveWay, float[][] reuse) {
         HeapForward onHeap = heap;
         if (onHeap != null) {
-            return onHeap.logitRows(step, tokenIds, caches, allPositions, giveWay);
+            return onHeap.logitRows(step, tokenIds, caches, allPositions, giveWay, reuse);
         }
-        return CausalLm.super.logitRows(step, tokenIds, caches, allPositions, giveWay);
+        return CausalLm.super.logitRows(step, tokenIds, caches, allPositions, giveWay, reuse);
     }
 
     /**
