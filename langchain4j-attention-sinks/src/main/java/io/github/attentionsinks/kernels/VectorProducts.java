@@ -564,12 +564,10 @@ final class VectorProducts {
             int i1 = Math.min(in, i0 + BLOCK);
             for (int i = i0; i < i1; i++) {
                 int at = i * TILE;
-                int first = i * HALF;
-                int second = (in + i) * HALF;
-                widen(w, at).mul(s0).intoArray(out, first);
-                widen(w, at + LANES).mul(s1).intoArray(out, first + LANES);
-                widen(w, at + 2 * LANES).mul(s2).intoArray(out, second);
-                widen(w, at + 3 * LANES).mul(s3).intoArray(out, second + LANES);
+                widen(w, at).mul(s0).intoArray(out, halfTileIndex(in, i, 0));
+                widen(w, at + LANES).mul(s1).intoArray(out, halfTileIndex(in, i, LANES));
+                widen(w, at + 2 * LANES).mul(s2).intoArray(out, halfTileIndex(in, i, 2 * LANES));
+                widen(w, at + 3 * LANES).mul(s3).intoArray(out, halfTileIndex(in, i, 3 * LANES));
             }
         }
     }

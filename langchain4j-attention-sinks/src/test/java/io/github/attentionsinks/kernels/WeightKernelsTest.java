@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The Java kernels against products computed here in double precision, on shapes that exercise the edges: outputs
  * not a multiple of a tile, inputs not a multiple of an int8 block, row counts that take every pass (eight, four, two
- * and one rows), products large enough to be split across threads. The surefire JVM runs with {@code --add-modules jdk.incubator.vector}.
+ * and one rows), products large enough to be split across threads. The surefire JVM runs with
+ * {@code --add-modules jdk.incubator.vector}.
  */
 class WeightKernelsTest {
     private static WeightKernels float32;
