@@ -75,6 +75,50 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Makes this new (or {@link #reset}) session continue from the first {@code tokens} tokens {@code source} fed, as
+     * if it had fed them itself, by copying their cache entries instead of computing them: the next token fed takes
+     * position {@code tokens}. A server starting many conversations with the same system prompt encodes it once.
+     * {@code source} must not be used by another thread meanwhile, and must not have evicted anything yet. This
+     * session's cache is made for twice {@code tokens} at least, since the stream goes on from there.
+     *
+     * @throws IllegalStateException if this session has fed anything since it began or was reset
+     * @throws IllegalArgumentException if {@code source} belongs to another model, has another cache policy, has
+     *     evicted, or fed fewer than {@code tokens} tokens into its cache
+     */
+    public void startFrom(Session source, int tokens) {
+        startFrom(source, tokens, 2 * tokens);
+    }
+
+    /**
+     * A new session of the same model and cache policy holding just the first {@code tokens} tokens this session fed,
+     * in buffers of that size: a copy kept to {@link #startFrom} others with. This session must not have evicted
+     * anything yet.
+     *
+     * @throws IllegalArgumentException if this session has evicted, or fed fewer than {@code tokens} tokens into its
+     *     cache
+     */
+    public Session copyFirst(int tokens) {
+        Session copy = model.newSession(cache.config());
+        try {
+            copy.startFrom(this, tokens, tokens);
+            return copy;
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+    }
+
+    private void startFrom(Session source, int tokens, int room) {
+        if (source.model != model) {
+            throw new IllegalArgumentException("startFrom needs a session of the same model");
+        }
+        if (pendingToken >= 0) {
+            throw new IllegalStateException("startFrom needs an empty session; this one holds a sampled token");
+        }
+        cache.startFrom(source.cache, tokens, room);
+    }
+
+    /**
      * How many of the newest fed tokens {@link #rewind} can drop: all of them while nothing was evicted, afterwards
      * those in the window (evicted tokens cannot come back).
      */

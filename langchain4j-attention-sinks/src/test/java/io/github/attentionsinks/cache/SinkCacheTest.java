@@ -290,6 +290,95 @@ class SinkCacheTest {
         }
     }
 
+    /**
+     * A cache started from the first entries of another ({@link SinkCache#startFrom}) attends, from then on and across
+     * eviction, as the specification fed those first tokens itself; the source keeps its own entries, including those
+     * past the copied ones. The copy's buffers start NaN-filled and small, so an entry it missed would show.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aCacheStartedFromAnotherAttendsAsTheSpecificationFedItsBeginning(CacheConfig config) {
+        RotaryEmbedding rope = rope();
+        Random random = new Random(11);
+        NaiveSinkCache naive = new NaiveSinkCache(config);
+        NaiveSinkCache naiveSource = new NaiveSinkCache(config);
+        int count = Math.min(config.capacity(), 9) - 2;
+        try (SinkCache source = cache(config, rope);
+             SinkCache copy = cache(config, rope)) {
+            for (int fed = 0; fed < count; fed++) {
+                double[][][][][] qkv = {randomTensor(random, LAYERS, 1, HEADS), randomTensor(random, LAYERS, 1,
+                        KV_HEADS), randomTensor(random, LAYERS, 1, KV_HEADS)};
+                naive.step(qkv[0], qkv[1], qkv[2]);
+                naive.commit();
+                stepAgainst(source, naiveSource, rope, qkv, config + " source token " + fed);
+            }
+            for (int extra = 0; extra < 2; extra++) { // the source goes on past what is copied
+                stepAgainst(source, naiveSource, rope, new double[][][][][] {randomTensor(random, LAYERS, 1, HEADS),
+                    randomTensor(random, LAYERS, 1, KV_HEADS), randomTensor(random, LAYERS, 1, KV_HEADS)},
+                        config + " source extra token " + extra);
+            }
+            copy.startFrom(source, count, 0);
+            assertEquals(count, copy.length());
+            assertEquals(count, copy.streamLength());
+            assertEquals(count, copy.rewindable());
+            for (int fed = count; fed < 60; fed++) {
+                double[][][][][] qkv = {randomTensor(random, LAYERS, 1, HEADS), randomTensor(random, LAYERS, 1,
+                        KV_HEADS), randomTensor(random, LAYERS, 1, KV_HEADS)};
+                stepAgainst(copy, naive, rope, qkv, config + " copy token " + fed);
+                if (fed % 7 == 0) { // the source is untouched by the copy and its continuation
+                    stepAgainst(source, naiveSource, rope, new double[][][][][] {randomTensor(random, LAYERS, 1,
+                        HEADS), randomTensor(random, LAYERS, 1, KV_HEADS), randomTensor(random, LAYERS, 1, KV_HEADS)},
+                            config + " source token after the copy " + fed);
+                }
+            }
+            assertEquals(naive.length(), copy.length());
+        }
+    }
+
+    /** Copying is refused into a cache that holds anything, from one that evicted, and past what the source holds. */
+    @Test
+    void startFromRefusesWhatItCannotCopyExactly() {
+        CacheConfig config = CacheConfig.sinks(2, 4);
+        try (SinkCache source = new SinkCache(config, 1, 1, 4, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY,
+                4, manager);
+             SinkCache target = new SinkCache(config, 1, 1, 4, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY,
+                4, manager);
+             SinkCache other = new SinkCache(CacheConfig.sinks(2, 5), 1, 1, 4, DataType.FLOAT32, Device.cpu(),
+                KeyShifter.IDENTITY, 4, manager)) {
+            for (int i = 0; i < 3; i++) {
+                feedOne(source, 4);
+            }
+            assertThrows(IllegalArgumentException.class, () -> target.startFrom(source, 4, 0));
+            assertThrows(IllegalArgumentException.class, () -> target.startFrom(source, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> other.startFrom(source, 2, 0));
+            feedOne(target, 4);
+            assertThrows(IllegalStateException.class, () -> target.startFrom(source, 2, 0));
+            for (int i = 0; i < 4; i++) {
+                feedOne(source, 4); // 7 fed, 6 held: evicted
+            }
+            target.clear();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> target.startFrom(source, 2, 0));
+            assertTrue(e.getMessage().contains("6 of 7"), e.getMessage());
+            assertEquals(0, target.length());
+        }
+    }
+
+    /** One step of one token on {@code cache}, checked against {@code naive} fed the same. */
+    private static void stepAgainst(SinkCache cache, NaiveSinkCache naive, RotaryEmbedding rope, double[][][][][] qkv,
+            String what) {
+        double[][][][] expected = naive.step(qkv[0], qkv[1], qkv[2]);
+        try (NDManager step = manager.newSubManager()) {
+            SinkCache.Step open = cache.begin(step, 1);
+            for (int l = 0; l < LAYERS; l++) {
+                assertClose(expected[l], attendStep(step, rope, open, l, qkv[0][l], qkv[1][l], qkv[2][l]),
+                        what + " layer " + l);
+            }
+            cache.commit(open);
+        }
+        naive.commit();
+    }
+
     @Test
     void boundedCacheStopsGrowingAndDenseGrows() {
         CacheConfig config = CacheConfig.sinks(4, 16);
