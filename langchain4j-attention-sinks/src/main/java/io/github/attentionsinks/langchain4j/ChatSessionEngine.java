@@ -3,6 +3,8 @@ package io.github.attentionsinks.langchain4j;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -52,7 +54,7 @@ final class ChatSessionEngine implements AutoCloseable {
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int maxBatchSize, String modelName, ChatTemplate template, boolean returnThinking,
-            boolean batchedDecoding, int prefillChunk, int maxQueuedRequests) {}
+            boolean batchedDecoding, int prefillChunk, int maxQueuedRequests, boolean sharePromptPrefixes) {}
 
     /**
      * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
@@ -102,6 +104,8 @@ final class ChatSessionEngine implements AutoCloseable {
     private final SessionRegistry<ConversationState> registry;
     /** Runs the turns' generations together in batched steps; null when each turn decodes on its own. */
     private final DecodeScheduler scheduler;
+    /** Prompt beginnings new conversations copy instead of encoding; null when not shared. */
+    private final SharedPrefixes prefixes;
     private final AtomicLong responseIds = new AtomicLong();
     private volatile boolean closed;
 
@@ -129,6 +133,7 @@ final class ChatSessionEngine implements AutoCloseable {
         this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads,
                 settings.prefillChunk())
                 : null;
+        this.prefixes = settings.sharePromptPrefixes() ? new SharedPrefixes() : null;
         this.registry = new SessionRegistry<>(new SessionRegistry.Limits(threads, settings.maxSessions(),
                 settings.idleTimeout(), settings.maxQueuedRequests()), ConversationState::new);
     }
@@ -255,6 +260,9 @@ final class ChatSessionEngine implements AutoCloseable {
 
     void evictAll() {
         registry.evictAll();
+        if (prefixes != null) {
+            prefixes.clear();
+        }
     }
 
     Set<Object> sessionIds() {
@@ -274,6 +282,9 @@ final class ChatSessionEngine implements AutoCloseable {
         registry.close();
         if (scheduler != null) {
             scheduler.close();
+        }
+        if (prefixes != null) {
+            prefixes.close();
         }
         if (ownsModel) {
             model.close();
@@ -300,10 +311,16 @@ final class ChatSessionEngine implements AutoCloseable {
             Session session = st.session();
             ConversationRecord previous = st.record;
             st.record = null; // from here the cache changes: no valid record until the one below is written
+            int[] feed = plan.ids;
+            int copied = 0;
             if (plan.rebuild) {
                 session.reset();
                 st.transcript.clear();
                 st.rebuilds++;
+                if (prefixes != null) {
+                    copied = prefixes.startFrom(session, plan.ids);
+                    feed = Arrays.copyOfRange(plan.ids, copied, plan.ids.length);
+                }
             } else if (plan.rewind > 0) {
                 session.rewind(plan.rewind);
                 st.transcript.rewind(plan.rewind);
@@ -311,8 +328,8 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             ReplyStreamer listener = new ReplyStreamer(callbacks, handle, dialect, !tools.isEmpty(),
                     settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
-            GenerationResult result = scheduler != null ? scheduler.generate(session, plan.ids, params, listener)
-                    : session.generate(plan.ids, params, listener);
+            GenerationResult result = scheduler != null ? scheduler.generate(session, feed, params, listener)
+                    : session.generate(feed, params, listener);
 
             boolean cancelled = result.finishReason() == io.github.attentionsinks.generate.FinishReason.CANCELLED;
             int[] generated = result.tokenIds();
@@ -332,7 +349,8 @@ final class ChatSessionEngine implements AutoCloseable {
                     .toolExecutionRequests(parsed.calls())
                     .build();
             st.record(previous, plan.messages, tools, aiMessage, fedText, cancelled);
-            st.lastInputTokens = plan.ids.length;
+            st.lastInputTokens = feed.length;
+            st.lastSharedTokens = copied;
             st.lastOutputTokens = generated.length;
             st.lastRewoundTokens = plan.rewind;
             st.lastTurn = plan.rebuild ? (st.turns == 0 ? ChatSessionStats.Continuation.BUILT
@@ -341,6 +359,9 @@ final class ChatSessionEngine implements AutoCloseable {
                             : ChatSessionStats.Continuation.CONTINUED;
             st.turns++;
             st.snapshot(session);
+            if (plan.rebuild && plan.shareable > copied && !cancelled) {
+                prefixes.offer(session, plan.ids, plan.shareable);
+            }
 
             if (!cancelled) {
                 listener.finish(parsed);
@@ -359,7 +380,7 @@ final class ChatSessionEngine implements AutoCloseable {
                     .aiMessage(aiMessage)
                     .id("attention-sink-" + responseIds.incrementAndGet())
                     .modelName(modelName())
-                    .tokenUsage(new TokenUsage(plan.ids.length, generated.length))
+                    .tokenUsage(new TokenUsage(feed.length, generated.length))
                     .finishReason(finish)
                     .build();
             return () -> {
@@ -398,7 +419,7 @@ final class ChatSessionEngine implements AutoCloseable {
      * session and feed {@code ids}. {@code messages} is the conversation the session holds afterwards (before the
      * reply).
      */
-    private record Plan(List<ChatMessage> messages, int[] ids, int rewind, boolean rebuild) {}
+    private record Plan(List<ChatMessage> messages, int[] ids, int rewind, boolean rebuild, int shareable) {}
 
     private Plan plan(ConversationState st, List<ChatMessage> incoming, List<ToolSpecification> tools, Object key) {
         Rendering rendering = renderAccepted(incoming, tools);
@@ -437,7 +458,7 @@ final class ChatSessionEngine implements AutoCloseable {
                             log.debug("Session {}: rewinding {} tokens where the conversation is rendered "
                                     + "differently now", key, cut.get().dropTokens());
                         }
-                        return new Plan(new ArrayList<>(incoming), ids, cut.get().dropTokens(), false);
+                        return new Plan(new ArrayList<>(incoming), ids, cut.get().dropTokens(), false, 0);
                     }
                     why = "there is nothing new to feed";
                 }
@@ -459,7 +480,37 @@ final class ChatSessionEngine implements AutoCloseable {
                     ids.length);
             ids = kept;
         }
-        return new Plan(new ArrayList<>(incoming), ids, 0, true);
+        return new Plan(new ArrayList<>(incoming), ids, 0, true, sharedBeginning(rendering, incoming, tools, ids));
+    }
+
+    /**
+     * How many of a rebuilt prompt's first tokens any conversation with the same system messages and tools starts
+     * with: where two renderings that differ only in the first user message's text stop agreeing, and {@code ids}
+     * agrees with them so far. 0 when prompt beginnings are not shared.
+     */
+    private int sharedBeginning(Rendering rendering, List<ChatMessage> incoming, List<ToolSpecification> tools,
+            int[] ids) {
+        if (prefixes == null) {
+            return 0;
+        }
+        List<ChatMessage> lead = new ArrayList<>();
+        for (ChatMessage m : incoming) {
+            if (!(m instanceof SystemMessage)) {
+                break;
+            }
+            lead.add(m);
+        }
+        int[][] probes = new int[2][];
+        try {
+            for (int i = 0; i < 2; i++) {
+                List<ChatMessage> probe = new ArrayList<>(lead);
+                probe.add(UserMessage.from(i == 0 ? "A" : "Z"));
+                probes[i] = tokenizer.encode(rendering.render(template, probe, tools), false);
+            }
+        } catch (ChatTemplate.ChatTemplateException e) {
+            return 0; // the template wants more than a system and a user message: nothing is shared
+        }
+        return SharedPrefixes.commonLength(probes[0], probes[1], ids);
     }
 
     /**
@@ -556,6 +607,7 @@ final class ChatSessionEngine implements AutoCloseable {
         ChatSessionStats.Continuation lastTurn = ChatSessionStats.Continuation.NONE;
         int lastRewoundTokens;
         int lastInputTokens;
+        int lastSharedTokens;
         int lastOutputTokens;
         volatile ChatSessionStats stats;
 
@@ -610,16 +662,16 @@ final class ChatSessionEngine implements AutoCloseable {
 
         ChatSessionStats stats(Object key) {
             ChatSessionStats s = stats;
-            return s == null ? new ChatSessionStats(key, 0, 0, 0, ChatSessionStats.Continuation.NONE, 0, 0, 0, 0, 0, 0)
+            return s == null
+                    ? new ChatSessionStats(key, 0, 0, 0, ChatSessionStats.Continuation.NONE, 0, 0, 0, 0, 0, 0, 0)
                     : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.rewinds(), s.lastTurn(),
-                            s.lastRewoundTokens(),
-                            s.lastInputTokens(), s.lastOutputTokens(), s.streamLength(), s.cacheLength(),
-                            s.cacheBytes());
+                            s.lastRewoundTokens(), s.lastInputTokens(), s.lastSharedTokens(), s.lastOutputTokens(),
+                            s.streamLength(), s.cacheLength(), s.cacheBytes());
         }
 
         void snapshot(Session s) {
             stats = new ChatSessionStats(null, turns, rebuilds, rewinds, lastTurn, lastRewoundTokens, lastInputTokens,
-                    lastOutputTokens, s.streamLength(), s.cacheLength(), s.cacheBytes());
+                    lastSharedTokens, lastOutputTokens, s.streamLength(), s.cacheLength(), s.cacheBytes());
         }
 
         void snapshotSafely() {

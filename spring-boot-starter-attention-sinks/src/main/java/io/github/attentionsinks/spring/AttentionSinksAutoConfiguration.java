@@ -143,6 +143,7 @@ public class AttentionSinksAutoConfiguration {
                 .returnThinking(p.isReturnThinking())
                 .batchedDecoding(p.isBatchedDecoding())
                 .prefillChunk(p.getPrefillChunk())
+                .sharePromptPrefixes(p.isSharePromptPrefixes())
                 .maxQueuedRequests(p.getMaxQueuedRequests())
                 .seed(p.getSeed());
         if (p.getTemperature() != null) {

@@ -154,6 +154,13 @@ public class AttentionSinksProperties implements Validator {
      */
     private int prefillChunk = 16;
 
+    /**
+     * Whether new conversations copy the beginning their prompts share (the template's system turn, a system prompt,
+     * tool definitions) from the first conversation that encoded it, instead of encoding it again; at most four
+     * beginnings are kept. Replies are the same either way.
+     */
+    private boolean sharePromptPrefixes = true;
+
     /** The model name reported in chat responses. Default: the checkpoint directory's name. */
     private String modelName;
 
@@ -483,6 +490,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setShareSessions(boolean shareSessions) {
         this.shareSessions = shareSessions;
+    }
+
+    public boolean isSharePromptPrefixes() {
+        return sharePromptPrefixes;
+    }
+
+    public void setSharePromptPrefixes(boolean sharePromptPrefixes) {
+        this.sharePromptPrefixes = sharePromptPrefixes;
     }
 
     public boolean isBatchedDecoding() {

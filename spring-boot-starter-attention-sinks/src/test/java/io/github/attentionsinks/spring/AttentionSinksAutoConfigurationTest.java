@@ -159,6 +159,32 @@ class AttentionSinksAutoConfigurationTest {
                 });
     }
 
+    /** share-prompt-prefixes reaches the chat models: a second conversation with the system prompt copies it or not. */
+    @Test
+    void sharePromptPrefixesReachesTheChatModels() {
+        List<dev.langchain4j.data.message.ChatMessage> conversation = List.of(
+                dev.langchain4j.data.message.SystemMessage.from("You tell short stories about a little red dog."),
+                UserMessage.from("Hello"));
+        for (boolean share : new boolean[] {true, false}) {
+            runner.withPropertyValues(Stories.baseProperties())
+                    .withPropertyValues(P + "share-prompt-prefixes=" + share).run(context -> {
+                        assertThat(context).hasNotFailed();
+                        AttentionSinkChatModel blocking = context.getBean(AttentionSinkChatModel.class);
+                        for (String id : List.of("first", "second")) {
+                            blocking.chat(ChatRequest.builder().messages(conversation)
+                                    .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).build())
+                                    .build());
+                        }
+                        int copied = blocking.sessionStats("second").orElseThrow().lastSharedTokens();
+                        if (share) {
+                            assertThat(copied).as("copied by the second conversation").isGreaterThan(8);
+                        } else {
+                            assertThat(copied).isZero();
+                        }
+                    });
+        }
+    }
+
     @Test
     void bothChatModelsShareOneLoadedModel() {
         runner.withPropertyValues(Stories.baseProperties()).run(context -> {

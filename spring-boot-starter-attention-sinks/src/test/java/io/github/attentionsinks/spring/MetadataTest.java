@@ -33,7 +33,7 @@ class MetadataTest {
         metadata.get("properties").forEach(p -> properties.put(p.get("name").asText(), p));
         List<String> expected = List.of("model", "attention-sink-size", "window-size", "device", "dtype", "kernels",
                 "temperature", "top-p", "top-k", "max-new-tokens", "repetition-penalty", "stop-sequences", "seed",
-                "chat-template", "chat-template-location", "chat-template-name", "return-thinking", "batched-decoding", "share-sessions", "prefill-chunk", "max-queued-requests", "max-sessions", "session-idle-timeout", "max-batch-size", "worker-threads",
+                "chat-template", "chat-template-location", "chat-template-name", "return-thinking", "batched-decoding", "share-sessions", "prefill-chunk", "share-prompt-prefixes", "max-queued-requests", "max-sessions", "session-idle-timeout", "max-batch-size", "worker-threads",
                 "model-name", "ai-service-memory-id");
         for (String name : expected) {
             JsonNode p = properties.get(P + name);

@@ -1,0 +1,117 @@
+package io.github.attentionsinks.langchain4j;
+
+import io.github.attentionsinks.Session;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Prompt beginnings that new conversations share (the template's system turn, a system prompt, tool definitions),
+ * each encoded once and kept in a session of its own; a new conversation whose prompt starts with one copies its
+ * cache entries ({@link Session#startFrom}) and feeds only the rest. A cache entry depends only on the tokens up to
+ * it, so the copy is what feeding those tokens would give. At most {@link #CAPACITY} beginnings are kept, the least
+ * recently used given up first; each holds a cache of its own length (a new cache's 256 entries at least).
+ * Thread-safe.
+ */
+final class SharedPrefixes implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SharedPrefixes.class);
+
+    /** Beginnings kept at most: one per system prompt and tool set a server uses. */
+    static final int CAPACITY = 4;
+    /** Shorter beginnings are not kept: copying saves too little to hold a cache for. */
+    static final int MIN_TOKENS = 8;
+
+    /** Token ids as a map key. */
+    private record Tokens(int[] ids) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tokens t && Arrays.equals(ids, t.ids);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(ids);
+        }
+    }
+
+    /** Beginnings by their tokens, least recently used first. */
+    private final LinkedHashMap<Tokens, Session> kept = new LinkedHashMap<>(8, 0.75f, true);
+    private boolean closed;
+
+    /**
+     * Starts the empty {@code session} from the longest kept beginning of {@code ids} that leaves at least one token
+     * to feed.
+     *
+     * @return the number of tokens copied, 0 when none is kept
+     */
+    synchronized int startFrom(Session session, int[] ids) {
+        Tokens best = null;
+        for (Tokens t : kept.keySet()) {
+            if (t.ids.length < ids.length && (best == null || t.ids.length > best.ids.length)
+                    && Arrays.equals(t.ids, 0, t.ids.length, ids, 0, t.ids.length)) {
+                best = t;
+            }
+        }
+        if (best == null) {
+            return 0;
+        }
+        session.startFrom(kept.get(best), best.ids.length); // get() also marks it used
+        return best.ids.length;
+    }
+
+    /**
+     * Keeps the first {@code length} of {@code ids} that {@code fed} fed from empty, unless kept already, too short,
+     * or evicted from {@code fed}'s cache since. {@code fed} must not be in use by another thread.
+     */
+    synchronized void offer(Session fed, int[] ids, int length) {
+        Tokens key = new Tokens(Arrays.copyOf(ids, length));
+        if (closed || length < MIN_TOKENS || kept.containsKey(key) || fed.cacheLength() < length
+                || fed.rewindable() != fed.cacheLength()) {
+            return;
+        }
+        Session copy;
+        try {
+            copy = fed.copyFirst(length);
+        } catch (RuntimeException e) {
+            // the turn that offers it is done: a beginning not kept only costs later conversations its encoding
+            log.warn("Could not keep a prompt beginning of {} tokens for new conversations", length, e);
+            return;
+        }
+        kept.put(key, copy);
+        log.debug("Keeping a prompt beginning of {} tokens for new conversations", length);
+        if (kept.size() > CAPACITY) {
+            Iterator<Map.Entry<Tokens, Session>> eldest = kept.entrySet().iterator();
+            eldest.next().getValue().close();
+            eldest.remove();
+        }
+    }
+
+    /** How many first tokens all of {@code a}, {@code b} and {@code c} have in common. */
+    static int commonLength(int[] a, int[] b, int[] c) {
+        int n = 0;
+        while (n < a.length && n < b.length && n < c.length && a[n] == b[n] && a[n] == c[n]) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Beginnings kept now. */
+    synchronized int size() {
+        return kept.size();
+    }
+
+    /** Frees every kept beginning; later ones are kept again. */
+    synchronized void clear() {
+        kept.values().forEach(Session::close);
+        kept.clear();
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        clear();
+    }
+}

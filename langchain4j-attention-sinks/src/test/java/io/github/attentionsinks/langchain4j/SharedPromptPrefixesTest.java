@@ -1,0 +1,125 @@
+package io.github.attentionsinks.langchain4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import io.github.attentionsinks.Session;
+import io.github.attentionsinks.cache.CacheConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * New conversations copy the prompt beginning they share with an earlier one (stories260K, greedy, S = 4, W = 128,
+ * under the plain template): what is copied, and that replies are those of a chat model that encodes every prompt
+ * itself, over turns that evict.
+ */
+class SharedPromptPrefixesTest {
+    static final String SYSTEM = "You are a storyteller. You tell short and happy stories about the animals of the "
+            + "forest to children before they go to sleep.";
+
+    @Test
+    void laterConversationsCopyTheSharedBeginningAndReplyAsWithout() {
+        try (AttentionSinkChatModel shared = StoriesChat.blocking().build();
+             AttentionSinkChatModel plain = StoriesChat.blocking().sharePromptPrefixes(false).build()) {
+            int systemTokens = StoriesChat.model().tokenizer().encode(SYSTEM, false).length;
+            for (String animal : List.of("cat", "dog", "fox")) {
+                List<ChatMessage> a = new ArrayList<>(List.of(SystemMessage.from(SYSTEM),
+                        UserMessage.from("Tell me about a " + animal + ".")));
+                List<ChatMessage> b = new ArrayList<>(a);
+                for (int turn = 0; turn < 4; turn++) {
+                    String id = "conversation-" + animal;
+                    AiMessage withSharing = shared.chat(StoriesChat.request(id, a)).aiMessage();
+                    AiMessage without = plain.chat(StoriesChat.request(id, b)).aiMessage();
+                    assertEquals(without.text(), withSharing.text(), animal + ", turn " + turn);
+                    ChatSessionStats stats = shared.sessionStats(id).orElseThrow();
+                    ChatSessionStats plainStats = plain.sessionStats(id).orElseThrow();
+                    assertEquals(0, plainStats.lastSharedTokens());
+                    assertEquals(plainStats.lastInputTokens(), stats.lastInputTokens() + stats.lastSharedTokens(),
+                            animal + ", turn " + turn + ": tokens copied and encoded make the prompt");
+                    if (turn > 0) {
+                        assertEquals(0, stats.lastSharedTokens(), animal + ": a turn that continues copies nothing");
+                    } else if (animal.equals("cat")) {
+                        assertEquals(0, stats.lastSharedTokens(), "the first conversation encodes the beginning");
+                    } else {
+                        assertTrue(stats.lastSharedTokens() > systemTokens && stats.lastInputTokens() > 0,
+                                animal + ": copied " + stats.lastSharedTokens() + ", encoded "
+                                + stats.lastInputTokens() + ", the system prompt being " + systemTokens + " tokens");
+                    }
+                    a.add(withSharing);
+                    b.add(without);
+                    a.add(UserMessage.from("Next"));
+                    b.add(UserMessage.from("Next"));
+                }
+                assertTrue(shared.sessionStats("conversation-" + animal).orElseThrow().streamLength() > 132,
+                        "the conversations evicted");
+            }
+        }
+    }
+
+    /** On the shared decode loop and on worker threads alike. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void anotherSystemPromptIsEncodedOnceThenShared(boolean batchedDecoding) {
+        try (AttentionSinkChatModel chat = StoriesChat.blocking().batchedDecoding(batchedDecoding).build()) {
+            for (String system : List.of(SYSTEM, "You are a helpful assistant who answers in one short sentence.")) {
+                for (int c = 0; c < 2; c++) {
+                    String id = system.length() + "-" + c;
+                    chat.chat(StoriesChat.request(id, List.of(SystemMessage.from(system),
+                            UserMessage.from("Hello number " + c))));
+                    int copied = chat.sessionStats(id).orElseThrow().lastSharedTokens();
+                    assertTrue(c == 0 ? copied == 0 : copied > 0, system + ", conversation " + c + ": " + copied);
+                }
+            }
+            // Without a system message the template's own beginning (BOS) is shorter than what is worth keeping.
+            chat.chat(StoriesChat.request("no-system", List.of(UserMessage.from("Hello"))));
+            chat.chat(StoriesChat.request("no-system-2", List.of(UserMessage.from("Hello"))));
+            assertEquals(0, chat.sessionStats("no-system-2").orElseThrow().lastSharedTokens());
+        }
+    }
+
+    /**
+     * The store: the longest kept beginning that leaves a token to feed is used, and beyond {@link
+     * SharedPrefixes#CAPACITY} the least recently used is given up.
+     */
+    @Test
+    void theLongestBeginningIsUsedAndTheLeastRecentlyUsedGivenUp() {
+        CacheConfig cache = CacheConfig.sinks(4, 128);
+        int[] ids = new int[40];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 100 + i;
+        }
+        try (SharedPrefixes prefixes = new SharedPrefixes();
+             Session fed = StoriesChat.model().newSession(cache);
+             Session target = StoriesChat.model().newSession(cache)) {
+            fed.append(ids);
+            prefixes.offer(fed, ids, 10);
+            prefixes.offer(fed, ids, 20);
+            prefixes.offer(fed, ids, SharedPrefixes.MIN_TOKENS - 1); // too short to keep
+            assertEquals(2, prefixes.size());
+            assertEquals(20, prefixes.startFrom(target, ids));
+            target.reset();
+            assertEquals(10, prefixes.startFrom(target, Arrays.copyOf(ids, 20)), "20 would leave nothing to feed");
+            target.reset();
+            int[] other = ids.clone();
+            other[15] = 7;
+            assertEquals(10, prefixes.startFrom(target, other), "the 20-token beginning differs at token 15");
+            target.reset();
+            for (int n = 11; n < 11 + SharedPrefixes.CAPACITY - 1; n++) {
+                prefixes.offer(fed, ids, n);
+            }
+            assertEquals(SharedPrefixes.CAPACITY, prefixes.size());
+            // 10 was used last of the first two: 20 is given up first
+            assertEquals(10 + SharedPrefixes.CAPACITY - 1, prefixes.startFrom(target, ids));
+            target.reset();
+            assertEquals(10, prefixes.startFrom(target, Arrays.copyOf(ids, 11)));
+        }
+    }
+}
