@@ -1,6 +1,7 @@
 package io.github.attentionsinks.examples.cli;
 
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -88,6 +89,15 @@ final class ChatBenchCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     double topP;
 
+    @Option(names = "--system-prompt", paramLabel = "TEXT",
+            description = "A system message that opens every conversation (none by default: the template's own).")
+    String systemPrompt;
+
+    @Option(names = "--share-prompt-prefixes", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Whether new conversations copy the prompt beginning they share (the system turn) instead "
+                    + "of encoding it; --no-share-prompt-prefixes encodes every prompt. Default: ${DEFAULT-VALUE}.")
+    boolean sharePromptPrefixes;
+
     @Mixin
     BenchEngineOptions engine;
 
@@ -148,7 +158,8 @@ final class ChatBenchCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         try (AttentionSinkModel loaded = engine.load(dir);
              AttentionSinkChatModel chat = AttentionSinkChatModel.builder().model(loaded).temperature(temperature)
-                     .topP(topP).maxSessions(most).maxBatchSize(most).build()) {
+                     .topP(topP).maxSessions(most).maxBatchSize(most).sharePromptPrefixes(sharePromptPrefixes)
+                     .build()) {
             err.println(String.format(Locale.ROOT, "[bench-chat] %s on %s, kernels %s, %d CPU(s), java %s", label,
                     loaded.device(), loaded.kernels(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.version")));
@@ -208,6 +219,9 @@ final class ChatBenchCommand implements Callable<Integer> {
 
     private Conversation converse(AttentionSinkChatModel chat, String memoryId, int user) {
         List<ChatMessage> history = new ArrayList<>();
+        if (systemPrompt != null) {
+            history.add(SystemMessage.from(systemPrompt));
+        }
         List<Double> turnMs = new ArrayList<>();
         long tokens = 0;
         for (int t = 0; t < turns; t++) {
