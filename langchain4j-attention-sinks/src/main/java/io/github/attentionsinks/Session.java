@@ -78,8 +78,8 @@ public final class Session implements AutoCloseable {
      * Makes this new (or {@link #reset}) session continue from the first {@code tokens} tokens {@code source} fed, as
      * if it had fed them itself, by copying their cache entries instead of computing them: the next token fed takes
      * position {@code tokens}. A server starting many conversations with the same system prompt encodes it once.
-     * {@code source} must not be used by another thread meanwhile, and must not have evicted anything yet. This
-     * session's cache is made for twice {@code tokens} at least, since the stream goes on from there.
+     * {@code source} must not be used by another thread meanwhile, and must not have evicted anything yet. A session
+     * without cache buffers yet gets them for twice {@code tokens} at least, since the stream goes on from there.
      *
      * @throws IllegalStateException if this session has fed anything since it began or was reset
      * @throws IllegalArgumentException if {@code source} belongs to another model, has another cache policy, has
