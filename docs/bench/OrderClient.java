@@ -1,0 +1,80 @@
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
+import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * A LangChain4j client as an outside check might write it: one chat model with its defaults, N concurrent memory
+ * ids then M (in that order, in a fresh JVM), each user 3 turns of at most 64 reply tokens; optionally rounds of
+ * throwaway conversations first (8 at once, then 1). Prints both rates and their ratio. Used in docs/benchmarks.md
+ * ("Shared prompt beginnings"):
+ *
+ * <pre>
+ * javac -cp examples/target/attention-sinks.jar -d /tmp/oc docs/bench/OrderClient.java
+ * java --add-modules jdk.incubator.vector -cp examples/target/attention-sinks.jar:/tmp/oc OrderClient MODEL_DIR 8 1 [WARM_ROUNDS]
+ * </pre>
+ */
+public class OrderClient {
+    static AttentionSinkChatModel chat;
+
+    public static void main(String[] args) throws Exception {
+        chat = AttentionSinkChatModel.builder().modelPath(Path.of(args[0])).build();
+        int first = Integer.parseInt(args[1]);
+        int second = Integer.parseInt(args[2]);
+        int warmRounds = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        long w0 = System.nanoTime();
+        for (int r = 0; r < warmRounds; r++) {
+            converse(8, 1, 32, "warm8-" + r);
+            converse(1, 1, 32, "warm1-" + r);
+        }
+        chat.evictAllSessions();
+        if (warmRounds > 0) {
+            System.out.printf("warm-up: %d rounds in %.0f ms%n", warmRounds, (System.nanoTime() - w0) / 1e6);
+        }
+        double a = converse(first, 3, 64, "a");
+        double b = converse(second, 3, 64, "b");
+        double one = first == 1 ? a : b;
+        double many = first == 1 ? b : a;
+        System.out.printf("order %d,%d: 1 user %.1f tokens/s, %d users %.1f tokens/s, ratio %.2f%n", first, second, one,
+                Math.max(first, second), many, many / one);
+        chat.close();
+    }
+
+    /** {@code users} conversations at once, each {@code turns} turns; aggregate reply tokens per second. */
+    static double converse(int users, int turns, int maxTokens, String tag) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(users);
+        long t0 = System.nanoTime();
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int u = 0; u < users; u++) {
+            int user = u;
+            results.add(pool.submit(() -> {
+                List<ChatMessage> history = new ArrayList<>();
+                int tokens = 0;
+                for (int t = 0; t < turns; t++) {
+                    history.add(UserMessage.from("Tell me something about the number " + (user * 31 + t * 7 + 3)
+                            + ", please."));
+                    var response = chat.chat(ChatRequest.builder().messages(history)
+                            .parameters(AttentionSinkChatRequestParameters.builder().memoryId(tag + user)
+                                    .maxOutputTokens(maxTokens).build())
+                            .build());
+                    history.add(response.aiMessage());
+                    tokens += response.tokenUsage().outputTokenCount();
+                }
+                return tokens;
+            }));
+        }
+        int tokens = 0;
+        for (Future<Integer> r : results) {
+            tokens += r.get();
+        }
+        pool.shutdown();
+        return tokens / ((System.nanoTime() - t0) / 1e9);
+    }
+}
