@@ -3,8 +3,6 @@ package io.github.attentionsinks.langchain4j;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.SystemMessage;
-import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -40,9 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What a turn feeds</h2>
  * A session remembers the message list it has consumed ({@link ConversationRecord}) and, token by token, the text its
- * cache holds ({@link CacheTranscript}). The incoming conversation is matched by messages (it must contain the
- * session's last reply), then rendered; {@link TurnPlanner} finds where that rendering departs from what the cache
- * holds, the session rewinds to there and the rest is fed. Histories a strict template refuses are rendered in the
+ * cache holds ({@link CacheTranscript}). {@link FeedPlanner} matches the incoming conversation by messages (it must
+ * contain the session's last reply), then renders it; {@link TurnPlanner} finds where that rendering departs from
+ * what the cache holds, the session rewinds to there and the rest is fed. Histories a strict template refuses are rendered in the
  * shape it accepts ({@link StrictHistory}). A turn rebuilds the session only when the cache cannot follow (see
  * docs/langchain4j.md, "How a turn is fed"). Generation runs on a {@link DecodeScheduler} shared by all
  * conversations (batched steps), or on the worker thread; {@link ReplyStreamer} delivers the reply.
@@ -98,7 +96,8 @@ final class ChatSessionEngine implements AutoCloseable {
     private final Map<Integer, String> specialMarkers;
     private final TextTokenizer tokenizer;
     private final GenerationParams generationBase;
-    private final int[] anchorIds;
+    /** What each turn feeds: renderings compared with the cache, as token ids. */
+    private final FeedPlanner feeds;
     private final boolean stripLeadingSpace;
     /** Conversations by memory id, their request queues and the worker threads. */
     private final SessionRegistry<ConversationState> registry;
@@ -123,10 +122,8 @@ final class ChatSessionEngine implements AutoCloseable {
         this.specialMarkers = specialMarkers(model.tokenizerConfig());
         this.tokenizer = model.tokenizer();
         this.generationBase = baseGeneration(model, settings);
-        this.anchorIds = tokenizer.encode("\n", false);
-        int[] probe = tokenizer.encode("hello", false);
-        String standalone = tokenizer.decode(probe, true);
-        this.stripLeadingSpace = (" " + standalone).equals(continuationText(anchorIds, probe));
+        this.feeds = new FeedPlanner(template, tokenizer, settings.cache(), settings.sharePromptPrefixes());
+        this.stripLeadingSpace = feeds.dropsLeadingSpace();
         int threads = settings.maxBatchSize();
         // One worker thread per conversation served at once, and as many generations in a step (and waiting), so the
         // scheduler never refuses: the registry's queue is the one bound (maxQueuedRequests).
@@ -307,23 +304,24 @@ final class ChatSessionEngine implements AutoCloseable {
             List<ToolSpecification> tools = request.parameters() == null
                     || request.parameters().toolSpecifications() == null ? List.of()
                             : List.copyOf(request.parameters().toolSpecifications());
-            Plan plan = plan(st, request.messages(), tools, key);
+            FeedPlanner.Plan plan = feeds.plan(st.record, st.turns, st.session, st.transcript, request.messages(),
+                    tools, key);
             Session session = st.session();
             ConversationRecord previous = st.record;
             st.record = null; // from here the cache changes: no valid record until the one below is written
-            int[] feed = plan.ids;
+            int[] feed = plan.ids();
             int copied = 0;
-            if (plan.rebuild) {
+            if (plan.rebuild()) {
                 session.reset();
                 st.transcript.clear();
                 st.rebuilds++;
                 if (prefixes != null) {
-                    copied = prefixes.startFrom(session, plan.ids);
-                    feed = Arrays.copyOfRange(plan.ids, copied, plan.ids.length);
+                    copied = prefixes.startFrom(session, plan.ids());
+                    feed = Arrays.copyOfRange(plan.ids(), copied, plan.ids().length);
                 }
-            } else if (plan.rewind > 0) {
-                session.rewind(plan.rewind);
-                st.transcript.rewind(plan.rewind);
+            } else if (plan.rewind() > 0) {
+                session.rewind(plan.rewind());
+                st.transcript.rewind(plan.rewind());
                 st.rewinds++;
             }
             ReplyStreamer listener = new ReplyStreamer(callbacks, handle, dialect, !tools.isEmpty(),
@@ -336,7 +334,7 @@ final class ChatSessionEngine implements AutoCloseable {
             // Generation stops before feeding its last sampled token (EOS, stop string or length), so that token is
             // not in the cache: the next turn feeds what the template renders in its place.
             int[] fed = cancelled ? generated : Arrays.copyOf(generated, Math.max(0, generated.length - 1));
-            String fedText = st.transcribe(plan.ids, fed);
+            String fedText = st.transcribe(plan.ids(), fed);
             // the listener's copy keeps special tool-call markers that decoding dropped
             String reply = listener.shaped() ? listener.text() : visibleReply(result.text());
             // reasoning never goes into the text; it is kept in thinking() only when asked for
@@ -348,19 +346,19 @@ final class ChatSessionEngine implements AutoCloseable {
                     .thinking(settings.returnThinking() ? parsed.thinking() : null)
                     .toolExecutionRequests(parsed.calls())
                     .build();
-            st.record(previous, plan.messages, tools, aiMessage, fedText, cancelled);
+            st.record(previous, plan.messages(), tools, aiMessage, fedText, cancelled);
             st.lastInputTokens = feed.length;
             st.lastSharedTokens = copied;
             st.lastOutputTokens = generated.length;
-            st.lastRewoundTokens = plan.rewind;
-            st.lastTurn = plan.rebuild ? (st.turns == 0 ? ChatSessionStats.Continuation.BUILT
+            st.lastRewoundTokens = plan.rewind();
+            st.lastTurn = plan.rebuild() ? (st.turns == 0 ? ChatSessionStats.Continuation.BUILT
                     : ChatSessionStats.Continuation.REBUILT)
-                    : plan.rewind > 0 ? ChatSessionStats.Continuation.REWOUND
+                    : plan.rewind() > 0 ? ChatSessionStats.Continuation.REWOUND
                             : ChatSessionStats.Continuation.CONTINUED;
             st.turns++;
             st.snapshot(session);
-            if (plan.rebuild && plan.shareable > copied && !cancelled) {
-                prefixes.offer(session, plan.ids, plan.shareable);
+            if (prefixes != null && plan.rebuild() && plan.shareable() > copied && !cancelled) {
+                prefixes.offer(session, plan.ids(), plan.shareable());
             }
 
             if (!cancelled) {
@@ -412,181 +410,6 @@ final class ChatSessionEngine implements AutoCloseable {
     /** The reply as Hugging Face decodes it: SentencePiece-style tokenizers drop the first token's leading space. */
     private String visibleReply(String text) {
         return stripLeadingSpace && text.startsWith(" ") ? text.substring(1) : text;
-    }
-
-    /**
-     * What to feed this turn: rewind the {@code rewind} newest tokens then feed {@code ids}, or (rebuild) reset the
-     * session and feed {@code ids}. {@code messages} is the conversation the session holds afterwards (before the
-     * reply).
-     */
-    private record Plan(List<ChatMessage> messages, int[] ids, int rewind, boolean rebuild, int shareable) {}
-
-    private Plan plan(ConversationState st, List<ChatMessage> incoming, List<ToolSpecification> tools, Object key) {
-        Rendering rendering = renderAccepted(incoming, tools);
-        String why;
-        ConversationRecord record = st.record;
-        if (record == null) {
-            why = st.turns == 0 ? null : "the previous turn did not complete";
-        } else if (st.session == null || st.transcript.streamLength() != st.session.streamLength()
-                || st.transcript.length() != st.session.cacheLength()) {
-            // never expected: the transcript follows every change of the cache; a rebuild puts them in step again
-            log.warn("Session {}: its transcript is out of step with its cache; rebuilding", key);
-            why = "the transcript is out of step with the cache";
-        } else if (!record.tools().equals(tools)) {
-            // the tools are part of the rendered prompt (usually the system turn): what the cache holds is stale
-            why = "the tool specifications differ from the previous turn's";
-        } else {
-            ConversationRecord.Alignment a = record.continuedBy(incoming);
-            if (a == null) {
-                why = "the messages do not continue the conversation this session consumed";
-            } else {
-                Optional<TurnPlanner.Cut> cut = Optional.empty();
-                try {
-                    String prompt = rendering.render(template, a.messages().subList(0, a.replyIndex()), tools);
-                    String before = prompt + record.replyFedText();
-                    cut = TurnPlanner.cut(st.transcript.tail(), before, prompt.length(), rendering.text());
-                } catch (ChatTemplate.ChatTemplateException e) {
-                    log.debug("Session {}: the template refuses the conversation before the last reply", key, e);
-                }
-                if (cut.isEmpty()) {
-                    why = "the conversation as rendered now departs from the session before its newest "
-                            + st.transcript.rewindable() + " tokens (evicted or sinks)";
-                } else {
-                    int[] ids = encodeContinuation(rendering.text().substring(cut.get().feedFrom()));
-                    if (ids.length > 0) {
-                        if (cut.get().dropTokens() > 0) {
-                            log.debug("Session {}: rewinding {} tokens where the conversation is rendered "
-                                    + "differently now", key, cut.get().dropTokens());
-                        }
-                        return new Plan(new ArrayList<>(incoming), ids, cut.get().dropTokens(), false, 0);
-                    }
-                    why = "there is nothing new to feed";
-                }
-            }
-        }
-        if (why != null) {
-            log.debug("Rebuilding session {} from {} messages: {}", key, incoming.size(), why);
-        }
-        int[] ids = tokenizer.encode(rendering.text(), false);
-        CacheConfig cache = settings.cache();
-        if (cache.bounded() && ids.length > cache.capacity()) {
-            // The cache would keep only the first S and the last W tokens anyway: feed just those.
-            int s = cache.attentionSinkSize();
-            int w = cache.windowSize();
-            int[] kept = new int[s + w];
-            System.arraycopy(ids, 0, kept, 0, s);
-            System.arraycopy(ids, ids.length - w, kept, s, w);
-            log.debug("Session {}: rebuild keeps {} of {} prompt tokens (sinks + window)", key, kept.length,
-                    ids.length);
-            ids = kept;
-        }
-        return new Plan(new ArrayList<>(incoming), ids, 0, true, sharedBeginning(rendering, incoming, tools, ids));
-    }
-
-    /**
-     * How many of a rebuilt prompt's first tokens any conversation with the same system messages and tools starts
-     * with: where two renderings that differ only in the first user message's text stop agreeing, and {@code ids}
-     * agrees with them so far. 0 when prompt beginnings are not shared.
-     */
-    private int sharedBeginning(Rendering rendering, List<ChatMessage> incoming, List<ToolSpecification> tools,
-            int[] ids) {
-        if (prefixes == null) {
-            return 0;
-        }
-        List<ChatMessage> lead = new ArrayList<>();
-        for (ChatMessage m : incoming) {
-            if (!(m instanceof SystemMessage)) {
-                break;
-            }
-            lead.add(m);
-        }
-        int[][] probes = new int[2][];
-        try {
-            for (int i = 0; i < 2; i++) {
-                List<ChatMessage> probe = new ArrayList<>(lead);
-                probe.add(UserMessage.from(i == 0 ? "A" : "Z"));
-                probes[i] = tokenizer.encode(rendering.render(template, probe, tools), false);
-            }
-        } catch (ChatTemplate.ChatTemplateException e) {
-            return 0; // the template wants more than a system and a user message: nothing is shared
-        }
-        return SharedPrefixes.commonLength(probes[0], probes[1], ids);
-    }
-
-    /**
-     * The incoming conversation rendered with the generation prompt, in the first form the template accepts: as it
-     * is, else reshaped for strict templates ({@link StrictHistory}), else also without a system role. Earlier
-     * parts of the conversation are rendered in the same form, so that the two renderings compare.
-     */
-    private Rendering renderAccepted(List<ChatMessage> incoming, List<ToolSpecification> tools) {
-        ChatTemplate.ChatTemplateException refusal = null;
-        for (HistoryShape shape : HistoryShape.values()) {
-            try {
-                return new Rendering(shape, shape.render(template, incoming, tools));
-            } catch (ChatTemplate.ChatTemplateException e) {
-                if (!e.refusedByTemplate()) {
-                    throw e;
-                }
-                if (refusal == null) {
-                    refusal = e;
-                } else {
-                    refusal.addSuppressed(e);
-                }
-            }
-        }
-        throw refusal;
-    }
-
-    /** The forms a history is rendered in, tried in this order until the template accepts one. */
-    enum HistoryShape {
-        AS_IS,
-        STRICT,
-        NO_SYSTEM_ROLE;
-
-        List<ChatMessage> apply(List<ChatMessage> messages) {
-            return switch (this) {
-                case AS_IS -> messages;
-                case STRICT -> StrictHistory.of(messages);
-                case NO_SYSTEM_ROLE -> StrictHistory.withoutSystemRole(messages);
-            };
-        }
-
-        String render(ChatTemplate template, List<ChatMessage> messages, List<ToolSpecification> tools) {
-            return template.render(apply(messages), tools, true);
-        }
-    }
-
-    /** A conversation rendered in the given shape. */
-    private record Rendering(HistoryShape shape, String text) {
-        /** Renders another list (an earlier part of the conversation) in the same shape. */
-        String render(ChatTemplate template, List<ChatMessage> messages, List<ToolSpecification> tools) {
-            return shape.render(template, messages, tools);
-        }
-    }
-
-    /**
-     * Tokens of text that continues a stream. SentencePiece tokenizers put a space marker before the first piece
-     * of any text they encode, so the text is encoded after a newline anchor whose tokens are then removed.
-     */
-    int[] encodeContinuation(String text) {
-        int[] both = tokenizer.encode("\n" + text, false);
-        if (both.length >= anchorIds.length
-                && Arrays.equals(Arrays.copyOf(both, anchorIds.length), anchorIds)) {
-            return Arrays.copyOfRange(both, anchorIds.length, both.length);
-        }
-        return tokenizer.encode(text, false);
-    }
-
-    /** The text {@code ids} add after {@code context} (decoding in context keeps their leading space). */
-    String continuationText(int[] context, int[] ids) {
-        if (ids.length == 0) {
-            return "";
-        }
-        int[] all = Arrays.copyOf(context, context.length + ids.length);
-        System.arraycopy(ids, 0, all, context.length, ids.length);
-        String base = tokenizer.decode(context, false);
-        String full = tokenizer.decode(all, false);
-        return full.startsWith(base) ? full.substring(base.length()) : null;
     }
 
     // ------------------------------------------------------------------ state
