@@ -37,7 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Every turn must succeed, no turn after the first may rebuild its session, and a turn may feed at most the new
  * user message, the previous exchange (which some templates re-render: Mistral moves the system prompt into the
  * newest user turn, Qwen3 and DeepSeek-R1 drop earlier reasoning) and the template's markup. A rebuild would feed
- * the whole remembered conversation, far past that bound after a few turns.
+ * the whole remembered conversation, far past that bound after a few turns. The second user's first turn must copy
+ * the beginning the first user's encoded ({@link SharedPrefixes}): more tokens than the system prompt alone.
  */
 class RealTemplatesConversationTest {
     static final int S = 4;
@@ -91,6 +92,7 @@ class RealTemplatesConversationTest {
             String[] previousExchange = {"", ""};
             int maxInput = 0;
             int rewinds = 0;
+            int shared = -1;
             for (int t = 0; t < TURNS; t++) {
                 for (int u = 0; u < users.length; u++) {
                     String message = (u == 0 ? "Tell me more about the red fox, part " : "¿Qué hizo el gato? 第")
@@ -113,14 +115,21 @@ class RealTemplatesConversationTest {
                                 + "previous exchange and markup (" + bound + "); " + stats);
                         maxInput = Math.max(maxInput, stats.lastInputTokens());
                     }
+                    if (t == 0 && u == 1) {
+                        shared = stats.lastSharedTokens();
+                    }
                     if (stats.lastTurn() == ChatSessionStats.Continuation.REWOUND) {
                         rewinds++;
                     }
                     previousExchange[u] = message + (turn.reply == null ? "" : turn.reply);
                 }
             }
-            System.out.printf("%-55s %-7s max input/turn %3d, turns with a rewind %2d of %d%n", name, family,
-                    maxInput, rewinds, TURNS * users.length);
+            int systemTokens = model.tokenizer().encode(SYSTEM, false).length;
+            // The second user's first turn starts from the first user's beginning: the system prompt and markup.
+            assertTrue(shared > systemTokens, name + ": the second conversation copied " + shared
+                    + " tokens of its beginning, not even the " + systemTokens + " of the system prompt");
+            System.out.printf("%-55s %-7s max input/turn %3d, turns with a rewind %2d of %d, beginning copied %3d%n",
+                    name, family, maxInput, rewinds, TURNS * users.length, shared);
         }
     }
 
