@@ -16,6 +16,7 @@ import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
+import io.github.attentionsinks.generate.TokenListener;
 import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
@@ -316,8 +317,9 @@ final class ChatSessionEngine implements AutoCloseable {
                 st.transcript.clear();
                 st.rebuilds++;
                 if (prefixes != null) {
-                    copied = prefixes.startFrom(session, plan.ids());
-                    feed = Arrays.copyOfRange(plan.ids(), copied, plan.ids().length);
+                    Begun begun = startSharedBeginning(session, plan);
+                    copied = begun.copied();
+                    feed = Arrays.copyOfRange(plan.ids(), begun.held(), plan.ids().length);
                 }
             } else if (plan.rewind() > 0) {
                 session.rewind(plan.rewind());
@@ -347,7 +349,7 @@ final class ChatSessionEngine implements AutoCloseable {
                     .toolExecutionRequests(parsed.calls())
                     .build();
             st.record(previous, plan.messages(), tools, aiMessage, fedText, cancelled);
-            st.lastInputTokens = feed.length;
+            st.lastInputTokens = plan.ids().length - copied;
             st.lastSharedTokens = copied;
             st.lastOutputTokens = generated.length;
             st.lastRewoundTokens = plan.rewind();
@@ -357,9 +359,6 @@ final class ChatSessionEngine implements AutoCloseable {
                             : ChatSessionStats.Continuation.CONTINUED;
             st.turns++;
             st.snapshot(session);
-            if (prefixes != null && plan.rebuild() && plan.shareable() > copied && !cancelled) {
-                prefixes.offer(session, plan.ids(), plan.shareable());
-            }
 
             if (!cancelled) {
                 listener.finish(parsed);
@@ -378,7 +377,7 @@ final class ChatSessionEngine implements AutoCloseable {
                     .aiMessage(aiMessage)
                     .id("attention-sink-" + responseIds.incrementAndGet())
                     .modelName(modelName())
-                    .tokenUsage(new TokenUsage(feed.length, generated.length))
+                    .tokenUsage(new TokenUsage(plan.ids().length - copied, generated.length))
                     .finishReason(finish)
                     .build();
             return () -> {
@@ -397,6 +396,37 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             return () -> safeError(callbacks, t);
         }
+    }
+
+    /** How a rebuilt session began: the prompt's first {@code held} tokens are in it, {@code copied} of them copied. */
+    private record Begun(int held, int copied) {}
+
+    /**
+     * Starts a rebuilt session from the beginning its prompt shares with other conversations ({@link SharedPrefixes}):
+     * copied when kept, or after waiting for the turn that encodes it now; else this turn encodes it first, on its
+     * own, and keeps it for the others. The caller feeds the rest of the prompt.
+     */
+    private Begun startSharedBeginning(Session session, FeedPlanner.Plan plan) {
+        SharedPrefixes.Start start = prefixes.start(session, plan.ids(), plan.shareable());
+        if (!start.encodes()) {
+            return new Begun(start.copied(), start.copied());
+        }
+        try {
+            int[] beginning = Arrays.copyOfRange(plan.ids(), start.copied(), plan.shareable());
+            // One token sampled after the beginning and dropped: the decode loop feeds prompts for generations only.
+            GenerationParams feedOnly = generationBase.toBuilder().maxNewTokens(1).temperature(0).holdLastToken(false)
+                    .stopStrings(List.of()).build();
+            if (scheduler != null) {
+                scheduler.generate(session, beginning, feedOnly, TokenListener.NONE);
+            } else {
+                session.generate(beginning, feedOnly, TokenListener.NONE);
+            }
+            session.discardPendingToken();
+            prefixes.encoded(start, session);
+        } finally {
+            prefixes.release(start);
+        }
+        return new Begun(plan.shareable(), start.copied());
     }
 
     static void safeError(TurnCallbacks callbacks, Throwable error) {

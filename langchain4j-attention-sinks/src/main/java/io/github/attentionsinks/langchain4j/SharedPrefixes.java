@@ -2,9 +2,11 @@ package io.github.attentionsinks.langchain4j;
 
 import io.github.attentionsinks.Session;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,9 +14,10 @@ import org.slf4j.LoggerFactory;
  * Prompt beginnings that new conversations share (the template's system turn, a system prompt, tool definitions),
  * each encoded once and kept in a session of its own; a new conversation whose prompt starts with one copies its
  * cache entries ({@link Session#startFrom}) and feeds only the rest. A cache entry depends only on the tokens up to
- * it, so the copy is what feeding those tokens would give. At most {@link #CAPACITY} beginnings are kept, the least
- * recently used given up first; each holds a cache of its own length (a new cache's 256 entries at least).
- * Thread-safe.
+ * it, so the copy is what feeding those tokens would give. A turn that finds no kept beginning encodes it first,
+ * alone, and keeps it; turns that start meanwhile with the same beginning wait for that and copy it. At most
+ * {@link #CAPACITY} beginnings are kept, the least recently used given up first; each holds a cache of its own length
+ * (a new cache's 256 entries at least). Thread-safe.
  */
 final class SharedPrefixes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SharedPrefixes.class);
@@ -39,7 +42,60 @@ final class SharedPrefixes implements AutoCloseable {
 
     /** Beginnings by their tokens, least recently used first. */
     private final LinkedHashMap<Tokens, Session> kept = new LinkedHashMap<>(8, 0.75f, true);
+    /** Beginnings a turn is encoding now; completed when it has kept it or given up. */
+    private final Map<Tokens, CompletableFuture<Void>> encoding = new HashMap<>();
     private boolean closed;
+
+    /**
+     * How a rebuilt turn begins: {@code copied} tokens came from a kept beginning; when {@code beginning} is not
+     * null, this turn encodes that beginning for the others ({@link #encoded} or {@link #release} must follow).
+     */
+    record Start(int copied, Tokens beginning) {
+        boolean encodes() {
+            return beginning != null;
+        }
+    }
+
+    /**
+     * Starts the empty {@code session} for a prompt whose first {@code shareable} tokens are a shareable beginning:
+     * from the longest kept beginning of {@code ids}; and when none covers the shareable one, either waits for the
+     * turn that is encoding it (conversations that start together encode it once) or becomes that turn.
+     */
+    Start start(Session session, int[] ids, int shareable) {
+        while (true) {
+            CompletableFuture<Void> other;
+            synchronized (this) {
+                int copied = startFrom(session, ids);
+                if (closed || shareable < MIN_TOKENS || copied >= shareable) {
+                    return new Start(copied, null);
+                }
+                Tokens beginning = new Tokens(Arrays.copyOf(ids, shareable));
+                other = encoding.get(beginning);
+                if (other == null) {
+                    encoding.put(beginning, new CompletableFuture<>());
+                    return new Start(copied, beginning);
+                }
+                session.reset(); // copied a shorter beginning: start again once the longer one is kept
+            }
+            other.join(); // always completes: see encoded and release
+        }
+    }
+
+    /** The encoding turn has fed its beginning into {@code fed}: keep it, and let the waiting turns copy it. */
+    void encoded(Start start, Session fed) {
+        offer(fed, start.beginning.ids, start.beginning.ids.length);
+        release(start);
+    }
+
+    /** The encoding turn is done with its beginning, kept or not (a failed turn): the waiting ones go on. */
+    synchronized void release(Start start) {
+        if (start.encodes()) {
+            CompletableFuture<Void> done = encoding.remove(start.beginning);
+            if (done != null) {
+                done.complete(null);
+            }
+        }
+    }
 
     /**
      * Starts the empty {@code session} from the longest kept beginning of {@code ids} that leaves at least one token
@@ -113,5 +169,7 @@ final class SharedPrefixes implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         clear();
+        encoding.values().forEach(f -> f.complete(null));
+        encoding.clear();
     }
 }

@@ -86,6 +86,50 @@ class SharedPromptPrefixesTest {
     }
 
     /**
+     * Conversations that start at the same moment encode their shared beginning once: one of them encodes it, the
+     * others wait for it and copy it; their replies are those of a chat model that encodes every prompt itself.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void conversationsStartingTogetherEncodeTheBeginningOnce(boolean batchedDecoding) throws Exception {
+        int users = 6;
+        try (AttentionSinkChatModel shared = StoriesChat.blocking().batchedDecoding(batchedDecoding).build();
+             AttentionSinkChatModel plain = StoriesChat.blocking().sharePromptPrefixes(false).build()) {
+            int systemTokens = StoriesChat.model().tokenizer().encode(SYSTEM, false).length;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(users);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> replies = new ArrayList<>();
+            for (int u = 0; u < users; u++) {
+                String id = "together-" + u;
+                List<ChatMessage> messages = List.of(SystemMessage.from(SYSTEM), UserMessage.from("Hello " + u));
+                replies.add(pool.submit(() -> {
+                    go.await();
+                    return shared.chat(StoriesChat.request(id, messages)).aiMessage().text();
+                }));
+            }
+            go.countDown();
+            int encoders = 0;
+            for (int u = 0; u < users; u++) {
+                String id = "together-" + u;
+                String reply = replies.get(u).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                String expected = plain.chat(StoriesChat.request(id, List.of(SystemMessage.from(SYSTEM),
+                        UserMessage.from("Hello " + u)))).aiMessage().text();
+                assertEquals(expected, reply, "conversation " + u);
+                ChatSessionStats stats = shared.sessionStats(id).orElseThrow();
+                assertEquals(plain.sessionStats(id).orElseThrow().lastInputTokens(),
+                        stats.lastInputTokens() + stats.lastSharedTokens(), "conversation " + u);
+                if (stats.lastSharedTokens() == 0) {
+                    encoders++;
+                } else {
+                    assertTrue(stats.lastSharedTokens() > systemTokens, "conversation " + u + ": " + stats);
+                }
+            }
+            pool.shutdown();
+            assertEquals(1, encoders, "conversations that encoded the beginning themselves");
+        }
+    }
+
+    /**
      * The store: the longest kept beginning that leaves a token to feed is used, and beyond {@link
      * SharedPrefixes#CAPACITY} the least recently used is given up.
      */
