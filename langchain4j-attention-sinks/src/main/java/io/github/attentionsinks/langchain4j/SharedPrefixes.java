@@ -66,7 +66,8 @@ final class SharedPrefixes implements AutoCloseable {
             CompletableFuture<Void> other;
             synchronized (this) {
                 int copied = startFrom(session, ids);
-                if (closed || shareable < MIN_TOKENS || copied >= shareable) {
+                // A prompt that is all beginning leaves nothing to feed after encoding it: not shared.
+                if (closed || shareable < MIN_TOKENS || shareable >= ids.length || copied >= shareable) {
                     return new Start(copied, null);
                 }
                 Tokens beginning = new Tokens(Arrays.copyOf(ids, shareable));

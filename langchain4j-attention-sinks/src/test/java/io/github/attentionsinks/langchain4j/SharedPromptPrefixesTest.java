@@ -164,6 +164,14 @@ class SharedPromptPrefixesTest {
             assertEquals(10 + SharedPrefixes.CAPACITY - 1, prefixes.startFrom(target, ids));
             target.reset();
             assertEquals(10, prefixes.startFrom(target, Arrays.copyOf(ids, 11)));
+            target.reset();
+            SharedPrefixes.Start whole = prefixes.start(target, Arrays.copyOf(ids, 30), 30);
+            assertEquals(13, whole.copied());
+            assertTrue(!whole.encodes(), "a prompt that is all beginning is not encoded for the others");
+            target.reset();
+            SharedPrefixes.Start longer = prefixes.start(target, ids, 30);
+            assertTrue(longer.encodes() && longer.copied() == 13, "the 30-token beginning is this turn's to encode");
+            prefixes.release(longer);
         }
     }
 }
