@@ -148,11 +148,12 @@ final class SharedPrefixes implements AutoCloseable {
 
     /** How many first tokens all of {@code a}, {@code b} and {@code c} have in common. */
     static int commonLength(int[] a, int[] b, int[] c) {
-        int n = 0;
-        while (n < a.length && n < b.length && n < c.length && a[n] == b[n] && a[n] == c[n]) {
-            n++;
-        }
-        return n;
+        return Math.min(commonLength(a, b), commonLength(a, c));
+    }
+
+    private static int commonLength(int[] a, int[] b) {
+        int at = Arrays.mismatch(a, b);
+        return at < 0 ? a.length : at;
     }
 
     /** Beginnings kept now. */
