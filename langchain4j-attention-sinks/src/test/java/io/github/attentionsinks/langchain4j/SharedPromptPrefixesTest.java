@@ -130,6 +130,34 @@ class SharedPromptPrefixesTest {
     }
 
     /**
+     * A beginning longer than the cache (S + W) is not shared: encoding it would evict part of it, and an evicted
+     * cache cannot be copied. A rebuild of a prompt longer than the cache feeds only its first S and last W tokens,
+     * so at most the S sinks agree with the beginning, fewer than {@link SharedPrefixes#MIN_TOKENS}. The same system
+     * prompt is shared with a cache that holds it.
+     */
+    @Test
+    void aBeginningLongerThanTheCacheIsNotShared() {
+        String longSystem = (SYSTEM + " ").repeat(6);
+        List<ChatMessage> messages = List.of(SystemMessage.from(longSystem), UserMessage.from("Hello"));
+        int systemTokens = StoriesChat.model().tokenizer().encode(longSystem, false).length;
+        CacheConfig small = CacheConfig.sinks(4, 128);
+        assertTrue(systemTokens > small.capacity(), "the system prompt must outgrow the small cache: " + systemTokens);
+        ChatTemplate template = ChatTemplate.forModel(StoriesChat.model().directory(),
+                StoriesChat.model().tokenizerConfig());
+        for (CacheConfig cache : List.of(small, CacheConfig.sinks(4, 1020))) {
+            FeedPlanner planner = new FeedPlanner(template, StoriesChat.model().tokenizer(), cache, true);
+            FeedPlanner.Plan plan = planner.plan(null, 0, null, new CacheTranscript(cache), messages, List.of(), "x");
+            assertTrue(plan.rebuild(), cache.toString());
+            if (cache == small) {
+                assertTrue(plan.shareable() < SharedPrefixes.MIN_TOKENS, "longer than " + cache + ": "
+                        + plan.shareable());
+            } else {
+                assertTrue(plan.shareable() > systemTokens, cache + ": " + plan.shareable());
+            }
+        }
+    }
+
+    /**
      * The store: the longest kept beginning that leaves a token to feed is used, and beyond {@link
      * SharedPrefixes#CAPACITY} the least recently used is given up.
      */
