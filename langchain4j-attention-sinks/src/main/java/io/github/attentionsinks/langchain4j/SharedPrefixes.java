@@ -120,13 +120,12 @@ final class SharedPrefixes implements AutoCloseable {
     }
 
     /**
-     * Keeps the first {@code length} of {@code ids} that {@code fed} fed from empty, unless kept already, too short,
-     * or evicted from {@code fed}'s cache since. {@code fed} must not be in use by another thread.
+     * Keeps the first {@code length} of {@code ids} that {@code fed} fed from empty, unless kept already or too short
+     * ({@link Session#copyFirst} refuses a cache that evicted). {@code fed} must not be in use by another thread.
      */
     synchronized void offer(Session fed, int[] ids, int length) {
         Tokens key = new Tokens(Arrays.copyOf(ids, length));
-        if (closed || length < MIN_TOKENS || kept.containsKey(key) || fed.cacheLength() < length
-                || fed.rewindable() != fed.cacheLength()) {
+        if (closed || length < MIN_TOKENS || kept.containsKey(key)) {
             return;
         }
         Session copy;
