@@ -4,12 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.cache.SinkCache;
+import io.github.attentionsinks.kernels.CacheReads;
 import io.github.attentionsinks.kernels.VectorMath;
 import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.nn.Activation;
 import io.github.attentionsinks.nn.Norm;
 import io.github.attentionsinks.nn.PackedLinear;
 import io.github.attentionsinks.nn.TensorMemory;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 
@@ -47,6 +49,12 @@ final class HeapForward {
      * (values ~10% faster with it).
      */
     private static final int PARTIAL_PADDING = 16;
+    /**
+     * Whether decoding queries read cache rows in place ({@link CacheReads}, JDK 17 and 18) rather than from a copy.
+     * {@code -Dattentionsinks.readCacheInPlace=false} turns it off; tests flip it to compare the two.
+     */
+    static volatile boolean readCacheInPlace =
+            Boolean.parseBoolean(System.getProperty("attentionsinks.readCacheInPlace", "true"));
     /** Steps of more rows allocate their buffers per call instead of keeping them per thread. */
     private static final int KEPT_WORKSPACE_ROWS = 64;
 
@@ -356,10 +364,12 @@ final class HeapForward {
      * heads of KV head {@code g}, keys of part {@code part} of {@code parts}. Writes per row and head the part's
      * score maximum m, {@code Σ exp(score − m)} and {@code Σ exp(score − m)·v} into {@code partials}.
      *
-     * <p>The keys, then the values, are read from the cache a {@link #KEY_BLOCK} at a time into a small buffer that
-     * stays in the first-level cache while every query of the task uses it. With many queries (a prompt's chunk)
-     * each block is turned so that a key vector scores eight queries at once with no sum across lanes
-     * ({@link VectorMath#blockScores}); a decoding stream's few queries score key rows directly.
+     * <p>The keys, then the values, are taken a {@link #KEY_BLOCK} at a time, which stay in the first-level cache
+     * while every query of the task uses them. A decoding stream's few queries read them in place from the cache's
+     * memory where the JDK allows it ({@link CacheReads}: copying them first took about half of an 8-session step's
+     * attention at 1,025 keys), else from a copy. With many queries (a prompt's chunk) each block is copied and
+     * turned so that a key vector scores eight queries at once with no sum across lanes
+     * ({@link VectorMath#blockScores}).
      */
     private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
             int part, int parts, int qkvStride, float[] qkv, float[] partials) {
@@ -387,8 +397,18 @@ final class HeapForward {
             }
         }
         float scale = attentionScales[l];
+        // A decoding stream's few queries read the cache rows in place; a chunk's many queries score turned copies.
+        boolean inPlace = queries < TURNED_FROM_QUERIES && readCacheInPlace && CacheReads.supports(headDim);
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
+            if (inPlace) {
+                ByteBuffer keyBytes = cache.keyBytes();
+                int at = cache.byteOffset(l, g, from + b);
+                for (int q = 0; q < queries; q++) {
+                    CacheReads.scores(qs, q * headDim, keyBytes, at, n, headDim, scale, scores, q * width + b);
+                }
+                continue;
+            }
             cache.readKeys(l, g, from + b, n, block);
             if (queries >= TURNED_FROM_QUERIES) {
                 for (int j = 0; j < n; j += lanes) {
@@ -421,7 +441,9 @@ final class HeapForward {
         }
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
-            cache.readValues(l, g, from + b, n, block);
+            if (!inPlace) {
+                cache.readValues(l, g, from + b, n, block);
+            }
             for (int i = 0; i < count; i++) {
                 int query = cached + first + i;
                 int lo = Math.max(from + b, lowestVisible(query, window));
@@ -435,13 +457,24 @@ final class HeapForward {
                     int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
                     int next = partialAt(rowOffset + first + i, g * group + hh + 1, part, parts);
                     int pOff = (i * group + hh) * width + lo - from;
-                    VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block, (lo - from - b) * headDim,
-                            headDim, partials, at + 2, next + 2);
+                    if (inPlace) {
+                        CacheReads.addWeightedSums(scores, pOff, pOff + width, hi - lo, cache.valueBytes(),
+                                cache.byteOffset(l, g, lo), headDim, partials, at + 2, next + 2);
+                    } else {
+                        VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block,
+                                (lo - from - b) * headDim, headDim, partials, at + 2, next + 2);
+                    }
                 }
                 if (hh < group) {
                     int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
-                    VectorMath.addWeightedSum(scores, (i * group + hh) * width + lo - from, hi - lo, block,
-                            (lo - from - b) * headDim, headDim, partials, at + 2);
+                    int pOff = (i * group + hh) * width + lo - from;
+                    if (inPlace) {
+                        CacheReads.addWeightedSum(scores, pOff, hi - lo, cache.valueBytes(), cache.byteOffset(l, g, lo),
+                                headDim, partials, at + 2);
+                    } else {
+                        VectorMath.addWeightedSum(scores, pOff, hi - lo, block, (lo - from - b) * headDim, headDim,
+                                partials, at + 2);
+                    }
                 }
             }
         }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.nn.TensorMemory;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
@@ -60,6 +61,8 @@ public final class SinkCache implements AutoCloseable {
      * the heap; made on first use and again after the buffers are replaced.
      */
     private FloatBuffer[] memory;
+    /** The keys' and values' memory as bytes, for vector loads straight from it ({@link Step#keyBytes}). */
+    private ByteBuffer[] bytes;
     /** Every layer's and head's sinks while {@link #placeSinksOnHeap} moves them, kept from step to step. */
     private float[] sinkScratch = new float[0];
 
@@ -316,6 +319,7 @@ public final class SinkCache implements AutoCloseable {
         keys = biggerKeys;
         values = biggerValues;
         memory = null;
+        bytes = null;
         capacity = grown;
         base = 0;
     }
@@ -334,6 +338,7 @@ public final class SinkCache implements AutoCloseable {
         keys = newBuffer(shape);
         values = newBuffer(shape);
         memory = null;
+        bytes = null;
         if (config.attentionSinkSize() > 0) {
             Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
             sinkKeys = newBuffer(sinks);
@@ -449,6 +454,7 @@ public final class SinkCache implements AutoCloseable {
                 throw new IllegalStateException("Java-side cache access needs a float32 cache on the CPU; this one is "
                         + dataType + " on " + keys.getDevice());
             }
+            bytes = new ByteBuffer[] {TensorMemory.bytes(keys), TensorMemory.bytes(values)};
             memory = new FloatBuffer[] {TensorMemory.floats(keys), TensorMemory.floats(values),
                 sinkKeys == null ? null : TensorMemory.floats(sinkKeys),
                 sinkValues == null ? null : TensorMemory.floats(sinkValues)};
@@ -574,6 +580,32 @@ public final class SinkCache implements AutoCloseable {
         /** As {@link #readKeys}, for the values. */
         public void readValues(int layer, int head, int from, int count, float[] target) {
             read(1, layer, head, from, count, target);
+        }
+
+        /**
+         * The keys' memory, native byte order, for reading them in place from several threads at once: the keys of
+         * attended entry {@code i} of one KV head of one layer are {@code headDim} floats from byte
+         * {@link #byteOffset byteOffset(layer, head, i)}, consecutive entries {@code headDim} floats apart. Valid
+         * while the step is open; other threads may read it once this thread has {@link #put} the step's tokens
+         * (which makes the views) and handed them the work.
+         */
+        public ByteBuffer keyBytes() {
+            memory();
+            return bytes[0];
+        }
+
+        /** As {@link #keyBytes}, for the values. */
+        public ByteBuffer valueBytes() {
+            memory();
+            return bytes[1];
+        }
+
+        /** Where attended entry {@code from} of one KV head of one layer starts in {@link #keyBytes} and its like. */
+        public int byteOffset(int layer, int head, int from) {
+            if (from < 0 || from > keyCount()) {
+                throw new IndexOutOfBoundsException("entry " + from + " of " + keyCount());
+            }
+            return ((layer * kvHeads + head) * capacity + base + from) * headDim * Float.BYTES;
         }
 
         private void read(int buffer, int layer, int head, int from, int count, float[] target) {

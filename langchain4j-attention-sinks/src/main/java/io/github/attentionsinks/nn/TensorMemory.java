@@ -2,6 +2,7 @@ package io.github.attentionsinks.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
@@ -17,6 +18,11 @@ public final class TensorMemory {
      */
     public static FloatBuffer floats(NDArray array) {
         return array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** As {@link #floats}, as bytes in native order (for vector loads straight from the memory). */
+    public static ByteBuffer bytes(NDArray array) {
+        return array.toByteBuffer(true).order(ByteOrder.nativeOrder());
     }
 
     /** The array's values (of any floating dtype) as float32 on the heap. */

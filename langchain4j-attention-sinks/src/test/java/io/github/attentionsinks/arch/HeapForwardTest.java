@@ -1,12 +1,17 @@
 package io.github.attentionsinks.arch;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.kernels.CacheReads;
+import io.github.attentionsinks.kernels.VectorMath;
+import io.github.attentionsinks.testmodels.RandomCheckpoints;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +63,62 @@ class HeapForwardTest {
             }
             assertEquals(sinks.capacity(), onHeap.cacheLength(), "the stream must have evicted");
             System.out.printf("heap vs libtorch %s: max diff %.2e%n", fixture, worst);
+        }
+    }
+
+    /**
+     * Decoding queries read cache rows in place ({@link CacheReads}) where a head is whole vectors: the logits equal,
+     * bit for bit, those computed from copied rows (the same operations in the same order), and both match libtorch
+     * within 1e-4, over a 200-token prompt and 160 single tokens past 256 keys and eviction in sinks(4, 300). Heads
+     * of one and two vectors take the general loops, of four vectors (64 dims on AVX-512) the kernels' own form.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4})
+    void decodingReadsTheCacheInPlace(int vectors) throws Exception {
+        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need JDK 17 or 18");
+        int headDim = vectors * VectorMath.lanes();
+        assertTrue(CacheReads.supports(headDim));
+        Path dir = RandomCheckpoints.write(temp.resolve("qwen3-head" + headDim), "qwen3",
+                RandomCheckpoints.smollm2Tokenizer(), 11, null, headDim);
+        CacheConfig sinks = CacheConfig.sinks(4, 300);
+        int[] prompt = new int[200];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 10 + (i * 7919) % 49000;
+        }
+        int[] tokens = new int[160];
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = 10 + (t * 104729 + 3) % 49000;
+        }
+        try (AttentionSinkModel heap = load(dir, "java"); AttentionSinkModel libtorch = load(dir, "libtorch")) {
+            assertTrue(heap.kernels().endsWith("decoder on the Java heap"), heap.kernels());
+            float[][] expected = stream(libtorch, sinks, prompt, tokens);
+            float[][] inPlace = stream(heap, sinks, prompt, tokens);
+            boolean before = HeapForward.readCacheInPlace;
+            float[][] copied;
+            try {
+                HeapForward.readCacheInPlace = false;
+                copied = stream(heap, sinks, prompt, tokens);
+            } finally {
+                HeapForward.readCacheInPlace = before;
+            }
+            for (int t = 0; t < tokens.length; t++) {
+                assertArrayEquals(copied[t], inPlace[t], "head of " + headDim + ", step " + t);
+                float diff = Shared.maxAbsDiff(expected[t], inPlace[t]);
+                assertTrue(diff <= 1e-4f, "head of " + headDim + ", step " + t + " differs from libtorch by " + diff);
+            }
+        }
+    }
+
+    /** The logits of each single token fed after {@code prompt}, in a new session of {@code cache}. */
+    private static float[][] stream(AttentionSinkModel model, CacheConfig cache, int[] prompt, int[] tokens) {
+        try (Session session = model.newSession(cache)) {
+            session.appendAll(prompt);
+            float[][] logits = new float[tokens.length][];
+            for (int t = 0; t < tokens.length; t++) {
+                logits[t] = session.append(tokens[t]);
+            }
+            assertEquals(cache.capacity(), session.cacheLength(), "the stream must have evicted");
+            return logits;
         }
     }
 

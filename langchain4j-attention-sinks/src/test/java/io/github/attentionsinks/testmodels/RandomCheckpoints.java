@@ -90,6 +90,19 @@ public final class RandomCheckpoints {
      * in place of the tokenizer's own; {@code null} keeps the tokenizer's.
      */
     public static Path write(Path dir, String family, Path tokenizerDir, long seed, Path chatTemplate) {
+        return write(dir, family, tokenizerDir, seed, chatTemplate, HEAD_DIM);
+    }
+
+    /**
+     * As {@link #write(Path, String, Path, long, Path)} with heads of {@code headDim} dimensions instead of 8, for a
+     * family whose config names its head size apart from the hidden size (qwen3, gemma, gemma2): kernels that work
+     * on whole vectors of a head need heads of 16, 32 or 64.
+     */
+    public static Path write(Path dir, String family, Path tokenizerDir, long seed, Path chatTemplate, int headDim) {
+        if (headDim != HEAD_DIM && !List.of("qwen3", "gemma", "gemma2").contains(family)) {
+            throw new IllegalArgumentException("family '" + family + "' derives its head size from the hidden size ("
+                    + HIDDEN + " / " + HEADS + "): use qwen3, gemma or gemma2 for heads of " + headDim);
+        }
         if (!FAMILIES.contains(family)) {
             throw new IllegalArgumentException("family '" + family + "' is not one of " + FAMILIES);
         }
@@ -116,7 +129,7 @@ public final class RandomCheckpoints {
             Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
             Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(),
                     tokenizerConfig);
-            writeJson(dir.resolve("config.json"), config(family, vocab, bos, eos));
+            writeJson(dir.resolve("config.json"), config(family, vocab, bos, eos, headDim));
             ObjectNode generation = Json.MAPPER.createObjectNode();
             generation.set("bos_token_id", bos == null ? null : generation.numberNode(bos));
             ArrayNode eosArray = generation.putArray("eos_token_id");
@@ -125,8 +138,8 @@ public final class RandomCheckpoints {
             generation.put("transformers_version", "4.47.0");
             writeJson(dir.resolve("generation_config.json"), generation);
             // Gemma's norms compute x·(1 + w): unit gain is w = 0.
-            writeSafetensors(dir.resolve("model.safetensors"), tensors(family, vocab), new SplittableRandom(seed),
-                    family.startsWith("gemma") ? 0f : 1f);
+            writeSafetensors(dir.resolve("model.safetensors"), tensors(family, vocab, headDim),
+                    new SplittableRandom(seed), family.startsWith("gemma") ? 0f : 1f);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot write a random " + family + " checkpoint", e);
@@ -169,7 +182,7 @@ public final class RandomCheckpoints {
         return (n + multiple - 1) / multiple * multiple;
     }
 
-    private static ObjectNode config(String family, int vocab, Integer bos, Integer eos) {
+    private static ObjectNode config(String family, int vocab, Integer bos, Integer eos, int headDim) {
         ObjectNode c = Json.MAPPER.createObjectNode();
         String className = switch (family) {
             case "llama" -> "LlamaForCausalLM";
@@ -221,7 +234,7 @@ public final class RandomCheckpoints {
             }
             case "qwen3" -> {
                 c.put("hidden_act", "silu");
-                c.put("head_dim", HEAD_DIM);
+                c.put("head_dim", headDim);
                 c.put("rms_norm_eps", 1e-6);
                 c.put("rope_theta", 1000000.0);
                 c.put("attention_bias", false);
@@ -230,7 +243,7 @@ public final class RandomCheckpoints {
                 c.putArray("layer_types").add("full_attention").add("full_attention");
             }
             case "gemma" -> {
-                c.put("head_dim", HEAD_DIM);
+                c.put("head_dim", headDim);
                 c.put("hidden_act", "gelu_pytorch_tanh");
                 c.put("hidden_activation", "gelu_pytorch_tanh");
                 c.put("rms_norm_eps", 1e-6);
@@ -238,11 +251,11 @@ public final class RandomCheckpoints {
                 c.put("attention_bias", false);
             }
             case "gemma2" -> {
-                c.put("head_dim", HEAD_DIM);
+                c.put("head_dim", headDim);
                 c.put("hidden_activation", "gelu_pytorch_tanh");
                 c.put("rms_norm_eps", 1e-6);
                 c.put("rope_theta", 10000.0);
-                c.put("query_pre_attn_scalar", HEAD_DIM);
+                c.put("query_pre_attn_scalar", headDim);
                 c.put("attn_logit_softcapping", 50.0);
                 c.put("final_logit_softcapping", 30.0);
                 c.put("sliding_window", 4096);
@@ -276,10 +289,10 @@ public final class RandomCheckpoints {
         }
     }
 
-    private static List<Tensor> tensors(String family, int vocab) {
+    private static List<Tensor> tensors(String family, int vocab, int headDim) {
         int h = HIDDEN;
-        int q = HEADS * HEAD_DIM;
-        int kv = KV_HEADS * HEAD_DIM;
+        int q = HEADS * headDim;
+        int kv = KV_HEADS * headDim;
         List<Tensor> list = new ArrayList<>();
         list.add(new Tensor("model.embed_tokens.weight", new long[] {vocab, h}, false));
         for (int l = 0; l < LAYERS; l++) {
@@ -298,8 +311,8 @@ public final class RandomCheckpoints {
                 list.add(new Tensor(p + "self_attn.v_proj.bias", new long[] {kv}, false));
             }
             if (family.equals("qwen3")) {
-                list.add(new Tensor(p + "self_attn.q_norm.weight", new long[] {HEAD_DIM}, true));
-                list.add(new Tensor(p + "self_attn.k_norm.weight", new long[] {HEAD_DIM}, true));
+                list.add(new Tensor(p + "self_attn.q_norm.weight", new long[] {headDim}, true));
+                list.add(new Tensor(p + "self_attn.k_norm.weight", new long[] {headDim}, true));
             }
             list.add(new Tensor(p + "self_attn.o_proj.weight", new long[] {h, q}, false));
             list.add(new Tensor(p + "post_attention_layernorm.weight", new long[] {h}, true));

@@ -1,0 +1,148 @@
+package io.github.attentionsinks.kernels;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Attention's arithmetic over cache rows read in place from the cache's native memory, as vector loads from a
+ * {@link ByteBuffer}: the forms of {@link VectorMath#scores} and {@link VectorMath#addWeightedSums} for a decoding
+ * query, without first copying the rows to the heap.
+ *
+ * <p>Why: the copy ({@code FloatBuffer.get}, HotSpot's element-wise {@code Unsafe.copyMemory}) took about half of the
+ * attention time of an 8-session decode step at 1,025 cached keys on the SmolLM-135M shape (12.8 of 24 ms, timed
+ * per block). In a standalone loop over 378 MB of direct buffers, two threads summed copied rows at 8–10 GB/s and
+ * loaded in place at 23–27 GB/s (docs/benchmarks.md).
+ *
+ * <p>Loads from a {@code ByteBuffer} ({@code FloatVector.fromByteBuffer}) exist in the incubator API of JDK 17 and 18
+ * only: from 19 on, loads take a {@code MemorySegment}, which code compiled for 17 cannot name. So these methods run
+ * only where {@link #AVAILABLE} says so (a call site never run is never linked, so the class loads on any JDK); on
+ * later JDKs callers copy the rows as before.
+ */
+public final class CacheReads {
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = FLOATS.length();
+    private static final int VECTOR_BYTES = LANES * Float.BYTES;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** Whether this JDK has the loads these methods use (JDK 17 and 18). */
+    public static final boolean AVAILABLE = Runtime.version().feature() <= 18;
+
+    private CacheReads() {}
+
+    /** Whether rows of {@code dim} floats can be read in place: whole vectors only. */
+    public static boolean supports(int dim) {
+        return AVAILABLE && dim % LANES == 0;
+    }
+
+    /**
+     * {@code scores[sOff + j] = scale·Σ_d q[qOff + d]·k(j)[d]} for {@code j < n}, key row {@code j} being {@code dim}
+     * floats from byte {@code kByte + j·dim·4} of {@code k}. {@code dim} is a multiple of the vector width.
+     */
+    public static void scores(float[] q, int qOff, ByteBuffer k, int kByte, int n, int dim, float scale,
+            float[] scores, int sOff) {
+        int rowBytes = dim * Float.BYTES;
+        if (dim == 4 * LANES) {
+            // A head of 64 on AVX-512: the query stays in registers.
+            FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
+            FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
+            FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
+            FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
+            for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+                FloatVector a = FloatVector.fromByteBuffer(FLOATS, k, at, ORDER).mul(q0);
+                FloatVector b = FloatVector.fromByteBuffer(FLOATS, k, at + VECTOR_BYTES, ORDER).mul(q1);
+                a = FloatVector.fromByteBuffer(FLOATS, k, at + 2 * VECTOR_BYTES, ORDER).fma(q2, a);
+                b = FloatVector.fromByteBuffer(FLOATS, k, at + 3 * VECTOR_BYTES, ORDER).fma(q3, b);
+                scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            }
+            return;
+        }
+        for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+            FloatVector a = FloatVector.zero(FLOATS);
+            for (int d = 0, b = at; d < dim; d += LANES, b += VECTOR_BYTES) {
+                a = FloatVector.fromByteBuffer(FLOATS, k, b, ORDER).fma(FloatVector.fromArray(FLOATS, q, qOff + d), a);
+            }
+            scores[sOff + j] = a.reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    /**
+     * {@code out[outOff + d] += Σ_j p[pOff + j]·v(j)[d]} and {@code out[outOff2 + d] += Σ_j p[pOff2 + j]·v(j)[d]}
+     * for {@code j < n}, value row {@code j} being {@code dim} floats from byte {@code vByte + j·dim·4} of {@code v}:
+     * two query heads over the same value rows, each value vector loaded serving both.
+     */
+    public static void addWeightedSums(float[] p, int pOff, int pOff2, int n, ByteBuffer v, int vByte, int dim,
+            float[] out, int outOff, int outOff2) {
+        if (dim != 4 * LANES) {
+            addWeightedSum(p, pOff, n, v, vByte, dim, out, outOff);
+            addWeightedSum(p, pOff2, n, v, vByte, dim, out, outOff2);
+            return;
+        }
+        int rowBytes = dim * Float.BYTES;
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, out, outOff2);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, out, outOff2 + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, out, outOff2 + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, out, outOff2 + 3 * LANES);
+        for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
+            FloatVector v0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER);
+            FloatVector v1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER);
+            FloatVector v2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER);
+            FloatVector v3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff2 + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+        b0.intoArray(out, outOff2);
+        b1.intoArray(out, outOff2 + LANES);
+        b2.intoArray(out, outOff2 + 2 * LANES);
+        b3.intoArray(out, outOff2 + 3 * LANES);
+    }
+
+    /** {@link #addWeightedSums} for one query head. */
+    public static void addWeightedSum(float[] p, int pOff, int n, ByteBuffer v, int vByte, int dim, float[] out,
+            int outOff) {
+        int rowBytes = dim * Float.BYTES;
+        int d = 0;
+        for (; d + 4 * LANES <= dim; d += 4 * LANES) {
+            FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff + d);
+            FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + d + LANES);
+            FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + d + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + d + 3 * LANES);
+            for (int j = 0, at = vByte + d * Float.BYTES; j < n; j++, at += rowBytes) {
+                FloatVector pj = FloatVector.broadcast(FLOATS, p[pOff + j]);
+                a0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER).fma(pj, a0);
+                a1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER).fma(pj, a1);
+                a2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER).fma(pj, a2);
+                a3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER).fma(pj, a3);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + LANES);
+            a2.intoArray(out, outOff + d + 2 * LANES);
+            a3.intoArray(out, outOff + d + 3 * LANES);
+        }
+        for (; d < dim; d += LANES) {
+            FloatVector a = FloatVector.fromArray(FLOATS, out, outOff + d);
+            for (int j = 0, at = vByte + d * Float.BYTES; j < n; j++, at += rowBytes) {
+                a = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER).fma(FloatVector.broadcast(FLOATS, p[pOff + j]), a);
+            }
+            a.intoArray(out, outOff + d);
+        }
+    }
+}
