@@ -292,16 +292,31 @@ final class HeapForward {
         PackedLinear mlpIn = (PackedLinear) layer.mlpIn();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
         mlpIn.applyRows(w.normed, rows, w.mlp);
-        int intermediate = spec.intermediate;
-        for (int r = 0; r < rows; r++) {
-            int at = r * mlpIn.stride();
-            if (spec.activation == Activation.SILU) {
-                VectorMath.siluGate(w.mlp, at, at + intermediate, w.gated, r * intermediate, intermediate);
-            } else {
-                VectorMath.geluTanhGate(w.mlp, at, at + intermediate, w.gated, r * intermediate, intermediate);
-            }
+        int stride = mlpIn.stride();
+        if (rows == 1) {
+            gate(0, 0, spec.intermediate, stride, w);
+        } else {
+            int half = spec.intermediate / 2 / VectorMath.lanes() * VectorMath.lanes();
+            kernels.forEach(2 * rows, t -> gate(t / 2, t % 2 == 0 ? 0 : half,
+                    t % 2 == 0 ? half : spec.intermediate - half, stride, w));
         }
         residual((PackedLinear) layer.mlpOut(), w.gated, rows, w);
+    }
+
+    /**
+     * The MLP's gated activation of row {@code r}, outputs {@code [from, from + n)}. Several rows are split across the
+     * kernel threads: the gate and up values were just written by both threads' products, so on one thread about
+     * half of them came from the other core's cache, and the activation of 8 rows took 1.8–2.7 ms of a 24 ms step
+     * (SmolLM-135M shape) where the same arithmetic on data in its own cache takes 0.3 ms.
+     */
+    private void gate(int r, int from, int n, int stride, Workspace w) {
+        int at = r * stride + from;
+        int intermediate = spec.intermediate;
+        if (spec.activation == Activation.SILU) {
+            VectorMath.siluGate(w.mlp, at, at + intermediate, w.gated, r * intermediate + from, n);
+        } else {
+            VectorMath.geluTanhGate(w.mlp, at, at + intermediate, w.gated, r * intermediate + from, n);
+        }
     }
 
     /** {@code x += projection(input)}. */
