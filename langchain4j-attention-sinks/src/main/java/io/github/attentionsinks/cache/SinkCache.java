@@ -135,6 +135,28 @@ public final class SinkCache implements AutoCloseable {
         return elements * dataType.getNumOfBytes();
     }
 
+    /** Whether {@link #begin begin(n)} would first allocate, grow or move the buffers ({@link #reserve} does it). */
+    public boolean needsRoom(int n) {
+        return keys == null || base + length() + n > capacity;
+    }
+
+    /**
+     * Makes room for a step of {@code n} tokens now, as {@link #begin} would first (allocating, growing or moving the
+     * window back), so that several caches can do it at once on different threads before a batched step; the entries
+     * and what they attend are unchanged.
+     *
+     * @throws IllegalStateException while a step is open
+     */
+    public void reserve(int n) {
+        if (open != null) {
+            throw new IllegalStateException("reserve while a step is open: commit or abandon it first");
+        }
+        if (n < 1 || n > maxChunk) {
+            throw new IllegalArgumentException("a step feeds 1.." + maxChunk + " tokens, got " + n);
+        }
+        ensureRoom(length() + n);
+    }
+
     /**
      * Opens a step that feeds {@code n} tokens. The caller runs the forward pass, calling
      * {@link Step#append} once per layer, then {@link #commit}. If the forward pass fails, simply do not

@@ -61,14 +61,38 @@ class SinkCacheTest {
 
     @ParameterizedTest
     @MethodSource("configs")
-    void attentionMatchesTheSpecificationOverALongStream(CacheConfig config) {
+    void attentionMatchesTheSpecificationOverALongStream(CacheConfig config) throws Exception {
         streamAgainstTheSpecification(config, false);
     }
+
+    /**
+     * Room made ahead of a step ({@link SinkCache#reserve}, what a batched step does for several caches at once on
+     * the kernel threads), here from another thread before every step that needs it: the stream still attends as the
+     * specification says through every growth and move of the window, and the step then finds its room.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void roomReservedAheadOnAnotherThreadChangesNothing(CacheConfig config) throws Exception {
+        java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            reserveAhead = other;
+            streamAgainstTheSpecification(config, false);
+            assertTrue(reserved > 3, "the stream must have grown or moved its buffers ahead: " + reserved);
+        } finally {
+            reserveAhead = null;
+            reserved = 0;
+            other.shutdown();
+        }
+    }
+
+    /** When set, {@link #streamAgainstTheSpecification} makes each step's room on this thread first. */
+    private static java.util.concurrent.ExecutorService reserveAhead;
+    private static int reserved;
 
     /** Dropping the newest entries (a chat turn's rewind) and feeding on gives what the specification gives. */
     @ParameterizedTest
     @MethodSource("configs")
-    void rewindsMatchTheSpecification(CacheConfig config) {
+    void rewindsMatchTheSpecification(CacheConfig config) throws Exception {
         streamAgainstTheSpecification(config, true);
     }
 
@@ -238,7 +262,7 @@ class SinkCacheTest {
         }
     }
 
-    private void streamAgainstTheSpecification(CacheConfig config, boolean rewinds) {
+    private void streamAgainstTheSpecification(CacheConfig config, boolean rewinds) throws Exception {
         RotaryEmbedding rope = rope();
         NaiveSinkCache naive = new NaiveSinkCache(config);
         Random random = new Random(42);
@@ -252,6 +276,12 @@ class SinkCacheTest {
                 double[][][][] v = randomTensor(random, LAYERS, n, KV_HEADS);
                 int naiveLengthBefore = naive.length();
                 double[][][][] expected = naive.step(q, k, v);
+                if (reserveAhead != null && cache.needsRoom(n)) {
+                    int size = n;
+                    reserveAhead.submit(() -> cache.reserve(size)).get();
+                    assertTrue(!cache.needsRoom(n), "room reserved for " + n);
+                    reserved++;
+                }
                 try (NDManager step = manager.newSubManager()) {
                     SinkCache.Step open = cache.begin(step, n);
                     assertEquals(naiveLengthBefore, open.cacheLengthBefore());
@@ -504,6 +534,12 @@ class SinkCacheTest {
                 KeyShifter.IDENTITY, 100, manager); NDManager step = manager.newSubManager()) {
             assertEquals(4, cache.maxChunk(), "a chunk never exceeds the window");
             assertThrows(IllegalArgumentException.class, () -> cache.begin(step, 5));
+            assertThrows(IllegalArgumentException.class, () -> cache.reserve(5));
+            assertThrows(IllegalArgumentException.class, () -> cache.reserve(0));
+            SinkCache.Step open = cache.begin(step, 2);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache.reserve(1));
+            assertTrue(e.getMessage().contains("step is open"), e.getMessage());
+            cache.abandon(open);
         }
     }
 
