@@ -49,6 +49,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     int maxQueuedRequests = 1000;
     int prefillChunk = 16;
     boolean sharePromptPrefixes = true;
+    boolean warmUp = true;
     ChatRequestParameters defaultRequestParameters;
 
     /**
@@ -304,6 +305,17 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     }
 
     /**
+     * Whether building the model warms up the JIT compiler first (default true), so that the first requests do not
+     * pay for compiling the Java kernels: {@link AttentionSinkModel#warmUp}, once per JVM, with the Java kernels
+     * only. On the SmolLM-135M shape (3.6–3.9 s of warm-up) a fresh JVM's first eight conversations at once made
+     * 172–187 tokens/s without it and 223–241 with it (docs/benchmarks.md).
+     */
+    public B warmUp(boolean warmUp) {
+        this.warmUp = warmUp;
+        return self();
+    }
+
+    /**
      * Whether conversations that generate at the same time share one decode loop (default true): every step feeds
      * all of them in one batched forward pass, so the weights are read once per step for all conversations, and a
      * long prompt is fed in chunks between the others' tokens. Replies are the same either way; false runs each
@@ -389,6 +401,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             loaded = b.load();
         }
         try {
+            if (warmUp) {
+                loaded.warmUp();
+            }
             ChatTemplate template = null;
             if (chatTemplate != null || chatTemplateFile != null) {
                 String bos = loaded.tokenizerConfig().bosToken();

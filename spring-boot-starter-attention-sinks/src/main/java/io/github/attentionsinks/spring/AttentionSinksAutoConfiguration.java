@@ -144,6 +144,7 @@ public class AttentionSinksAutoConfiguration {
                 .batchedDecoding(p.isBatchedDecoding())
                 .prefillChunk(p.getPrefillChunk())
                 .sharePromptPrefixes(p.isSharePromptPrefixes())
+                .warmUp(p.isWarmUp())
                 .maxQueuedRequests(p.getMaxQueuedRequests())
                 .seed(p.getSeed());
         if (p.getTemperature() != null) {

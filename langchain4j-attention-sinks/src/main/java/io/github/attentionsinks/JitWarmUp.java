@@ -1,0 +1,125 @@
+package io.github.attentionsinks;
+
+import io.github.attentionsinks.cache.CacheConfig;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Throwaway forward passes of the shapes serving runs (a prompt chunk, one token, eight sessions' tokens, a mixed
+ * step), repeated until the JIT compiler is quiet, so that the first requests do not pay for it. What they pay
+ * otherwise: the Java kernels run the Vector API's Java fallback, two orders of magnitude slower, until C2 has
+ * compiled them for each shape, and a fresh JVM's first eight-conversation round through the chat model spent
+ * 1.5–2.0 s in its first prompt steps (SmolLM-135M shape, 2 cores; docs/benchmarks.md). llama.cpp's server warms up
+ * the same way by default.
+ *
+ * <p>The JIT's state belongs to the JVM, not to a model: the first warm-up in a JVM does the work and later calls
+ * return at once. Only the Java kernels need it; with libtorch multiplying there is nothing to warm.
+ */
+final class JitWarmUp {
+    private static final Logger log = LoggerFactory.getLogger(JitWarmUp.class);
+    private static final AtomicBoolean DONE = new AtomicBoolean();
+    /** Sessions stepped together, as a full batch of the chat models' default {@code maxBatchSize}. */
+    private static final int BATCH = 8;
+    /** A prompt chunk whose rows pass through every row-count path of the kernels: 3 × 8 + 4 + 2 + 1. */
+    private static final int CHUNK = 31;
+    private static final int MAX_ROUNDS = 30;
+    private static final long MAX_NANOS = 6_000_000_000L;
+
+    private JitWarmUp() {}
+
+    /** Warms {@code model}'s code paths once per JVM; see the class comment. */
+    static void run(AttentionSinkModel model) {
+        if (model.kernelsOrNull() != null && DONE.compareAndSet(false, true)) {
+            warm(model);
+        }
+    }
+
+    /**
+     * The warm-up itself, whether or not this JVM has had one: rounds of throwaway steps until the JIT is quiet (at
+     * most {@link #MAX_ROUNDS}, about {@link #MAX_NANOS}); 0 with libtorch multiplying.
+     *
+     * @return the rounds run
+     */
+    static int warm(AttentionSinkModel model) {
+        if (model.kernelsOrNull() == null) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+        CacheConfig cache = CacheConfig.sinks(4, 60);
+        int vocab = model.vocabSize();
+        List<Session> sessions = new ArrayList<>();
+        int rounds = 0;
+        try {
+            for (int s = 0; s < BATCH; s++) {
+                sessions.add(model.newSession(cache));
+            }
+            long compiledBefore = measurable ? jit.getTotalCompilationTime() : 0;
+            int quietRounds = 0;
+            while (rounds < MAX_ROUNDS && System.nanoTime() - start < MAX_NANOS) {
+                long roundStart = System.nanoTime();
+                round(model, sessions, vocab, rounds);
+                rounds++;
+                long roundMillis = (System.nanoTime() - roundStart) / 1_000_000;
+                if (!measurable) {
+                    if (rounds >= 8) {
+                        break;
+                    }
+                    continue;
+                }
+                long compiled = jit.getTotalCompilationTime();
+                // Quiet: compiling took under 5% of the round. Small methods keep being compiled for a long while
+                // (0-18 ms a round on the SmolLM-135M shape after the kernels' 1.5-2 s in the first five rounds).
+                quietRounds = (compiled - compiledBefore) * 20 <= roundMillis ? quietRounds + 1 : 0;
+                compiledBefore = compiled;
+                if (quietRounds >= 2) {
+                    break;
+                }
+            }
+        } finally {
+            sessions.forEach(Session::close);
+        }
+        // DEBUG: a start logs one INFO line, the model's (AttentionSinkModel#logLoaded).
+        log.debug("Warmed up the Java kernels in {} ms ({} rounds of throwaway steps)",
+                (System.nanoTime() - start) / 1_000_000, rounds);
+        return rounds;
+    }
+
+    /** One prompt chunk per session, steps of all sessions' single tokens, one session alone, a mixed step. */
+    private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round) {
+        for (Session session : sessions) {
+            session.reset();
+        }
+        sessions.get(0).append(ids(CHUNK, vocab, round));
+        List<int[]> feeds = new ArrayList<>();
+        for (int s = 0; s < sessions.size(); s++) {
+            feeds.add(ids(s == 0 ? 1 : 5, vocab, round + s));
+        }
+        model.appendBatch(sessions, feeds); // a mixed step: one token beside short prompts
+        for (int step = 0; step < 4; step++) {
+            List<int[]> tokens = new ArrayList<>();
+            for (int s = 0; s < sessions.size(); s++) {
+                tokens.add(ids(1, vocab, round * 7 + step + s));
+            }
+            model.appendBatch(sessions, tokens);
+        }
+        for (int step = 0; step < 4; step++) {
+            sessions.get(1).append(ids(1, vocab, round + step));
+        }
+    }
+
+    /** {@code n} token ids spread over the vocabulary. */
+    private static int[] ids(int n, int vocab, int seed) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int) ((seed * 7919L + i * 104729L + 13) % vocab);
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,53 @@
+package io.github.attentionsinks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.cache.CacheConfig;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JIT warm-up ({@link AttentionSinkModel#warmUp}) runs throwaway steps on the model itself: a conversation fed
+ * after it gets the logits it got before it, within 1e-5 (nothing of the throwaway sessions stays in the model's kept
+ * buffers; not bit for bit, since the Vector API may sum lanes in another order once compiled), and with libtorch
+ * multiplying there is nothing to warm.
+ */
+class JitWarmUpTest {
+    @Test
+    void throwawayStepsLeaveTheModelAsItWas() {
+        CacheConfig cache = CacheConfig.sinks(4, 60);
+        int[] prompt = {1, 403, 201, 29, 77, 5, 318, 42};
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories())
+                .device(Shared.device()).kernels("java").load()) {
+            float[][] before = stream(model, cache, prompt);
+            int rounds = JitWarmUp.warm(model);
+            assertTrue(rounds >= 1, "rounds: " + rounds);
+            float[][] after = stream(model, cache, prompt);
+            for (int t = 0; t < before.length; t++) {
+                float diff = Shared.maxAbsDiff(before[t], after[t]);
+                assertTrue(diff <= 1e-5f, "step " + t + " differs by " + diff);
+            }
+        }
+    }
+
+    @Test
+    void nothingToWarmWithLibtorch() {
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories())
+                .device(Shared.device()).kernels("libtorch").load()) {
+            assertEquals(0, JitWarmUp.warm(model));
+            model.warmUp(); // returns at once
+        }
+    }
+
+    /** The prompt, then 70 greedy tokens past the window's first eviction, as logits per step. */
+    private static float[][] stream(AttentionSinkModel model, CacheConfig cache, int[] prompt) {
+        try (Session session = model.newSession(cache)) {
+            float[][] logits = new float[71][];
+            logits[0] = session.appendAll(prompt)[prompt.length - 1];
+            for (int t = 1; t < logits.length; t++) {
+                logits[t] = session.append(io.github.attentionsinks.generate.Sampler.argmax(logits[t - 1]));
+            }
+            return logits;
+        }
+    }
+}
