@@ -35,7 +35,13 @@ final class JitWarmUp {
     /** Warms {@code model}'s code paths once per JVM; see the class comment. */
     static void run(AttentionSinkModel model) {
         if (model.kernelsOrNull() != null && DONE.compareAndSet(false, true)) {
-            warm(model);
+            try {
+                warm(model);
+            } catch (RuntimeException e) {
+                // Only a speed-up: the model serves as it would have, compiling its kernels on its first requests.
+                log.warn("The JIT warm-up of {} failed; the first requests will compile the kernels instead",
+                        model.directory(), e);
+            }
         }
     }
 
@@ -62,9 +68,10 @@ final class JitWarmUp {
             }
             long compiledBefore = measurable ? jit.getTotalCompilationTime() : 0;
             int quietRounds = 0;
-            while (rounds < MAX_ROUNDS && System.nanoTime() - start < MAX_NANOS) {
+            long deadline = start + MAX_NANOS;
+            while (rounds < MAX_ROUNDS && System.nanoTime() < deadline) {
                 long roundStart = System.nanoTime();
-                round(model, sessions, vocab, rounds);
+                round(model, sessions, vocab, rounds, deadline);
                 rounds++;
                 long roundMillis = (System.nanoTime() - roundStart) / 1_000_000;
                 if (!measurable) {
@@ -91,8 +98,12 @@ final class JitWarmUp {
         return rounds;
     }
 
-    /** One prompt chunk per session, steps of all sessions' single tokens, one session alone, a mixed step. */
-    private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round) {
+    /**
+     * A prompt chunk in one session, a mixed step (one token beside seven short prompts), four steps of every
+     * session's single token, four of one session alone; stops early past {@code deadline} (a large model's steps
+     * take seconds, and the rounds are for the compiler, not the weights).
+     */
+    private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round, long deadline) {
         for (Session session : sessions) {
             session.reset();
         }
@@ -101,15 +112,15 @@ final class JitWarmUp {
         for (int s = 0; s < sessions.size(); s++) {
             feeds.add(ids(s == 0 ? 1 : 5, vocab, round + s));
         }
-        model.appendBatch(sessions, feeds); // a mixed step: one token beside short prompts
-        for (int step = 0; step < 4; step++) {
+        model.appendBatch(sessions, feeds);
+        for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
             List<int[]> tokens = new ArrayList<>();
             for (int s = 0; s < sessions.size(); s++) {
                 tokens.add(ids(1, vocab, round * 7 + step + s));
             }
             model.appendBatch(sessions, tokens);
         }
-        for (int step = 0; step < 4; step++) {
+        for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
             sessions.get(1).append(ids(1, vocab, round + step));
         }
     }
