@@ -163,7 +163,7 @@ public class AttentionSinksProperties implements Validator {
 
     /**
      * Whether building the chat models warms up the JIT compiler first, so that the first requests do not pay for
-     * compiling the Java kernels (once per JVM; 3.6–3.9 s for the SmolLM-135M shape on 2 cores with the Java kernels, nothing with libtorch).
+     * compiling the Java kernels (once per JVM; 3.4–5.0 s for the SmolLM-135M shape on 2 cores with the Java kernels, nothing with libtorch).
      */
     private boolean warmUp = true;
 
