@@ -20,6 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * only: from 19 on, loads take a {@code MemorySegment}, which code compiled for 17 cannot name. So these methods run
  * only where {@link #AVAILABLE} says so (a call site never run is never linked, so the class loads on any JDK); on
  * later JDKs callers copy the rows as before.
+ *
+ * <p>Each method repeats its {@link VectorMath} twin operation for operation, so that both give the same floats; only
+ * the loads differ. A load passed in as a function would keep C2 from compiling the Vector API's calls into vector
+ * instructions (it must see the concrete call), so the loops are written twice.
  */
 public final class CacheReads {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
