@@ -69,6 +69,8 @@ final class HeapForward {
     /** Floats per partial result of attention: maximum, sum, {@code headDim} weighted values, padding. */
     private final int partialSlot;
     private final float[] attentionScales;
+    /** Where a row's gated activation is split in two for the kernel threads: half of it, in whole vectors. */
+    private final int gateSplit;
     /** Per layer: the per-head q and k RMSNorm weights (Qwen3), or null. */
     private final float[][] queryNorms;
     private final float[][] keyNorms;
@@ -122,6 +124,7 @@ final class HeapForward {
         this.kvWidth = kvHeads * headDim;
         this.hidden = ((PackedLinear) spec.layers[0].qkv()).inFeatures();
         this.partialSlot = headDim + 2 + PARTIAL_PADDING;
+        this.gateSplit = spec.intermediate / 2 / VectorMath.lanes() * VectorMath.lanes();
         int layers = spec.layers.length;
         attentionScales = new float[layers];
         queryNorms = new float[layers][];
@@ -296,9 +299,8 @@ final class HeapForward {
         if (rows == 1) {
             gate(0, 0, spec.intermediate, stride, w);
         } else {
-            int half = spec.intermediate / 2 / VectorMath.lanes() * VectorMath.lanes();
-            kernels.forEach(2 * rows, t -> gate(t / 2, t % 2 == 0 ? 0 : half,
-                    t % 2 == 0 ? half : spec.intermediate - half, stride, w));
+            kernels.forEach(2 * rows, t -> gate(t / 2, t % 2 == 0 ? 0 : gateSplit,
+                    t % 2 == 0 ? gateSplit : spec.intermediate - gateSplit, stride, w));
         }
         residual((PackedLinear) layer.mlpOut(), w.gated, rows, w);
     }
@@ -414,10 +416,11 @@ final class HeapForward {
         float scale = attentionScales[l];
         // A decoding stream's few queries read the cache rows in place; a chunk's many queries score turned copies.
         boolean inPlace = queries < TURNED_FROM_QUERIES && readCacheInPlace && CacheReads.supports(headDim);
+        ByteBuffer keyBytes = inPlace ? cache.keyBytes() : null;
+        ByteBuffer valueBytes = inPlace ? cache.valueBytes() : null;
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
             if (inPlace) {
-                ByteBuffer keyBytes = cache.keyBytes();
                 int at = cache.byteOffset(l, g, from + b);
                 for (int q = 0; q < queries; q++) {
                     CacheReads.scores(qs, q * headDim, keyBytes, at, n, headDim, scale, scores, q * width + b);
@@ -473,7 +476,7 @@ final class HeapForward {
                     int next = partialAt(rowOffset + first + i, g * group + hh + 1, part, parts);
                     int pOff = (i * group + hh) * width + lo - from;
                     if (inPlace) {
-                        CacheReads.addWeightedSums(scores, pOff, pOff + width, hi - lo, cache.valueBytes(),
+                        CacheReads.addWeightedSums(scores, pOff, pOff + width, hi - lo, valueBytes,
                                 cache.byteOffset(l, g, lo), headDim, partials, at + 2, next + 2);
                     } else {
                         VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block,
@@ -484,7 +487,7 @@ final class HeapForward {
                     int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
                     int pOff = (i * group + hh) * width + lo - from;
                     if (inPlace) {
-                        CacheReads.addWeightedSum(scores, pOff, hi - lo, cache.valueBytes(), cache.byteOffset(l, g, lo),
+                        CacheReads.addWeightedSum(scores, pOff, hi - lo, valueBytes, cache.byteOffset(l, g, lo),
                                 headDim, partials, at + 2);
                     } else {
                         VectorMath.addWeightedSum(scores, pOff, hi - lo, block, (lo - from - b) * headDim, headDim,

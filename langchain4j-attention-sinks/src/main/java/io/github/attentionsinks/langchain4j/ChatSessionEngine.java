@@ -422,7 +422,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 session.generate(beginning, feedOnly, TokenListener.NONE);
             }
             session.discardPendingToken();
-            prefixes.encoded(start, session);
+            prefixes.keep(start, session);
         } finally {
             prefixes.release(start);
         }

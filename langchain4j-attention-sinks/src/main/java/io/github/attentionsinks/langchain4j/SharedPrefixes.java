@@ -48,7 +48,8 @@ final class SharedPrefixes implements AutoCloseable {
 
     /**
      * How a rebuilt turn begins: {@code copied} tokens came from a kept beginning; when {@code beginning} is not
-     * null, this turn encodes that beginning for the others ({@link #encoded} or {@link #release} must follow).
+     * null, this turn encodes that beginning for the others ({@link #keep} when it has, then {@link #release} in any
+     * case).
      */
     record Start(int copied, Tokens beginning) {
         boolean encodes() {
@@ -78,14 +79,16 @@ final class SharedPrefixes implements AutoCloseable {
                 }
                 session.reset(); // copied a shorter beginning: start again once the longer one is kept
             }
-            other.join(); // always completes: see encoded and release
+            other.join(); // always completes: see release
         }
     }
 
-    /** The encoding turn has fed its beginning into {@code fed}: keep it, and let the waiting turns copy it. */
-    void encoded(Start start, Session fed) {
+    /**
+     * The encoding turn has fed its beginning into {@code fed}: keep it. Its {@link #release} then lets the waiting
+     * turns copy it.
+     */
+    void keep(Start start, Session fed) {
         offer(fed, start.beginning.ids, start.beginning.ids.length);
-        release(start);
     }
 
     /** The encoding turn is done with its beginning, kept or not (a failed turn): the waiting ones go on. */
