@@ -384,7 +384,7 @@ final class HeapForward {
      * <p>The keys, then the values, are taken a {@link #KEY_BLOCK} at a time, which stay in the first-level cache
      * while every query of the task uses them. A decoding stream's few queries read them in place from the cache's
      * memory where the JDK allows it ({@link CacheReads}: copying them first took about half of an 8-session step's
-     * attention at 1,025 keys), else from a copy. With many queries (a prompt's chunk) each block is copied and
+     * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy. With many queries (a prompt's chunk) each block is copied and
      * turned so that a key vector scores eight queries at once with no sum across lanes
      * ({@link VectorMath#blockScores}).
      */
@@ -421,10 +421,8 @@ final class HeapForward {
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
             if (inPlace) {
-                int at = cache.byteOffset(l, g, from + b);
-                for (int q = 0; q < queries; q++) {
-                    CacheReads.scores(qs, q * headDim, keyBytes, at, n, headDim, scale, scores, q * width + b);
-                }
+                CacheReads.groupScores(qs, 0, queries, keyBytes, cache.byteOffset(l, g, from + b), n, headDim, scale,
+                        scores, b, width);
                 continue;
             }
             cache.readKeys(l, g, from + b, n, block);
@@ -469,30 +467,23 @@ final class HeapForward {
                 if (lo >= hi) {
                     continue;
                 }
-                // A row's query heads see the same keys: two at a time share each value row loaded.
+                int pOff = i * group * width + lo - from;
+                int out = partialAt(rowOffset + first + i, g * group, part, parts) + 2;
+                // A row's query heads see the same keys: each value row loaded serves several of them.
+                if (inPlace) {
+                    CacheReads.groupWeightedSums(scores, pOff, width, group, hi - lo, valueBytes,
+                            cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);
+                    continue;
+                }
                 int hh = 0;
                 for (; hh + 1 < group; hh += 2) {
-                    int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
-                    int next = partialAt(rowOffset + first + i, g * group + hh + 1, part, parts);
-                    int pOff = (i * group + hh) * width + lo - from;
-                    if (inPlace) {
-                        CacheReads.addWeightedSums(scores, pOff, pOff + width, hi - lo, valueBytes,
-                                cache.byteOffset(l, g, lo), headDim, partials, at + 2, next + 2);
-                    } else {
-                        VectorMath.addWeightedSums(scores, pOff, pOff + width, hi - lo, block,
-                                (lo - from - b) * headDim, headDim, partials, at + 2, next + 2);
-                    }
+                    VectorMath.addWeightedSums(scores, pOff + hh * width, pOff + (hh + 1) * width, hi - lo, block,
+                            (lo - from - b) * headDim, headDim, partials, out + hh * parts * slot,
+                            out + (hh + 1) * parts * slot);
                 }
                 if (hh < group) {
-                    int at = partialAt(rowOffset + first + i, g * group + hh, part, parts);
-                    int pOff = (i * group + hh) * width + lo - from;
-                    if (inPlace) {
-                        CacheReads.addWeightedSum(scores, pOff, hi - lo, valueBytes, cache.byteOffset(l, g, lo),
-                                headDim, partials, at + 2);
-                    } else {
-                        VectorMath.addWeightedSum(scores, pOff, hi - lo, block, (lo - from - b) * headDim, headDim,
-                                partials, at + 2);
-                    }
+                    VectorMath.addWeightedSum(scores, pOff + hh * width, hi - lo, block, (lo - from - b) * headDim,
+                            headDim, partials, out + hh * parts * slot);
                 }
             }
         }

@@ -73,6 +73,136 @@ public final class CacheReads {
     }
 
     /**
+     * {@link #scores} for {@code queries} queries against the same key rows (a KV head's query heads): query {@code c}
+     * from {@code qOff + c·dim} into {@code scores} from {@code sOff + c·sStride}. With heads of four vectors, each
+     * key row loaded serves up to three queries: scoring them one pass each cost 2.3 of an 8-session step's 4.3 ms of
+     * attention (SmolLM-135M shape, three query heads per KV head), the passes after the first rereading the rows
+     * from the second-level cache. Every score is the same arithmetic as {@link #scores}'s.
+     */
+    public static void groupScores(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int n, int dim,
+            float scale, float[] scores, int sOff, int sStride) {
+        int c = 0;
+        if (dim == 4 * LANES) {
+            for (; queries - c >= 3; c += 3) {
+                threeScores(q, qOff + c * dim, k, kByte, n, scale, scores, sOff + c * sStride, sStride);
+            }
+        }
+        for (; c < queries; c++) {
+            scores(q, qOff + c * dim, k, kByte, n, dim, scale, scores, sOff + c * sStride);
+        }
+    }
+
+    /** Three queries of four vectors each (registers: twelve query vectors, four key vectors). */
+    private static void threeScores(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
+            float[] scores, int sOff, int sStride) {
+        int rowBytes = 4 * VECTOR_BYTES;
+        FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
+        FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
+        FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
+        FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
+        FloatVector r0 = FloatVector.fromArray(FLOATS, q, qOff + 4 * LANES);
+        FloatVector r1 = FloatVector.fromArray(FLOATS, q, qOff + 5 * LANES);
+        FloatVector r2 = FloatVector.fromArray(FLOATS, q, qOff + 6 * LANES);
+        FloatVector r3 = FloatVector.fromArray(FLOATS, q, qOff + 7 * LANES);
+        FloatVector t0 = FloatVector.fromArray(FLOATS, q, qOff + 8 * LANES);
+        FloatVector t1 = FloatVector.fromArray(FLOATS, q, qOff + 9 * LANES);
+        FloatVector t2 = FloatVector.fromArray(FLOATS, q, qOff + 10 * LANES);
+        FloatVector t3 = FloatVector.fromArray(FLOATS, q, qOff + 11 * LANES);
+        for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+            FloatVector k0 = FloatVector.fromByteBuffer(FLOATS, k, at, ORDER);
+            FloatVector k1 = FloatVector.fromByteBuffer(FLOATS, k, at + VECTOR_BYTES, ORDER);
+            FloatVector k2 = FloatVector.fromByteBuffer(FLOATS, k, at + 2 * VECTOR_BYTES, ORDER);
+            FloatVector k3 = FloatVector.fromByteBuffer(FLOATS, k, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector a = k2.fma(q2, k0.mul(q0));
+            FloatVector b = k3.fma(q3, k1.mul(q1));
+            scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            a = k2.fma(r2, k0.mul(r0));
+            b = k3.fma(r3, k1.mul(r1));
+            scores[sOff + sStride + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            a = k2.fma(t2, k0.mul(t0));
+            b = k3.fma(t3, k1.mul(t1));
+            scores[sOff + 2 * sStride + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    /**
+     * {@link #addWeightedSum} for {@code heads} query heads over the same value rows: head {@code h}'s weights from
+     * {@code pOff + h·pStride}, its sums at {@code outOff + h·outStride}. With heads of four vectors each value row
+     * loaded serves up to three heads (one pass over the rows where a pair and a single took two). Every sum is the
+     * same arithmetic as {@link #addWeightedSum}'s.
+     */
+    public static void groupWeightedSums(float[] p, int pOff, int pStride, int heads, int n, ByteBuffer v, int vByte,
+            int dim, float[] out, int outOff, int outStride) {
+        int h = 0;
+        if (dim == 4 * LANES) {
+            for (; heads - h >= 3; h += 3) {
+                threeWeightedSums(p, pOff + h * pStride, pStride, n, v, vByte, out, outOff + h * outStride,
+                        outStride);
+            }
+        }
+        for (; heads - h >= 2; h += 2) {
+            addWeightedSums(p, pOff + h * pStride, pOff + (h + 1) * pStride, n, v, vByte, dim, out,
+                    outOff + h * outStride, outOff + (h + 1) * outStride);
+        }
+        if (h < heads) {
+            addWeightedSum(p, pOff + h * pStride, n, v, vByte, dim, out, outOff + h * outStride);
+        }
+    }
+
+    /** Three heads of four vectors each (registers: twelve sums, four value vectors, three weights). */
+    private static void threeWeightedSums(float[] p, int pOff, int pStride, int n, ByteBuffer v, int vByte,
+            float[] out, int outOff, int outStride) {
+        int rowBytes = 4 * VECTOR_BYTES;
+        int o2 = outOff + outStride;
+        int o3 = outOff + 2 * outStride;
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, out, o2);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, out, o2 + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, out, o2 + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, out, o2 + 3 * LANES);
+        FloatVector c0 = FloatVector.fromArray(FLOATS, out, o3);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, out, o3 + LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, out, o3 + 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(FLOATS, out, o3 + 3 * LANES);
+        for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
+            FloatVector v0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER);
+            FloatVector v1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER);
+            FloatVector v2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER);
+            FloatVector v3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff + pStride + j]);
+            FloatVector pc = FloatVector.broadcast(FLOATS, p[pOff + 2 * pStride + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+            c0 = v0.fma(pc, c0);
+            c1 = v1.fma(pc, c1);
+            c2 = v2.fma(pc, c2);
+            c3 = v3.fma(pc, c3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+        b0.intoArray(out, o2);
+        b1.intoArray(out, o2 + LANES);
+        b2.intoArray(out, o2 + 2 * LANES);
+        b3.intoArray(out, o2 + 3 * LANES);
+        c0.intoArray(out, o3);
+        c1.intoArray(out, o3 + LANES);
+        c2.intoArray(out, o3 + 2 * LANES);
+        c3.intoArray(out, o3 + 3 * LANES);
+    }
+
+    /**
      * {@code out[outOff + d] += Σ_j p[pOff + j]·v(j)[d]} and {@code out[outOff2 + d] += Σ_j p[pOff2 + j]·v(j)[d]}
      * for {@code j < n}, value row {@code j} being {@code dim} floats from byte {@code vByte + j·dim·4} of {@code v}:
      * two query heads over the same value rows, each value vector loaded serving both.

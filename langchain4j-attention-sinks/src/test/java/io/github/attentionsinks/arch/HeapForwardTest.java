@@ -1,6 +1,5 @@
 package io.github.attentionsinks.arch;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -67,9 +66,10 @@ class HeapForwardTest {
     }
 
     /**
-     * Decoding queries read cache rows in place ({@link CacheReads}) where a head is whole vectors: the logits equal,
-     * bit for bit, those computed from copied rows (the same operations in the same order), and both match libtorch
-     * within 1e-4, over a 200-token prompt and 160 single tokens past 256 keys and eviction in sinks(4, 300). Heads
+     * Decoding queries read cache rows in place ({@link CacheReads}) where a head is whole vectors: the logits equal
+     * those computed from copied rows within 1e-6 (the same operations in the same order; but the Vector API sums a
+     * vector's lanes in another order before C2 has compiled a loop than after, so where the two runs reach C2 at
+     * different steps a logit may move by an ulp or two), and both match libtorch within 1e-4, over a 200-token prompt and 160 single tokens past 256 keys and eviction in sinks(4, 300). Heads
      * of one and two vectors take the general loops, of four vectors (64 dims on AVX-512) the kernels' own form.
      */
     @ParameterizedTest
@@ -102,7 +102,9 @@ class HeapForwardTest {
                 HeapForward.readCacheInPlace = before;
             }
             for (int t = 0; t < tokens.length; t++) {
-                assertArrayEquals(copied[t], inPlace[t], "head of " + headDim + ", step " + t);
+                float apart = Shared.maxAbsDiff(copied[t], inPlace[t]);
+                assertTrue(apart <= 1e-6f, "head of " + headDim + ", step " + t + ": in place and copied differ by "
+                        + apart);
                 float diff = Shared.maxAbsDiff(expected[t], inPlace[t]);
                 assertTrue(diff <= 1e-4f, "head of " + headDim + ", step " + t + " differs from libtorch by " + diff);
             }

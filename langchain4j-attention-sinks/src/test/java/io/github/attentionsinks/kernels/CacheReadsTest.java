@@ -1,0 +1,97 @@
+package io.github.attentionsinks.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link CacheReads}' grouped forms (several query heads over the same cache rows, read in place from native memory):
+ * every score and weighted sum equals, bit for bit, what the one-query forms give (the decoder relies on it: rows read
+ * in place and rows copied give the same logits), and is within 1e-5 (relative) of a double-precision loop written
+ * here. Group sizes 1 to 7 take every split into the three-head kernels, pairs and singles; heads of one, two, four
+ * and five vectors take the general loops and, at four vectors, the kernels' own form.
+ */
+class CacheReadsTest {
+    private final Random random = new Random(11);
+
+    @BeforeEach
+    void needsInPlaceLoads() {
+        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need JDK 17 or 18");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4, 5})
+    void groupedScoresAndSumsEqualOneHeadAtATime(int vectors) {
+        int dim = vectors * VectorMath.lanes();
+        int keys = 37;
+        int skip = 3; // rows before the first one read, so that the byte offset is not zero
+        ByteBuffer rows = ByteBuffer.allocateDirect((skip + keys) * dim * Float.BYTES).order(ByteOrder.nativeOrder());
+        float[] values = gaussian((skip + keys) * dim);
+        rows.asFloatBuffer().put(values);
+        int rowByte = skip * dim * Float.BYTES;
+        for (int group = 1; group <= 7; group++) {
+            String what = group + " heads of " + dim;
+            float[] q = gaussian(5 + group * dim);
+            int stride = keys + 4;
+            float[] grouped = new float[2 + group * stride];
+            CacheReads.groupScores(q, 5, group, rows, rowByte, keys, dim, 0.125f, grouped, 2, stride);
+            for (int c = 0; c < group; c++) {
+                float[] one = new float[keys];
+                CacheReads.scores(q, 5 + c * dim, rows, rowByte, keys, dim, 0.125f, one, 0);
+                for (int j = 0; j < keys; j++) {
+                    float score = grouped[2 + c * stride + j];
+                    assertEquals(one[j], score, what + ": score of query " + c + ", key " + j);
+                    close(0.125 * dot(q, 5 + c * dim, values, (skip + j) * dim, dim), score, what + ": score");
+                }
+            }
+            // Weights from p[1 + h·stride], sums at out[3 + h·(dim + 2)]: strides as a decoder's partial slots.
+            float[] p = gaussian(1 + group * stride);
+            int outStride = dim + 2;
+            float[] out = gaussian(3 + group * outStride);
+            float[] before = out.clone();
+            CacheReads.groupWeightedSums(p, 1, stride, group, keys, rows, rowByte, dim, out, 3, outStride);
+            for (int h = 0; h < group; h++) {
+                float[] one = new float[dim];
+                System.arraycopy(before, 3 + h * outStride, one, 0, dim);
+                CacheReads.addWeightedSum(p, 1 + h * stride, keys, rows, rowByte, dim, one, 0);
+                for (int d = 0; d < dim; d++) {
+                    float sum = out[3 + h * outStride + d];
+                    assertEquals(one[d], sum, what + ": head " + h + ", element " + d);
+                    double expected = before[3 + h * outStride + d];
+                    for (int j = 0; j < keys; j++) {
+                        expected += (double) p[1 + h * stride + j] * values[(skip + j) * dim + d];
+                    }
+                    close(expected, sum, what + ": weighted sum");
+                }
+                assertEquals(before[3 + h * outStride + dim], out[3 + h * outStride + dim],
+                        what + ": the slot past head " + h + " is untouched");
+            }
+        }
+    }
+
+    private float[] gaussian(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) random.nextGaussian();
+        }
+        return a;
+    }
+
+    private static double dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    private static void close(double expected, float actual, String what) {
+        assertEquals(expected, actual, 1e-5 * Math.max(1, Math.abs(expected)), what);
+    }
+}
