@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.cache.SinkCache;
 import io.github.attentionsinks.kernels.CacheReads;
+import io.github.attentionsinks.kernels.PackedMatrix;
 import io.github.attentionsinks.kernels.VectorMath;
 import io.github.attentionsinks.kernels.WeightKernels;
 import io.github.attentionsinks.nn.Activation;
@@ -69,6 +70,8 @@ final class HeapForward {
     /** Floats per partial result of attention: maximum, sum, {@code headDim} weighted values, padding. */
     private final int partialSlot;
     private final float[] attentionScales;
+    /** The MLP's activation, for products that compute it tile by tile. */
+    private final PackedMatrix.Gate gateKind;
     /** Where a row's gated activation is split in two for the kernel threads: half of it, in whole vectors. */
     private final int gateSplit;
     /** Per layer: the per-head q and k RMSNorm weights (Qwen3), or null. */
@@ -125,6 +128,7 @@ final class HeapForward {
         this.hidden = ((PackedLinear) spec.layers[0].qkv()).inFeatures();
         this.partialSlot = headDim + 2 + PARTIAL_PADDING;
         this.gateSplit = spec.intermediate / 2 / VectorMath.lanes() * VectorMath.lanes();
+        this.gateKind = spec.activation == Activation.SILU ? PackedMatrix.Gate.SILU : PackedMatrix.Gate.GELU_TANH;
         int layers = spec.layers.length;
         attentionScales = new float[layers];
         queryNorms = new float[layers][];
@@ -294,15 +298,26 @@ final class HeapForward {
         residual(((PackedLinear) layer.out()), w.attention, rows, w);
         PackedLinear mlpIn = (PackedLinear) layer.mlpIn();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
-        mlpIn.applyRows(w.normed, rows, w.mlp);
-        int stride = mlpIn.stride();
+        if (mlpIn.gatesByTile()) {
+            mlpIn.applyGatedRows(w.normed, rows, w.mlp, gateKind, w.gated);
+        } else {
+            mlpIn.applyRows(w.normed, rows, w.mlp);
+            gate(rows, mlpIn.stride(), w);
+        }
+        residual((PackedLinear) layer.mlpOut(), w.gated, rows, w);
+    }
+
+    /**
+     * The MLP's gated activation of every row, where the product could not compute it tile by tile
+     * ({@link PackedLinear#gatesByTile}).
+     */
+    private void gate(int rows, int stride, Workspace w) {
         if (rows == 1) {
             gate(0, 0, spec.intermediate, stride, w);
         } else {
             kernels.forEach(2 * rows, t -> gate(t / 2, t % 2 == 0 ? 0 : gateSplit,
                     t % 2 == 0 ? gateSplit : spec.intermediate - gateSplit, stride, w));
         }
-        residual((PackedLinear) layer.mlpOut(), w.gated, rows, w);
     }
 
     /**

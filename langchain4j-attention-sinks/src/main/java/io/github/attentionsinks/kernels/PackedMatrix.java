@@ -89,6 +89,71 @@ public abstract class PackedMatrix {
         }
     }
 
+    /** The activation of a gated MLP: {@code act(gate)·up}. */
+    public enum Gate {
+        /** {@code silu(g)·u}. */
+        SILU,
+        /** {@code gelu(g)·u}, GELU's tanh approximation. */
+        GELU_TANH
+    }
+
+    /**
+     * Whether {@link #multiplyGated} can run: the outputs are a gate half and an up half of whole tiles each.
+     */
+    public boolean gatesByTile() {
+        return out % (2 * VectorProducts.TILE) == 0;
+    }
+
+    /**
+     * A gated MLP's input product and its activation: this matrix is the gate's rows then the up's ({@code out/2}
+     * each), and {@code gated[m·out/2 + o] = act(gate[m][o])·up[m][o]}. Each claim of tiles computes a range of gate
+     * tiles, the matching up tiles and their activation on one thread, while its products are still in that core's
+     * caches: the activation run after the whole product, split across the threads by rows, read about half of its
+     * inputs from the other core's cache (0.3–0.9 ms of an 8-session step on the SmolLM-135M shape, 9 ms of a
+     * 54-row prompt step, where the arithmetic alone takes a tenth of that).
+     *
+     * @param x {@code [rows, in]} row-major from index 0
+     * @param y scratch for the products, {@code [rows, stride()]}
+     * @param gated receives {@code [rows, out/2]} row-major from index 0
+     * @throws IllegalStateException unless {@link #gatesByTile()}
+     */
+    public void multiplyGated(float[] x, int rows, float[] y, Gate gate, float[] gated) {
+        if (!gatesByTile()) {
+            throw new IllegalStateException(out + " outputs are not two halves of whole tiles of "
+                    + VectorProducts.TILE);
+        }
+        int half = out / 2;
+        if (x.length < rows * in || y.length < rows * stride() || gated.length < rows * half) {
+            throw new IllegalArgumentException("buffers too small for " + rows + " rows of " + in + " → " + out);
+        }
+        int gateTiles = tiles / 2;
+        if ((long) rows * in * stride() < PARALLEL_WORK) {
+            multiplyGatedTiles(x, rows, y, gate, gated, 0, gateTiles);
+        } else {
+            long tileWork = 2L * rows * in * VectorProducts.TILE;
+            int chunk = (int) Math.max(1, Math.min(gateTiles / (8L * threads.threads()), CLAIM_WORK / tileWork));
+            threads.run(gateTiles, chunk, (from, to) -> multiplyGatedTiles(x, rows, y, gate, gated, from, to));
+        }
+    }
+
+    private void multiplyGatedTiles(float[] x, int rows, float[] y, Gate gate, float[] gated, int from, int to) {
+        int gateTiles = tiles / 2;
+        multiplyTiles(x, rows, y, from, to);
+        multiplyTiles(x, rows, y, gateTiles + from, gateTiles + to);
+        int half = out / 2;
+        int stride = stride();
+        int first = from * VectorProducts.TILE;
+        int n = (to - from) * VectorProducts.TILE;
+        for (int m = 0; m < rows; m++) {
+            int at = m * stride + first;
+            if (gate == Gate.SILU) {
+                VectorMath.siluGate(y, at, at + half, gated, m * half + first, n);
+            } else {
+                VectorMath.geluTanhGate(y, at, at + half, gated, m * half + first, n);
+            }
+        }
+    }
+
     /** The width of an output row in {@link #multiply(float[], int, float[])}'s buffer: out, rounded up to tiles. */
     public int stride() {
         return tiles * VectorProducts.TILE;

@@ -83,12 +83,7 @@ public final class PackedLinear implements Projection {
      * @param ys receives {@code [rows, stride()]} from index 0 (see {@link PackedMatrix#multiply(float[], int, float[])})
      */
     public void applyRows(float[] xs, int rows, float[] ys) {
-        int in = matrix.inFeatures();
-        if (normWeight != null) {
-            for (int m = 0; m < rows; m++) {
-                Norm.Rms.normalize(xs, m * in, in, normWeight, normEps);
-            }
-        }
+        normRows(xs, rows);
         matrix.multiply(xs, rows, ys);
         if (bias != null) {
             int stride = matrix.stride();
@@ -96,6 +91,40 @@ public final class PackedLinear implements Projection {
                 for (int o = 0, at = m * stride; o < bias.length; o++, at++) {
                     ys[at] += bias[o];
                 }
+            }
+        }
+    }
+
+    /**
+     * Whether {@link #applyGatedRows} can run: no bias, and the outputs are a gate half and an up half of whole
+     * tiles ({@link PackedMatrix#gatesByTile}).
+     */
+    public boolean gatesByTile() {
+        return bias == null && matrix.gatesByTile();
+    }
+
+    /**
+     * A gated MLP's input projection and its activation in one pass over the tiles ({@link
+     * PackedMatrix#multiplyGated}): the input norm (if any), then {@code gated[m·out/2 + o] = act(gate)·up}.
+     *
+     * @param xs {@code [rows, inFeatures()]} from index 0; overwritten by the normed rows when there is an input norm
+     * @param ys scratch, {@code [rows, stride()]}
+     * @param gated receives {@code [rows, outFeatures()/2]} from index 0
+     * @throws IllegalStateException unless {@link #gatesByTile()}
+     */
+    public void applyGatedRows(float[] xs, int rows, float[] ys, PackedMatrix.Gate gate, float[] gated) {
+        if (bias != null) {
+            throw new IllegalStateException("a projection with a bias adds it before the activation: use applyRows");
+        }
+        normRows(xs, rows);
+        matrix.multiplyGated(xs, rows, ys, gate, gated);
+    }
+
+    private void normRows(float[] xs, int rows) {
+        if (normWeight != null) {
+            int in = matrix.inFeatures();
+            for (int m = 0; m < rows; m++) {
+                Norm.Rms.normalize(xs, m * in, in, normWeight, normEps);
             }
         }
     }

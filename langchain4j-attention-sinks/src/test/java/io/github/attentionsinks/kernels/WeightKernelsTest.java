@@ -1,6 +1,8 @@
 package io.github.attentionsinks.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -162,6 +164,56 @@ class WeightKernelsTest {
                 }
             }
         }
+    }
+
+    /**
+     * The gated product ({@link PackedMatrix#multiplyGated}) equals, bit for bit, the plain product followed by the
+     * activation ({@link VectorMath#siluGate}, {@link VectorMath#geluTanhGate}) for every precision, at row counts of
+     * every pass and products small enough to stay on one thread or split across both; the activation is checked
+     * against double precision. Outputs that are not two halves of whole tiles are refused.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 40, 1", "2, 576, 8", "3, 576, 1", "4, 70, 13", "24, 576, 8", "24, 576, 1"})
+    void gatedProductsEqualTheProductThenTheActivation(int gateTiles, int in, int rows) {
+        int half = gateTiles * VectorProducts.TILE;
+        int out = 2 * half;
+        Random random = new Random(half * 5L + in + rows);
+        float[] w = values(random, out * in);
+        float[] x = values(random, rows * in);
+        for (WeightKernels kernels : new WeightKernels[] {float32, float16, int8}) {
+            PackedMatrix matrix = kernels.pack(w, out, in, false);
+            assertTrue(matrix.gatesByTile());
+            float[] y = new float[rows * matrix.stride()];
+            matrix.multiply(x, rows, y);
+            for (PackedMatrix.Gate gate : PackedMatrix.Gate.values()) {
+                String what = kernels.describe() + " " + gate + ", " + gateTiles + " gate tiles, " + rows + " rows";
+                float[] expected = new float[rows * half];
+                for (int m = 0; m < rows; m++) {
+                    int at = m * matrix.stride();
+                    if (gate == PackedMatrix.Gate.SILU) {
+                        VectorMath.siluGate(y, at, at + half, expected, m * half, half);
+                    } else {
+                        VectorMath.geluTanhGate(y, at, at + half, expected, m * half, half);
+                    }
+                    for (int o = 0; o < half; o++) {
+                        double g = y[at + o];
+                        double act = gate == PackedMatrix.Gate.SILU ? g / (1 + Math.exp(-g))
+                                : 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g)));
+                        double e = act * y[at + half + o];
+                        assertEquals(e, expected[m * half + o], 1e-5 * Math.max(1, Math.abs(e)), what);
+                    }
+                }
+                float[] gated = new float[rows * half];
+                matrix.multiplyGated(x.clone(), rows, new float[rows * matrix.stride()], gate, gated);
+                assertArrayEquals(expected, gated, what);
+            }
+        }
+        PackedMatrix odd = float32.pack(values(random, 3 * VectorProducts.TILE * 8), 3 * VectorProducts.TILE, 8,
+                false);
+        assertFalse(odd.gatesByTile());
+        assertThrows(IllegalStateException.class,
+                () -> odd.multiplyGated(new float[8], 1, new float[odd.stride()], PackedMatrix.Gate.SILU,
+                        new float[odd.stride()]));
     }
 
     @Test
