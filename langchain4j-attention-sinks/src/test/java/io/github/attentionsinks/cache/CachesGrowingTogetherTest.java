@@ -27,7 +27,7 @@ class CachesGrowingTogetherTest {
 
     @AfterAll
     static void restore() {
-        SinkCache.initialCapacity = 256;
+        SinkCache.initialCapacity = SinkCache.INITIAL_CAPACITY;
         SinkCache.fillNewBuffersWithNaN = false;
     }
 

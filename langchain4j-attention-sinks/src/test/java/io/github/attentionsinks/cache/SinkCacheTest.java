@@ -51,7 +51,7 @@ class SinkCacheTest {
     @AfterAll
     static void stop() {
         SinkCache.fillNewBuffersWithNaN = false;
-        SinkCache.initialCapacity = 256;
+        SinkCache.initialCapacity = SinkCache.INITIAL_CAPACITY;
         manager.close();
     }
 
