@@ -2,6 +2,7 @@ package io.github.attentionsinks.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -291,6 +292,32 @@ public final class VectorMath {
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
             a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /**
+     * {@code w[i] = exp((a[i] − max)·scale)} where {@code a[i] ≥ floor}, else 0, for {@code i < n}; returns
+     * {@code Σ w[i]}: a sampler's unnormalized probabilities of the candidates within reach of the best logit. Each
+     * vector's sum is added in double precision.
+     */
+    public static double expWeights(float[] a, float max, float scale, float floor, float[] w, int n) {
+        int i = 0;
+        double sum = 0;
+        FloatVector m = FloatVector.broadcast(FLOATS, max);
+        FloatVector s = FloatVector.broadcast(FLOATS, scale);
+        FloatVector f = FloatVector.broadcast(FLOATS, floor);
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector v = FloatVector.fromArray(FLOATS, a, i);
+            VectorMask<Float> below = v.compare(VectorOperators.LT, f).or(v.compare(VectorOperators.NE, v));
+            FloatVector e = v.sub(m).mul(s).lanewise(VectorOperators.EXP).blend(0f, below);
+            e.intoArray(w, i);
+            sum += e.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = a[i] >= floor ? (float) Math.exp((a[i] - max) * scale) : 0f;
+            w[i] = e;
             sum += e;
         }
         return sum;

@@ -2,8 +2,12 @@ package io.github.attentionsinks.generate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.attentionsinks.kernels.WeightKernels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The sampler on hand-made logits, against probabilities computed here by hand. */
 class SamplerTest {
@@ -102,6 +106,51 @@ class SamplerTest {
                 }
             }
             assertEquals(expected, seen, 0.006, "tokens " + part * 500 + ".." + ((part + 1) * 500 - 1));
+        }
+    }
+
+    /**
+     * Temperature alone on 4,000 tokens, the last 100 of them far below the best (never candidates): the draws follow
+     * the softmax, by tenths of the vocabulary, with the weights' exponentials taken in the Vector API and in plain
+     * loops.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void temperatureOnALargeVocabularyFollowsTheSoftmax(boolean vectorApi) {
+        withVectorApi(vectorApi, () -> {
+            float[] logits = gaussianLogits(4000, 13);
+            for (int i = 3900; i < logits.length; i++) {
+                logits[i] = -1000f;
+            }
+            double t = 0.8;
+            double[] probs = softmax(logits, t);
+            Sampler sampler = new Sampler(GenerationParams.builder().temperature(t).seed(17L).build(),
+                    logits.length, 1);
+            int draws = 100_000;
+            double[] tenths = new double[10];
+            for (int d = 0; d < draws; d++) {
+                int token = sampler.next(logits.clone());
+                assertTrue(token < 3900, "token " + token + " is far below the best");
+                tenths[token / 400] += 1.0 / draws;
+            }
+            for (int part = 0; part < 10; part++) {
+                double expected = 0;
+                for (int i = part * 400; i < (part + 1) * 400; i++) {
+                    expected += probs[i];
+                }
+                assertEquals(expected, tenths[part], 0.006, "tokens " + part * 400 + ".." + ((part + 1) * 400 - 1));
+            }
+        });
+    }
+
+    private static void withVectorApi(boolean on, Runnable test) {
+        assumeTrue(!on || WeightKernels.vectorApiPresent(), "the Vector API module is not in this JVM");
+        boolean before = Sampler.vectorApi;
+        Sampler.vectorApi = on;
+        try {
+            test.run();
+        } finally {
+            Sampler.vectorApi = before;
         }
     }
 
