@@ -389,9 +389,9 @@ final class HeapForward {
      * <p>The keys, then the values, are taken a {@link #KEY_BLOCK} at a time, which stay in the first-level cache
      * while every query of the task uses them. A decoding stream's few queries read them in place from the cache's
      * memory where the JDK allows it ({@link CacheReads}: copying them first took about half of an 8-session step's
-     * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy. With many queries (a prompt's chunk) each block is copied and
-     * turned so that a key vector scores eight queries at once with no sum across lanes
-     * ({@link VectorMath#blockScores}).
+     * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy. With
+     * many queries (a prompt's chunk) each block is copied and turned so that a key vector scores eight queries at
+     * once with no sum across lanes ({@link VectorMath#blockScores}).
      */
     private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
             int part, int parts, int qkvStride, float[] qkv, float[] partials) {
