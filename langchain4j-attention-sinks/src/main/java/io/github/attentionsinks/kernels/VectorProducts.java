@@ -159,18 +159,19 @@ final class VectorProducts {
     }
 
     /**
-     * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout), half by half: eight, four, two
-     * or one rows per pass over a half. The first pass reads the half from memory, the others from the second-level
-     * cache.
+     * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout): six rows a pass over the whole
+     * tile where the registers hold their 24 accumulators, then the rest half by half, four, two or one rows a pass.
+     * The first pass reads the tile from memory, the others from the second-level cache.
      */
     private static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
-        for (int wa = 0, yh = ya; wa < in * TILE; wa += in * HALF, yh += HALF) {
-            int m = 0;
-            if (EIGHT_ROWS) {
-                for (; m + 7 < rows; m += 8) {
-                    float32EightRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
-                }
+        int first = 0;
+        if (SIX_ROWS) {
+            for (; first + 5 < rows; first += 6) {
+                float32SixRows(w, in, x, first * in, y, ya + first * stride, stride);
             }
+        }
+        for (int wa = 0, yh = ya; wa < in * TILE; wa += in * HALF, yh += HALF) {
+            int m = first;
             for (; m + 3 < rows; m += 4) {
                 float32FourRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
             }
@@ -185,78 +186,106 @@ final class VectorProducts {
     }
 
     /**
-     * Eight rows a pass where the registers hold their sixteen accumulators beside a half's two weight vectors (32
-     * registers with AVX-512; AVX2's 16 would spill). Eight rows are a step of eight decoding sessions: each weight is
-     * then read from memory once for all of them, as for one row. With four rows a pass, over whole tiles, the second
-     * pass of eight rows ran from the second-level cache after the first had waited on memory, and the lm_head's
-     * product on two threads took 3.45–4.03 ms against 3.12–3.67 ms this way (one row: 2.85–3.76 ms).
+     * Six rows a pass over a whole tile where the registers hold their 24 accumulators beside the tile's four weight
+     * vectors (32 registers with AVX-512; AVX2's 16 would spill). An 8-session decode step is six rows this way and
+     * two half by half. Against eight rows over each half (sixteen accumulators, two weight vectors), 57 rounds of a
+     * standalone loop over 424 MB of weights on two threads took 17.6 against 18.3 ms: each weight vector loaded
+     * feeds six multiply-adds and each input broadcast four, where eight rows over a half loaded ten vectors for
+     * sixteen multiply-adds. Before that, eight rows over each half had replaced four rows over whole tiles, whose
+     * second pass of eight rows ran from the second-level cache after the first had waited on memory (the lm_head's
+     * product on two threads: 3.12–3.67 ms against 3.45–4.03).
      */
-    private static final boolean EIGHT_ROWS = FLOATS.vectorBitSize() >= 512;
+    private static final boolean SIX_ROWS = FLOATS.vectorBitSize() >= 512;
 
-    /** Rows {@code xa}, {@code xa + in}, … {@code xa + 7·in} times the half of a tile at {@code wa}. */
-    private static void float32EightRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
-            int stride) {
+    /** Rows {@code xa}, {@code xa + in}, … {@code xa + 5·in} times the whole tile {@code w}. */
+    private static void float32SixRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
         FloatVector b0 = a0;
         FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
         FloatVector c0 = a0;
         FloatVector c1 = a0;
+        FloatVector c2 = a0;
+        FloatVector c3 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
+        FloatVector d2 = a0;
+        FloatVector d3 = a0;
         FloatVector e0 = a0;
         FloatVector e1 = a0;
+        FloatVector e2 = a0;
+        FloatVector e3 = a0;
         FloatVector f0 = a0;
         FloatVector f1 = a0;
-        FloatVector g0 = a0;
-        FloatVector g1 = a0;
-        FloatVector h0 = a0;
-        FloatVector h1 = a0;
-        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+        FloatVector f2 = a0;
+        FloatVector f3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
             FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wb + wi);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wb + wi + LANES);
             int xi = xa + i;
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
             a0 = w0.fma(xv, a0);
             a1 = w1.fma(xv, a1);
+            a2 = w2.fma(xv, a2);
+            a3 = w3.fma(xv, a3);
             xv = FloatVector.broadcast(FLOATS, x[xi + in]);
             b0 = w0.fma(xv, b0);
             b1 = w1.fma(xv, b1);
+            b2 = w2.fma(xv, b2);
+            b3 = w3.fma(xv, b3);
             xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
             c0 = w0.fma(xv, c0);
             c1 = w1.fma(xv, c1);
+            c2 = w2.fma(xv, c2);
+            c3 = w3.fma(xv, c3);
             xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
             d0 = w0.fma(xv, d0);
             d1 = w1.fma(xv, d1);
+            d2 = w2.fma(xv, d2);
+            d3 = w3.fma(xv, d3);
             xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]);
             e0 = w0.fma(xv, e0);
             e1 = w1.fma(xv, e1);
+            e2 = w2.fma(xv, e2);
+            e3 = w3.fma(xv, e3);
             xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]);
             f0 = w0.fma(xv, f0);
             f1 = w1.fma(xv, f1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]);
-            g0 = w0.fma(xv, g0);
-            g1 = w1.fma(xv, g1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]);
-            h0 = w0.fma(xv, h0);
-            h1 = w1.fma(xv, h1);
+            f2 = w2.fma(xv, f2);
+            f3 = w3.fma(xv, f3);
         }
+        int yb = ya + HALF;
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, yb);
+        a3.intoArray(y, yb + LANES);
         b0.intoArray(y, ya + stride);
         b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, yb + stride);
+        b3.intoArray(y, yb + stride + LANES);
         c0.intoArray(y, ya + 2 * stride);
         c1.intoArray(y, ya + 2 * stride + LANES);
+        c2.intoArray(y, yb + 2 * stride);
+        c3.intoArray(y, yb + 2 * stride + LANES);
         d0.intoArray(y, ya + 3 * stride);
         d1.intoArray(y, ya + 3 * stride + LANES);
+        d2.intoArray(y, yb + 3 * stride);
+        d3.intoArray(y, yb + 3 * stride + LANES);
         e0.intoArray(y, ya + 4 * stride);
         e1.intoArray(y, ya + 4 * stride + LANES);
+        e2.intoArray(y, yb + 4 * stride);
+        e3.intoArray(y, yb + 4 * stride + LANES);
         f0.intoArray(y, ya + 5 * stride);
         f1.intoArray(y, ya + 5 * stride + LANES);
-        g0.intoArray(y, ya + 6 * stride);
-        g1.intoArray(y, ya + 6 * stride + LANES);
-        h0.intoArray(y, ya + 7 * stride);
-        h1.intoArray(y, ya + 7 * stride + LANES);
+        f2.intoArray(y, yb + 5 * stride);
+        f3.intoArray(y, yb + 5 * stride + LANES);
     }
 
     /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile at {@code wa}. */
