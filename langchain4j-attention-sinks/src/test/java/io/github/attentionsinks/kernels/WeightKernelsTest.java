@@ -1,6 +1,5 @@
 package io.github.attentionsinks.kernels;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -167,10 +166,13 @@ class WeightKernelsTest {
     }
 
     /**
-     * The gated product ({@link PackedMatrix#multiplyGated}) equals, bit for bit, the plain product followed by the
-     * activation ({@link VectorMath#siluGate}, {@link VectorMath#geluTanhGate}) for every precision, at row counts of
-     * every pass and products small enough to stay on one thread or split across both; the activation is checked
-     * against double precision. Outputs that are not two halves of whole tiles are refused.
+     * The gated product ({@link PackedMatrix#multiplyGated}) equals the plain product followed by the activation
+     * ({@link VectorMath#siluGate}, {@link VectorMath#geluTanhGate}) within 1e-6 (relative) for every precision, at row
+     * counts of every pass and products small enough to stay on one thread or split across both; the activation is
+     * checked against double precision. Not bit for bit, though the operations are the same: the Vector API's exp and
+     * tanh run lane by lane in Java until C2 compiles a loop and as the compiled intrinsic after, and the two may round
+     * a value differently (GELU-tanh differed in the last bit in a full test run, where the two loops reached C2 at
+     * different times). Outputs that are not two halves of whole tiles are refused.
      */
     @ParameterizedTest
     @CsvSource({"1, 40, 1", "2, 576, 8", "3, 576, 1", "4, 70, 13", "24, 576, 8", "24, 576, 1"})
@@ -205,7 +207,9 @@ class WeightKernelsTest {
                 }
                 float[] gated = new float[rows * half];
                 matrix.multiplyGated(x.clone(), rows, new float[rows * matrix.stride()], gate, gated);
-                assertArrayEquals(expected, gated, what);
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], gated[i], 1e-6f * Math.max(1f, Math.abs(expected[i])), what + ", " + i);
+                }
             }
         }
         PackedMatrix odd = float32.pack(values(random, 3 * VectorProducts.TILE * 8), 3 * VectorProducts.TILE, 8,
