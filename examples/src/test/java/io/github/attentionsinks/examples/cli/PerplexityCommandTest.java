@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * batched forward pass, our own log-softmax), mode equality before the cache fills, and flat sink memory.
  */
 class PerplexityCommandTest {
-    static final int ROWS = 300;
+    /** Past 512 entries, where a dense cache's buffers first grow (SinkCache starts them at 512). */
+    static final int ROWS = 600;
     static final String STORY = """
             Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her \
             friends. One day, she saw a big red ball under a tree. She wanted to play with it, but it was too high. \
@@ -47,9 +48,10 @@ class PerplexityCommandTest {
     @BeforeAll
     static void runAllModes() throws Exception {
         textFile = dir.resolve("story.txt");
-        Files.writeString(textFile, STORY, StandardCharsets.UTF_8);
+        String text = STORY.repeat(2);
+        Files.writeString(textFile, text, StandardCharsets.UTF_8);
         try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(CliRun.stories()).device("cpu").load()) {
-            ids = model.tokenizer().encode(STORY, true);
+            ids = model.tokenizer().encode(text, true);
         }
         assertTrue(ids.length > ROWS + 1, "the story must be longer than the rows checked: " + ids.length + " tokens");
         dense = run("dense");
