@@ -25,8 +25,18 @@ final class JitWarmUp {
     private static final AtomicBoolean DONE = new AtomicBoolean();
     /** Sessions stepped together, as a full batch of the chat models' default {@code maxBatchSize}. */
     private static final int BATCH = 8;
-    /** A prompt chunk whose rows pass through every row-count path of the kernels: 3 × 8 + 4 + 2 + 1. */
+    /**
+     * A prompt chunk and a mixed step's prompts whose rows, with eight sessions' single tokens, pass through every
+     * row-count path of the float32 kernels: with AVX-512 a chunk of 31 rows is 5 × 6 + 1, a mixed step of one token
+     * and seven 4-token prompts (29 rows) 4 × 6 + 4 + 1, eight tokens 6 + 2; with AVX2, 7 × 4 + 2 + 1, 7 × 4 + 1 and
+     * 2 × 4. A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
+     * mixed step's prompts of 5 tokens (36 rows, whole six-row passes), the four-row pass boxed 80 MB in a fresh
+     * JVM's first 8-user round.
+     */
     private static final int CHUNK = 31;
+    private static final int MIXED_PROMPT = 4;
+    /** The rows of the steps a round runs: the chunk, the mixed step, eight sessions' tokens, one session's. */
+    static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, 1};
     private static final int MAX_ROUNDS = 30;
     private static final long MAX_NANOS = 6_000_000_000L;
 
@@ -99,7 +109,7 @@ final class JitWarmUp {
     }
 
     /**
-     * A prompt chunk in one session, a mixed step (one token beside seven short prompts), four steps of every
+     * A prompt chunk in one session, a mixed step (one token beside seven 4-token prompts), four steps of every
      * session's single token, four of one session alone; stops early past {@code deadline} (a large model's steps
      * take seconds, and the rounds are for the compiler, not the weights).
      */
@@ -110,7 +120,7 @@ final class JitWarmUp {
         sessions.get(0).append(ids(CHUNK, vocab, round));
         List<int[]> feeds = new ArrayList<>();
         for (int s = 0; s < sessions.size(); s++) {
-            feeds.add(ids(s == 0 ? 1 : 5, vocab, round + s));
+            feeds.add(ids(s == 0 ? 1 : MIXED_PROMPT, vocab, round + s));
         }
         model.appendBatch(sessions, feeds);
         for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {

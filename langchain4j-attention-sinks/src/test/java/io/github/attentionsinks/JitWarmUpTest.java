@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.kernels.WeightKernels;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,24 @@ class JitWarmUpTest {
                 assertTrue(diff <= 1e-5f, "step " + t + " differs by " + diff);
             }
         }
+    }
+
+    /**
+     * The warm-up's steps take every pass the float32 kernels make through a tile (each a kernel the JIT compiles
+     * separately): when six-row passes replaced eight-row ones, the four-row pass was no longer among them, and a
+     * fresh JVM's first 8-user round ran it in the Vector API's Java fallback (80 MB boxed).
+     */
+    @Test
+    void warmUpStepsTakeEveryRowPassOfTheKernels() {
+        java.util.SortedSet<Integer> taken = new java.util.TreeSet<>();
+        for (int rows : JitWarmUp.STEP_ROWS) {
+            taken.addAll(WeightKernels.rowPasses(rows));
+        }
+        java.util.SortedSet<Integer> every = new java.util.TreeSet<>();
+        for (int rows = 1; rows <= 64; rows++) {
+            every.addAll(WeightKernels.rowPasses(rows));
+        }
+        assertEquals(every, taken, "passes of the warm-up's steps " + java.util.Arrays.toString(JitWarmUp.STEP_ROWS));
     }
 
     @Test

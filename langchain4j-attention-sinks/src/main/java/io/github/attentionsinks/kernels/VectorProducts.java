@@ -159,6 +159,31 @@ final class VectorProducts {
     }
 
     /**
+     * The passes {@link #tileRows} makes for {@code rows} rows, as rows per pass (6, 4, 2, 1), each listed once: each is
+     * a kernel of its own, which the JIT compiles only once it has run.
+     */
+    static java.util.SortedSet<Integer> rowPasses(int rows) {
+        java.util.SortedSet<Integer> passes = new java.util.TreeSet<>();
+        int m = 0;
+        if (SIX_ROWS) {
+            for (; m + 5 < rows; m += 6) {
+                passes.add(6);
+            }
+        }
+        for (; m + 3 < rows; m += 4) {
+            passes.add(4);
+        }
+        if (m + 1 < rows) {
+            passes.add(2);
+            m += 2;
+        }
+        if (m < rows) {
+            passes.add(1);
+        }
+        return passes;
+    }
+
+    /**
      * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout): six rows a pass over the whole
      * tile where the registers hold their 24 accumulators, then the rest half by half, four, two or one rows a pass.
      * The first pass reads the tile from memory, the others from the second-level cache.

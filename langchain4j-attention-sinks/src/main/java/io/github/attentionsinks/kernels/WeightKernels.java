@@ -206,6 +206,14 @@ public final class WeightKernels implements AutoCloseable {
         });
     }
 
+    /**
+     * The passes a float32 product of {@code rows} rows makes through its tiles, as rows per pass (six with AVX-512,
+     * four, two, one). Each pass is a kernel the JIT compiles separately; the warm-up's shapes must take them all.
+     */
+    public static java.util.SortedSet<Integer> rowPasses(int rows) {
+        return VectorProducts.rowPasses(rows);
+    }
+
     /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */
     public String describe() {
         return "java " + precision.name().toLowerCase(Locale.ROOT) + " (" + VectorProducts.species() + ", " + threads.threads()
