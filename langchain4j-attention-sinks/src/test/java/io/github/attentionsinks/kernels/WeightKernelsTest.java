@@ -167,12 +167,13 @@ class WeightKernelsTest {
 
     /**
      * The gated product ({@link PackedMatrix#multiplyGated}) equals the plain product followed by the activation
-     * ({@link VectorMath#siluGate}, {@link VectorMath#geluTanhGate}) within 1e-6 (relative) for every precision, at row
-     * counts of every pass and products small enough to stay on one thread or split across both; the activation is
-     * checked against double precision. Not bit for bit, though the operations are the same: the Vector API's exp and
-     * tanh run lane by lane in Java until C2 compiles a loop and as the compiled intrinsic after, and the two may round
-     * a value differently (GELU-tanh differed in the last bit in a full test run, where the two loops reached C2 at
-     * different times). Outputs that are not two halves of whole tiles are refused.
+     * ({@link VectorMath#siluGate}, {@link VectorMath#geluTanhGate}) within 1e-5 (relative, absolute below 1), as both
+     * are within that of double precision, for every precision, at row counts of every pass and products small enough
+     * to stay on one thread or split across both. Not bit for bit, though the operations are the same: the Vector
+     * API's exp and tanh run lane by lane in Java ({@code Math.tanh}) until C2 compiles a loop and as the compiled
+     * intrinsic after, and the two loops reach C2 at different times in a full test run. GELU-tanh's {@code 1 + tanh}
+     * near −1 magnifies the difference: one output was −0.003768051 one way and −0.0037697193 the other. Outputs that
+     * are not two halves of whole tiles are refused.
      */
     @ParameterizedTest
     @CsvSource({"1, 40, 1", "2, 576, 8", "3, 576, 1", "4, 70, 13", "24, 576, 8", "24, 576, 1"})
@@ -208,7 +209,7 @@ class WeightKernelsTest {
                 float[] gated = new float[rows * half];
                 matrix.multiplyGated(x.clone(), rows, new float[rows * matrix.stride()], gate, gated);
                 for (int i = 0; i < expected.length; i++) {
-                    assertEquals(expected[i], gated[i], 1e-6f * Math.max(1f, Math.abs(expected[i])), what + ", " + i);
+                    assertEquals(expected[i], gated[i], 1e-5f * Math.max(1f, Math.abs(expected[i])), what + ", " + i);
                 }
             }
         }
