@@ -70,7 +70,7 @@ final class HeapForward {
     /** Floats per partial result of attention: maximum, sum, {@code headDim} weighted values, padding. */
     private final int partialSlot;
     private final float[] attentionScales;
-    /** The MLP's activation, for products that compute it tile by tile. */
+    /** The MLP's activation. */
     private final PackedMatrix.Gate gateKind;
     /** Where a row's gated activation is split in two for the kernel threads: half of it, in whole vectors. */
     private final int gateSplit;
@@ -315,12 +315,7 @@ final class HeapForward {
      */
     private void gate(int r, int from, int n, int stride, Workspace w) {
         int at = r * stride + from;
-        int intermediate = spec.intermediate;
-        if (spec.activation == Activation.SILU) {
-            VectorMath.siluGate(w.mlp, at, at + intermediate, w.gated, r * intermediate + from, n);
-        } else {
-            VectorMath.geluTanhGate(w.mlp, at, at + intermediate, w.gated, r * intermediate + from, n);
-        }
+        gateKind.apply(w.mlp, at, at + spec.intermediate, w.gated, r * spec.intermediate + from, n);
     }
 
     /** {@code x += projection(input)}. */

@@ -578,7 +578,9 @@ public final class SinkCache implements AutoCloseable {
         /**
          * Stores one new token's key and value for one KV head of one layer, from the Java heap: what
          * {@link #append} does for a whole layer, for decoders that compute on the heap (float32 CPU caches only).
-         * Writes only past the committed region, so a step that is not committed changes nothing.
+         * Writes only past the committed region, so a step that is not committed changes nothing. Puts of different
+         * layers or heads may run on several threads at once once the cache's views exist ({@link #keyBytes} makes
+         * them) and the threads were handed the work after that.
          *
          * @param token the token's index in this step, {@code 0 ≤ token < tokens()}
          * @param key {@code headDim} values from {@code keyOffset}, rotated at the token's stream position
@@ -621,8 +623,8 @@ public final class SinkCache implements AutoCloseable {
          * The keys' memory, native byte order, for reading them in place from several threads at once: the keys of
          * attended entry {@code i} of one KV head of one layer are {@code headDim} floats from byte
          * {@link #byteOffset byteOffset(layer, head, i)}, consecutive entries {@code headDim} floats apart. Valid
-         * while the step is open; other threads may read it once this thread has {@link #put} the step's tokens
-         * (which makes the views) and handed them the work.
+         * while the step is open; the first call (or {@link #put}) makes the cache's views, and other threads may
+         * use them once they are handed the work after that.
          */
         public ByteBuffer keyBytes() {
             memory();

@@ -94,7 +94,19 @@ public abstract class PackedMatrix {
         /** {@code silu(g)·u}. */
         SILU,
         /** {@code gelu(g)·u}, GELU's tanh approximation. */
-        GELU_TANH
+        GELU_TANH;
+
+        /**
+         * {@code out[outOff + i] = act(y[gateOff + i])·y[upOff + i]} for {@code i < n} ({@link VectorMath#siluGate},
+         * {@link VectorMath#geluTanhGate}).
+         */
+        public void apply(float[] y, int gateOff, int upOff, float[] out, int outOff, int n) {
+            if (this == SILU) {
+                VectorMath.siluGate(y, gateOff, upOff, out, outOff, n);
+            } else {
+                VectorMath.geluTanhGate(y, gateOff, upOff, out, outOff, n);
+            }
+        }
     }
 
     /**
@@ -147,11 +159,7 @@ public abstract class PackedMatrix {
         int n = (to - from) * VectorProducts.TILE;
         for (int m = 0; m < rows; m++) {
             int at = m * stride + first;
-            if (gate == Gate.SILU) {
-                VectorMath.siluGate(y, at, at + half, gated, m * half + first, n);
-            } else {
-                VectorMath.geluTanhGate(y, at, at + half, gated, m * half + first, n);
-            }
+            gate.apply(y, at, at + half, gated, m * half + first, n);
         }
     }
 
