@@ -27,9 +27,9 @@ final class JitWarmUp {
     private static final int BATCH = 8;
     /**
      * A prompt chunk and a mixed step's prompts whose rows, with eight sessions' single tokens, pass through every
-     * row-count path of the float32 kernels: with AVX-512 a chunk of 31 rows is 5 × 6 + 1, a mixed step of one token
-     * and seven 4-token prompts (29 rows) 4 × 6 + 4 + 1, eight tokens 6 + 2; with AVX2, 7 × 4 + 2 + 1, 7 × 4 + 1 and
-     * 2 × 4. A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
+     * row-count path of the kernels: for float32 with AVX-512 a chunk of 31 rows is 5 × 6 + 1, a mixed step of one
+     * token and seven 4-token prompts (29 rows) 4 × 6 + 4 + 1, eight tokens 6 + 2; with AVX2, 7 × 4 + 2 + 1,
+     * 7 × 4 + 1 and 2 × 4; for float16, 3 × 8 + 4 + 2 + 1, 3 × 8 + 4 + 1 and 8. A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
      * mixed step's prompts of 5 tokens (36 rows, whole six-row passes), the four-row pass boxed 80 MB in a fresh
      * JVM's first 8-user round.
      */

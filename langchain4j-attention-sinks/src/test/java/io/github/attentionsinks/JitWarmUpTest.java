@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.kernels.WeightKernels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The JIT warm-up ({@link AttentionSinkModel#warmUp}) runs throwaway steps on the model itself: a conversation fed
@@ -32,21 +34,23 @@ class JitWarmUpTest {
     }
 
     /**
-     * The warm-up's steps take every pass the float32 kernels make through a tile (each a kernel the JIT compiles
-     * separately): when six-row passes replaced eight-row ones, the four-row pass was no longer among them, and a
-     * fresh JVM's first 8-user round ran it in the Vector API's Java fallback (80 MB boxed).
+     * The warm-up's steps take every pass the kernels of each precision make through a tile (each a kernel the JIT
+     * compiles separately): when six-row passes replaced eight-row ones, the four-row pass was no longer among them,
+     * and a fresh JVM's first 8-user round ran it in the Vector API's Java fallback (80 MB boxed).
      */
-    @Test
-    void warmUpStepsTakeEveryRowPassOfTheKernels() {
+    @ParameterizedTest
+    @EnumSource(WeightKernels.Precision.class)
+    void warmUpStepsTakeEveryRowPassOfTheKernels(WeightKernels.Precision precision) {
         java.util.SortedSet<Integer> taken = new java.util.TreeSet<>();
         for (int rows : JitWarmUp.STEP_ROWS) {
-            taken.addAll(WeightKernels.rowPasses(rows));
+            taken.addAll(WeightKernels.rowPasses(precision, rows));
         }
         java.util.SortedSet<Integer> every = new java.util.TreeSet<>();
         for (int rows = 1; rows <= 64; rows++) {
-            every.addAll(WeightKernels.rowPasses(rows));
+            every.addAll(WeightKernels.rowPasses(precision, rows));
         }
-        assertEquals(every, taken, "passes of the warm-up's steps " + java.util.Arrays.toString(JitWarmUp.STEP_ROWS));
+        assertEquals(every, taken, precision + ": passes of the warm-up's steps "
+                + java.util.Arrays.toString(JitWarmUp.STEP_ROWS));
     }
 
     @Test

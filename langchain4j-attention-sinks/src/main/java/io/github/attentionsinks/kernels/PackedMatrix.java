@@ -80,12 +80,13 @@ public abstract class PackedMatrix {
         if (x.length < rows * in || y.length < rows * stride) {
             throw new IllegalArgumentException("buffers too small for " + rows + " rows of " + in + " → " + out);
         }
+        float[] input = kernelInput(x, rows);
         if ((long) rows * in * stride < PARALLEL_WORK) {
-            multiplyTiles(x, rows, y, 0, tiles);
+            multiplyTiles(input, rows, y, 0, tiles);
         } else {
             long tileWork = (long) rows * in * VectorProducts.TILE;
             int chunk = (int) Math.max(1, Math.min(tiles / (8L * threads.threads()), CLAIM_WORK / tileWork));
-            threads.run(tiles, chunk, (from, to) -> multiplyTiles(x, rows, y, from, to));
+            threads.run(tiles, chunk, (from, to) -> multiplyTiles(input, rows, y, from, to));
         }
     }
 
@@ -140,12 +141,13 @@ public abstract class PackedMatrix {
             throw new IllegalArgumentException("buffers too small for " + rows + " rows of " + in + " → " + out);
         }
         int gateTiles = tiles / 2;
+        float[] input = kernelInput(x, rows);
         if ((long) rows * in * stride() < PARALLEL_WORK) {
-            multiplyGatedTiles(x, rows, y, gate, gated, 0, gateTiles);
+            multiplyGatedTiles(input, rows, y, gate, gated, 0, gateTiles);
         } else {
             long tileWork = 2L * rows * in * VectorProducts.TILE;
             int chunk = (int) Math.max(1, Math.min(gateTiles / (8L * threads.threads()), CLAIM_WORK / tileWork));
-            threads.run(gateTiles, chunk, (from, to) -> multiplyGatedTiles(x, rows, y, gate, gated, from, to));
+            threads.run(gateTiles, chunk, (from, to) -> multiplyGatedTiles(input, rows, y, gate, gated, from, to));
         }
     }
 
@@ -168,7 +170,16 @@ public abstract class PackedMatrix {
         return tiles * VectorProducts.TILE;
     }
 
-    /** Fills the outputs of tiles {@code [from, to)} of every row of {@code y} (rows {@code tiles·TILE} wide). */
+    /** The input rows as {@link #multiplyTiles} reads them: {@code x} itself, or a copy scaled for the kernel. */
+    float[] kernelInput(float[] x, int rows) {
+        return x;
+    }
+
+    /**
+     * Fills the outputs of tiles {@code [from, to)} of every row of {@code y} (rows {@code tiles·TILE} wide).
+     *
+     * @param x the input rows as {@link #kernelInput} returned them
+     */
     abstract void multiplyTiles(float[] x, int rows, float[] y, int from, int to);
 
     /** Float32 weights. */
@@ -192,12 +203,17 @@ public abstract class PackedMatrix {
 
         Float16(FloatBuffer w, int out, int in, boolean inOut, TileThreads threads) {
             super(out, in, threads);
-            packed = VectorProducts.packFloat16(w, out, in, inOut);
+            packed = Float16Products.pack(w, out, in, inOut);
+        }
+
+        @Override
+        float[] kernelInput(float[] x, int rows) {
+            return Float16Products.scaledInput(x, rows * in);
         }
 
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
-            VectorProducts.float16(packed, in, x, rows, y, from, to);
+            Float16Products.multiply(packed, in, x, rows, y, from, to);
         }
     }
 

@@ -3,19 +3,17 @@ package io.github.attentionsinks.kernels;
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Weight products {@code y = x·Wᵀ} in the Java Vector API: the only class that touches {@code jdk.incubator.vector},
- * loaded only when that module is in the boot layer ({@link WeightKernels}).
+ * Weight products {@code y = x·Wᵀ} with float32 and int8 weights in the Java Vector API ({@link Float16Products} has
+ * float16's), loaded only when that module is in the boot layer ({@link WeightKernels}).
  *
  * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile in one array, so a tile streams
- * contiguously and every weight vector loaded feeds the accumulators of several input rows: float16 and int8 tiles
- * are {@code [in][TILE]}, float32 tiles two halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit
+ * contiguously and every weight vector loaded feeds the accumulators of several input rows: int8 tiles are
+ * {@code [in][TILE]}, float32 tiles two halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit
  * of work split across threads. Int8 weights keep one float32 scale per {@link #BLOCK} inputs of each output
  * (as llama.cpp's Q8_0 does per 32 weights): a block's partial sums are scaled once.
  *
@@ -38,14 +36,6 @@ final class VectorProducts {
     /** Bytes a tile array has past its weights: with 128-bit floats a byte load (64 bits at least) reads 8 for 4. */
     private static final int BYTES_PAST_END = BYTES.length() - FLOATS.length();
     private static final int LANES = FLOATS.length();
-    /** Shorts for one float vector (half its width), sign-extended to ints with {@code convertShape(S2I, INTS, 0)}. */
-    private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class,
-            VectorShape.forBitSize(Math.max(64, FLOATS.vectorBitSize() / 2)));
-    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
-    /** Shorts a float16 tile array has past its weights (a 64-bit load reads 4 shorts where 128-bit floats take 2). */
-    private static final int SHORTS_PAST_END = SHORTS.length() - FLOATS.length();
-    /** 2^112: a float16's bits moved into a float32's place read as the value times 2^-112 (subnormals included). */
-    private static final float HALF_SCALE = 0x1p112f;
     /** Outputs per tile: four vectors. */
     static final int TILE = 4 * LANES;
     /** Outputs per half of a float32 tile ({@link #halfTileIndex}): two vectors. */
@@ -405,156 +395,6 @@ final class VectorProducts {
         }
         a0.add(b0).intoArray(y, ya);
         a1.add(b1).intoArray(y, ya + LANES);
-    }
-
-    /** Packs a float32 matrix into tiles of float16 bits, rounded to nearest even (as libtorch converts). */
-    static short[][] packFloat16(FloatBuffer w, int out, int in, boolean inOut) {
-        short[][] tiles = new short[tiles(out)][];
-        for (int t = 0; t < tiles.length; t++) {
-            short[] tile = new short[in * TILE + SHORTS_PAST_END];
-            int o0 = t * TILE;
-            int width = Math.min(TILE, out - o0);
-            for (int i = 0; i < in; i++) {
-                for (int c = 0; c < width; c++) {
-                    tile[i * TILE + c] = toHalf(inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i));
-                }
-            }
-            tiles[t] = tile;
-        }
-        return tiles;
-    }
-
-    /** IEEE binary16 bits of {@code f}, rounded to nearest even; overflow to infinity, NaN kept a NaN. */
-    static short toHalf(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exponent = (bits >>> 23) & 0xff;
-        int mantissa = bits & 0x7fffff;
-        if (exponent == 0xff) {
-            return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));
-        }
-        int e = exponent - 127 + 15;
-        if (e >= 31) {
-            return (short) (sign | 0x7c00);
-        }
-        if (e <= 0) {
-            if (e < -10) {
-                return (short) sign;
-            }
-            // Subnormal: the implicit 1 joins the mantissa, shifted right by 14 − e with rounding.
-            int m = mantissa | 0x800000;
-            int shift = 14 - e;
-            int half = m >> shift;
-            int rest = m & ((1 << shift) - 1);
-            int midpoint = 1 << (shift - 1);
-            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-        int half = (e << 10) | (mantissa >> 13);
-        int rest = mantissa & 0x1fff;
-        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
-            half++; // may carry into the exponent, up to infinity: still right
-        }
-        return (short) (sign | half);
-    }
-
-    /**
-     * As {@link #float32} for float16 tiles. Each weight vector is widened in registers: the shorts sign-extended to
-     * ints, shifted into a float32's exponent and mantissa place with the sign kept ({@code (h << 13) & 0x8FFFE000}),
-     * then scaled by 2^112, exact for normal and subnormal values. From three rows on a tile is widened once into a
-     * scratch tile, as int8's.
-     */
-    static void float16(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        if (rows >= WIDEN_FROM_ROWS) {
-            float16Widened(tiles, in, x, rows, y, t0, t1);
-        } else {
-            float16Direct(tiles, in, x, rows, y, t0, t1);
-        }
-    }
-
-    private static void float16Widened(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        float[] scratch = scratch(in);
-        for (int t = t0; t < t1; t++) {
-            short[] w = tiles[t];
-            for (int i = 0, at = 0; i < in; i++) {
-                for (int c = 0; c < TILE; c += LANES, at += LANES) {
-                    widenHalf(w, at).intoArray(scratch, halfTileIndex(in, i, c));
-                }
-            }
-            tileRows(scratch, in, x, rows, y, t * TILE, tiles.length * TILE);
-        }
-    }
-
-    private static void float16Direct(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        int stride = tiles.length * TILE;
-        for (int t = t0; t < t1; t++) {
-            if (rows == 2) {
-                float16TwoRows(tiles[t], in, x, y, t * TILE, stride);
-            } else {
-                float16OneRow(tiles[t], in, x, y, t * TILE);
-            }
-        }
-    }
-
-    private static void float16OneRow(short[] w, int in, float[] x, float[] y, int ya) {
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[i]);
-            a0 = widenHalf(w, wi).fma(xv, a0);
-            a1 = widenHalf(w, wi + LANES).fma(xv, a1);
-            a2 = widenHalf(w, wi + 2 * LANES).fma(xv, a2);
-            a3 = widenHalf(w, wi + 3 * LANES).fma(xv, a3);
-        }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
-    }
-
-    private static void float16TwoRows(short[] w, int in, float[] x, float[] y, int ya, int stride) {
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        for (int i = 0, wi = 0; i < in; i++, wi += TILE) {
-            FloatVector w0 = widenHalf(w, wi);
-            FloatVector w1 = widenHalf(w, wi + LANES);
-            FloatVector w2 = widenHalf(w, wi + 2 * LANES);
-            FloatVector w3 = widenHalf(w, wi + 3 * LANES);
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[i]);
-            a0 = w0.fma(xv, a0);
-            a1 = w1.fma(xv, a1);
-            a2 = w2.fma(xv, a2);
-            a3 = w3.fma(xv, a3);
-            xv = FloatVector.broadcast(FLOATS, x[in + i]);
-            b0 = w0.fma(xv, b0);
-            b1 = w1.fma(xv, b1);
-            b2 = w2.fma(xv, b2);
-            b3 = w3.fma(xv, b3);
-        }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
-        b0.intoArray(y, ya + stride);
-        b1.intoArray(y, ya + stride + LANES);
-        b2.intoArray(y, ya + stride + 2 * LANES);
-        b3.intoArray(y, ya + stride + 3 * LANES);
-    }
-
-    /** {@code LANES} float16 weights from {@code at} as floats. */
-    private static FloatVector widenHalf(short[] w, int at) {
-        IntVector bits = (IntVector) ShortVector.fromArray(SHORTS, w, at).convertShape(VectorOperators.S2I, INTS, 0);
-        return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(HALF_SCALE);
     }
 
     private static float[] scratch(int in) {

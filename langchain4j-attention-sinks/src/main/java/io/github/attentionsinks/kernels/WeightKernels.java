@@ -207,11 +207,12 @@ public final class WeightKernels implements AutoCloseable {
     }
 
     /**
-     * The passes a float32 product of {@code rows} rows makes through its tiles, as rows per pass (six with AVX-512,
-     * four, two, one). Each pass is a kernel the JIT compiles separately; the warm-up's shapes must take them all.
+     * The passes a product of {@code rows} rows makes through its tiles, as rows per pass: for float32 and int8 six
+     * (with AVX-512), four, two, one; for float16 eight, four, two, one. Each pass is a kernel the JIT compiles
+     * separately; the warm-up's shapes must take them all.
      */
-    public static java.util.SortedSet<Integer> rowPasses(int rows) {
-        return VectorProducts.rowPasses(rows);
+    public static java.util.SortedSet<Integer> rowPasses(Precision precision, int rows) {
+        return precision == Precision.FLOAT16 ? Float16Products.rowPasses(rows) : VectorProducts.rowPasses(rows);
     }
 
     /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */

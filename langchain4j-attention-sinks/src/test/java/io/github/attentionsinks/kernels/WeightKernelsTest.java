@@ -76,7 +76,7 @@ class WeightKernelsTest {
      */
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
-        "130, 70, 15"})
+        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31"})
     void float16ProductsMatchDoublePrecision(int out, int in, int rows) {
         Random random = new Random(out * 17L + in * 3L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
@@ -91,7 +91,7 @@ class WeightKernelsTest {
                     double expected = 0;
                     double magnitude = 0;
                     for (int i = 0; i < in; i++) {
-                        double wi = halfValue(VectorProducts.toHalf(inOut ? w[i * out + o] : w[o * in + i]));
+                        double wi = halfValue(Float16Products.toHalf(inOut ? w[i * out + o] : w[o * in + i]));
                         expected += x[m * in + i] * wi;
                         magnitude += Math.abs(x[m * in + i] * wi);
                     }
@@ -99,6 +99,41 @@ class WeightKernelsTest {
                     assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "out " + o + " row " + m
                             + " (" + out + "x" + in + ", inOut " + inOut + "): " + actual + " vs " + expected);
                 }
+            }
+        }
+    }
+
+    /**
+     * The float16 kernels scale inputs by 2^56 and sums by 2^56 to make up their weights' 2^-112
+     * ({@link Float16Products}): rows of inputs from 1e-16 to 1e16 in magnitude still match double precision, in every
+     * pass (nine rows: eight and one).
+     */
+    @Test
+    void float16ProductsKeepLargeAndSmallInputs() {
+        int out = 64;
+        int in = 48;
+        int rows = 9;
+        Random random = new Random(11);
+        float[] w = values(random, out * in);
+        float[] x = values(random, rows * in);
+        for (int m = 0; m < rows; m++) {
+            for (int i = 0; i < in; i++) {
+                x[m * in + i] *= (float) Math.pow(10, 4 * m - 16);
+            }
+        }
+        float[] y = float16.pack(w, out, in, false).multiply(x, rows);
+        for (int m = 0; m < rows; m++) {
+            for (int o = 0; o < out; o++) {
+                double expected = 0;
+                double magnitude = 0;
+                for (int i = 0; i < in; i++) {
+                    double wi = halfValue(Float16Products.toHalf(w[o * in + i]));
+                    expected += x[m * in + i] * wi;
+                    magnitude += Math.abs(x[m * in + i] * wi);
+                }
+                float actual = y[m * out + o];
+                assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude, "out " + o + " row " + m + ": " + actual
+                        + " vs " + expected);
             }
         }
     }
@@ -326,7 +361,7 @@ class WeightKernelsTest {
             float[] libtorch = manager.create(values).toType(ai.djl.ndarray.types.DataType.FLOAT16, false)
                     .toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
             for (int i = 0; i < values.length; i++) {
-                double ours = halfValue(VectorProducts.toHalf(values[i]));
+                double ours = halfValue(Float16Products.toHalf(values[i]));
                 assertEquals(Double.doubleToLongBits(libtorch[i]), Double.doubleToLongBits(ours),
                         "float16 of " + values[i] + ": libtorch " + libtorch[i] + ", packed " + ours);
             }

@@ -1,0 +1,354 @@
+package io.github.attentionsinks.kernels;
+
+import java.nio.FloatBuffer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Weight products {@code y = x·Wᵀ} with float16 weights in the Java Vector API, widened to float32 in registers as
+ * they are used. Loaded only when that module is in the boot layer ({@link WeightKernels}).
+ *
+ * <p>A tile of {@link VectorProducts#TILE} outputs is two halves of {@link VectorProducts#HALF}, each {@code [in][HALF]}
+ * and contiguous ({@link #index}). One input's row of a half is one full-width vector of shorts, read as ints that
+ * hold two weights each: the low short of int lane {@code k} is output {@code k}, the high short output
+ * {@code LANES + k}. Each weight becomes a float32 with its sign, exponent and mantissa moved into place:
+ * {@code (bits >> 3) & 0x8FFFE000} for the high short (an arithmetic shift, so the sign lands in bit 31 and copies of
+ * it in bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the
+ * weights times 2^-112, exact for normal and subnormal values alike; the inputs are scaled by 2^56 before the product
+ * ({@link #scaledInput}) and the sums by 2^56 after it, which makes up the 2^112 exactly (powers of two) unless a
+ * product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93 and below in absolute terms) or an input
+ * exceeds 2^72.
+ *
+ * <p>Eight rows a pass over a half (sixteen accumulators), then four, two or one. Against widening each tile into a
+ * float32 scratch tile and multiplying that (the way int8 still does, {@link VectorProducts#int8}), the products of
+ * 8 rows on the SmolLM-135M shape take 18 ms instead of 31 (docs/benchmarks.md): widening cost a load, a sign
+ * extension, a shift, a mask, a multiply and a store per vector, and the product loaded the floats again; here one
+ * load and five integer operations give two vectors. Eight rows from the second-level cache run at 99 G
+ * multiply-adds/s on two threads (86% of what this machine's cores can do); from memory, at 57–60: the loop's
+ * instructions per cache line leave too few loads in flight. Touching the next tile's lines ahead, or two passes of
+ * four rows, were slower.
+ *
+ * <p>The conversions are written out in each kernel: through small helper methods, JDK 17 left the one-row loop
+ * boxing its vectors (2.5 times slower, the heap churning).
+ */
+final class Float16Products {
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = FLOATS.length();
+    /** One input's row of a tile half: {@link VectorProducts#HALF} shorts, a full-width vector. */
+    private static final VectorSpecies<Short> HALF_ROW = VectorSpecies.of(short.class, FLOATS.vectorShape());
+    private static final int TILE = VectorProducts.TILE;
+    private static final int HALF = VectorProducts.HALF;
+    /** Sign, exponent and mantissa of a float16 moved to a float32's bit 31 and bits 27–13. */
+    private static final int MASK = 0x8FFFE000;
+    /** Inputs are scaled by this before the product, the sums by it after: together 2^112. */
+    private static final float SCALE = 0x1p56f;
+    private static final ThreadLocal<float[]> INPUT = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Float16Products() {}
+
+    /**
+     * Where output {@code c} of input {@code i} lies in a tile: the half {@code c / HALF}, its row {@code i}, and in
+     * that row's pairs the low short of pair {@code c % HALF} for the first {@code LANES} outputs of the half, the high
+     * short for the others.
+     */
+    static int index(int in, int i, int c) {
+        int h = c % HALF;
+        int at = h < LANES ? 2 * h : 2 * (h - LANES) + 1;
+        return c / HALF * in * HALF + i * HALF + at;
+    }
+
+    /** Packs a float32 matrix into tiles of float16 bits ({@link #index}), rounded to nearest even as libtorch does. */
+    static short[][] pack(FloatBuffer w, int out, int in, boolean inOut) {
+        short[][] tiles = new short[VectorProducts.tiles(out)][];
+        for (int t = 0; t < tiles.length; t++) {
+            short[] tile = new short[in * TILE];
+            int o0 = t * TILE;
+            int width = Math.min(TILE, out - o0);
+            for (int i = 0; i < in; i++) {
+                for (int c = 0; c < width; c++) {
+                    tile[index(in, i, c)] = toHalf(inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i));
+                }
+            }
+            tiles[t] = tile;
+        }
+        return tiles;
+    }
+
+    /** IEEE binary16 bits of {@code f}, rounded to nearest even; overflow to infinity, NaN kept a NaN. */
+    static short toHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = (bits >>> 23) & 0xff;
+        int mantissa = bits & 0x7fffff;
+        if (exponent == 0xff) {
+            return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));
+        }
+        int e = exponent - 127 + 15;
+        if (e >= 31) {
+            return (short) (sign | 0x7c00);
+        }
+        if (e <= 0) {
+            if (e < -10) {
+                return (short) sign;
+            }
+            // Subnormal: the implicit 1 joins the mantissa, shifted right by 14 − e with rounding.
+            int m = mantissa | 0x800000;
+            int shift = 14 - e;
+            int half = m >> shift;
+            int rest = m & ((1 << shift) - 1);
+            int midpoint = 1 << (shift - 1);
+            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mantissa >> 13);
+        int rest = mantissa & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
+            half++; // may carry into the exponent, up to infinity: still right
+        }
+        return (short) (sign | half);
+    }
+
+    /**
+     * The first {@code n} inputs times 2^56, in a buffer of the calling thread that the next call overwrites: the
+     * product's threads read it while the caller waits for them.
+     */
+    static float[] scaledInput(float[] x, int n) {
+        float[] scaled = INPUT.get();
+        if (scaled.length < n) {
+            scaled = new float[n];
+            INPUT.set(scaled);
+        }
+        for (int i = 0; i < n; i++) {
+            scaled[i] = x[i] * SCALE;
+        }
+        return scaled;
+    }
+
+    /**
+     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}; rows of {@code y} are {@code tiles·TILE} wide.
+     *
+     * @param x the inputs as {@link #scaledInput} returns them
+     */
+    static void multiply(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        if (rows == 1) {
+            // A loop of its own for decode's single row, and the others' in a method of their own, as
+            // VectorProducts.float32's (one loop for both ran 2.5 times slower for one row, after eight).
+            for (int t = t0; t < t1; t++) {
+                oneRow(tiles[t], 0, in, x, 0, y, t * TILE);
+                oneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
+            }
+        } else {
+            multiplyRows(tiles, in, x, rows, y, t0, t1);
+        }
+    }
+
+    private static void multiplyRows(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        int stride = tiles.length * TILE;
+        for (int t = t0; t < t1; t++) {
+            short[] w = tiles[t];
+            for (int wa = 0, ya = t * TILE; wa < in * TILE; wa += in * HALF, ya += HALF) {
+                int m = 0;
+                for (; m + 7 < rows; m += 8) {
+                    eightRows(w, wa, in, x, m * in, y, ya + m * stride, stride);
+                }
+                if (m + 3 < rows) {
+                    fourRows(w, wa, in, x, m * in, y, ya + m * stride, stride);
+                    m += 4;
+                }
+                if (m + 1 < rows) {
+                    twoRows(w, wa, in, x, m * in, y, ya + m * stride, stride);
+                    m += 2;
+                }
+                if (m < rows) {
+                    oneRow(w, wa, in, x, m * in, y, ya + m * stride);
+                }
+            }
+        }
+    }
+
+    /** The passes {@link #multiply} makes for {@code rows} rows, as rows per pass (8, 4, 2, 1), each listed once. */
+    static java.util.SortedSet<Integer> rowPasses(int rows) {
+        java.util.SortedSet<Integer> passes = new java.util.TreeSet<>();
+        if (rows >= 8) {
+            passes.add(8);
+        }
+        int rest = rows % 8;
+        for (int pass : new int[] {4, 2, 1}) {
+            if (rest >= pass) {
+                passes.add(pass);
+                rest -= pass;
+            }
+        }
+        return passes;
+    }
+
+    /** Rows {@code xa} … {@code xa + 7·in} times the half of a tile at {@code wa}. */
+    private static void eightRows(short[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        FloatVector e0 = a0;
+        FloatVector e1 = a0;
+        FloatVector f0 = a0;
+        FloatVector f1 = a0;
+        FloatVector g0 = a0;
+        FloatVector g1 = a0;
+        FloatVector h0 = a0;
+        FloatVector h1 = a0;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
+            b0 = w0.fma(xv, b0);
+            b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0);
+            c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0);
+            d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0);
+            e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0);
+            f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]);
+            g0 = w0.fma(xv, g0);
+            g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]);
+            h0 = w0.fma(xv, h0);
+            h1 = w1.fma(xv, h1);
+        }
+        a0.mul(SCALE).intoArray(y, ya);
+        a1.mul(SCALE).intoArray(y, ya + LANES);
+        b0.mul(SCALE).intoArray(y, ya + stride);
+        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
+        c0.mul(SCALE).intoArray(y, ya + 2 * stride);
+        c1.mul(SCALE).intoArray(y, ya + 2 * stride + LANES);
+        d0.mul(SCALE).intoArray(y, ya + 3 * stride);
+        d1.mul(SCALE).intoArray(y, ya + 3 * stride + LANES);
+        e0.mul(SCALE).intoArray(y, ya + 4 * stride);
+        e1.mul(SCALE).intoArray(y, ya + 4 * stride + LANES);
+        f0.mul(SCALE).intoArray(y, ya + 5 * stride);
+        f1.mul(SCALE).intoArray(y, ya + 5 * stride + LANES);
+        g0.mul(SCALE).intoArray(y, ya + 6 * stride);
+        g1.mul(SCALE).intoArray(y, ya + 6 * stride + LANES);
+        h0.mul(SCALE).intoArray(y, ya + 7 * stride);
+        h1.mul(SCALE).intoArray(y, ya + 7 * stride + LANES);
+    }
+
+    /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile at {@code wa}. */
+    private static void fourRows(short[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
+            b0 = w0.fma(xv, b0);
+            b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0);
+            c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0);
+            d1 = w1.fma(xv, d1);
+        }
+        a0.mul(SCALE).intoArray(y, ya);
+        a1.mul(SCALE).intoArray(y, ya + LANES);
+        b0.mul(SCALE).intoArray(y, ya + stride);
+        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
+        c0.mul(SCALE).intoArray(y, ya + 2 * stride);
+        c1.mul(SCALE).intoArray(y, ya + 2 * stride + LANES);
+        d0.mul(SCALE).intoArray(y, ya + 3 * stride);
+        d1.mul(SCALE).intoArray(y, ya + 3 * stride + LANES);
+    }
+
+    /** Rows {@code xa} and {@code xa + in} times the half of a tile at {@code wa}. */
+    private static void twoRows(short[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int xb = xa + in;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            a0 = w0.fma(xv, a0);
+            a1 = w1.fma(xv, a1);
+            FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
+            b0 = w0.fma(xw, b0);
+            b1 = w1.fma(xw, b1);
+        }
+        a0.mul(SCALE).intoArray(y, ya);
+        a1.mul(SCALE).intoArray(y, ya + LANES);
+        b0.mul(SCALE).intoArray(y, ya + stride);
+        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
+    }
+
+    /**
+     * Row {@code xa} times the half of a tile at {@code wa}, two inputs per iteration into two sets of accumulators
+     * summed at the end, as {@link VectorProducts}' float32 row (one set waits on each multiply-add before it).
+     */
+    private static void oneRow(short[] w, int wa, int in, float[] x, int xa, float[] y, int ya) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int i = 0;
+        int wi = wa;
+        for (; i + 1 < in; i += 2, wi += 2 * HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            IntVector next = ShortVector.fromArray(HALF_ROW, w, wi + HALF).reinterpretAsInts();
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            FloatVector xw = FloatVector.broadcast(FLOATS, x[xa + i + 1]);
+            a0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats().fma(xv, a0);
+            a1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xv, a1);
+            b0 = next.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats().fma(xw, b0);
+            b1 = next.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xw, b1);
+        }
+        if (i < in) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
+            a0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats().fma(xv, a0);
+            a1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xv, a1);
+        }
+        a0.add(b0).mul(SCALE).intoArray(y, ya);
+        a1.add(b1).mul(SCALE).intoArray(y, ya + LANES);
+    }
+}
