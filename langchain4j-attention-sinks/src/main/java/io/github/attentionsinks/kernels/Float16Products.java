@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (bits >> 3) & 0x8FFFE000} for the high short (an arithmetic shift, so the sign lands in bit 31 and copies of
  * it in bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the
  * weights times 2^-112, exact for normal and subnormal values alike; the inputs are scaled by 2^56 before the product
- * ({@link #scaledInput}) and the sums by 2^56 after it, which makes up the 2^112 exactly (powers of two) unless a
+ * ({@link #scaledInput}) and the sums by 2^56 after it ({@link #scaleSums}), which makes up the 2^112 exactly (powers of two) unless a
  * product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93 and below in absolute terms) or an input
  * exceeds 2^72.
  *
@@ -141,6 +141,7 @@ final class Float16Products {
             for (int t = t0; t < t1; t++) {
                 oneRow(tiles[t], 0, in, x, 0, y, t * TILE);
                 oneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
+                scaleSums(y, t * TILE, 1, 0);
             }
         } else {
             multiplyRows(tiles, in, x, rows, y, t0, t1);
@@ -167,6 +168,22 @@ final class Float16Products {
                 if (m < rows) {
                     oneRow(w, wa, in, x, m * in, y, ya + m * stride);
                 }
+            }
+            scaleSums(y, t * TILE, rows, stride);
+        }
+    }
+
+    /**
+     * The sums of one tile's outputs times 2^56, row by row. Done here rather than on each accumulator in the kernels:
+     * with a multiply before each store, C2 sometimes ran out of inlining budget at the end of the eight-row kernel
+     * (inlined into its caller with the other passes) and left those multiplies as calls, which box their vectors:
+     * in one run of two an 8-user chat round ran at 124–129 tokens/s instead of 296–307, nearly all its allocations
+     * in those lines (JFR).
+     */
+    private static void scaleSums(float[] y, int ya, int rows, int stride) {
+        for (int m = 0, at = ya; m < rows; m++, at += stride) {
+            for (int c = at; c < at + TILE; c++) {
+                y[c] *= SCALE;
             }
         }
     }
@@ -236,22 +253,22 @@ final class Float16Products {
             h0 = w0.fma(xv, h0);
             h1 = w1.fma(xv, h1);
         }
-        a0.mul(SCALE).intoArray(y, ya);
-        a1.mul(SCALE).intoArray(y, ya + LANES);
-        b0.mul(SCALE).intoArray(y, ya + stride);
-        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
-        c0.mul(SCALE).intoArray(y, ya + 2 * stride);
-        c1.mul(SCALE).intoArray(y, ya + 2 * stride + LANES);
-        d0.mul(SCALE).intoArray(y, ya + 3 * stride);
-        d1.mul(SCALE).intoArray(y, ya + 3 * stride + LANES);
-        e0.mul(SCALE).intoArray(y, ya + 4 * stride);
-        e1.mul(SCALE).intoArray(y, ya + 4 * stride + LANES);
-        f0.mul(SCALE).intoArray(y, ya + 5 * stride);
-        f1.mul(SCALE).intoArray(y, ya + 5 * stride + LANES);
-        g0.mul(SCALE).intoArray(y, ya + 6 * stride);
-        g1.mul(SCALE).intoArray(y, ya + 6 * stride + LANES);
-        h0.mul(SCALE).intoArray(y, ya + 7 * stride);
-        h1.mul(SCALE).intoArray(y, ya + 7 * stride + LANES);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        c0.intoArray(y, ya + 2 * stride);
+        c1.intoArray(y, ya + 2 * stride + LANES);
+        d0.intoArray(y, ya + 3 * stride);
+        d1.intoArray(y, ya + 3 * stride + LANES);
+        e0.intoArray(y, ya + 4 * stride);
+        e1.intoArray(y, ya + 4 * stride + LANES);
+        f0.intoArray(y, ya + 5 * stride);
+        f1.intoArray(y, ya + 5 * stride + LANES);
+        g0.intoArray(y, ya + 6 * stride);
+        g1.intoArray(y, ya + 6 * stride + LANES);
+        h0.intoArray(y, ya + 7 * stride);
+        h1.intoArray(y, ya + 7 * stride + LANES);
     }
 
     /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile at {@code wa}. */
@@ -283,14 +300,14 @@ final class Float16Products {
             d0 = w0.fma(xv, d0);
             d1 = w1.fma(xv, d1);
         }
-        a0.mul(SCALE).intoArray(y, ya);
-        a1.mul(SCALE).intoArray(y, ya + LANES);
-        b0.mul(SCALE).intoArray(y, ya + stride);
-        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
-        c0.mul(SCALE).intoArray(y, ya + 2 * stride);
-        c1.mul(SCALE).intoArray(y, ya + 2 * stride + LANES);
-        d0.mul(SCALE).intoArray(y, ya + 3 * stride);
-        d1.mul(SCALE).intoArray(y, ya + 3 * stride + LANES);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
+        c0.intoArray(y, ya + 2 * stride);
+        c1.intoArray(y, ya + 2 * stride + LANES);
+        d0.intoArray(y, ya + 3 * stride);
+        d1.intoArray(y, ya + 3 * stride + LANES);
     }
 
     /** Rows {@code xa} and {@code xa + in} times the half of a tile at {@code wa}. */
@@ -312,10 +329,10 @@ final class Float16Products {
             b0 = w0.fma(xw, b0);
             b1 = w1.fma(xw, b1);
         }
-        a0.mul(SCALE).intoArray(y, ya);
-        a1.mul(SCALE).intoArray(y, ya + LANES);
-        b0.mul(SCALE).intoArray(y, ya + stride);
-        b1.mul(SCALE).intoArray(y, ya + stride + LANES);
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        b0.intoArray(y, ya + stride);
+        b1.intoArray(y, ya + stride + LANES);
     }
 
     /**
@@ -348,7 +365,7 @@ final class Float16Products {
                     .reinterpretAsFloats().fma(xv, a0);
             a1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xv, a1);
         }
-        a0.add(b0).mul(SCALE).intoArray(y, ya);
-        a1.add(b1).mul(SCALE).intoArray(y, ya + LANES);
+        a0.add(b0).intoArray(y, ya);
+        a1.add(b1).intoArray(y, ya + LANES);
     }
 }
