@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Eight rows a pass over a half (sixteen accumulators), then four, two or one. Against widening each tile into a
  * float32 scratch tile and multiplying that (the way int8 still does, {@link VectorProducts#int8}), the products of
- * 8 rows on the SmolLM-135M shape take 18 ms instead of 31 (docs/benchmarks.md): widening cost a load, a sign
+ * 8 rows on the SmolLM-135M shape take 17 ms instead of 29 (docs/bench/ProductsBench.java, docs/benchmarks.md): widening cost a load, a sign
  * extension, a shift, a mask, a multiply and a store per vector, and the product loaded the floats again; here one
  * load and five integer operations give two vectors. Eight rows from the second-level cache run at 99 G
  * multiply-adds/s on two threads (86% of what this machine's cores can do); from memory, at 57–60: the loop's
