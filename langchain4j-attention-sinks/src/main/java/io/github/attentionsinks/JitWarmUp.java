@@ -29,14 +29,18 @@ final class JitWarmUp {
      * A prompt chunk and a mixed step's prompts whose rows, with eight sessions' single tokens, pass through every
      * row-count path of the kernels: for float32 with AVX-512 a chunk of 31 rows is 5 × 6 + 1, a mixed step of one
      * token and seven 4-token prompts (29 rows) 4 × 6 + 4 + 1, eight tokens 6 + 2; with AVX2, 7 × 4 + 2 + 1,
-     * 7 × 4 + 1 and 2 × 4; for float16, 3 × 8 + 4 + 2 + 1, 3 × 8 + 4 + 1 and 8. A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
+     * 7 × 4 + 1 and 2 × 4; for float16 and int8, 3 × 8 + 4 + 2 + 1, 3 × 8 + 4 + 1 and 8 (int8's one and two rows
+     * have kernels of their own, which one and two sessions' tokens take). A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
      * mixed step's prompts of 5 tokens (36 rows, whole six-row passes), the four-row pass boxed 80 MB in a fresh
      * JVM's first 8-user round.
      */
     private static final int CHUNK = 31;
     private static final int MIXED_PROMPT = 4;
-    /** The rows of the steps a round runs: the chunk, the mixed step, eight sessions' tokens, one session's. */
-    static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, 1};
+    /**
+     * The rows of the steps a round runs: the chunk, the mixed step, eight sessions' tokens, two sessions' (int8's
+     * two-row kernel, and attention over two streams), one session's.
+     */
+    static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, 2, 1};
     private static final int MAX_ROUNDS = 30;
     private static final long MAX_NANOS = 6_000_000_000L;
 
@@ -110,8 +114,8 @@ final class JitWarmUp {
 
     /**
      * A prompt chunk in one session, a mixed step (one token beside seven 4-token prompts), four steps of every
-     * session's single token, four of one session alone; stops early past {@code deadline} (a large model's steps
-     * take seconds, and the rounds are for the compiler, not the weights).
+     * session's single token, two of two sessions' tokens, four of one session alone; stops early past
+     * {@code deadline} (a large model's steps take seconds, and the rounds are for the compiler, not the weights).
      */
     private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round, long deadline) {
         for (Session session : sessions) {
@@ -129,6 +133,10 @@ final class JitWarmUp {
                 tokens.add(ids(1, vocab, round * 7 + step + s));
             }
             model.appendBatch(sessions, tokens);
+        }
+        for (int step = 0; step < 2 && System.nanoTime() < deadline; step++) {
+            model.appendBatch(sessions.subList(2, 4),
+                    List.of(ids(1, vocab, round + step), ids(1, vocab, round + step + 5)));
         }
         for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
             sessions.get(1).append(ids(1, vocab, round + step));

@@ -41,11 +41,11 @@ class JitWarmUpTest {
     @ParameterizedTest
     @EnumSource(WeightKernels.Precision.class)
     void warmUpStepsTakeEveryRowPassOfTheKernels(WeightKernels.Precision precision) {
-        java.util.SortedSet<Integer> taken = new java.util.TreeSet<>();
+        java.util.SortedSet<String> taken = new java.util.TreeSet<>();
         for (int rows : JitWarmUp.STEP_ROWS) {
             taken.addAll(WeightKernels.rowPasses(precision, rows));
         }
-        java.util.SortedSet<Integer> every = new java.util.TreeSet<>();
+        java.util.SortedSet<String> every = new java.util.TreeSet<>();
         for (int rows = 1; rows <= 64; rows++) {
             every.addAll(WeightKernels.rowPasses(precision, rows));
         }

@@ -11,25 +11,25 @@ import jdk.incubator.vector.VectorSpecies;
  * Weight products {@code y = x·Wᵀ} with float16 weights in the Java Vector API, widened to float32 in registers as
  * they are used. Loaded only when that module is in the boot layer ({@link WeightKernels}).
  *
- * <p>A tile of {@link VectorProducts#TILE} outputs is two halves of {@link VectorProducts#HALF}, each {@code [in][HALF]}
- * and contiguous ({@link #index}). One input's row of a half is one full-width vector of shorts, read as ints that
- * hold two weights each: the low short of int lane {@code k} is output {@code k}, the high short output
- * {@code LANES + k}. Each weight becomes a float32 with its sign, exponent and mantissa moved into place:
- * {@code (bits >> 3) & 0x8FFFE000} for the high short (an arithmetic shift, so the sign lands in bit 31 and copies of
- * it in bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the
- * weights times 2^-112, exact for normal and subnormal values alike; the inputs are scaled by 2^56 before the product
- * ({@link #scaledInput}) and the sums by 2^56 after it ({@link #scaleSums}), which makes up the 2^112 exactly (powers of two) unless a
- * product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93 and below in absolute terms) or an input
- * exceeds 2^72.
+ * <p>A tile of {@link VectorProducts#TILE} outputs is two halves of {@link VectorProducts#HALF}, each {@code
+ * [in][HALF]} and contiguous ({@link #index}). One input's row of a half is one full-width vector of shorts, read as
+ * ints that hold two weights each: the low short of int lane {@code k} is output {@code k}, the high short output
+ * {@code LANES + k}. Each weight becomes a float32 with its sign, exponent and mantissa moved into place: {@code
+ * (bits >> 3) & 0x8FFFE000} for the high short (an arithmetic shift, so the sign lands in bit 31 and copies of it in
+ * bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the weights
+ * times 2^-112, exact for normal and subnormal values alike; the inputs are scaled by 2^56 before the product
+ * ({@link #scaledInput}) and the sums by 2^56 after it ({@link #scaleSums}), which makes up the 2^112 exactly
+ * (powers of two) unless a product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93 and below in
+ * absolute terms) or an input exceeds 2^72.
  *
  * <p>Eight rows a pass over a half (sixteen accumulators), then four, two or one. Against widening each tile into a
- * float32 scratch tile and multiplying that (the way int8 still does, {@link VectorProducts#int8}), the products of
- * 8 rows on the SmolLM-135M shape take 17 ms instead of 29 (docs/bench/ProductsBench.java, docs/benchmarks.md): widening cost a load, a sign
- * extension, a shift, a mask, a multiply and a store per vector, and the product loaded the floats again; here one
- * load and five integer operations give two vectors. Eight rows from the second-level cache run at 99 G
- * multiply-adds/s on two threads (86% of what this machine's cores can do); from memory, at 57–60: the loop's
- * instructions per cache line leave too few loads in flight. Touching the next tile's lines ahead, or two passes of
- * four rows, were slower.
+ * float32 scratch tile and multiplying that (the way int8 did too, {@link Int8Products}), the products of
+ * 8 rows on the SmolLM-135M shape take 17 ms instead of 29 (docs/bench/ProductsBench.java, docs/benchmarks.md):
+ * widening cost a load, a sign extension, a shift, a mask, a multiply and a store per vector, and the product loaded
+ * the floats again; here one load and five integer operations give two vectors. Eight rows from the second-level
+ * cache run at 99 G multiply-adds/s on two threads (86% of what this machine's cores can do); from memory, at 57–60:
+ * the loop's instructions per cache line leave too few loads in flight. Touching the next tile's lines ahead, or two
+ * passes of four rows, were slower.
  *
  * <p>The conversions are written out in each kernel: through small helper methods, JDK 17 left the one-row loop
  * boxing its vectors (2.5 times slower, the heap churning).
@@ -189,15 +189,15 @@ final class Float16Products {
     }
 
     /** The passes {@link #multiply} makes for {@code rows} rows, as rows per pass (8, 4, 2, 1), each listed once. */
-    static java.util.SortedSet<Integer> rowPasses(int rows) {
-        java.util.SortedSet<Integer> passes = new java.util.TreeSet<>();
+    static java.util.SortedSet<String> rowPasses(int rows) {
+        java.util.SortedSet<String> passes = new java.util.TreeSet<>();
         if (rows >= 8) {
-            passes.add(8);
+            passes.add("8 rows");
         }
         int rest = rows % 8;
         for (int pass : new int[] {4, 2, 1}) {
             if (rest >= pass) {
-                passes.add(pass);
+                passes.add(pass + (pass == 1 ? " row" : " rows"));
                 rest -= pass;
             }
         }

@@ -40,7 +40,7 @@ public abstract class PackedMatrix {
     /** Heap bytes of an {@code out × in} matrix once packed: outputs padded to whole tiles, int8 with its scales. */
     static long bytes(WeightKernels.Precision precision, long out, long in) {
         long padded = VectorProducts.tiles(Math.toIntExact(out)) * (long) VectorProducts.TILE;
-        long blocks = (in + VectorProducts.BLOCK - 1) / VectorProducts.BLOCK;
+        long blocks = (in + Int8Products.BLOCK - 1) / Int8Products.BLOCK;
         return switch (precision) {
             case FLOAT32 -> padded * in * Float.BYTES;
             case FLOAT16 -> padded * in * Short.BYTES;
@@ -226,12 +226,12 @@ public abstract class PackedMatrix {
             super(out, in, threads);
             quantized = new byte[tiles][];
             scales = new float[tiles][];
-            VectorProducts.packInt8(w, out, in, inOut, quantized, scales);
+            Int8Products.pack(w, out, in, inOut, quantized, scales);
         }
 
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
-            VectorProducts.int8(quantized, scales, in, x, rows, y, from, to);
+            Int8Products.multiply(quantized, scales, in, x, rows, y, from, to);
         }
     }
 }

@@ -1,21 +1,17 @@
 package io.github.attentionsinks.kernels;
 
 import java.nio.FloatBuffer;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Weight products {@code y = x·Wᵀ} with float32 and int8 weights in the Java Vector API ({@link Float16Products} has
- * float16's), loaded only when that module is in the boot layer ({@link WeightKernels}).
+ * Weight products {@code y = x·Wᵀ} with float32 weights in the Java Vector API ({@link Float16Products} and
+ * {@link Int8Products} have the others'), loaded only when that module is in the boot layer ({@link WeightKernels}).
  *
  * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile in one array, so a tile streams
- * contiguously and every weight vector loaded feeds the accumulators of several input rows: int8 tiles are
- * {@code [in][TILE]}, float32 tiles two halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit
- * of work split across threads. Int8 weights keep one float32 scale per {@link #BLOCK} inputs of each output
- * (as llama.cpp's Q8_0 does per 32 weights): a block's partial sums are scaled once.
+ * contiguously and every weight vector loaded feeds the accumulators of several input rows: a float32 tile is two
+ * halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit of work split across threads.
  *
  * <p>Only methods of JDK 17's incubator API are used, so the classes compiled on 17 link on 21 and 25 too.
  *
@@ -25,24 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorProducts {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-    /**
-     * Bytes for one float vector: a quarter of the float vector's width (128 bits for 16 floats), widened with
-     * {@code convertShape(B2F, FLOATS, 0)}. Converting parts 1–3 of one full-width byte vector instead compiled, in
-     * the decode loop of a running model, into code that boxed every vector (allocation profiles showed int8OneRow
-     * allocating throughout; a step took 15–20 ms instead of 8).
-     */
-    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
-            VectorShape.forBitSize(Math.max(64, FLOATS.vectorBitSize() / 4)));
-    /** Bytes a tile array has past its weights: with 128-bit floats a byte load (64 bits at least) reads 8 for 4. */
-    private static final int BYTES_PAST_END = BYTES.length() - FLOATS.length();
     private static final int LANES = FLOATS.length();
     /** Outputs per tile: four vectors. */
     static final int TILE = 4 * LANES;
     /** Outputs per half of a float32 tile ({@link #halfTileIndex}): two vectors. */
     static final int HALF = TILE / 2;
-    /** Inputs per int8 scale. */
-    static final int BLOCK = 32;
-
     private VectorProducts() {}
 
     static String species() {
@@ -86,44 +69,6 @@ final class VectorProducts {
     }
 
     /**
-     * Quantizes and packs a float32 matrix: per output and block of {@link #BLOCK} inputs, {@code scale = max|w| /
-     * 127} and {@code q = round(w / scale)}.
-     *
-     * @param w {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
-     * @param quantized receives {@code tiles} arrays {@code [in][TILE]}
-     * @param scales receives {@code tiles} arrays {@code [blocks][TILE]}
-     */
-    static void packInt8(FloatBuffer w, int out, int in, boolean inOut, byte[][] quantized, float[][] scales) {
-        int blocks = (in + BLOCK - 1) / BLOCK;
-        for (int t = 0; t < quantized.length; t++) {
-            byte[] tile = new byte[in * TILE + BYTES_PAST_END];
-            float[] tileScales = new float[blocks * TILE];
-            int o0 = t * TILE;
-            int width = Math.min(TILE, out - o0);
-            for (int c = 0; c < width; c++) {
-                int o = o0 + c;
-                for (int b = 0; b < blocks; b++) {
-                    int i0 = b * BLOCK;
-                    int i1 = Math.min(in, i0 + BLOCK);
-                    float max = 0;
-                    for (int i = i0; i < i1; i++) {
-                        max = Math.max(max, Math.abs(inOut ? w.get(i * out + o) : w.get(o * in + i)));
-                    }
-                    float scale = max / 127f;
-                    tileScales[b * TILE + c] = scale;
-                    float inverse = scale == 0 ? 0 : 1f / scale;
-                    for (int i = i0; i < i1; i++) {
-                        float v = inOut ? w.get(i * out + o) : w.get(o * in + i);
-                        tile[i * TILE + c] = (byte) Math.round(v * inverse);
-                    }
-                }
-            }
-            quantized[t] = tile;
-            scales[t] = tileScales;
-        }
-    }
-
-    /**
      * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)} of a float32 matrix; rows of {@code y} are
      * {@code tiles·TILE} wide. A single row and several rows go to separate methods: one method with both would be
      * compiled for whichever the profile saw first and deoptimized back to the interpreter, whose Vector API is two
@@ -131,7 +76,7 @@ final class VectorProducts {
      */
     static void float32(float[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
         if (rows == 1) {
-            // A loop of its own for decode's single row, for the same reason as int8's two paths.
+            // A loop of its own for decode's single row (see the comment above).
             for (int t = t0; t < t1; t++) {
                 float32OneRow(tiles[t], 0, in, x, 0, y, t * TILE);
                 float32OneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
@@ -152,23 +97,23 @@ final class VectorProducts {
      * The passes {@link #tileRows} makes for {@code rows} rows, as rows per pass (6, 4, 2, 1), each listed once: each is
      * a kernel of its own, which the JIT compiles only once it has run.
      */
-    static java.util.SortedSet<Integer> rowPasses(int rows) {
-        java.util.SortedSet<Integer> passes = new java.util.TreeSet<>();
+    static java.util.SortedSet<String> rowPasses(int rows) {
+        java.util.SortedSet<String> passes = new java.util.TreeSet<>();
         int m = 0;
         if (SIX_ROWS) {
             for (; m + 5 < rows; m += 6) {
-                passes.add(6);
+                passes.add("6 rows");
             }
         }
         for (; m + 3 < rows; m += 4) {
-            passes.add(4);
+            passes.add("4 rows");
         }
         if (m + 1 < rows) {
-            passes.add(2);
+            passes.add("2 rows");
             m += 2;
         }
         if (m < rows) {
-            passes.add(1);
+            passes.add("1 row");
         }
         return passes;
     }
@@ -395,169 +340,5 @@ final class VectorProducts {
         }
         a0.add(b0).intoArray(y, ya);
         a1.add(b1).intoArray(y, ya + LANES);
-    }
-
-    private static float[] scratch(int in) {
-        float[] scratch = SCRATCH.get();
-        if (scratch.length < in * TILE) {
-            scratch = new float[in * TILE];
-            SCRATCH.set(scratch);
-        }
-        return scratch;
-    }
-
-    /**
-     * From this many rows on, an int8 tile is widened to float32 once into a per-thread scratch tile and multiplied
-     * there: converting bytes to floats costs about what the multiply-adds of a row pair do, so converting once per
-     * row pair made eight rows cost more than float32's (24 against 20 ms a step on the SmolLM-135M shape).
-     */
-    private static final int WIDEN_FROM_ROWS = 3;
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * As {@link #float32} for int8 tiles and their block scales. The widened and the direct path are separate methods
-     * with loops of their own, each compiled for its own profile: with both in one loop, the path that came second
-     * (decode after a prompt) ran boxed, 3× slower, for the rest of the run.
-     */
-    static void int8(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        if (rows >= WIDEN_FROM_ROWS) {
-            int8Widened(tiles, scales, in, x, rows, y, t0, t1);
-        } else {
-            int8Direct(tiles, scales, in, x, rows, y, t0, t1);
-        }
-    }
-
-    private static void int8Widened(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
-            int t1) {
-        float[] scratch = scratch(in);
-        for (int t = t0; t < t1; t++) {
-            widen(tiles[t], scales[t], in, scratch);
-            tileRows(scratch, in, x, rows, y, t * TILE, tiles.length * TILE);
-        }
-    }
-
-    private static void int8Direct(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
-            int t1) {
-        int stride = tiles.length * TILE;
-        for (int t = t0; t < t1; t++) {
-            if (rows == 2) {
-                int8TwoRows(tiles[t], scales[t], in, x, 0, y, t * TILE, stride);
-            } else {
-                int8OneRow(tiles[t], scales[t], in, x, 0, y, t * TILE);
-            }
-        }
-    }
-
-    /** An int8 tile times its block scales, as a float32 tile ({@link #halfTileIndex}'s layout). */
-    private static void widen(byte[] w, float[] s, int in, float[] out) {
-        for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
-            FloatVector s0 = FloatVector.fromArray(FLOATS, s, si);
-            FloatVector s1 = FloatVector.fromArray(FLOATS, s, si + LANES);
-            FloatVector s2 = FloatVector.fromArray(FLOATS, s, si + 2 * LANES);
-            FloatVector s3 = FloatVector.fromArray(FLOATS, s, si + 3 * LANES);
-            int i1 = Math.min(in, i0 + BLOCK);
-            for (int i = i0; i < i1; i++) {
-                int at = i * TILE;
-                widen(w, at).mul(s0).intoArray(out, halfTileIndex(in, i, 0));
-                widen(w, at + LANES).mul(s1).intoArray(out, halfTileIndex(in, i, LANES));
-                widen(w, at + 2 * LANES).mul(s2).intoArray(out, halfTileIndex(in, i, 2 * LANES));
-                widen(w, at + 3 * LANES).mul(s3).intoArray(out, halfTileIndex(in, i, 3 * LANES));
-            }
-        }
-    }
-
-    private static void int8OneRow(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya) {
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
-            int i1 = Math.min(in, i0 + BLOCK);
-            FloatVector p0 = FloatVector.zero(FLOATS);
-            FloatVector p1 = p0;
-            FloatVector p2 = p0;
-            FloatVector p3 = p0;
-            for (int i = i0; i < i1; i++) {
-                int at = i * TILE;
-                FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-                p0 = widen(w, at).fma(xv, p0);
-                p1 = widen(w, at + LANES).fma(xv, p1);
-                p2 = widen(w, at + 2 * LANES).fma(xv, p2);
-                p3 = widen(w, at + 3 * LANES).fma(xv, p3);
-            }
-            a0 = p0.fma(FloatVector.fromArray(FLOATS, s, si), a0);
-            a1 = p1.fma(FloatVector.fromArray(FLOATS, s, si + LANES), a1);
-            a2 = p2.fma(FloatVector.fromArray(FLOATS, s, si + 2 * LANES), a2);
-            a3 = p3.fma(FloatVector.fromArray(FLOATS, s, si + 3 * LANES), a3);
-        }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
-    }
-
-    private static void int8TwoRows(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya, int stride) {
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        int xb = xa + in;
-        for (int i0 = 0, si = 0; i0 < in; i0 += BLOCK, si += TILE) {
-            int i1 = Math.min(in, i0 + BLOCK);
-            FloatVector p0 = FloatVector.zero(FLOATS);
-            FloatVector p1 = p0;
-            FloatVector p2 = p0;
-            FloatVector p3 = p0;
-            FloatVector q0 = p0;
-            FloatVector q1 = p0;
-            FloatVector q2 = p0;
-            FloatVector q3 = p0;
-            for (int i = i0; i < i1; i++) {
-                int at = i * TILE;
-                FloatVector w0 = widen(w, at);
-                FloatVector w1 = widen(w, at + LANES);
-                FloatVector w2 = widen(w, at + 2 * LANES);
-                FloatVector w3 = widen(w, at + 3 * LANES);
-                FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-                p0 = w0.fma(xv, p0);
-                p1 = w1.fma(xv, p1);
-                p2 = w2.fma(xv, p2);
-                p3 = w3.fma(xv, p3);
-                FloatVector xw = FloatVector.broadcast(FLOATS, x[xb + i]);
-                q0 = w0.fma(xw, q0);
-                q1 = w1.fma(xw, q1);
-                q2 = w2.fma(xw, q2);
-                q3 = w3.fma(xw, q3);
-            }
-            FloatVector s0 = FloatVector.fromArray(FLOATS, s, si);
-            FloatVector s1 = FloatVector.fromArray(FLOATS, s, si + LANES);
-            FloatVector s2 = FloatVector.fromArray(FLOATS, s, si + 2 * LANES);
-            FloatVector s3 = FloatVector.fromArray(FLOATS, s, si + 3 * LANES);
-            a0 = p0.fma(s0, a0);
-            a1 = p1.fma(s1, a1);
-            a2 = p2.fma(s2, a2);
-            a3 = p3.fma(s3, a3);
-            b0 = q0.fma(s0, b0);
-            b1 = q1.fma(s1, b1);
-            b2 = q2.fma(s2, b2);
-            b3 = q3.fma(s3, b3);
-        }
-        a0.intoArray(y, ya);
-        a1.intoArray(y, ya + LANES);
-        a2.intoArray(y, ya + 2 * LANES);
-        a3.intoArray(y, ya + 3 * LANES);
-        b0.intoArray(y, ya + stride);
-        b1.intoArray(y, ya + stride + LANES);
-        b2.intoArray(y, ya + stride + 2 * LANES);
-        b3.intoArray(y, ya + stride + 3 * LANES);
-    }
-
-    /** {@code LANES} int8 weights from {@code at} as floats. */
-    private static FloatVector widen(byte[] w, int at) {
-        return (FloatVector) ByteVector.fromArray(BYTES, w, at).convertShape(VectorOperators.B2F, FLOATS, 0);
     }
 }

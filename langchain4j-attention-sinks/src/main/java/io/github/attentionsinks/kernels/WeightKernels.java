@@ -207,12 +207,16 @@ public final class WeightKernels implements AutoCloseable {
     }
 
     /**
-     * The passes a product of {@code rows} rows makes through its tiles, as rows per pass: for float32 and int8 six
-     * (with AVX-512), four, two, one; for float16 eight, four, two, one. Each pass is a kernel the JIT compiles
-     * separately; the warm-up's shapes must take them all.
+     * The kernels a product of {@code rows} rows runs through its tiles, by name: passes of six (with AVX-512), four,
+     * two and one rows for float32; of eight, four, two and one for float16 and, from two rows on, int8, whose single
+     * row has a kernel of its own. Each is compiled by the JIT separately; the warm-up's shapes must take them all.
      */
-    public static java.util.SortedSet<Integer> rowPasses(Precision precision, int rows) {
-        return precision == Precision.FLOAT16 ? Float16Products.rowPasses(rows) : VectorProducts.rowPasses(rows);
+    public static java.util.SortedSet<String> rowPasses(Precision precision, int rows) {
+        return switch (precision) {
+            case FLOAT32 -> VectorProducts.rowPasses(rows);
+            case FLOAT16 -> Float16Products.rowPasses(rows);
+            case INT8 -> Int8Products.rowPasses(rows);
+        };
     }
 
     /** For the load line: e.g. {@code java int8 (Species[float, 16, S_512_BIT], 2 threads)}. */

@@ -156,7 +156,7 @@ class WeightKernelsTest {
      */
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
-        "130, 70, 15"})
+        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31"})
     void int8ProductsMatchTheQuantizationRule(int out, int in, int rows) {
         Random random = new Random(out * 13L + in * 5L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
