@@ -29,10 +29,10 @@ final class JitWarmUp {
      * A prompt chunk and a mixed step's prompts whose rows, with eight sessions' single tokens, pass through every
      * row-count path of the kernels: for float32 with AVX-512 a chunk of 31 rows is 5 × 6 + 1, a mixed step of one
      * token and seven 4-token prompts (29 rows) 4 × 6 + 4 + 1, eight tokens 6 + 2; with AVX2, 7 × 4 + 2 + 1,
-     * 7 × 4 + 1 and 2 × 4; for float16 and int8, 3 × 8 + 4 + 2 + 1, 3 × 8 + 4 + 1 and 8 (int8's one and two rows
-     * have kernels of their own, which one and two sessions' tokens take). A path left out runs the Vector API's Java fallback in the first real step that needs it: with the
-     * mixed step's prompts of 5 tokens (36 rows, whole six-row passes), the four-row pass boxed 80 MB in a fresh
-     * JVM's first 8-user round.
+     * 7 × 4 + 1 and 2 × 4; for float16 and int8, 3 × 8 + 4 + 2 + 1, 3 × 8 + 4 + 1 and 8 (int8's one and two rows have
+     * kernels of their own, which one and two sessions' tokens take). A path left out runs the Vector API's Java
+     * fallback in the first real step that needs it: with the mixed step's prompts of 5 tokens (36 rows, whole
+     * six-row passes), the four-row pass boxed 80 MB in a fresh JVM's first 8-user round.
      */
     private static final int CHUNK = 31;
     private static final int MIXED_PROMPT = 4;

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * each half of a tile ({@link VectorProducts#HALF} outputs), eight a pass, then four, two, one; each weight vector is
  * converted and multiplied by its block's scale in registers, and feeds the multiply-adds of every row of the pass.
  * Before, from three rows on, each tile was widened into a float32 scratch tile first and the float32 kernels read
- * it again: the products of 8 rows on the SmolLM-135M shape took 23.5 ms, now 15.8 (docs/bench/ProductsBench.java,
+ * it again: the products of 8 rows on the SmolLM-135M shape took 24 ms, now 18 (docs/bench/ProductsBench.java,
  * docs/benchmarks.md). The floats are the same as the widened tile's: each weight is {@code q·scale} rounded to
  * float32, summed in input order.
  *
@@ -82,8 +82,8 @@ final class Int8Products {
     }
 
     /**
-     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}; rows of {@code y} are {@code tiles·TILE} wide. The
-     * single row and the others are separate methods with loops of their own, each compiled for its own profile: with
+     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}; rows of {@code y} are {@code tiles·TILE} wide. One
+     * or two rows and more rows are separate methods with loops of their own, each compiled for its own profile: with
      * both in one loop, the path that came second (decode after a prompt) ran boxed, 3× slower, for the rest of the
      * run.
      */
