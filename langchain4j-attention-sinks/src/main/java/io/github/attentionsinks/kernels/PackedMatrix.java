@@ -208,7 +208,7 @@ public abstract class PackedMatrix {
 
         @Override
         float[] kernelInput(float[] x, int rows) {
-            return Float16Products.scaledInput(x, rows * in);
+            return Float16Products.scaledInput(x, rows, in);
         }
 
         @Override
