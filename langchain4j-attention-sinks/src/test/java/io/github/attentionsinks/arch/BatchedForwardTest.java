@@ -3,7 +3,9 @@ package io.github.attentionsinks.arch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
@@ -14,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -24,6 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * would show as a difference).
  */
 class BatchedForwardTest {
+    /** Tokens each session has been fed before the compared steps. */
+    private static final int[] STARTS = {0, 5, 11, 3, 8};
+
     @TempDir
     static Path temp;
 
@@ -38,15 +44,40 @@ class BatchedForwardTest {
         int[] ids = FixtureVariants.inputIds(fixture);
         try (AttentionSinkModel model = FixtureParity.load(fixture, temp)) {
             for (CacheConfig mode : modes) {
-                float worst = compare(model, mode, ids, tolerance, fixture);
+                float worst = compare(model, mode, ids, tolerance, fixture, 3, 5);
                 System.out.printf("batched %s %s: max diff %.2e%n", fixture, mode, worst);
             }
         }
     }
 
+    /**
+     * The same with float16 and int8 weights on the Java kernels. A batched step's rows take the kernels for several
+     * rows (passes of eight, four, two and one over a tile half; int8's whole-tile kernels for one and two rows) where
+     * a session alone takes the single-row one: five sessions, each feeding a chunk of two or three tokens every other
+     * step, so steps of 5 to 15 rows. In the build's second run, with libtorch multiplying, float16 only.
+     */
+    @ParameterizedTest
+    @CsvSource({"llama, float16", "llama, int8", "qwen3, float16", "qwen3, int8", "gpt_neox, float16",
+        "gpt_neox, int8"})
+    void batchedStepsEqualSeparateStepsWithFloat16AndInt8Weights(String fixture, String dtype) throws Exception {
+        assumeFalse(dtype.equals("int8") && Shared.kernels().equals("libtorch"),
+                "int8 weights need the Java kernels; this run multiplies with libtorch");
+        int[] ids = FixtureVariants.inputIds(fixture);
+        try (AttentionSinkModel model = FixtureParity.load(fixture, temp, dtype)) {
+            assertEquals(dtype.equals("int8") ? DataType.INT8 : DataType.FLOAT16, model.weightType());
+            for (CacheConfig mode : List.of(CacheConfig.dense(), CacheConfig.sinks(4, 8))) {
+                float worst = compare(model, mode, ids, 1e-4f, fixture + " " + dtype, 5, 2);
+                System.out.printf("batched %s %s %s: max diff %.2e%n", fixture, dtype, mode, worst);
+            }
+        }
+    }
+
+    /**
+     * {@code sessions} sessions at different stream positions, fed together and alone; session {@code s} feeds a
+     * chunk of 2 or 3 tokens in the steps where {@code (step + s) % chunkEvery == 0}, one token otherwise.
+     */
     private static float compare(AttentionSinkModel model, CacheConfig mode, int[] ids, float tolerance,
-            String fixture) {
-        int sessions = 3;
+            String fixture, int sessions, int chunkEvery) {
         List<Session> alone = new ArrayList<>();
         List<Session> batched = new ArrayList<>();
         float worst = 0;
@@ -54,19 +85,19 @@ class BatchedForwardTest {
             for (int s = 0; s < sessions; s++) {
                 alone.add(model.newSession(mode));
                 batched.add(model.newSession(mode));
-                // different stream positions: 0, 5 and 11 tokens already fed
-                int[] prefix = Arrays.copyOfRange(ids, 0, new int[] {0, 5, 11}[s]);
+                // different stream positions: 0, 5, 11, 3 and 8 tokens already fed
+                int[] prefix = Arrays.copyOfRange(ids, 0, STARTS[s]);
                 if (prefix.length > 0) {
                     alone.get(s).append(prefix);
                     batched.get(s).append(prefix);
                 }
             }
-            int[] cursor = {0, 5, 11};
+            int[] cursor = Arrays.copyOf(STARTS, sessions);
             for (int step = 0; step < 24; step++) {
                 List<int[]> feeds = new ArrayList<>();
                 for (int s = 0; s < sessions; s++) {
                     // mostly one token; now and then a chunk of 2-3 (a prompt being fed beside decoding sessions)
-                    int n = (step + s) % 5 == 0 ? 2 + s % 2 : 1;
+                    int n = (step + s) % chunkEvery == 0 ? 2 + s % 2 : 1;
                     int[] feed = new int[n];
                     for (int i = 0; i < n; i++) {
                         feed[i] = ids[(cursor[s] + i + 7 * s) % ids.length];

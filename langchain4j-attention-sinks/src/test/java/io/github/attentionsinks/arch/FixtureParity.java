@@ -26,14 +26,20 @@ public final class FixtureParity {
 
     /** Loads a fixture as a model directory (config + weights + a borrowed tokenizer). */
     public static AttentionSinkModel load(String fixture, Path tempDir) throws Exception {
+        return load(fixture, tempDir, "float32");
+    }
+
+    /** As {@link #load(String, Path)}, with the weight matrices in {@code dtype}. */
+    public static AttentionSinkModel load(String fixture, Path tempDir, String dtype) throws Exception {
         Path src = Shared.fixture(fixture);
-        Path dir = Files.createDirectories(tempDir.resolve(fixture));
+        Path dir = Files.createDirectories(tempDir.resolve(fixture + "-" + dtype));
         for (String f : new String[] {"config.json", "model.safetensors"}) {
             Files.copy(src.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
         Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
                 StandardCopyOption.REPLACE_EXISTING);
-        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(Shared.kernels()).load();
+        return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(Shared.kernels())
+                .dtype(dtype).load();
     }
 
     /** One forward over all 48 tokens (dense cache) against {@code dense.json.logits}. */
