@@ -36,11 +36,13 @@ final class JitWarmUp {
      */
     private static final int CHUNK = 31;
     private static final int MIXED_PROMPT = 4;
+    /** Sessions of the two-session steps. */
+    private static final int PAIR = 2;
     /**
      * The rows of the steps a round runs: the chunk, the mixed step, eight sessions' tokens, two sessions' (int8's
      * two-row kernel, and attention over two streams), one session's.
      */
-    static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, 2, 1};
+    static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, PAIR, 1};
     private static final int MAX_ROUNDS = 30;
     private static final long MAX_NANOS = 6_000_000_000L;
 
@@ -135,8 +137,11 @@ final class JitWarmUp {
             model.appendBatch(sessions, tokens);
         }
         for (int step = 0; step < 2 && System.nanoTime() < deadline; step++) {
-            model.appendBatch(sessions.subList(2, 4),
-                    List.of(ids(1, vocab, round + step), ids(1, vocab, round + step + 5)));
+            List<int[]> tokens = new ArrayList<>();
+            for (int s = 0; s < PAIR; s++) {
+                tokens.add(ids(1, vocab, round + step + 5 * s));
+            }
+            model.appendBatch(sessions.subList(2, 2 + PAIR), tokens);
         }
         for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
             sessions.get(1).append(ids(1, vocab, round + step));

@@ -272,14 +272,14 @@ final class HeapForward {
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
         qkv.applyRows(w.normed, rows, w.qkv);
         int qkvStride = qkv.stride();
-        // One row per stream and a task per stream and KV head: each task readies its own heads (readyHeads).
+        // One row per stream and a task per stream and KV head: each task readies its own heads (readyHead).
         boolean headsInTasks = rows == caches.length && tasks.parts() == 1;
         if (headsInTasks) {
             for (SinkCache.Step cache : caches) {
                 cache.keyBytes(); // the cache's views, made here before the kernel threads use them
             }
         } else {
-            readyRows(l, rows, offsets, caches, qkvStride, w);
+            readyRows(l, offsets, caches, qkvStride, w);
         }
         attention(l, layer.slidingWindow(), offsets, caches, tasks, qkvStride, headsInTasks, w);
         residual(((PackedLinear) layer.out()), w.attention, rows, w);
@@ -344,7 +344,7 @@ final class HeapForward {
             int first = tasks.blockFirstRow()[b];
             int count = Math.min(ROW_BLOCK, offsets[s + 1] - offsets[s] - first);
             if (headsInTasks) {
-                readyHeads(l, caches[s], offsets[s], g, qkvStride, w);
+                readyHead(l, caches[s], offsets[s], 0, g, qkvStride, w);
             }
             attendPart(l, window, caches[s], offsets[s], first, count, g, t % parts, parts, qkvStride, w.qkv,
                     partials);
@@ -493,39 +493,24 @@ final class HeapForward {
      * Every row's query and key norms and rotation, and the new keys and values into the caches, on the calling
      * thread: a prompt's rows attend to keys written by other rows of the same step.
      */
-    private void readyRows(int l, int rows, int[] offsets, SinkCache.Step[] caches, int qkvStride, Workspace w) {
-        for (int r = 0; r < rows; r++) {
-            int at = r * qkvStride;
-            if (queryNorms[l] != null) {
-                for (int h = 0; h < heads; h++) {
-                    Norm.Rms.normalize(w.qkv, at + h * headDim, headDim, queryNorms[l], queryNormEps[l]);
-                }
-                for (int g = 0; g < kvHeads; g++) {
-                    Norm.Rms.normalize(w.qkv, at + queryWidth + g * headDim, headDim, keyNorms[l], keyNormEps[l]);
-                }
-            }
-            if (spec.rotary != null) {
-                spec.rotary.applyInPlace(w.qkv, at, heads + kvHeads, w.cos, w.sin, r * headDim);
-            }
-        }
+    private void readyRows(int l, int[] offsets, SinkCache.Step[] caches, int qkvStride, Workspace w) {
         for (int s = 0; s < caches.length; s++) {
             for (int i = 0; i < offsets[s + 1] - offsets[s]; i++) {
-                int at = (offsets[s] + i) * qkvStride + queryWidth;
                 for (int g = 0; g < kvHeads; g++) {
-                    caches[s].put(l, g, i, w.qkv, at + g * headDim, w.qkv, at + kvWidth + g * headDim);
+                    readyHead(l, caches[s], offsets[s] + i, i, g, qkvStride, w);
                 }
             }
         }
     }
 
     /**
-     * For a step of one row per stream, in the task of stream row {@code r} and KV head {@code g}: the query and key
-     * norms and the rotation of that KV head's query heads and key, and its key and value into the cache, as
-     * {@link #readyRows} does for every row otherwise (the same operations, so the same floats). On the decode thread
-     * alone this took 0.4–0.8 ms of an 8-session step (SmolLM-135M shape), reading rows the other core had just
-     * written.
+     * Step row {@code r}, token {@code token} of its stream: the query and key norms and the rotation of KV head
+     * {@code g}'s query heads and key, and its key and value into the cache. A step of one row per stream runs it in
+     * the attention task of that row and KV head; on the decode thread alone, for every row before attention, it took
+     * 0.4–0.8 ms of an 8-session step (SmolLM-135M shape), reading rows the other core had just written. Every head
+     * is normed and rotated on its own, so the floats are the same either way.
      */
-    private void readyHeads(int l, SinkCache.Step cache, int r, int g, int qkvStride, Workspace w) {
+    private void readyHead(int l, SinkCache.Step cache, int r, int token, int g, int qkvStride, Workspace w) {
         int group = heads / kvHeads;
         int at = r * qkvStride;
         int queries = at + g * group * headDim;
@@ -540,7 +525,7 @@ final class HeapForward {
             spec.rotary.applyInPlace(w.qkv, queries, group, w.cos, w.sin, r * headDim);
             spec.rotary.applyInPlace(w.qkv, key, 1, w.cos, w.sin, r * headDim);
         }
-        cache.put(l, g, 0, w.qkv, key, w.qkv, key + kvWidth);
+        cache.put(l, g, token, w.qkv, key, w.qkv, key + kvWidth);
     }
 
     /** Where the partial result of step row {@code row}, query head {@code head}, key part {@code part} starts. */

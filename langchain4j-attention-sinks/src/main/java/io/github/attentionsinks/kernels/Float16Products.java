@@ -212,11 +212,15 @@ final class Float16Products {
      * half, and for two rows alone a kernel over the whole tile.
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
+        return rows == 2 ? new java.util.TreeSet<>(java.util.Set.of("2 rows, whole tile")) : passesOfEight(rows);
+    }
+
+    /**
+     * The passes over a tile half that {@link #multiply} and {@link Int8Products#multiply} make for {@code rows} rows:
+     * eights, then four, two and one for what is left.
+     */
+    static java.util.SortedSet<String> passesOfEight(int rows) {
         java.util.SortedSet<String> passes = new java.util.TreeSet<>();
-        if (rows == 2) {
-            passes.add("2 rows, whole tile");
-            return passes;
-        }
         if (rows >= 8) {
             passes.add("8 rows");
         }

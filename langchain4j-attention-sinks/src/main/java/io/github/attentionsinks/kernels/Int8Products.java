@@ -138,22 +138,10 @@ final class Int8Products {
      * rows, and from three rows on passes of 8, 4, 2 and 1 rows over a half.
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
-        java.util.SortedSet<String> passes = new java.util.TreeSet<>();
         if (rows <= 2) {
-            passes.add(rows + (rows == 1 ? " row" : " rows") + ", whole tile");
-            return passes;
+            return new java.util.TreeSet<>(java.util.Set.of(rows + (rows == 1 ? " row" : " rows") + ", whole tile"));
         }
-        if (rows >= 8) {
-            passes.add("8 rows");
-        }
-        int rest = rows % 8;
-        for (int pass : new int[] {4, 2, 1}) {
-            if (rest >= pass) {
-                passes.add(pass + (pass == 1 ? " row" : " rows"));
-                rest -= pass;
-            }
-        }
-        return passes;
+        return Float16Products.passesOfEight(rows);
     }
 
     private static void oneRowOfTile(byte[] w, float[] s, int in, float[] x, int xa, float[] y, int ya) {
