@@ -48,6 +48,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final Device device;
     private final DataType dataType;
     private final ComputeDtype dtype;
+    private final CacheDtype cacheDtype;
     private final NDManager manager;
     private final CausalLm network;
     /** Cache sizes past max_position_embeddings already warned about. */
@@ -73,8 +74,10 @@ public final class AttentionSinkModel implements AutoCloseable {
         this.directory = dir;
         this.config = ModelConfig.read(dir);
         this.dtype = ComputeDtype.parse(b.dtype);
+        this.cacheDtype = CacheDtype.parse(b.cacheDtype);
         WeightKernels.Choice kernelChoice = WeightKernels.Choice.parse(b.kernels);
-        // Norms, attention, the KV cache and logits always run in float32; float16 applies to the weight matrices.
+        // Norms, attention and logits always run in float32; float16 applies to the weight matrices (and the KV
+        // cache's entries with cache-dtype float16).
         this.dataType = DataType.FLOAT32;
         DjlRuntime.engine();
         this.device = DjlRuntime.device(b.device);
@@ -131,9 +134,10 @@ public final class AttentionSinkModel implements AutoCloseable {
         String cache = b.reportedCache == null ? "" : ", cache " + b.reportedCache;
         String fallback = kernels == null ? WeightKernels.autoFallbackHint(kernelChoice, device.isGpu()) : null;
         String hint = fallback == null ? "" : " (" + fallback + ")";
-        log.info("Loaded {} model {} in {} ms: device {}, dtype {}, kernels {}{}, libtorch {} intra-op threads{}",
+        String cacheType = cacheDtype == CacheDtype.FLOAT32 ? "" : ", cache-dtype " + cacheDtype.canonicalName();
+        log.info("Loaded {} model {} in {} ms: device {}, dtype {}{}, kernels {}{}, libtorch {} intra-op threads{}",
                 config.modelType(), source, millis, device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu",
-                dtype.canonicalName(), kernels(), hint, DjlRuntime.libtorchThreads(), cache);
+                dtype.canonicalName(), cacheType, kernels(), hint, DjlRuntime.libtorchThreads(), cache);
     }
 
     public static Builder builder() {
@@ -226,9 +230,14 @@ public final class AttentionSinkModel implements AutoCloseable {
         return device;
     }
 
-    /** The dtype of activations, attention and the KV cache: always float32. */
+    /** The dtype of activations and attention: always float32. */
     public DataType dataType() {
         return dataType;
+    }
+
+    /** The element type of every session's KV cache: float32, or float16 with {@code cacheDtype("float16")}. */
+    public CacheDtype cacheDtype() {
+        return cacheDtype;
     }
 
     /**
@@ -359,6 +368,7 @@ public final class AttentionSinkModel implements AutoCloseable {
         private String modelId;
         private String device = "auto";
         private String dtype = "float32";
+        private String cacheDtype = "float32";
         private String kernels = "auto";
         private boolean tokenizerOptional;
         private CacheConfig reportedCache;
@@ -389,10 +399,20 @@ public final class AttentionSinkModel implements AutoCloseable {
          * {@code float32} (default: exact), {@code float16}: weight matrices stored and multiplied in float16 (half
          * the memory; on a CPU several times faster than libtorch's float32, see docs/benchmarks.md), or {@code int8}:
          * weight matrices quantized while loading and multiplied by the Java kernels on a CPU (see {@link
-         * ComputeDtype#INT8}). Norms, attention, the KV cache and logits stay in float32.
+         * ComputeDtype#INT8}). Norms, attention and logits stay in float32; the KV cache is {@link #cacheDtype}.
          */
         public Builder dtype(String dtype) {
             this.dtype = dtype;
+            return this;
+        }
+
+        /**
+         * The KV cache's element type: {@code float32} (default: exact) or {@code float16}: keys and values rounded as
+         * they are stored, half of each session's cache memory and faster attention over long windows on a CPU with
+         * the decoder on the Java heap (see {@link CacheDtype#FLOAT16}).
+         */
+        public Builder cacheDtype(String cacheDtype) {
+            this.cacheDtype = cacheDtype;
             return this;
         }
 

@@ -6,8 +6,8 @@ import java.util.Locale;
 
 /**
  * The {@code dtype} option, in one place for the library, the CLI and the Spring starter: which names are accepted,
- * what each means, and why others are refused. Norms, attention, the KV cache and logits always run in float32; the
- * dtype is that of the weight matrices.
+ * what each means, and why others are refused. Norms, attention and logits always run in float32; the dtype is that of
+ * the weight matrices. The KV cache's is {@link CacheDtype}.
  */
 public enum ComputeDtype {
     /** Weights in float32: exact (the default). */
@@ -51,6 +51,16 @@ public enum ComputeDtype {
         return this == INT8 ? DataType.FLOAT32 : weightType;
     }
 
+    /** The dtype one of whose names {@code value} (trimmed, lower case) is, or null. */
+    static ComputeDtype named(String value) {
+        for (ComputeDtype dtype : values()) {
+            if (dtype.names.contains(value)) {
+                return dtype;
+            }
+        }
+        return null;
+    }
+
     /**
      * Parses a dtype option, case-insensitively: {@code float32} (also fp32, f32, float; the default for null or
      * blank), {@code float16} (fp16, f16, half) or {@code int8} (q8, q8_0).
@@ -62,10 +72,9 @@ public enum ComputeDtype {
         if (value.isEmpty()) {
             return FLOAT32;
         }
-        for (ComputeDtype dtype : values()) {
-            if (dtype.names.contains(value)) {
-                return dtype;
-            }
+        ComputeDtype named = named(value);
+        if (named != null) {
+            return named;
         }
         if (value.equals("bfloat16") || value.equals("bf16")) {
             throw new InvalidDtypeException(option, "dtype " + option + " is not usable with DJL 0.36 (it aborts the "

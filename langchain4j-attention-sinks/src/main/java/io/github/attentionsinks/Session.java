@@ -40,7 +40,7 @@ public final class Session implements AutoCloseable {
         this.manager = model.manager().newSubManager();
         CausalLm.CacheShape shape = network.cacheShape();
         int chunk = config.bounded() ? config.windowSize() : 512;
-        this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), model.dataType(),
+        this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), model.cacheDtype().dataType(),
                 model.device(), network.keyShifter(), chunk, manager);
     }
 

@@ -415,11 +415,18 @@ final class HeapForward {
         }
         float scale = attentionScales[l];
         // A decoding stream's few queries read the cache rows in place; a chunk's many queries score turned copies.
-        boolean inPlace = queries < TURNED_FROM_QUERIES && readCacheInPlace && CacheReads.supports(headDim);
+        boolean halves = cache.float16();
+        boolean inPlace = queries < TURNED_FROM_QUERIES && readCacheInPlace
+                && (halves ? CacheReads.supportsHalves(headDim) : CacheReads.supports(headDim));
         ByteBuffer keyBytes = inPlace ? cache.keyBytes() : null;
         ByteBuffer valueBytes = inPlace ? cache.valueBytes() : null;
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
+            if (inPlace && halves) {
+                CacheReads.groupScoresHalves(qs, 0, queries, keyBytes, cache.byteOffset(l, g, from + b), n, headDim,
+                        scale, scores, b, width);
+                continue;
+            }
             if (inPlace) {
                 CacheReads.groupScores(qs, 0, queries, keyBytes, cache.byteOffset(l, g, from + b), n, headDim, scale,
                         scores, b, width);
@@ -470,6 +477,11 @@ final class HeapForward {
                 int pOff = i * group * width + lo - from;
                 int out = partialAt(rowOffset + first + i, g * group, part, parts) + 2;
                 // A row's query heads see the same keys: each value row loaded serves several of them.
+                if (inPlace && halves) {
+                    CacheReads.groupWeightedSumsHalves(scores, pOff, width, group, hi - lo, valueBytes,
+                            cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);
+                    continue;
+                }
                 if (inPlace) {
                     CacheReads.groupWeightedSums(scores, pOff, width, group, hi - lo, valueBytes,
                             cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);

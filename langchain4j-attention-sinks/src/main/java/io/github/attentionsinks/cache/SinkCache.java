@@ -6,9 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.kernels.Float16Bits;
+import io.github.attentionsinks.kernels.VectorMath;
 import io.github.attentionsinks.nn.TensorMemory;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
@@ -34,6 +37,13 @@ import java.nio.FloatBuffer;
  *
  * <p>Keys returned by {@link Step#append} are in cache order: sinks, window oldest to newest, new tokens.
  * New query i sits at cache index {@code cacheLengthBefore + i}.
+ *
+ * <h2>Element type</h2>
+ * Entries are float32, or float16 ({@code cache-dtype float16}): half the memory, and half the bytes a decode step's
+ * attention reads. Keys and values are computed in float32 and rounded to nearest even as they are stored; readers
+ * get float32. A key or value beyond float16's range (±65504) fails the step ({@link ValueOutOfRangeException})
+ * instead of being stored as an infinity. Sink keys are kept as first rounded and moved from there, so each placement
+ * rounds once: no error builds up over a long stream.
  */
 public final class SinkCache implements AutoCloseable {
     /**
@@ -55,6 +65,8 @@ public final class SinkCache implements AutoCloseable {
     private final int kvHeads;
     private final int headDim;
     private final DataType dataType;
+    /** Whether entries are float16 (else float32). */
+    private final boolean halves;
     private final KeyShifter shifter;
     private final int maxChunk;
     private final NDManager manager;
@@ -66,9 +78,11 @@ public final class SinkCache implements AutoCloseable {
     private int capacity;
     /**
      * The buffers' memory seen from Java ({@code keys, values, sinkKeys, sinkValues}), for decoders that compute on
-     * the heap; made on first use and again after the buffers are replaced.
+     * the heap; made on first use and again after the buffers are replaced. A float16 cache's views are in
+     * {@link #halfMemory}.
      */
     private FloatBuffer[] memory;
+    private ShortBuffer[] halfMemory;
     /** The keys' and values' memory as bytes, for vector loads straight from it ({@link Step#keyBytes}). */
     private ByteBuffer[] bytes;
     /** Every layer's and head's sinks while {@link #placeSinksOnHeap} moves them, kept from step to step. */
@@ -88,7 +102,7 @@ public final class SinkCache implements AutoCloseable {
      * @param layers number of transformer layers
      * @param kvHeads key/value heads per layer (GQA/MQA caches hold only these)
      * @param headDim key/value head dimension
-     * @param dataType the compute dtype
+     * @param dataType the entries' type: float32, or float16 (half the memory; see "Element type")
      * @param device where the cache lives
      * @param shifter how keys move by a position delta (RoPE rotation, or identity)
      * @param maxChunk the most tokens one step may feed; bounded caches reserve room for this many new tokens
@@ -102,7 +116,11 @@ public final class SinkCache implements AutoCloseable {
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
+            throw new IllegalArgumentException("a cache holds float32 or float16 entries, not " + dataType);
+        }
         this.dataType = dataType;
+        this.halves = dataType == DataType.FLOAT16;
         this.shifter = shifter;
         this.maxChunk = config.bounded() ? Math.min(maxChunk, config.windowSize()) : maxChunk;
         this.manager = parent.newSubManager(device);
@@ -349,6 +367,7 @@ public final class SinkCache implements AutoCloseable {
         keys = biggerKeys;
         values = biggerValues;
         memory = null;
+        halfMemory = null;
         bytes = null;
         capacity = grown;
         base = 0;
@@ -368,6 +387,7 @@ public final class SinkCache implements AutoCloseable {
         keys = newBuffer(shape);
         values = newBuffer(shape);
         memory = null;
+        halfMemory = null;
         bytes = null;
         if (config.attentionSinkSize() > 0) {
             Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
@@ -434,7 +454,7 @@ public final class SinkCache implements AutoCloseable {
 
     /** Writes the sinks, shifted by {@code shift} positions, just before the window. */
     private void placeSinks(NDManager stepManager, long shift) {
-        if (dataType == DataType.FLOAT32 && keys.getDevice().equals(Device.cpu()) && placeSinksOnHeap(shift)) {
+        if (keys.getDevice().equals(Device.cpu()) && placeSinksOnHeap(shift)) {
             placedShift = shift;
             return;
         }
@@ -444,7 +464,9 @@ public final class SinkCache implements AutoCloseable {
         NDArray sinkV = sinkValues.get(stored);
         sinkV.attach(stepManager);
         NDIndex slots = range(base, base + sinkCount);
-        keys.set(slots, shift == 0 ? sinkK : shifter.shift(sinkK, shift));
+        // Shifted in float32 (the rotation's tables are), stored in the cache's type.
+        keys.set(slots, shift == 0 ? sinkK : shifter.shift(sinkK.toType(DataType.FLOAT32, false), shift)
+                .toType(dataType, false));
         values.set(slots, sinkV);
         placedShift = shift;
     }
@@ -455,6 +477,9 @@ public final class SinkCache implements AutoCloseable {
      * this way (SmolLM-135M shape); false when the shifter has no heap form.
      */
     private boolean placeSinksOnHeap(long shift) {
+        if (halves) {
+            return placeHalfSinksOnHeap(shift);
+        }
         FloatBuffer[] m = memory();
         int width = sinkCount * headDim;
         int stored = config.attentionSinkSize() * headDim;
@@ -482,19 +507,90 @@ public final class SinkCache implements AutoCloseable {
         return true;
     }
 
+    /** {@link #placeSinksOnHeap} for a float16 cache: the stored sinks widened, moved, and rounded once. */
+    private boolean placeHalfSinksOnHeap(long shift) {
+        ShortBuffer[] m = halfMemory();
+        int width = sinkCount * headDim;
+        int stored = config.attentionSinkSize() * headDim;
+        int heads = layers * kvHeads;
+        short[] bits = new short[width];
+        if (shift != 0) {
+            if (sinkScratch.length < heads * width) {
+                sinkScratch = new float[heads * width];
+            }
+            float[] sinks = sinkScratch;
+            for (int h = 0; h < heads; h++) {
+                m[2].get(h * stored, bits, 0, width);
+                for (int i = 0; i < width; i++) {
+                    sinks[h * width + i] = Float16Bits.toFloat(bits[i]);
+                }
+            }
+            if (!shifter.shiftInPlace(sinks, 0, heads * sinkCount, shift)) {
+                return false; // nothing written: the libtorch path places them
+            }
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < width; i++) {
+                    bits[i] = Float16Bits.fromFloat(sinks[h * width + i]);
+                }
+                m[0].put((h * capacity + base) * headDim, bits, 0, width);
+            }
+        } else {
+            for (int h = 0; h < heads; h++) {
+                m[2].get(h * stored, bits, 0, width);
+                m[0].put((h * capacity + base) * headDim, bits, 0, width);
+            }
+        }
+        for (int h = 0; h < heads; h++) {
+            m[3].get(h * stored, bits, 0, width);
+            m[1].put((h * capacity + base) * headDim, bits, 0, width);
+        }
+        return true;
+    }
+
     /** The buffers' memory as float buffers: the same memory libtorch reads and writes, no copy. */
     private FloatBuffer[] memory() {
         if (memory == null) {
-            if (dataType != DataType.FLOAT32 || !keys.getDevice().equals(Device.cpu())) {
-                throw new IllegalStateException("Java-side cache access needs a float32 cache on the CPU; this one is "
-                        + dataType + " on " + keys.getDevice());
-            }
+            checkJavaAccess(DataType.FLOAT32);
             bytes = new ByteBuffer[] {TensorMemory.bytes(keys), TensorMemory.bytes(values)};
             memory = new FloatBuffer[] {TensorMemory.floats(keys), TensorMemory.floats(values),
                 sinkKeys == null ? null : TensorMemory.floats(sinkKeys),
                 sinkValues == null ? null : TensorMemory.floats(sinkValues)};
         }
         return memory;
+    }
+
+    /** As {@link #memory}, for a float16 cache. */
+    private ShortBuffer[] halfMemory() {
+        if (halfMemory == null) {
+            checkJavaAccess(DataType.FLOAT16);
+            bytes = new ByteBuffer[] {TensorMemory.bytes(keys), TensorMemory.bytes(values)};
+            halfMemory = new ShortBuffer[] {bytes[0].asShortBuffer(), bytes[1].asShortBuffer(),
+                sinkKeys == null ? null : TensorMemory.bytes(sinkKeys).asShortBuffer(),
+                sinkValues == null ? null : TensorMemory.bytes(sinkValues).asShortBuffer()};
+        }
+        return halfMemory;
+    }
+
+    /** The views' memory as bytes, made with the views of the cache's type. */
+    private ByteBuffer[] bytes() {
+        if (halves) {
+            halfMemory();
+        } else {
+            memory();
+        }
+        return bytes;
+    }
+
+    private void checkJavaAccess(DataType expected) {
+        if (dataType != expected || !keys.getDevice().equals(Device.cpu())) {
+            throw new IllegalStateException("Java-side cache access as " + expected + " on the CPU; this cache is "
+                    + dataType + " on " + keys.getDevice());
+        }
+    }
+
+    /** Whether entries are stored in float16 ({@code cache-dtype float16}); else float32. */
+    public boolean float16() {
+        return halves;
     }
 
     /** {@code [:, :, from:to, :]}: a token range of every layer. */
@@ -505,6 +601,28 @@ public final class SinkCache implements AutoCloseable {
     /** {@code [layer, :, from:to, :]}: a token range of one layer. */
     private static NDIndex layerRange(int layer, long from, long to) {
         return new NDIndex(layer).addAllDim().addSliceDim(from, to).addAllDim();
+    }
+
+    /** A thread's float16 bits on their way in or out of the cache: reads run on several threads at once. */
+    private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
+
+    /** {@code bits}, unless they are an infinity or NaN: then the value did not fit, and the step fails. */
+    private static short inRange(int layer, String what, short bits, float value) {
+        if ((bits & 0x7c00) == 0x7c00) {
+            throw new ValueOutOfRangeException(layer, what, value);
+        }
+        return bits;
+    }
+
+    /**
+     * A key or value beyond float16's range (±65504, or not a number) met a float16 cache: the step fails and the
+     * cache stays as it was.
+     */
+    public static final class ValueOutOfRangeException extends IllegalStateException {
+        ValueOutOfRangeException(int layer, String what, float value) {
+            super("a " + what + " of layer " + layer + " is " + value + ", beyond float16's range (±65504): this "
+                    + "model's " + what + "s do not fit a float16 KV cache; use cache-dtype float32");
+        }
     }
 
     @Override
@@ -561,6 +679,10 @@ public final class SinkCache implements AutoCloseable {
             if (open != this) {
                 throw new IllegalStateException("append on a step that is not open");
             }
+            if (halves) {
+                newKeys = toHalves(layer, "key", newKeys);
+                newValues = toHalves(layer, "value", newValues);
+            }
             NDIndex target = layerRange(layer, writeAt, writeAt + tokens);
             keys.set(target, newKeys);
             values.set(target, newValues);
@@ -572,13 +694,21 @@ public final class SinkCache implements AutoCloseable {
                 sinkValues.set(slots, newValues.get(first));
             }
             NDIndex region = layerRange(layer, base, writeAt + tokens);
-            return new NDArray[] {view(keys, region), view(values, region)};
+            NDArray[] attended = {view(keys, region), view(values, region)};
+            if (halves) {
+                // The layers compute in float32: widened copies, freed with the step.
+                for (int i = 0; i < 2; i++) {
+                    attended[i] = attended[i].toType(DataType.FLOAT32, true);
+                    attended[i].attach(stepManager);
+                }
+            }
+            return attended;
         }
 
         /**
          * Stores one new token's key and value for one KV head of one layer, from the Java heap: what
-         * {@link #append} does for a whole layer, for decoders that compute on the heap (float32 CPU caches only).
-         * Writes only past the committed region, so a step that is not committed changes nothing. Puts of different
+         * {@link #append} does for a whole layer, for decoders that compute on the heap (CPU caches; a float16 one
+         * rounds them, and refuses values beyond its range with {@link ValueOutOfRangeException}). Writes only past the committed region, so a step that is not committed changes nothing. Puts of different
          * layers or heads may run on several threads at once once the cache's views exist ({@link #keyBytes} makes
          * them) and the threads were handed the work after that.
          *
@@ -593,8 +723,12 @@ public final class SinkCache implements AutoCloseable {
             if (token < 0 || token >= tokens) {
                 throw new IndexOutOfBoundsException("token " + token + " of a step of " + tokens);
             }
-            FloatBuffer[] m = memory();
             int at = ((layer * kvHeads + head) * capacity + writeAt + token) * headDim;
+            if (halves) {
+                putHalves(layer, head, token, at, key, keyOffset, value, valueOffset);
+                return;
+            }
+            FloatBuffer[] m = memory();
             m[0].put(at, key, keyOffset, headDim);
             m[1].put(at, value, valueOffset, headDim);
             if (token < toSinks) {
@@ -621,20 +755,24 @@ public final class SinkCache implements AutoCloseable {
 
         /**
          * The keys' memory, native byte order, for reading them in place from several threads at once: the keys of
-         * attended entry {@code i} of one KV head of one layer are {@code headDim} floats from byte
-         * {@link #byteOffset byteOffset(layer, head, i)}, consecutive entries {@code headDim} floats apart. Valid
+         * attended entry {@code i} of one KV head of one layer are {@code headDim} floats (float16 values in a
+         * {@link #float16} cache) from byte {@link #byteOffset byteOffset(layer, head, i)}, consecutive entries
+         * {@code headDim} values apart. Valid
          * while the step is open; the first call (or {@link #put}) makes the cache's views, and other threads may
          * use them once they are handed the work after that.
          */
         public ByteBuffer keyBytes() {
-            memory();
-            return bytes[0];
+            return bytes()[0];
         }
 
         /** As {@link #keyBytes}, for the values. */
         public ByteBuffer valueBytes() {
-            memory();
-            return bytes[1];
+            return bytes()[1];
+        }
+
+        /** Whether {@link #keyBytes} hold float16 values (else float32). */
+        public boolean float16() {
+            return halves;
         }
 
         /** Where attended entry {@code from} of one KV head of one layer starts in {@link #keyBytes} and its like. */
@@ -642,7 +780,40 @@ public final class SinkCache implements AutoCloseable {
             if (from < 0 || from > keyCount()) {
                 throw new IndexOutOfBoundsException("entry " + from + " of " + keyCount());
             }
-            return ((layer * kvHeads + head) * capacity + base + from) * headDim * Float.BYTES;
+            return ((layer * kvHeads + head) * capacity + base + from) * headDim * (halves ? 2 : Float.BYTES);
+        }
+
+        private void putHalves(int layer, int head, int token, int at, float[] key, int keyOffset, float[] value,
+                int valueOffset) {
+            short[] bits = HALF_SCRATCH.get();
+            if (bits.length < 2 * headDim) {
+                bits = new short[2 * headDim];
+                HALF_SCRATCH.set(bits);
+            }
+            for (int d = 0; d < headDim; d++) {
+                bits[d] = inRange(layer, "key", Float16Bits.fromFloat(key[keyOffset + d]), key[keyOffset + d]);
+                bits[headDim + d] = inRange(layer, "value", Float16Bits.fromFloat(value[valueOffset + d]),
+                        value[valueOffset + d]);
+            }
+            ShortBuffer[] m = halfMemory();
+            m[0].put(at, bits, 0, headDim);
+            m[1].put(at, bits, headDim, headDim);
+            if (token < toSinks) {
+                int sinkAt = ((layer * kvHeads + head) * config.attentionSinkSize() + sinkCount + token) * headDim;
+                m[2].put(sinkAt, bits, 0, headDim);
+                m[3].put(sinkAt, bits, headDim, headDim);
+            }
+        }
+
+        /** A layer's new keys or values in float16, refused when one lies beyond float16's range. */
+        private NDArray toHalves(int layer, String what, NDArray floats) {
+            float largest = floats.abs().max().getFloat();
+            if (!(largest <= Float16Bits.MAX)) {
+                throw new ValueOutOfRangeException(layer, what, largest);
+            }
+            NDArray halved = floats.toType(DataType.FLOAT16, false);
+            halved.attach(stepManager);
+            return halved;
         }
 
         private void read(int buffer, int layer, int head, int from, int count, float[] target) {
@@ -650,6 +821,16 @@ public final class SinkCache implements AutoCloseable {
                 throw new IndexOutOfBoundsException("entries " + from + ".." + (from + count) + " of " + keyCount());
             }
             int at = ((layer * kvHeads + head) * capacity + base + from) * headDim;
+            if (halves) {
+                short[] bits = HALF_SCRATCH.get();
+                if (bits.length < count * headDim) {
+                    bits = new short[count * headDim];
+                    HALF_SCRATCH.set(bits);
+                }
+                halfMemory()[buffer].get(at, bits, 0, count * headDim);
+                VectorMath.widenHalves(bits, 0, target, 0, count * headDim);
+                return;
+            }
             memory()[buffer].get(at, target, 0, count * headDim);
         }
 

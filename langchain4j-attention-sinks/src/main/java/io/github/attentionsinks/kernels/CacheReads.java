@@ -3,7 +3,10 @@ package io.github.attentionsinks.kernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,12 +27,28 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Each method repeats its {@link VectorMath} twin operation for operation, so that both give the same floats; only
  * the loads differ. A load passed in as a function would keep C2 from compiling the Vector API's calls into vector
  * instructions (it must see the concrete call), so the loops are written twice.
+ *
+ * <p>A float16 cache ({@code cache-dtype float16}) is read by the {@code …Halves} methods: a vector's worth of
+ * float16 values is loaded as shorts, sign-extended to ints, and {@code (bits << 13) & 0x8FFFE000} puts its sign,
+ * exponent and mantissa in a float32's places, the value times 2^-112 (exact for normal and subnormal values), which
+ * one multiply by 2^112 makes up. The rest is the float32 methods' arithmetic. The conversions are written out in
+ * each loop: through helper methods C2 may leave vectors boxed (docs/int8.md).
  */
 public final class CacheReads {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final int VECTOR_BYTES = LANES * Float.BYTES;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** A float vector's worth of float16 values: half its width. */
+    private static final VectorSpecies<Short> HALVES =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
+    private static final int HALF_VECTOR_BYTES = LANES * 2;
+    /** Sign, exponent and mantissa of a float16 (sign-extended to an int and shifted left by 13) in a float32's places. */
+    private static final int HALF_MASK = 0x8FFFE000;
+    /** What the moved bits of a float16 are short of: 2^(127 − 15). */
+    private static final float HALF_SCALE = 0x1p112f;
 
     /** Whether this JDK has the loads these methods use (JDK 17 and 18). */
     public static final boolean AVAILABLE = Runtime.version().feature() <= 18;
@@ -38,6 +57,11 @@ public final class CacheReads {
 
     /** Whether rows of {@code dim} floats can be read in place: whole vectors only. */
     public static boolean supports(int dim) {
+        return AVAILABLE && dim % LANES == 0;
+    }
+
+    /** Whether rows of {@code dim} float16 values can be read in place: whole float vectors only. */
+    public static boolean supportsHalves(int dim) {
         return AVAILABLE && dim % LANES == 0;
     }
 
@@ -278,5 +302,222 @@ public final class CacheReads {
             }
             a.intoArray(out, outOff + d);
         }
+    }
+
+    /**
+     * {@link #groupScores} over a float16 cache ({@link #supportsHalves}): key row {@code j} is {@code dim} float16
+     * values from byte {@code kByte + j·dim·2} of {@code k}. Heads of four vectors take the kernels below, others a
+     * general loop.
+     */
+    public static void groupScoresHalves(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int n, int dim,
+            float scale, float[] scores, int sOff, int sStride) {
+        int c = 0;
+        if (dim == 4 * LANES) {
+            for (; queries - c >= 3; c += 3) {
+                threeScoresHalves(q, qOff + c * dim, k, kByte, n, scale, scores, sOff + c * sStride, sStride);
+            }
+            for (; c < queries; c++) {
+                scoresHalves(q, qOff + c * dim, k, kByte, n, scale, scores, sOff + c * sStride);
+            }
+            return;
+        }
+        int rowBytes = dim * 2;
+        for (; c < queries; c++) {
+            for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+                FloatVector a = FloatVector.zero(FLOATS);
+                for (int d = 0, b = at; d < dim; d += LANES, b += HALF_VECTOR_BYTES) {
+                    FloatVector kd = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, b, ORDER).castShape(INTS, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                    a = kd.fma(FloatVector.fromArray(FLOATS, q, qOff + c * dim + d), a);
+                }
+                scores[sOff + c * sStride + j] = a.reduceLanes(VectorOperators.ADD) * scale;
+            }
+        }
+    }
+
+    private static void scoresHalves(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
+            float[] scores, int sOff) {
+        int rowBytes = 4 * HALF_VECTOR_BYTES;
+        FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
+        FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
+        FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
+        FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
+        for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+            FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+            FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector k2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 2 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector k3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 3 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector a = k2.fma(q2, k0.mul(q0));
+            FloatVector b = k3.fma(q3, k1.mul(q1));
+            scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    private static void threeScoresHalves(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
+            float[] scores, int sOff, int sStride) {
+        int rowBytes = 4 * HALF_VECTOR_BYTES;
+        FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
+        FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
+        FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
+        FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
+        FloatVector r0 = FloatVector.fromArray(FLOATS, q, qOff + 4 * LANES);
+        FloatVector r1 = FloatVector.fromArray(FLOATS, q, qOff + 5 * LANES);
+        FloatVector r2 = FloatVector.fromArray(FLOATS, q, qOff + 6 * LANES);
+        FloatVector r3 = FloatVector.fromArray(FLOATS, q, qOff + 7 * LANES);
+        FloatVector t0 = FloatVector.fromArray(FLOATS, q, qOff + 8 * LANES);
+        FloatVector t1 = FloatVector.fromArray(FLOATS, q, qOff + 9 * LANES);
+        FloatVector t2 = FloatVector.fromArray(FLOATS, q, qOff + 10 * LANES);
+        FloatVector t3 = FloatVector.fromArray(FLOATS, q, qOff + 11 * LANES);
+        for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
+            FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+            FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector k2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 2 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector k3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 3 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector a = k2.fma(q2, k0.mul(q0));
+            FloatVector b = k3.fma(q3, k1.mul(q1));
+            scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            a = k2.fma(r2, k0.mul(r0));
+            b = k3.fma(r3, k1.mul(r1));
+            scores[sOff + sStride + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+            a = k2.fma(t2, k0.mul(t0));
+            b = k3.fma(t3, k1.mul(t1));
+            scores[sOff + 2 * sStride + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    /**
+     * {@link #groupWeightedSums} over a float16 cache ({@link #supportsHalves}): value row {@code j} is {@code dim}
+     * float16 values from byte {@code vByte + j·dim·2} of {@code v}.
+     */
+    public static void groupWeightedSumsHalves(float[] p, int pOff, int pStride, int heads, int n, ByteBuffer v,
+            int vByte, int dim, float[] out, int outOff, int outStride) {
+        int h = 0;
+        if (dim == 4 * LANES) {
+            for (; heads - h >= 3; h += 3) {
+                threeWeightedSumsHalves(p, pOff + h * pStride, pStride, n, v, vByte, out, outOff + h * outStride,
+                        outStride);
+            }
+            for (; h < heads; h++) {
+                weightedSumHalves(p, pOff + h * pStride, n, v, vByte, out, outOff + h * outStride);
+            }
+            return;
+        }
+        int rowBytes = dim * 2;
+        for (; h < heads; h++) {
+            for (int d = 0; d < dim; d += LANES) {
+                int o = outOff + h * outStride + d;
+                FloatVector a = FloatVector.fromArray(FLOATS, out, o);
+                for (int j = 0, at = vByte + d * 2; j < n; j++, at += rowBytes) {
+                    FloatVector vd = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+                            .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                    a = vd.fma(FloatVector.broadcast(FLOATS, p[pOff + h * pStride + j]), a);
+                }
+                a.intoArray(out, o);
+            }
+        }
+    }
+
+    private static void weightedSumHalves(float[] p, int pOff, int n, ByteBuffer v, int vByte, float[] out,
+            int outOff) {
+        int rowBytes = 4 * HALF_VECTOR_BYTES;
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
+            FloatVector v0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+            FloatVector v1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector v2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 2 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector v3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 3 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector pj = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            a0 = v0.fma(pj, a0);
+            a1 = v1.fma(pj, a1);
+            a2 = v2.fma(pj, a2);
+            a3 = v3.fma(pj, a3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+    }
+
+    private static void threeWeightedSumsHalves(float[] p, int pOff, int pStride, int n, ByteBuffer v, int vByte,
+            float[] out, int outOff, int outStride) {
+        int rowBytes = 4 * HALF_VECTOR_BYTES;
+        int o2 = outOff + outStride;
+        int o3 = outOff + 2 * outStride;
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, out, o2);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, out, o2 + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, out, o2 + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, out, o2 + 3 * LANES);
+        FloatVector c0 = FloatVector.fromArray(FLOATS, out, o3);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, out, o3 + LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, out, o3 + 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(FLOATS, out, o3 + 3 * LANES);
+        for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
+            FloatVector v0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+            FloatVector v1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector v2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 2 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector v3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 3 * HALF_VECTOR_BYTES, ORDER)
+                    .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                    .mul(HALF_SCALE);
+            FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff + pStride + j]);
+            FloatVector pc = FloatVector.broadcast(FLOATS, p[pOff + 2 * pStride + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+            c0 = v0.fma(pc, c0);
+            c1 = v1.fma(pc, c1);
+            c2 = v2.fma(pc, c2);
+            c3 = v3.fma(pc, c3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+        b0.intoArray(out, o2);
+        b1.intoArray(out, o2 + LANES);
+        b2.intoArray(out, o2 + 2 * LANES);
+        b3.intoArray(out, o2 + 3 * LANES);
+        c0.intoArray(out, o3);
+        c1.intoArray(out, o3 + LANES);
+        c2.intoArray(out, o3 + 2 * LANES);
+        c3.intoArray(out, o3 + 3 * LANES);
     }
 }

@@ -73,48 +73,12 @@ final class Float16Products {
             int width = Math.min(TILE, out - o0);
             for (int i = 0; i < in; i++) {
                 for (int c = 0; c < width; c++) {
-                    tile[index(in, i, c)] = toHalf(inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i));
+                    tile[index(in, i, c)] = Float16Bits.fromFloat(inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i));
                 }
             }
             tiles[t] = tile;
         }
         return tiles;
-    }
-
-    /** IEEE binary16 bits of {@code f}, rounded to nearest even; overflow to infinity, NaN kept a NaN. */
-    static short toHalf(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exponent = (bits >>> 23) & 0xff;
-        int mantissa = bits & 0x7fffff;
-        if (exponent == 0xff) {
-            return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));
-        }
-        int e = exponent - 127 + 15;
-        if (e >= 31) {
-            return (short) (sign | 0x7c00);
-        }
-        if (e <= 0) {
-            if (e < -10) {
-                return (short) sign;
-            }
-            // Subnormal: the implicit 1 joins the mantissa, shifted right by 14 − e with rounding.
-            int m = mantissa | 0x800000;
-            int shift = 14 - e;
-            int half = m >> shift;
-            int rest = m & ((1 << shift) - 1);
-            int midpoint = 1 << (shift - 1);
-            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-        int half = (e << 10) | (mantissa >> 13);
-        int rest = mantissa & 0x1fff;
-        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
-            half++; // may carry into the exponent, up to infinity: still right
-        }
-        return (short) (sign | half);
     }
 
     /**

@@ -2,8 +2,11 @@ package io.github.attentionsinks.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,6 +21,10 @@ public final class VectorMath {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    /** A float vector's worth of float16 values: half its width. */
+    private static final VectorSpecies<Short> HALVES =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
 
     private VectorMath() {}
 
@@ -36,6 +43,23 @@ public final class VectorMath {
             sum += a[aOff + i] * b[bOff + i];
         }
         return sum;
+    }
+
+    /**
+     * {@code dst[dOff + i] =} the value of float16 bits {@code src[sOff + i]}, as {@link Float16Bits#toFloat} (which
+     * also keeps infinities and NaNs; here those, never stored by a cache, read as finite values): sign-extended, moved
+     * into a float32's places by {@code (bits << 13) & 0x8FFFE000} and scaled by 2^112.
+     */
+    public static void widenHalves(short[] src, int sOff, float[] dst, int dOff, int n) {
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            ((IntVector) ShortVector.fromArray(HALVES, src, sOff + i).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f)
+                    .intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dOff + i] = Float.intBitsToFloat((src[sOff + i] << 13) & 0x8FFFE000) * 0x1p112f;
+        }
     }
 
     /** Floats per vector: the width of {@link #transpose}'s key blocks. */

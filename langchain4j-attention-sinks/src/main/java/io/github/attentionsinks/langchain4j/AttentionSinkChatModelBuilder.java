@@ -25,6 +25,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     AttentionSinkModel model;
     String device;
     String dtype;
+    String cacheDtype;
     String kernels;
     int attentionSinkSize = CacheConfig.DEFAULT_ATTENTION_SINK_SIZE;
     int windowSize = CacheConfig.DEFAULT_WINDOW_SIZE;
@@ -83,7 +84,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     /**
      * An already loaded model to share (for example between a streaming and a blocking chat model, so the process
      * holds the weights once). The chat model does not close it. Replaces {@link #modelPath}, {@link #device},
-     * {@link #dtype} and {@link #kernels}.
+     * {@link #dtype}, {@link #cacheDtype} and {@link #kernels}.
      */
     public B model(AttentionSinkModel model) {
         this.model = model;
@@ -102,6 +103,15 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
      */
     public B dtype(String dtype) {
         this.dtype = dtype;
+        return self();
+    }
+
+    /**
+     * The KV cache's element type: {@code float32} (default) or {@code float16}, half of each conversation's cache
+     * memory (see {@link io.github.attentionsinks.CacheDtype}).
+     */
+    public B cacheDtype(String cacheDtype) {
+        this.cacheDtype = cacheDtype;
         return self();
     }
 
@@ -394,6 +404,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
             }
             if (dtype != null) {
                 b.dtype(dtype);
+            }
+            if (cacheDtype != null) {
+                b.cacheDtype(cacheDtype);
             }
             if (kernels != null) {
                 b.kernels(kernels);

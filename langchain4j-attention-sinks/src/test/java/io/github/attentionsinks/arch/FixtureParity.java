@@ -31,6 +31,12 @@ public final class FixtureParity {
 
     /** As {@link #load(String, Path)}, with the weight matrices in {@code dtype}. */
     public static AttentionSinkModel load(String fixture, Path tempDir, String dtype) throws Exception {
+        return load(fixture, tempDir, dtype, "float32");
+    }
+
+    /** As {@link #load(String, Path)}, with the weight matrices in {@code dtype} and the KV cache in {@code cacheDtype}. */
+    public static AttentionSinkModel load(String fixture, Path tempDir, String dtype, String cacheDtype)
+            throws Exception {
         Path src = Shared.fixture(fixture);
         Path dir = Files.createDirectories(tempDir.resolve(fixture + "-" + dtype));
         for (String f : new String[] {"config.json", "model.safetensors"}) {
@@ -39,7 +45,7 @@ public final class FixtureParity {
         Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
                 StandardCopyOption.REPLACE_EXISTING);
         return AttentionSinkModel.builder().modelPath(dir).device(Shared.device()).kernels(Shared.kernels())
-                .dtype(dtype).load();
+                .dtype(dtype).cacheDtype(cacheDtype).load();
     }
 
     /** One forward over all 48 tokens (dense cache) against {@code dense.json.logits}. */
@@ -115,6 +121,12 @@ public final class FixtureParity {
      */
     public static Delta deltaFromFloat32(String fixture, Path tempDir, String dtype,
             java.util.function.Consumer<AttentionSinkModel> check) throws Exception {
+        return deltaFromFloat32(fixture, tempDir, dtype, "float32", check);
+    }
+
+    /** As above, with the KV cache in {@code cacheDtype}. */
+    public static Delta deltaFromFloat32(String fixture, Path tempDir, String dtype, String cacheDtype,
+            java.util.function.Consumer<AttentionSinkModel> check) throws Exception {
         JsonNode dense = Shared.json(Shared.fixture(fixture).resolve("dense.json"));
         int[] ids = Shared.ints(dense.get("input_ids"));
         float[][] expected = Shared.matrix(dense.get("incremental").get("logits"));
@@ -124,7 +136,8 @@ public final class FixtureParity {
         }
         Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
                 StandardCopyOption.REPLACE_EXISTING);
-        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(dir).device("cpu").dtype(dtype).load();
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(dir).device("cpu").dtype(dtype)
+                .cacheDtype(cacheDtype).load();
                 Session session = model.newSession(CacheConfig.dense())) {
             check.accept(model);
             float[][] prefill = session.appendAll(java.util.Arrays.copyOf(ids, 16));

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.attentionsinks.kernels.Float16Bits;
 import io.github.attentionsinks.nn.Attention;
 import io.github.attentionsinks.nn.RotaryEmbedding;
 import io.github.attentionsinks.runtime.DjlRuntime;
@@ -544,6 +545,141 @@ class SinkCacheTest {
     }
 
     /** The rotary embedding of the test's heads. */
+    /**
+     * A float16 cache holds the float32 cache's entries rounded to float16: values exactly, window keys exactly, sink
+     * keys within a rounding or two of the float32 cache's (they are moved from their rounded first form and rounded
+     * again), and the same whether fed through {@link SinkCache.Step#put} (sinks moved on the heap) or
+     * {@link SinkCache.Step#append} (sinks moved in libtorch). Over 60 steps with growths, eviction and moves back.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void float16CacheHoldsTheRoundedEntries(CacheConfig config) {
+        RotaryEmbedding rope = rope();
+        Random random = new Random(12);
+        try (SinkCache exact = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
+                     KeyShifter.rotary(rope), 8, manager);
+             SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
+                     KeyShifter.rotary(rope), 8, manager);
+             SinkCache viaArrays = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
+                     rope::shift, 8, manager)) {
+            for (int chunk = 0; chunk < 60; chunk++) {
+                int n = Math.min(exact.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
+                float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
+                float[] values = new float[keys.length];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (float) (random.nextGaussian() * 4);
+                    values[i] = (float) (random.nextGaussian() * 4);
+                }
+                try (NDManager step = manager.newSubManager()) {
+                    SinkCache.Step e = exact.begin(step, n);
+                    SinkCache.Step h = viaHeap.begin(step, n);
+                    SinkCache.Step a = viaArrays.begin(step, n);
+                    for (int l = 0; l < LAYERS; l++) {
+                        int layerAt = l * n * KV_HEADS * DIM;
+                        for (int i = 0; i < n; i++) {
+                            for (int g = 0; g < KV_HEADS; g++) {
+                                int at = layerAt + (i * KV_HEADS + g) * DIM;
+                                e.put(l, g, i, keys, at, values, at);
+                                h.put(l, g, i, keys, at, values, at);
+                            }
+                        }
+                        NDArray k = step.create(java.util.Arrays.copyOfRange(keys, layerAt, layerAt + n * KV_HEADS * DIM),
+                                new Shape(n, KV_HEADS, DIM)).transpose(1, 0, 2);
+                        NDArray v = step.create(java.util.Arrays.copyOfRange(values, layerAt,
+                                layerAt + n * KV_HEADS * DIM), new Shape(n, KV_HEADS, DIM)).transpose(1, 0, 2);
+                        NDArray[] attended = a.append(l, k, v);
+                        assertEquals(DataType.FLOAT32, attended[0].getDataType(), "append hands out float32");
+                        int count = e.keyCount();
+                        int sinks = (int) Math.min(exact.sinkCount() + 0L, count);
+                        float[] arrayKeys = attended[0].toFloatArray();
+                        float[] arrayValues = attended[1].toFloatArray();
+                        for (int g = 0; g < KV_HEADS; g++) {
+                            float[] exactKeys = new float[count * DIM];
+                            float[] exactValues = new float[count * DIM];
+                            float[] halfKeys = new float[count * DIM];
+                            float[] halfValues = new float[count * DIM];
+                            e.readKeys(l, g, 0, count, exactKeys);
+                            e.readValues(l, g, 0, count, exactValues);
+                            h.readKeys(l, g, 0, count, halfKeys);
+                            h.readValues(l, g, 0, count, halfValues);
+                            for (int i = 0; i < count * DIM; i++) {
+                                String where = config + " chunk " + chunk + " layer " + l + " head " + g + " entry "
+                                        + i / DIM + " element " + i % DIM;
+                                float rounded = Float16Bits.toFloat(Float16Bits.fromFloat(exactValues[i]));
+                                assertEquals(rounded, halfValues[i], 0f, where + ": value");
+                                if (i / DIM >= sinks) {
+                                    rounded = Float16Bits.toFloat(Float16Bits.fromFloat(exactKeys[i]));
+                                    assertEquals(rounded, halfKeys[i], 0f, where + ": window key");
+                                } else {
+                                    assertEquals(exactKeys[i], halfKeys[i], 2e-3f * Math.max(4f, Math.abs(exactKeys[i])),
+                                            where + ": sink key");
+                                }
+                                assertEquals(halfKeys[i], arrayKeys[g * count * DIM + i], 0f, where + ": key via append");
+                                assertEquals(halfValues[i], arrayValues[g * count * DIM + i], 0f,
+                                        where + ": value via append");
+                            }
+                        }
+                    }
+                    exact.commit(e);
+                    viaHeap.commit(h);
+                    viaArrays.commit(a);
+                }
+                assertEquals(exact.length(), viaHeap.length());
+            }
+            if (config.bounded()) {
+                assertEquals(config.capacity(), viaHeap.length(), "the stream must have evicted");
+            }
+            assertEquals(exact.allocatedBytes(), 2 * viaHeap.allocatedBytes(), "float16 entries take half the bytes");
+        }
+    }
+
+    /**
+     * A key or value beyond float16's range fails its step (put and append alike) with an error that names the layer
+     * and the fix, and the cache, its step abandoned, goes on as before.
+     */
+    @Test
+    void float16CacheRefusesValuesBeyondItsRange() {
+        RotaryEmbedding rope = rope();
+        try (SinkCache cache = new SinkCache(CacheConfig.sinks(2, 4), LAYERS, KV_HEADS, DIM, DataType.FLOAT16,
+                Device.cpu(), KeyShifter.rotary(rope), 8, manager)) {
+            float[] fine = new float[DIM];
+            java.util.Arrays.fill(fine, 0.5f);
+            float[] huge = fine.clone();
+            huge[3] = 70000f;
+            for (int t = 0; t < 3; t++) {
+                try (NDManager step = manager.newSubManager()) {
+                    SinkCache.Step open = cache.begin(step, 1);
+                    for (int l = 0; l < LAYERS; l++) {
+                        for (int g = 0; g < KV_HEADS; g++) {
+                            open.put(l, g, 0, fine, 0, fine, 0);
+                        }
+                    }
+                    cache.commit(open);
+                }
+            }
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                SinkCache.ValueOutOfRangeException e = assertThrows(SinkCache.ValueOutOfRangeException.class,
+                        () -> open.put(1, 0, 0, fine, 0, huge, 0));
+                assertTrue(e.getMessage().contains("value of layer 1 is 70000.0")
+                        && e.getMessage().contains("cache-dtype float32"), e.getMessage());
+                NDArray k = step.create(huge, new Shape(1, 1, DIM)).repeat(0, KV_HEADS);
+                e = assertThrows(SinkCache.ValueOutOfRangeException.class, () -> open.append(0, k, k));
+                assertTrue(e.getMessage().contains("key of layer 0"), e.getMessage());
+                cache.abandon(open);
+            }
+            assertEquals(3, cache.length());
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                float[] read = new float[open.keyCount() * DIM];
+                open.readValues(1, 0, 0, 3, read);
+                for (int i = 0; i < 3 * DIM; i++) {
+                    assertEquals(0.5f, read[i], 0f, "entry " + i / DIM + " is as stored");
+                }
+            }
+        }
+    }
+
     private static RotaryEmbedding rope() {
         return new RotaryEmbedding(DIM, DIM, RotaryEmbedding.defaultInverseFrequencies(THETA, DIM),
                 RotaryEmbedding.Style.ROTATE_HALF, manager, DataType.FLOAT32);

@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link CacheReads}' grouped forms (several query heads over the same cache rows, read in place from native memory):
  * every score and weighted sum equals what the one-query forms give within 1e-6 (relative; the same operations, but
  * the Vector API sums a vector's lanes in another order before C2 has compiled a loop than after, and the two forms
- * are separate loops), and is within 1e-5 (relative) of a double-precision loop written here. Group sizes 1 to 7 take every split into the three-head kernels, pairs and singles; heads of one, two, four
+ * are separate loops), and is within 1e-5 (relative) of a double-precision loop written here. The float16 forms give
+ * what the float32 forms give over the same values. Group sizes 1 to 7 take every split into the three-head kernels, pairs and singles; heads of one, two, four
  * and five vectors take the general loops and, at four vectors, the kernels' own form.
  */
 class CacheReadsTest {
@@ -72,6 +73,70 @@ class CacheReadsTest {
                     close(expected, sum, what + ": weighted sum");
                 }
                 assertEquals(before[3 + h * outStride + dim], out[3 + h * outStride + dim],
+                        what + ": the slot past head " + h + " is untouched");
+            }
+        }
+    }
+
+    /**
+     * The float16 forms read rows of float16 values and compute what the float32 forms compute over those values
+     * widened: within 1e-6 (relative) of them and 1e-5 of double precision, for 1 to 7 heads of one to five vectors.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4, 5})
+    void halfRowsGiveWhatTheirFloatValuesGive(int vectors) {
+        int dim = vectors * VectorMath.lanes();
+        int keys = 37;
+        int skip = 3;
+        float[] values = gaussian((skip + keys) * dim);
+        ByteBuffer halves = ByteBuffer.allocateDirect(values.length * 2).order(ByteOrder.nativeOrder());
+        ByteBuffer floats = ByteBuffer.allocateDirect(values.length * Float.BYTES).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < values.length; i++) {
+            short bits = Float16Bits.fromFloat(values[i] * 3);
+            values[i] = Float16Bits.toFloat(bits);
+            halves.putShort(i * 2, bits);
+            floats.putFloat(i * Float.BYTES, values[i]);
+        }
+        for (int group = 1; group <= 7; group++) {
+            String what = group + " float16 heads of " + dim;
+            float[] q = gaussian(5 + group * dim);
+            int stride = keys + 4;
+            float[] fromHalves = new float[2 + group * stride];
+            float[] fromFloats = new float[2 + group * stride];
+            CacheReads.groupScoresHalves(q, 5, group, halves, skip * dim * 2, keys, dim, 0.125f, fromHalves, 2,
+                    stride);
+            CacheReads.groupScores(q, 5, group, floats, skip * dim * Float.BYTES, keys, dim, 0.125f, fromFloats, 2,
+                    stride);
+            for (int c = 0; c < group; c++) {
+                for (int j = 0; j < keys; j++) {
+                    float score = fromHalves[2 + c * stride + j];
+                    float expected = fromFloats[2 + c * stride + j];
+                    assertEquals(expected, score, 1e-6f * Math.max(1f, Math.abs(expected)),
+                            what + ": score of query " + c + ", key " + j);
+                    close(0.125 * dot(q, 5 + c * dim, values, (skip + j) * dim, dim), score, what + ": score");
+                }
+            }
+            float[] p = gaussian(1 + group * stride);
+            int outStride = dim + 2;
+            float[] sumsFromHalves = gaussian(3 + group * outStride);
+            float[] before = sumsFromHalves.clone();
+            float[] sumsFromFloats = sumsFromHalves.clone();
+            CacheReads.groupWeightedSumsHalves(p, 1, stride, group, keys, halves, skip * dim * 2, dim, sumsFromHalves,
+                    3, outStride);
+            CacheReads.groupWeightedSums(p, 1, stride, group, keys, floats, skip * dim * Float.BYTES, dim,
+                    sumsFromFloats, 3, outStride);
+            for (int h = 0; h < group; h++) {
+                for (int d = 0; d < dim; d++) {
+                    int at = 3 + h * outStride + d;
+                    assertEquals(sumsFromFloats[at], sumsFromHalves[at],
+                            1e-6f * Math.max(1f, Math.abs(sumsFromFloats[at])), what + ": head " + h + ", element " + d);
+                    double expected = before[at];
+                    for (int j = 0; j < keys; j++) {
+                        expected += (double) p[1 + h * stride + j] * values[(skip + j) * dim + d];
+                    }
+                    close(expected, sumsFromHalves[at], what + ": weighted sum");
+                }
+                assertEquals(before[3 + h * outStride + dim], sumsFromHalves[3 + h * outStride + dim],
                         what + ": the slot past head " + h + " is untouched");
             }
         }

@@ -91,7 +91,7 @@ class WeightKernelsTest {
                     double expected = 0;
                     double magnitude = 0;
                     for (int i = 0; i < in; i++) {
-                        double wi = halfValue(Float16Products.toHalf(inOut ? w[i * out + o] : w[o * in + i]));
+                        double wi = halfValue(Float16Bits.fromFloat(inOut ? w[i * out + o] : w[o * in + i]));
                         expected += x[m * in + i] * wi;
                         magnitude += Math.abs(x[m * in + i] * wi);
                     }
@@ -127,7 +127,7 @@ class WeightKernelsTest {
                 double expected = 0;
                 double magnitude = 0;
                 for (int i = 0; i < in; i++) {
-                    double wi = halfValue(Float16Products.toHalf(w[o * in + i]));
+                    double wi = halfValue(Float16Bits.fromFloat(w[o * in + i]));
                     expected += x[m * in + i] * wi;
                     magnitude += Math.abs(x[m * in + i] * wi);
                 }
@@ -361,7 +361,7 @@ class WeightKernelsTest {
             float[] libtorch = manager.create(values).toType(ai.djl.ndarray.types.DataType.FLOAT16, false)
                     .toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
             for (int i = 0; i < values.length; i++) {
-                double ours = halfValue(Float16Products.toHalf(values[i]));
+                double ours = halfValue(Float16Bits.fromFloat(values[i]));
                 assertEquals(Double.doubleToLongBits(libtorch[i]), Double.doubleToLongBits(ours),
                         "float16 of " + values[i] + ": libtorch " + libtorch[i] + ", packed " + ours);
             }

@@ -59,6 +59,7 @@ public class AttentionSinksAutoConfiguration {
                     .modelPath(directory)
                     .device(properties.getDevice())
                     .dtype(properties.getDtype())
+                    .cacheDtype(properties.getCacheDtype())
                     .kernels(properties.getKernels())
                     // S+W in the model's one load line, so a start logs it once, with the device and dtype.
                     .reportedCache(CacheConfig.sinks(properties.getAttentionSinkSize(), properties.getWindowSize()))

@@ -41,6 +41,7 @@ public class AttentionSinksHealthDetails {
         details.put("modelType", model.config().modelType());
         details.put("device", model.device().toString());
         details.put("dtype", model.weightType().toString());
+        details.put("cacheDtype", model.cacheDtype().canonicalName());
         details.put("kernels", model.kernels());
         details.put("attentionSinkSize", properties.getAttentionSinkSize());
         details.put("windowSize", properties.getWindowSize());

@@ -1,5 +1,6 @@
 package io.github.attentionsinks.spring;
 
+import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.InvalidSettingException;
 import io.github.attentionsinks.hub.ModelId;
@@ -48,12 +49,18 @@ public class AttentionSinksProperties implements Validator {
     private String device = "auto";
 
     /**
-     * Weights dtype: float32, float16 (float16 weight matrices with float32 norms, attention, cache and logits; half
-     * the memory, and faster on a CPU too) or int8 (weight matrices quantized at load, multiplied by the Java kernels
+     * Weights dtype: float32, float16 (float16 weight matrices with float32 norms, attention and logits; half the
+     * memory, and faster on a CPU too) or int8 (weight matrices quantized at load, multiplied by the Java kernels
      * on a CPU; a quarter of the memory; needs the JVM option --add-modules jdk.incubator.vector). Checkpoints in
      * bfloat16 or float16 load either way.
      */
     private String dtype = "float32";
+
+    /**
+     * The KV cache's element type: float32 (exact) or float16 (keys and values rounded as they are stored: half of each
+     * conversation's cache memory; logits move about as much as with float16 weights).
+     */
+    private String cacheDtype = "float32";
 
     /**
      * Who multiplies the weight matrices on a CPU: auto (the Java Vector API kernels for float32 on JDK 21+ started
@@ -206,6 +213,11 @@ public class AttentionSinksProperties implements Validator {
         String dtypeProblem = dtypeProblem(p.dtype);
         if (dtypeProblem != null) {
             reject(errors, "dtype", dtypeProblem);
+        }
+        try {
+            CacheDtype.parse(p.cacheDtype);
+        } catch (InvalidSettingException e) {
+            reject(errors, "cacheDtype", e.getMessage());
         }
         try {
             WeightKernels.Choice.parse(p.kernels);
@@ -368,6 +380,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setDtype(String dtype) {
         this.dtype = dtype;
+    }
+
+    public String getCacheDtype() {
+        return cacheDtype;
+    }
+
+    public void setCacheDtype(String cacheDtype) {
+        this.cacheDtype = cacheDtype;
     }
 
     public String getKernels() {

@@ -39,7 +39,8 @@ class ActuatorTest {
             assertThat(ours.status()).isEqualTo("UP");
             Map<String, Object> details = ours.details();
             assertThat(details).containsEntry("model", Stories.dir().toString()).containsEntry("modelType", "llama")
-                    .containsEntry("dtype", "float32").containsEntry("kernels", "libtorch")
+                    .containsEntry("dtype", "float32").containsEntry("cacheDtype", "float32")
+                    .containsEntry("kernels", "libtorch")
                     .containsEntry("attentionSinkSize", 2)
                     .containsEntry("windowSize", 30).containsEntry("blockingSessions", 1)
                     .containsEntry("streamingSessions", 0);

@@ -31,7 +31,7 @@ class MetadataTest {
         JsonNode metadata = new ObjectMapper().readTree(resource("META-INF/spring-configuration-metadata.json"));
         Map<String, JsonNode> properties = new HashMap<>();
         metadata.get("properties").forEach(p -> properties.put(p.get("name").asText(), p));
-        List<String> expected = List.of("model", "attention-sink-size", "window-size", "device", "dtype", "kernels",
+        List<String> expected = List.of("model", "attention-sink-size", "window-size", "device", "dtype", "cache-dtype", "kernels",
                 "temperature", "top-p", "top-k", "max-new-tokens", "repetition-penalty", "stop-sequences", "seed",
                 "chat-template", "chat-template-location", "chat-template-name", "return-thinking", "batched-decoding", "share-sessions", "prefill-chunk", "share-prompt-prefixes", "warm-up", "max-queued-requests", "max-sessions", "session-idle-timeout", "max-batch-size", "worker-threads",
                 "model-name", "ai-service-memory-id");
@@ -45,6 +45,7 @@ class MetadataTest {
         assertThat(properties.get(P + "window-size").get("defaultValue").asInt()).isEqualTo(1020);
         assertThat(properties.get(P + "device").get("defaultValue").asText()).isEqualTo("auto");
         assertThat(properties.get(P + "dtype").get("defaultValue").asText()).isEqualTo("float32");
+        assertThat(properties.get(P + "cache-dtype").get("defaultValue").asText()).isEqualTo("float32");
         assertThat(properties.get(P + "kernels").get("defaultValue").asText()).isEqualTo("auto");
         assertThat(properties.get(P + "max-sessions").get("defaultValue").asInt()).isEqualTo(16);
         assertThat(properties.get(P + "session-idle-timeout").get("defaultValue").asText()).isEqualTo("30m");
@@ -64,6 +65,7 @@ class MetadataTest {
                 h.get("values").findValuesAsText("value")));
         assertThat(hints.get(P + "device")).contains("auto", "cpu", "cuda");
         assertThat(hints.get(P + "dtype")).containsExactly("float32", "float16", "int8");
+        assertThat(hints.get(P + "cache-dtype")).containsExactly("float32", "float16");
         assertThat(hints.get(P + "kernels")).containsExactly("auto", "java", "libtorch");
     }
 

@@ -46,6 +46,8 @@ class ValidationTest {
                 Arguments.of("device=cuda:x", "device", "use auto, cpu, cuda or cuda:N"),
                 Arguments.of("dtype=bfloat16", "dtype", "use float32"),
                 Arguments.of("dtype=int4", "dtype", "use float32, float16 or int8"),
+                Arguments.of("cache-dtype=int8", "cacheDtype", "int8 applies to weights (dtype) only"),
+                Arguments.of("cache-dtype=bfloat16", "cacheDtype", "use float32"),
                 Arguments.of("kernels=mkl", "kernels", "use auto"),
                 Arguments.of("temperature=-0.5", "temperature", "must be >= 0"),
                 Arguments.of("top-p=1.5", "topP", "must be in (0, 1]"),

@@ -6,7 +6,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-/** How the benchmarks run a model: {@code --device}, {@code --dtype}, {@code --kernels}, {@code --threads}. */
+/**
+ * How the benchmarks run a model: {@code --device}, {@code --dtype}, {@code --cache-dtype}, {@code --kernels},
+ * {@code --threads}.
+ */
 final class BenchEngineOptions {
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N.")
     String device;
@@ -14,6 +17,10 @@ final class BenchEngineOptions {
     @Option(names = "--dtype", paramLabel = "T", defaultValue = "float32",
             description = "float32, float16 or int8 (the weight matrices' dtype). Default: ${DEFAULT-VALUE}.")
     String dtype;
+
+    @Option(names = "--cache-dtype", paramLabel = "T", defaultValue = "float32",
+            description = ModelOptions.CACHE_DTYPE_HELP + " Default: ${DEFAULT-VALUE}.")
+    String cacheDtype;
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
             description = "auto, java or libtorch: who multiplies the weights (see the generate command). "
@@ -28,6 +35,7 @@ final class BenchEngineOptions {
     /** Checks the options (usage errors exit 2) and sets the threads, before the engine starts. */
     void apply(CommandSpec spec) {
         ModelOptions.validateDevice(spec, device);
+        ModelOptions.validateCacheDtype(spec, cacheDtype);
         ModelOptions.validateKernels(spec, kernels);
         if (threads != null) {
             if (threads < 1) {
@@ -39,6 +47,7 @@ final class BenchEngineOptions {
     }
 
     AttentionSinkModel load(Path dir) {
-        return AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype).kernels(kernels).load();
+        return AttentionSinkModel.builder().modelPath(dir).device(device).dtype(dtype).cacheDtype(cacheDtype)
+                .kernels(kernels).load();
     }
 }

@@ -1,6 +1,7 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.kernels.WeightKernels;
 import java.util.regex.Pattern;
@@ -8,7 +9,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-/** Where the model is and how to run it: {@code --model}, {@code --device}, {@code --dtype}, {@code --kernels}. */
+/**
+ * Where the model is and how to run it: {@code --model}, {@code --device}, {@code --dtype}, {@code --cache-dtype},
+ * {@code --kernels}.
+ */
 public final class ModelOptions {
     private static final Pattern DEVICE = Pattern.compile("(?i)auto|cpu|(cuda|gpu)(:\\d+)?");
 
@@ -30,6 +34,14 @@ public final class ModelOptions {
                     + "the memory, on a CPU; needs --add-modules jdk.incubator.vector). Default: ${DEFAULT-VALUE}.")
     String dtype;
 
+    @Option(names = "--cache-dtype", paramLabel = "T", defaultValue = "float32",
+            description = CACHE_DTYPE_HELP + " Default: ${DEFAULT-VALUE}.")
+    String cacheDtype;
+
+    /** The {@code --cache-dtype} help, the same for every command that loads a model. */
+    static final String CACHE_DTYPE_HELP = "The KV cache's element type: float32 or float16 (half of each session's "
+            + "cache memory, and faster attention over long windows with the decoder on the Java heap).";
+
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
             description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 and "
                     + "float16 when the JVM is started with --add-modules jdk.incubator.vector, libtorch otherwise), "
@@ -44,7 +56,16 @@ public final class ModelOptions {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--dtype: " + e.getMessage());
         }
+        validateCacheDtype(spec, cacheDtype);
         validateKernels(spec, kernels);
+    }
+
+    static void validateCacheDtype(CommandSpec spec, String cacheDtype) {
+        try {
+            CacheDtype.parse(cacheDtype);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--cache-dtype: " + e.getMessage());
+        }
     }
 
     static void validateKernels(CommandSpec spec, String kernels) {
@@ -68,7 +89,7 @@ public final class ModelOptions {
 
     /** @param idsOnly the command reads and writes token ids only, so a checkpoint without tokenizer.json will do */
     AttentionSinkModel load(boolean idsOnly) {
-        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).kernels(kernels)
-                .tokenizerOptional(idsOnly).load();
+        return AttentionSinkModel.builder().modelId(model).device(device).dtype(dtype).cacheDtype(cacheDtype)
+                .kernels(kernels).tokenizerOptional(idsOnly).load();
     }
 }

@@ -1,0 +1,82 @@
+package io.github.attentionsinks.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.CacheDtype;
+import io.github.attentionsinks.InvalidSettingException;
+import io.github.attentionsinks.Session;
+import io.github.attentionsinks.Shared;
+import io.github.attentionsinks.cache.CacheConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code cache-dtype float16} (keys and values rounded to float16 as they are stored) on every architecture: the
+ * logits stay close to Hugging Face's float32 ones, and past eviction close to a float32 cache's. Rounding a key or
+ * value changes it by up to 2^-11 relative; through these fixtures' large random weights that moved the logits by
+ * 0.035–0.39% of the largest logit (0.45% for gemma past eviction). The bound, 1% of the row's largest |logit|, still catches real faults: reading the float16 entries
+ * with the wrong scale (2^111 for 2^112) moved them by 20–60%.
+ */
+class Float16CacheTest {
+    static final float RELATIVE_TOLERANCE = 0.01f;
+
+    @TempDir
+    Path temp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "mistral", "qwen2", "qwen3", "gpt_neox", "falcon", "falcon_new_decoder", "gptj",
+            "mpt", "gpt2", "phi", "phi3", "gemma", "gemma2", "stablelm", "starcoder2", "olmo", "llama3_rope"})
+    void logitsStayCloseToFloat32(String fixture) throws Exception {
+        FixtureParity.Delta delta = FixtureParity.deltaFromFloat32(fixture, temp, "float32", "float16", model -> {
+            assertEquals(CacheDtype.FLOAT16, model.cacheDtype());
+        });
+        System.out.printf("float16 cache %s: max abs diff %.2e, %.3f%% of the largest logit%n", fixture,
+                delta.absolute(), 100 * delta.relative());
+        assertTrue(delta.relative() <= RELATIVE_TOLERANCE, fixture + ": a float16 cache moved the logits by "
+                + delta.absolute() + " (" + 100 * delta.relative() + "% of the largest logit)");
+        assertTrue(delta.absolute() > 0, fixture + ": the float16 cache was not used");
+    }
+
+    /** Past eviction (sinks 4 + window 8 over 48 tokens, one at a time): close to the same stream on a float32 cache. */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen3", "gemma", "gpt_neox", "falcon", "mpt"})
+    void evictingStreamsStayCloseToAFloat32Cache(String fixture) throws Exception {
+        int[] ids = FixtureVariants.inputIds(fixture);
+        CacheConfig sinks = CacheConfig.sinks(4, 8);
+        try (AttentionSinkModel exact = FixtureParity.load(fixture, temp.resolve("exact"), "float32", "float32");
+                AttentionSinkModel halves = FixtureParity.load(fixture, temp.resolve("halves"), "float32", "float16");
+                Session a = exact.newSession(sinks);
+                Session b = halves.newSession(sinks)) {
+            float worst = 0;
+            for (int t = 0; t < ids.length; t++) {
+                float[] expected = a.append(ids[t]);
+                float[] actual = b.append(ids[t]);
+                float scale = 0;
+                for (float v : expected) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                float relative = Shared.maxAbsDiff(expected, actual) / scale;
+                worst = Math.max(worst, relative);
+                assertTrue(relative <= RELATIVE_TOLERANCE, fixture + " token " + t + ": " + 100 * relative + "%");
+            }
+            assertEquals(sinks.capacity(), b.cacheLength(), "the stream must have evicted");
+            System.out.printf("float16 cache %s sinks(4+8): %.3f%% of the largest logit%n", fixture, 100 * worst);
+        }
+    }
+
+    @Test
+    void int8IsRefusedAsACacheDtypeNamingTheSetting() {
+        InvalidSettingException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidSettingException.class,
+                () -> CacheDtype.parse("int8"));
+        assertEquals("cache-dtype", e.setting());
+        assertTrue(e.getMessage().contains("use float32") && e.getMessage().contains("weights (dtype) only"),
+                e.getMessage());
+        assertEquals(CacheDtype.FLOAT16, CacheDtype.parse(" FP16 "));
+        assertEquals(CacheDtype.FLOAT32, CacheDtype.parse(null));
+    }
+}
