@@ -6,6 +6,7 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
@@ -152,7 +153,10 @@ final class ChatBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Row> bench(Path dir, String label) throws InterruptedException, ExecutionException {
+    private List<Row> bench(Path dir, String modelLabel) throws InterruptedException, ExecutionException {
+        CacheDtype cacheDtype = CacheDtype.parse(engine.cacheDtype);
+        String label = cacheDtype == CacheDtype.FLOAT32 ? modelLabel
+                : modelLabel + ", " + cacheDtype.canonicalName() + " cache";
         PrintStream err = cli.err;
         int most = Collections.max(users);
         List<Row> rows = new ArrayList<>();
