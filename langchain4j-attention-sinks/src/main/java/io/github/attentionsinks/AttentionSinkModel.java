@@ -408,8 +408,7 @@ public final class AttentionSinkModel implements AutoCloseable {
 
         /**
          * The KV cache's element type: {@code float32} (default: exact) or {@code float16}: keys and values rounded as
-         * they are stored, half of each session's cache memory and faster attention over long windows on a CPU with
-         * the decoder on the Java heap (see {@link CacheDtype#FLOAT16}).
+         * they are stored, half of each session's cache memory (see {@link CacheDtype#FLOAT16}).
          */
         public Builder cacheDtype(String cacheDtype) {
             this.cacheDtype = cacheDtype;

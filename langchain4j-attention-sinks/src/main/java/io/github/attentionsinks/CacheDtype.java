@@ -12,11 +12,12 @@ public enum CacheDtype {
     /** Keys and values in float32: exact (the default). */
     FLOAT32(DataType.FLOAT32),
     /**
-     * Keys and values rounded to float16 as they are stored: half of each session's cache memory, and half the bytes a
-     * decode step's attention reads, which is what a long window's step spends most of its time on
-     * (docs/benchmarks.md). Logits move by about as much as float16 weights move them; a key or value beyond float16's
-     * range (±65504) fails its step with a message that says so. Pays off on a CPU with the decoder on the Java heap;
-     * layers in libtorch widen the cache each step, which saves the memory but costs time.
+     * Keys and values rounded to float16 as they are stored: half of each session's cache memory. Decode rates stay
+     * about where float32 entries put them with the decoder on the Java heap: on the CPU measured, attention's sums
+     * across vector lanes bound it more than its reads do, and widening adds a little (docs/benchmarks.md, "A float16
+     * KV cache"). Logits move by 0.04–0.45% of their range; a key or value beyond float16's range (±65504) fails its
+     * step with a message that says so. Layers in libtorch widen the cache each step, which saves the memory but costs
+     * time.
      */
     FLOAT16(DataType.FLOAT16);
 
@@ -55,7 +56,6 @@ public enum CacheDtype {
             return FLOAT16;
         }
         throw new InvalidSettingException("cache-dtype", option, "Unknown cache-dtype '" + option + "': use float32 "
-                + "(exact, the default) or float16 (half the KV cache's memory, and faster attention over long "
-                + "windows on a CPU)" + (named == ComputeDtype.INT8 ? "; int8 applies to weights (dtype) only" : ""));
+                + "(exact, the default) or float16 (half the KV cache's memory)" + (named == ComputeDtype.INT8 ? "; int8 applies to weights (dtype) only" : ""));
     }
 }

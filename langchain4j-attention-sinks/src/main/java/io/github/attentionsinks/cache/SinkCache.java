@@ -513,7 +513,7 @@ public final class SinkCache implements AutoCloseable {
         int width = sinkCount * headDim;
         int stored = config.attentionSinkSize() * headDim;
         int heads = layers * kvHeads;
-        short[] bits = new short[width];
+        short[] bits = halfScratch(width);
         if (shift != 0) {
             if (sinkScratch.length < heads * width) {
                 sinkScratch = new float[heads * width];
@@ -605,6 +605,16 @@ public final class SinkCache implements AutoCloseable {
 
     /** A thread's float16 bits on their way in or out of the cache: reads run on several threads at once. */
     private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
+
+    /** The calling thread's scratch of at least {@code n} shorts, kept for its next call. */
+    private static short[] halfScratch(int n) {
+        short[] bits = HALF_SCRATCH.get();
+        if (bits.length < n) {
+            bits = new short[n];
+            HALF_SCRATCH.set(bits);
+        }
+        return bits;
+    }
 
     /** {@code bits}, unless they are an infinity or NaN: then the value did not fit, and the step fails. */
     private static short inRange(int layer, String what, short bits, float value) {
@@ -708,9 +718,10 @@ public final class SinkCache implements AutoCloseable {
         /**
          * Stores one new token's key and value for one KV head of one layer, from the Java heap: what
          * {@link #append} does for a whole layer, for decoders that compute on the heap (CPU caches; a float16 one
-         * rounds them, and refuses values beyond its range with {@link ValueOutOfRangeException}). Writes only past the committed region, so a step that is not committed changes nothing. Puts of different
-         * layers or heads may run on several threads at once once the cache's views exist ({@link #keyBytes} makes
-         * them) and the threads were handed the work after that.
+         * rounds them, and refuses values beyond its range with {@link ValueOutOfRangeException}). Writes only past
+         * the committed region, so a step that is not committed changes nothing. Puts of different layers or heads
+         * may run on several threads at once once the cache's views exist ({@link #keyBytes} makes them) and the
+         * threads were handed the work after that.
          *
          * @param token the token's index in this step, {@code 0 ≤ token < tokens()}
          * @param key {@code headDim} values from {@code keyOffset}, rotated at the token's stream position
@@ -757,9 +768,8 @@ public final class SinkCache implements AutoCloseable {
          * The keys' memory, native byte order, for reading them in place from several threads at once: the keys of
          * attended entry {@code i} of one KV head of one layer are {@code headDim} floats (float16 values in a
          * {@link #float16} cache) from byte {@link #byteOffset byteOffset(layer, head, i)}, consecutive entries
-         * {@code headDim} values apart. Valid
-         * while the step is open; the first call (or {@link #put}) makes the cache's views, and other threads may
-         * use them once they are handed the work after that.
+         * {@code headDim} values apart. Valid while the step is open; the first call (or {@link #put}) makes the
+         * cache's views, and other threads may use them once they are handed the work after that.
          */
         public ByteBuffer keyBytes() {
             return bytes()[0];
@@ -785,11 +795,7 @@ public final class SinkCache implements AutoCloseable {
 
         private void putHalves(int layer, int head, int token, int at, float[] key, int keyOffset, float[] value,
                 int valueOffset) {
-            short[] bits = HALF_SCRATCH.get();
-            if (bits.length < 2 * headDim) {
-                bits = new short[2 * headDim];
-                HALF_SCRATCH.set(bits);
-            }
+            short[] bits = halfScratch(2 * headDim);
             for (int d = 0; d < headDim; d++) {
                 bits[d] = inRange(layer, "key", Float16Bits.fromFloat(key[keyOffset + d]), key[keyOffset + d]);
                 bits[headDim + d] = inRange(layer, "value", Float16Bits.fromFloat(value[valueOffset + d]),
@@ -805,12 +811,10 @@ public final class SinkCache implements AutoCloseable {
             }
         }
 
-        /** A layer's new keys or values in float16, refused when one lies beyond float16's range. */
+        /** A layer's new keys or values in float16, refused as {@link #put} refuses one beyond float16's range. */
         private NDArray toHalves(int layer, String what, NDArray floats) {
             float largest = floats.abs().max().getFloat();
-            if (!(largest <= Float16Bits.MAX)) {
-                throw new ValueOutOfRangeException(layer, what, largest);
-            }
+            inRange(layer, what, Float16Bits.fromFloat(largest), largest);
             NDArray halved = floats.toType(DataType.FLOAT16, false);
             halved.attach(stepManager);
             return halved;
@@ -822,11 +826,8 @@ public final class SinkCache implements AutoCloseable {
             }
             int at = ((layer * kvHeads + head) * capacity + base + from) * headDim;
             if (halves) {
-                short[] bits = HALF_SCRATCH.get();
-                if (bits.length < count * headDim) {
-                    bits = new short[count * headDim];
-                    HALF_SCRATCH.set(bits);
-                }
+                // Widened in vectors (the Vector API module: the decoders that read here run on it).
+                short[] bits = halfScratch(count * headDim);
                 halfMemory()[buffer].get(at, bits, 0, count * headDim);
                 VectorMath.widenHalves(bits, 0, target, 0, count * headDim);
                 return;

@@ -6,9 +6,6 @@ package io.github.attentionsinks.kernels;
  * {@code Float.floatToFloat16} (it came in 20).
  */
 public final class Float16Bits {
-    /** The largest finite float16 value. */
-    public static final float MAX = 65504f;
-
     private Float16Bits() {}
 
     /** IEEE binary16 bits of {@code f}, rounded to nearest even as libtorch does; overflow to infinity, NaN kept a NaN. */

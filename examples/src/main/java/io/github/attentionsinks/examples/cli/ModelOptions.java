@@ -40,7 +40,7 @@ public final class ModelOptions {
 
     /** The {@code --cache-dtype} help, the same for every command that loads a model. */
     static final String CACHE_DTYPE_HELP = "The KV cache's element type: float32 or float16 (half of each session's "
-            + "cache memory, and faster attention over long windows with the decoder on the Java heap).";
+            + "cache memory; logits move by under 0.5% of their range).";
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
             description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 and "
