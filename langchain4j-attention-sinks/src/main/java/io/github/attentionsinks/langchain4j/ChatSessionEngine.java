@@ -17,7 +17,6 @@ import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
-import io.github.attentionsinks.tokenizer.StreamingDecoder;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import io.github.attentionsinks.tokenizer.TokenizerConfig;
 import java.time.Duration;
@@ -38,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * does with it.
  *
  * <h2>What a turn feeds</h2>
- * A session remembers the message list it has consumed ({@link ConversationRecord}) and, token by token, the text its
- * cache holds ({@link CacheTranscript}). {@link FeedPlanner} matches the incoming conversation by messages (it must
+ * A conversation ({@link ConversationState}) remembers the message list its session has consumed
+ * ({@link ConversationRecord}) and, token by token, the text its cache holds ({@link CacheTranscript}). {@link FeedPlanner} matches the incoming conversation by messages (it must
  * contain the session's last reply), then renders it; {@link TurnPlanner} finds where that rendering departs from
  * what the cache holds, the session rewinds to there and the rest is fed. Histories a strict template refuses are rendered in the
  * shape it accepts ({@link StrictHistory}). A turn rebuilds the session only when the cache cannot follow (see
@@ -133,7 +132,8 @@ final class ChatSessionEngine implements AutoCloseable {
                 : null;
         this.prefixes = settings.sharePromptPrefixes() ? new SharedPrefixes() : null;
         this.registry = new SessionRegistry<>(new SessionRegistry.Limits(threads, settings.maxSessions(),
-                settings.idleTimeout(), settings.maxQueuedRequests()), ConversationState::new);
+                settings.idleTimeout(), settings.maxQueuedRequests()),
+                () -> new ConversationState(model, settings.cache(), tokenizer));
     }
 
     /** Model defaults (generation_config.json) with the builder's choices on top; end-of-turn ids added. */
@@ -218,8 +218,6 @@ final class ChatSessionEngine implements AutoCloseable {
         return a != null ? a : b;
     }
 
-    // ------------------------------------------------------------------ requests and sessions
-
     /**
      * Queues a request (validated by {@link ChatRequestValidator}) behind the earlier ones of its memory id and
      * returns at once. The outcome goes to {@code callbacks} on a worker thread.
@@ -289,8 +287,6 @@ final class ChatSessionEngine implements AutoCloseable {
         }
     }
 
-    // ------------------------------------------------------------------ one turn
-
     /**
      * Runs one turn; partial replies are delivered as they come, the final callback is returned to be delivered
      * once the slot is marked idle (so a caller that got its reply finds the session free).
@@ -349,16 +345,7 @@ final class ChatSessionEngine implements AutoCloseable {
                     .toolExecutionRequests(parsed.calls())
                     .build();
             st.record(previous, plan.messages(), tools, aiMessage, fedText, cancelled);
-            st.lastInputTokens = plan.ids().length - copied;
-            st.lastSharedTokens = copied;
-            st.lastOutputTokens = generated.length;
-            st.lastRewoundTokens = plan.rewind();
-            st.lastTurn = plan.rebuild() ? (st.turns == 0 ? ChatSessionStats.Continuation.BUILT
-                    : ChatSessionStats.Continuation.REBUILT)
-                    : plan.rewind() > 0 ? ChatSessionStats.Continuation.REWOUND
-                            : ChatSessionStats.Continuation.CONTINUED;
-            st.turns++;
-            st.snapshot(session);
+            st.turnDone(plan, copied, generated.length, session);
 
             if (!cancelled) {
                 listener.finish(parsed);
@@ -440,111 +427,5 @@ final class ChatSessionEngine implements AutoCloseable {
     /** The reply as Hugging Face decodes it: SentencePiece-style tokenizers drop the first token's leading space. */
     private String visibleReply(String text) {
         return stripLeadingSpace && text.startsWith(" ") ? text.substring(1) : text;
-    }
-
-    // ------------------------------------------------------------------ state
-
-    /** What a session has consumed, and the session itself (created on first use). */
-    private final class ConversationState implements SessionRegistry.State {
-        Session session;
-        /** The cache's tokens and their text, kept in step with the session by the turns. */
-        final CacheTranscript transcript = new CacheTranscript(settings.cache());
-        /**
-         * What the cache holds, published before the turn's callbacks run (so a caller that got its reply sees it);
-         * null while a turn changes the cache or after a failure (the next turn then rebuilds).
-         */
-        volatile ConversationRecord record;
-        int turns;
-        int rebuilds;
-        int rewinds;
-        ChatSessionStats.Continuation lastTurn = ChatSessionStats.Continuation.NONE;
-        int lastRewoundTokens;
-        int lastInputTokens;
-        int lastSharedTokens;
-        int lastOutputTokens;
-        volatile ChatSessionStats stats;
-
-        Session session() {
-            if (session == null) {
-                session = model.newSession(settings.cache());
-            }
-            return session;
-        }
-
-        /**
-         * Records what a turn fed (its prompt ids, then the reply ids that reached the cache) with each token's text
-         * in context, and returns the reply's text as fed.
-         */
-        String transcribe(int[] promptIds, int[] replyIds) {
-            int[] all = Arrays.copyOf(promptIds, promptIds.length + replyIds.length);
-            System.arraycopy(replyIds, 0, all, promptIds.length, replyIds.length);
-            StreamingDecoder decoder = new StreamingDecoder(tokenizer, transcript.lastIds(8), false);
-            String[] pieces = new String[all.length];
-            for (int i = 0; i < all.length; i++) {
-                pieces[i] = decoder.push(all[i]);
-            }
-            if (all.length > 0) {
-                pieces[all.length - 1] += decoder.flush();
-            }
-            transcript.append(all, pieces);
-            StringBuilder reply = new StringBuilder();
-            for (int i = promptIds.length; i < all.length; i++) {
-                reply.append(pieces[i]);
-            }
-            return reply.toString();
-        }
-
-        void record(ConversationRecord old, List<ChatMessage> messages, List<ToolSpecification> tools,
-                AiMessage reply, String fedText, boolean cancelled) {
-            List<Boolean> flags = new ArrayList<>(messages.size() + 1);
-            for (ChatMessage m : messages) {
-                flags.add(old != null && old.isGhost(m));
-            }
-            List<ChatMessage> c = new ArrayList<>(messages);
-            c.add(reply);
-            flags.add(cancelled);
-            record = fedText == null ? null
-                    : new ConversationRecord(List.copyOf(c), List.copyOf(flags), fedText, tools);
-        }
-
-        /** Where {@code incoming} continues this conversation, or null. */
-        ConversationRecord.Alignment continuedBy(List<ChatMessage> incoming) {
-            ConversationRecord r = record;
-            return r == null ? null : r.continuedBy(incoming);
-        }
-
-        ChatSessionStats stats(Object key) {
-            ChatSessionStats s = stats;
-            return s == null
-                    ? new ChatSessionStats(key, 0, 0, 0, ChatSessionStats.Continuation.NONE, 0, 0, 0, 0, 0, 0, 0)
-                    : new ChatSessionStats(key, s.turns(), s.rebuilds(), s.rewinds(), s.lastTurn(),
-                            s.lastRewoundTokens(), s.lastInputTokens(), s.lastSharedTokens(), s.lastOutputTokens(),
-                            s.streamLength(), s.cacheLength(), s.cacheBytes());
-        }
-
-        void snapshot(Session s) {
-            stats = new ChatSessionStats(null, turns, rebuilds, rewinds, lastTurn, lastRewoundTokens, lastInputTokens,
-                    lastSharedTokens, lastOutputTokens, s.streamLength(), s.cacheLength(), s.cacheBytes());
-        }
-
-        void snapshotSafely() {
-            try {
-                if (session != null) {
-                    snapshot(session);
-                }
-            } catch (RuntimeException ignored) {
-                // stats are best effort
-            }
-        }
-
-        @Override
-        public void close() {
-            if (session != null) {
-                session.close();
-                session = null;
-            }
-            transcript.clear();
-            record = null;
-        }
     }
 }
