@@ -7,11 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.kernels.Float16Bits;
-import io.github.attentionsinks.kernels.VectorMath;
-import io.github.attentionsinks.nn.TensorMemory;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
@@ -43,7 +39,8 @@ import java.nio.ShortBuffer;
  * attention reads. Keys and values are computed in float32 and rounded to nearest even as they are stored; readers
  * get float32. A key or value beyond float16's range (±65504) fails the step ({@link ValueOutOfRangeException})
  * instead of being stored as an infinity. Sink keys are kept as first rounded and moved from there, so each placement
- * rounds once: no error builds up over a long stream.
+ * rounds once: no error builds up over a long stream. Java-side reads and writes of either type go through
+ * {@link CacheMemory}.
  */
 public final class SinkCache implements AutoCloseable {
     /**
@@ -77,14 +74,10 @@ public final class SinkCache implements AutoCloseable {
     private NDArray sinkValues;
     private int capacity;
     /**
-     * The buffers' memory seen from Java ({@code keys, values, sinkKeys, sinkValues}), for decoders that compute on
-     * the heap; made on first use and again after the buffers are replaced. A float16 cache's views are in
-     * {@link #halfMemory}.
+     * The buffers' memory seen from Java, for decoders that compute on the heap and for moving the sinks; made on first
+     * use and again after the buffers are replaced.
      */
-    private FloatBuffer[] memory;
-    private ShortBuffer[] halfMemory;
-    /** The keys' and values' memory as bytes, for vector loads straight from it ({@link Step#keyBytes}). */
-    private ByteBuffer[] bytes;
+    private CacheMemory memory;
     /** Every layer's and head's sinks while {@link #placeSinksOnHeap} moves them, kept from step to step. */
     private float[] sinkScratch = new float[0];
 
@@ -367,8 +360,6 @@ public final class SinkCache implements AutoCloseable {
         keys = biggerKeys;
         values = biggerValues;
         memory = null;
-        halfMemory = null;
-        bytes = null;
         capacity = grown;
         base = 0;
     }
@@ -387,8 +378,6 @@ public final class SinkCache implements AutoCloseable {
         keys = newBuffer(shape);
         values = newBuffer(shape);
         memory = null;
-        halfMemory = null;
-        bytes = null;
         if (config.attentionSinkSize() > 0) {
             Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
             sinkKeys = newBuffer(sinks);
@@ -477,115 +466,41 @@ public final class SinkCache implements AutoCloseable {
      * this way (SmolLM-135M shape); false when the shifter has no heap form.
      */
     private boolean placeSinksOnHeap(long shift) {
-        if (halves) {
-            return placeHalfSinksOnHeap(shift);
-        }
-        FloatBuffer[] m = memory();
+        CacheMemory m = memory();
         int width = sinkCount * headDim;
         int stored = config.attentionSinkSize() * headDim;
         int heads = layers * kvHeads;
-        // Every layer's and head's sink keys in one array, so that the rotation table is made once.
+        // Every layer's and head's sink keys in one array, so that the rotation table is made once. A float16 cache's
+        // are widened from their rounded first form and rounded once more as they are placed.
         if (sinkScratch.length < heads * width) {
             sinkScratch = new float[heads * width];
         }
         float[] sinks = sinkScratch;
         for (int h = 0; h < heads; h++) {
-            m[2].get(h * stored, sinks, h * width, width);
+            m.get(CacheMemory.SINK_KEYS, h * stored, sinks, h * width, width);
         }
         if (shift != 0 && !shifter.shiftInPlace(sinks, 0, heads * sinkCount, shift)) {
             return false; // nothing written: the libtorch path places them
         }
         for (int h = 0; h < heads; h++) {
-            m[0].put((h * capacity + base) * headDim, sinks, h * width, width);
+            m.put(CacheMemory.KEYS, (h * capacity + base) * headDim, sinks, h * width, width, h / kvHeads);
         }
         for (int h = 0; h < heads; h++) {
-            m[3].get(h * stored, sinks, h * width, width);
-        }
-        for (int h = 0; h < heads; h++) {
-            m[1].put((h * capacity + base) * headDim, sinks, h * width, width);
+            m.copy(CacheMemory.SINK_VALUES, h * stored, CacheMemory.VALUES, (h * capacity + base) * headDim, width);
         }
         return true;
     }
 
-    /** {@link #placeSinksOnHeap} for a float16 cache: the stored sinks widened, moved, and rounded once. */
-    private boolean placeHalfSinksOnHeap(long shift) {
-        ShortBuffer[] m = halfMemory();
-        int width = sinkCount * headDim;
-        int stored = config.attentionSinkSize() * headDim;
-        int heads = layers * kvHeads;
-        short[] bits = halfScratch(width);
-        if (shift != 0) {
-            if (sinkScratch.length < heads * width) {
-                sinkScratch = new float[heads * width];
-            }
-            float[] sinks = sinkScratch;
-            for (int h = 0; h < heads; h++) {
-                m[2].get(h * stored, bits, 0, width);
-                for (int i = 0; i < width; i++) {
-                    sinks[h * width + i] = Float16Bits.toFloat(bits[i]);
-                }
-            }
-            if (!shifter.shiftInPlace(sinks, 0, heads * sinkCount, shift)) {
-                return false; // nothing written: the libtorch path places them
-            }
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < width; i++) {
-                    bits[i] = Float16Bits.fromFloat(sinks[h * width + i]);
-                }
-                m[0].put((h * capacity + base) * headDim, bits, 0, width);
-            }
-        } else {
-            for (int h = 0; h < heads; h++) {
-                m[2].get(h * stored, bits, 0, width);
-                m[0].put((h * capacity + base) * headDim, bits, 0, width);
-            }
-        }
-        for (int h = 0; h < heads; h++) {
-            m[3].get(h * stored, bits, 0, width);
-            m[1].put((h * capacity + base) * headDim, bits, 0, width);
-        }
-        return true;
-    }
-
-    /** The buffers' memory as float buffers: the same memory libtorch reads and writes, no copy. */
-    private FloatBuffer[] memory() {
+    /** The buffers' memory seen from Java (a CPU cache's only). */
+    private CacheMemory memory() {
         if (memory == null) {
-            checkJavaAccess(DataType.FLOAT32);
-            bytes = new ByteBuffer[] {TensorMemory.bytes(keys), TensorMemory.bytes(values)};
-            memory = new FloatBuffer[] {TensorMemory.floats(keys), TensorMemory.floats(values),
-                sinkKeys == null ? null : TensorMemory.floats(sinkKeys),
-                sinkValues == null ? null : TensorMemory.floats(sinkValues)};
+            if (!keys.getDevice().equals(Device.cpu())) {
+                throw new IllegalStateException("Java-side cache access needs a cache on the CPU; this one is on "
+                        + keys.getDevice());
+            }
+            memory = CacheMemory.of(dataType, keys, values, sinkKeys, sinkValues);
         }
         return memory;
-    }
-
-    /** As {@link #memory}, for a float16 cache. */
-    private ShortBuffer[] halfMemory() {
-        if (halfMemory == null) {
-            checkJavaAccess(DataType.FLOAT16);
-            bytes = new ByteBuffer[] {TensorMemory.bytes(keys), TensorMemory.bytes(values)};
-            halfMemory = new ShortBuffer[] {bytes[0].asShortBuffer(), bytes[1].asShortBuffer(),
-                sinkKeys == null ? null : TensorMemory.bytes(sinkKeys).asShortBuffer(),
-                sinkValues == null ? null : TensorMemory.bytes(sinkValues).asShortBuffer()};
-        }
-        return halfMemory;
-    }
-
-    /** The views' memory as bytes, made with the views of the cache's type. */
-    private ByteBuffer[] bytes() {
-        if (halves) {
-            halfMemory();
-        } else {
-            memory();
-        }
-        return bytes;
-    }
-
-    private void checkJavaAccess(DataType expected) {
-        if (dataType != expected || !keys.getDevice().equals(Device.cpu())) {
-            throw new IllegalStateException("Java-side cache access as " + expected + " on the CPU; this cache is "
-                    + dataType + " on " + keys.getDevice());
-        }
     }
 
     /** Whether entries are stored in float16 ({@code cache-dtype float16}); else float32. */
@@ -601,27 +516,6 @@ public final class SinkCache implements AutoCloseable {
     /** {@code [layer, :, from:to, :]}: a token range of one layer. */
     private static NDIndex layerRange(int layer, long from, long to) {
         return new NDIndex(layer).addAllDim().addSliceDim(from, to).addAllDim();
-    }
-
-    /** A thread's float16 bits on their way in or out of the cache: reads run on several threads at once. */
-    private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
-
-    /** The calling thread's scratch of at least {@code n} shorts, kept for its next call. */
-    private static short[] halfScratch(int n) {
-        short[] bits = HALF_SCRATCH.get();
-        if (bits.length < n) {
-            bits = new short[n];
-            HALF_SCRATCH.set(bits);
-        }
-        return bits;
-    }
-
-    /** {@code bits}, unless they are an infinity or NaN: then the value did not fit, and the step fails. */
-    private static short inRange(int layer, String what, short bits, float value) {
-        if ((bits & 0x7c00) == 0x7c00) {
-            throw new ValueOutOfRangeException(layer, what, value);
-        }
-        return bits;
     }
 
     /**
@@ -734,19 +628,15 @@ public final class SinkCache implements AutoCloseable {
             if (token < 0 || token >= tokens) {
                 throw new IndexOutOfBoundsException("token " + token + " of a step of " + tokens);
             }
+            CacheMemory m = memory();
             int at = ((layer * kvHeads + head) * capacity + writeAt + token) * headDim;
-            if (halves) {
-                putHalves(layer, head, token, at, key, keyOffset, value, valueOffset);
-                return;
-            }
-            FloatBuffer[] m = memory();
-            m[0].put(at, key, keyOffset, headDim);
-            m[1].put(at, value, valueOffset, headDim);
+            m.put(CacheMemory.KEYS, at, key, keyOffset, headDim, layer);
+            m.put(CacheMemory.VALUES, at, value, valueOffset, headDim, layer);
             if (token < toSinks) {
                 // The stream's first tokens: keep them apart too, as rotated at their own positions.
                 int sinkAt = ((layer * kvHeads + head) * config.attentionSinkSize() + sinkCount + token) * headDim;
-                m[2].put(sinkAt, key, keyOffset, headDim);
-                m[3].put(sinkAt, value, valueOffset, headDim);
+                m.put(CacheMemory.SINK_KEYS, sinkAt, key, keyOffset, headDim, layer);
+                m.put(CacheMemory.SINK_VALUES, sinkAt, value, valueOffset, headDim, layer);
             }
         }
 
@@ -756,12 +646,12 @@ public final class SinkCache implements AutoCloseable {
          * {@code [count, headDim]} from index 0. Safe to call from several threads at once.
          */
         public void readKeys(int layer, int head, int from, int count, float[] target) {
-            read(0, layer, head, from, count, target);
+            read(CacheMemory.KEYS, layer, head, from, count, target);
         }
 
         /** As {@link #readKeys}, for the values. */
         public void readValues(int layer, int head, int from, int count, float[] target) {
-            read(1, layer, head, from, count, target);
+            read(CacheMemory.VALUES, layer, head, from, count, target);
         }
 
         /**
@@ -772,12 +662,12 @@ public final class SinkCache implements AutoCloseable {
          * cache's views, and other threads may use them once they are handed the work after that.
          */
         public ByteBuffer keyBytes() {
-            return bytes()[0];
+            return memory().keyBytes;
         }
 
         /** As {@link #keyBytes}, for the values. */
         public ByteBuffer valueBytes() {
-            return bytes()[1];
+            return memory().valueBytes;
         }
 
         /** Whether {@link #keyBytes} hold float16 values (else float32). */
@@ -793,28 +683,12 @@ public final class SinkCache implements AutoCloseable {
             return ((layer * kvHeads + head) * capacity + base + from) * headDim * (halves ? 2 : Float.BYTES);
         }
 
-        private void putHalves(int layer, int head, int token, int at, float[] key, int keyOffset, float[] value,
-                int valueOffset) {
-            short[] bits = halfScratch(2 * headDim);
-            for (int d = 0; d < headDim; d++) {
-                bits[d] = inRange(layer, "key", Float16Bits.fromFloat(key[keyOffset + d]), key[keyOffset + d]);
-                bits[headDim + d] = inRange(layer, "value", Float16Bits.fromFloat(value[valueOffset + d]),
-                        value[valueOffset + d]);
-            }
-            ShortBuffer[] m = halfMemory();
-            m[0].put(at, bits, 0, headDim);
-            m[1].put(at, bits, headDim, headDim);
-            if (token < toSinks) {
-                int sinkAt = ((layer * kvHeads + head) * config.attentionSinkSize() + sinkCount + token) * headDim;
-                m[2].put(sinkAt, bits, 0, headDim);
-                m[3].put(sinkAt, bits, headDim, headDim);
-            }
-        }
-
         /** A layer's new keys or values in float16, refused as {@link #put} refuses one beyond float16's range. */
         private NDArray toHalves(int layer, String what, NDArray floats) {
             float largest = floats.abs().max().getFloat();
-            inRange(layer, what, Float16Bits.fromFloat(largest), largest);
+            if ((Float16Bits.fromFloat(largest) & 0x7c00) == 0x7c00) {
+                throw new ValueOutOfRangeException(layer, what, largest);
+            }
             NDArray halved = floats.toType(DataType.FLOAT16, false);
             halved.attach(stepManager);
             return halved;
@@ -825,14 +699,7 @@ public final class SinkCache implements AutoCloseable {
                 throw new IndexOutOfBoundsException("entries " + from + ".." + (from + count) + " of " + keyCount());
             }
             int at = ((layer * kvHeads + head) * capacity + base + from) * headDim;
-            if (halves) {
-                // Widened in vectors (the Vector API module: the decoders that read here run on it).
-                short[] bits = halfScratch(count * headDim);
-                halfMemory()[buffer].get(at, bits, 0, count * headDim);
-                VectorMath.widenHalves(bits, 0, target, 0, count * headDim);
-                return;
-            }
-            memory()[buffer].get(at, target, 0, count * headDim);
+            memory().get(buffer, at, target, 0, count * headDim);
         }
 
         /** A view of a buffer owned by the step, so everything computed from it is freed with the step. */
