@@ -98,7 +98,15 @@ final class TileThreads implements AutoCloseable {
                 Thread.onSpinWait();
             }
             current = null;
+            // A task's own exception as it is, whichever thread ran the task: callers tell failures apart by type
+            // (a float16 cache's ValueOutOfRangeException), as they do when a product runs on the caller alone.
             Throwable failed = job.failure;
+            if (failed instanceof RuntimeException e) {
+                throw e;
+            }
+            if (failed instanceof Error e) {
+                throw e;
+            }
             if (failed != null) {
                 throw new IllegalStateException("a kernel thread failed: " + failed, failed);
             }

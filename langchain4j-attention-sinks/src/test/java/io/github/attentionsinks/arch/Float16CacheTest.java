@@ -1,6 +1,7 @@
 package io.github.attentionsinks.arch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.attentionsinks.AttentionSinkModel;
@@ -8,8 +9,17 @@ import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.InvalidSettingException;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.cache.SinkCache;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,9 +80,71 @@ class Float16CacheTest {
         }
     }
 
+    /**
+     * A model whose keys exceed float16's range (the first layer's input norm gains scaled by 10^6): with a float16
+     * cache a step fails with {@link SinkCache.ValueOutOfRangeException} itself, whichever thread wrote the key (on the
+     * heap decoder a kernel thread may), and leaves the session as it was; with a float32 cache the same model runs.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "gpt_neox"})
+    void keysBeyondFloat16FailTheStepByTypeAndLeaveTheSession(String fixture) throws Exception {
+        Path dir = temp.resolve(fixture + "-loud");
+        Files.createDirectories(dir);
+        Files.copy(Shared.fixture(fixture).resolve("config.json"), dir.resolve("config.json"));
+        Files.copy(Shared.stories().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        scaleTensors(Shared.fixture(fixture).resolve("model.safetensors"), dir.resolve("model.safetensors"),
+                name -> name.contains("layers.0.") && name.endsWith("input_layernorm.weight"), 1e6f);
+        int[] ids = FixtureVariants.inputIds(fixture);
+        try (AttentionSinkModel exact = AttentionSinkModel.builder().modelPath(dir).device(Shared.device())
+                .kernels(Shared.kernels()).load();
+                Session session = exact.newSession(CacheConfig.sinks(4, 8))) {
+            session.append(java.util.Arrays.copyOf(ids, 6));
+            assertEquals(6, session.cacheLength(), "float32 entries hold these keys");
+        }
+        try (AttentionSinkModel halves = AttentionSinkModel.builder().modelPath(dir).device(Shared.device())
+                .kernels(Shared.kernels()).cacheDtype("float16").load();
+                Session session = halves.newSession(CacheConfig.sinks(4, 8))) {
+            // One token: on the heap decoder its keys are written in the attention tasks, on the kernel threads; six:
+            // before attention, on the calling thread.
+            for (int tokens : new int[] {1, 6, 1}) {
+                SinkCache.ValueOutOfRangeException e = assertThrows(SinkCache.ValueOutOfRangeException.class,
+                        () -> session.append(java.util.Arrays.copyOf(ids, tokens)), tokens + " token(s)");
+                assertTrue(e.getMessage().contains("of layer 0") && e.getMessage().contains("cache-dtype float32"),
+                        e.getMessage());
+                assertEquals(0, session.cacheLength(), "nothing was committed");
+                assertEquals(0, session.streamLength());
+            }
+        }
+    }
+
+    /** Copies a safetensors file of float32 tensors with the tensors {@code chosen} names multiplied by {@code factor}. */
+    private static void scaleTensors(Path from, Path to, java.util.function.Predicate<String> chosen, float factor)
+            throws Exception {
+        byte[] bytes = Files.readAllBytes(from);
+        ByteBuffer file = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = (int) file.getLong(0);
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));
+        int scaled = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> tensor = it.next();
+            if (!chosen.test(tensor.getKey())) {
+                continue;
+            }
+            assertEquals("F32", tensor.getValue().get("dtype").asText(), tensor.getKey());
+            long begin = 8 + headerLength + tensor.getValue().get("data_offsets").get(0).asLong();
+            long end = 8 + headerLength + tensor.getValue().get("data_offsets").get(1).asLong();
+            for (long at = begin; at < end; at += 4) {
+                file.putFloat((int) at, file.getFloat((int) at) * factor);
+            }
+            scaled++;
+        }
+        assertEquals(1, scaled, "one tensor scaled");
+        Files.write(to, bytes);
+    }
+
     @Test
     void int8IsRefusedAsACacheDtypeNamingTheSetting() {
-        InvalidSettingException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidSettingException.class,
+        InvalidSettingException e = assertThrows(InvalidSettingException.class,
                 () -> CacheDtype.parse("int8"));
         assertEquals("cache-dtype", e.setting());
         assertTrue(e.getMessage().contains("use float32") && e.getMessage().contains("weights (dtype) only"),
