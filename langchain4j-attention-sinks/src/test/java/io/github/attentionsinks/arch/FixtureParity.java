@@ -24,6 +24,13 @@ import java.nio.file.StandardCopyOption;
 public final class FixtureParity {
     private FixtureParity() {}
 
+    /** Every architecture fixture with reference logits, by directory name under ../shared/fixtures. */
+    static java.util.stream.Stream<String> architectures() {
+        return java.util.stream.Stream.of("llama", "mistral", "qwen2", "qwen3", "gpt_neox", "falcon",
+                "falcon_new_decoder", "gptj", "mpt", "gpt2", "phi", "phi3", "gemma", "gemma2", "stablelm", "starcoder2",
+                "olmo", "llama3_rope");
+    }
+
     /** Loads a fixture as a model directory (config + weights + a borrowed tokenizer). */
     public static AttentionSinkModel load(String fixture, Path tempDir) throws Exception {
         return load(fixture, tempDir, "float32");

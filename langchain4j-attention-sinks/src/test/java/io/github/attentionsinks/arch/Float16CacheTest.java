@@ -23,15 +23,16 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code cache-dtype float16} (keys and values rounded to float16 as they are stored) on every architecture: the
  * logits stay close to Hugging Face's float32 ones, and past eviction close to a float32 cache's. Rounding a key or
  * value changes it by up to 2^-11 relative; through these fixtures' large random weights that moved the logits by
- * 0.035–0.39% of the largest logit (0.45% for gemma past eviction). The bound, 1% of the row's largest |logit|, still catches real faults: widening the float16 entries on
- * the Java heap with the wrong scale (2^111 for 2^112) moved the logits of every architecture decoded there by 126–168%
- * of the largest one (the others widen in libtorch).
+ * 0.035–0.39% of the largest logit (0.45% for gemma past eviction). The bound, 1% of the row's largest |logit|, still
+ * catches real faults: widening the float16 entries on the Java heap with the wrong scale (2^111 for 2^112) moved the
+ * logits of every architecture decoded there by 126–168% of the largest one (the others widen in libtorch).
  */
 class Float16CacheTest {
     static final float RELATIVE_TOLERANCE = 0.01f;
@@ -40,8 +41,7 @@ class Float16CacheTest {
     Path temp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "mistral", "qwen2", "qwen3", "gpt_neox", "falcon", "falcon_new_decoder", "gptj",
-            "mpt", "gpt2", "phi", "phi3", "gemma", "gemma2", "stablelm", "starcoder2", "olmo", "llama3_rope"})
+    @MethodSource("io.github.attentionsinks.arch.FixtureParity#architectures")
     void logitsStayCloseToFloat32(String fixture) throws Exception {
         FixtureParity.Delta delta = FixtureParity.deltaFromFloat32(fixture, temp, "float32", "float16", model -> {
             assertEquals(CacheDtype.FLOAT16, model.cacheDtype());

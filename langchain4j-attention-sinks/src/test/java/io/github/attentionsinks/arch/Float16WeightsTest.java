@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The {@code float16} dtype (weight matrices in float16, everything else in float32) on every architecture: the
@@ -24,8 +24,7 @@ class Float16WeightsTest {
     Path temp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "mistral", "qwen2", "qwen3", "gpt_neox", "falcon", "falcon_new_decoder", "gptj",
-            "mpt", "gpt2", "phi", "phi3", "gemma", "gemma2", "stablelm", "starcoder2", "olmo", "llama3_rope"})
+    @MethodSource("io.github.attentionsinks.arch.FixtureParity#architectures")
     void logitsStayCloseToFloat32(String fixture) throws Exception {
         FixtureParity.Delta delta = FixtureParity.deltaFromFloat32(fixture, temp, "float16", model -> {
             assertEquals(DataType.FLOAT16, model.weightType());
