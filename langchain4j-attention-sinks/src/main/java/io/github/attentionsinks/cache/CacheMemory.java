@@ -38,9 +38,6 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
                 : new Floats(keys, values, sinkKeys, sinkValues);
     }
 
-    /** Bytes per value: 4, or 2 for float16. */
-    abstract int valueSize();
-
     /** Values {@code [at, at + n)} of {@code buffer} into {@code target} from {@code offset}, as float32. */
     abstract void get(int buffer, int at, float[] target, int offset, int n);
 
@@ -67,11 +64,6 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
             buffers = new FloatBuffer[] {keyBytes.asFloatBuffer(), valueBytes.asFloatBuffer(),
                 sinkKeys == null ? null : TensorMemory.floats(sinkKeys),
                 sinkValues == null ? null : TensorMemory.floats(sinkValues)};
-        }
-
-        @Override
-        int valueSize() {
-            return Float.BYTES;
         }
 
         @Override
@@ -103,11 +95,6 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
             buffers = new ShortBuffer[] {keyBytes.asShortBuffer(), valueBytes.asShortBuffer(),
                 sinkKeys == null ? null : TensorMemory.bytes(sinkKeys).asShortBuffer(),
                 sinkValues == null ? null : TensorMemory.bytes(sinkValues).asShortBuffer()};
-        }
-
-        @Override
-        int valueSize() {
-            return 2;
         }
 
         @Override

@@ -503,11 +503,6 @@ public final class SinkCache implements AutoCloseable {
         return memory;
     }
 
-    /** Whether entries are stored in float16 ({@code cache-dtype float16}); else float32. */
-    public boolean float16() {
-        return halves;
-    }
-
     /** {@code [:, :, from:to, :]}: a token range of every layer. */
     private static NDIndex range(long from, long to) {
         return new NDIndex().addAllDim().addAllDim().addSliceDim(from, to).addAllDim();
@@ -680,7 +675,7 @@ public final class SinkCache implements AutoCloseable {
             if (from < 0 || from > keyCount()) {
                 throw new IndexOutOfBoundsException("entry " + from + " of " + keyCount());
             }
-            return ((layer * kvHeads + head) * capacity + base + from) * headDim * (halves ? 2 : Float.BYTES);
+            return ((layer * kvHeads + head) * capacity + base + from) * headDim * dataType.getNumOfBytes();
         }
 
         /** A layer's new keys or values in float16, refused as {@link #put} refuses one beyond float16's range. */

@@ -84,9 +84,9 @@ final class Float16Products {
     /**
      * The inputs {@code [rows, in]} times 2^56 and interleaved, input {@code i} of row {@code r} at {@code i·rows + r},
      * in a buffer of the calling thread that the next call overwrites: the product's threads read it while the caller
-     * waits for them. The buffer stays with the thread at the largest size
-     * it needed (the decode loop's: its largest step's rows times the widest input), since a step runs several products
-     * a layer and a new buffer for each would be garbage of that size every time.
+     * waits for them. The buffer stays with the thread at the largest size it needed (the decode loop's: its largest
+     * step's rows times the widest input), since a step runs several products a layer and a new buffer for each would
+     * be garbage of that size every time.
      */
     static float[] scaledInput(float[] x, int rows, int in) {
         int n = rows * in;

@@ -1,7 +1,6 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
-import io.github.attentionsinks.CacheDtype;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.DecodeScheduler;
@@ -204,10 +203,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<Row> benchModel(Path dir, String modelLabel, List<CacheConfig> caches, List<Integer> sorted) {
-        // Rows name a float16 KV cache (the default float32 goes unsaid, as in earlier tables).
-        CacheDtype cacheDtype = CacheDtype.parse(engine.cacheDtype);
-        String label = cacheDtype == CacheDtype.FLOAT32 ? modelLabel
-                : modelLabel + ", " + cacheDtype.canonicalName() + " cache";
+        String label = engine.label(modelLabel);
         PrintStream err = cli.err;
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.github.attentionsinks.examples.cli;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.CacheDtype;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,6 +45,12 @@ final class BenchEngineOptions {
             // Read when the engine starts (the CLI starts it after this): libtorch's threads and the Java kernels'.
             System.setProperty("attentionsinks.threads", Integer.toString(threads));
         }
+    }
+
+    /** A model's label in the result tables, naming a float16 KV cache (the default float32 goes unsaid). */
+    String label(String model) {
+        CacheDtype cache = CacheDtype.parse(cacheDtype);
+        return cache == CacheDtype.FLOAT32 ? model : model + ", " + cache.canonicalName() + " cache";
     }
 
     AttentionSinkModel load(Path dir) {

@@ -6,7 +6,6 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.attentionsinks.AttentionSinkModel;
-import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
@@ -154,9 +153,7 @@ final class ChatBenchCommand implements Callable<Integer> {
     }
 
     private List<Row> bench(Path dir, String modelLabel) throws InterruptedException, ExecutionException {
-        CacheDtype cacheDtype = CacheDtype.parse(engine.cacheDtype);
-        String label = cacheDtype == CacheDtype.FLOAT32 ? modelLabel
-                : modelLabel + ", " + cacheDtype.canonicalName() + " cache";
+        String label = engine.label(modelLabel);
         PrintStream err = cli.err;
         int most = Collections.max(users);
         List<Row> rows = new ArrayList<>();
