@@ -1,0 +1,256 @@
+import jdk.incubator.vector.*;
+import java.util.*;
+
+/**
+ * Eight input rows times the 30 layers' float32 weights of the SmolLM-135M shape (q/k/v 960 x 576, output 576 x 576,
+ * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, four ways, interleaved: medians of 30 rounds
+ * after 10. The first is the library's (VectorProducts: six rows over a whole tile from memory, then two rows over each
+ * half from the second-level cache); the others were tried as replacements and were slower. Used in docs/benchmarks.md
+ * ("Eight rows against the fast mode"):
+ *
+ * <pre>
+ * javac --add-modules jdk.incubator.vector -d /tmp/erb docs/bench/EightRowsBench.java
+ * java --add-modules jdk.incubator.vector -Xmx4g -cp /tmp/erb EightRowsBench
+ * </pre>
+ */
+public class EightRowsBench {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final int L = 16, TILE = 64, HALF = 32, T3 = 48;
+
+    // The library's layout: a tile of 64 outputs is two halves [in][32].
+    static float[][] pack64(Random r, int out, int in) {
+        int tiles = (out + TILE - 1) / TILE; float[][] t = new float[tiles][];
+        for (int k = 0; k < tiles; k++) { t[k] = new float[in * TILE]; for (int j = 0; j < t[k].length; j++) t[k][j] = (float) r.nextGaussian(); }
+        return t;
+    }
+    static float[][] pack48(Random r, int out, int in) {
+        int tiles = (out + T3 - 1) / T3; float[][] t = new float[tiles][];
+        for (int k = 0; k < tiles; k++) { t[k] = new float[in * T3]; for (int j = 0; j < t[k].length; j++) t[k][j] = (float) r.nextGaussian(); }
+        return t;
+    }
+
+    // The library's passes: six rows over the whole tile, then two rows over each half.
+    static void v0(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            six(w, in, x, 0, y, ya, stride);
+            two(w, 0, in, x, 6 * in, y, ya + 6 * stride, stride);
+            two(w, in * HALF, in, x, 6 * in, y, ya + HALF + 6 * stride, stride);
+        }
+    }
+    // Blocks of B inputs: six rows, then two rows over each half from the first-level cache, sums kept in y.
+    static final int B = 64;
+    static void v1(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            for (int i0 = 0; i0 < in; i0 += B) {
+                int i1 = Math.min(in, i0 + B);
+                sixAcc(w, in, x, 0, y, ya, stride, i0, i1, i0 == 0);
+                twoAcc(w, 0, in, x, 6 * in, y, ya + 6 * stride, stride, i0, i1, i0 == 0);
+                twoAcc(w, in * HALF, in, x, 6 * in, y, ya + HALF + 6 * stride, stride, i0, i1, i0 == 0);
+            }
+        }
+    }
+    // The library's passes with each input value pre-broadcast to a vector in memory (loads instead of broadcasts).
+    static void v3(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            sixX(w, in, x, 0, y, ya, stride);
+            twoX(w, 0, in, x, 6 * in, y, ya + 6 * stride, stride);
+            twoX(w, in * HALF, in, x, 6 * in, y, ya + HALF + 6 * stride, stride);
+        }
+    }
+    // Tiles of 48 outputs [in][48]: eight rows in one pass from memory (24 accumulators).
+    static void v2(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            eight3(tiles[t], in, x, 0, y, t * T3, stride);
+        }
+    }
+
+    static void six(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L),
+                w2 = FloatVector.fromArray(F, w, wb + wi), w3 = FloatVector.fromArray(F, w, wb + wi + L);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xi + in]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        int yb = ya + HALF;
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, yb + 2 * stride); c3.intoArray(y, yb + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, yb + 3 * stride); d3.intoArray(y, yb + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, yb + 4 * stride); e3.intoArray(y, yb + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, yb + 5 * stride); f3.intoArray(y, yb + 5 * stride + L);
+    }
+    static void sixX(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L),
+                w2 = FloatVector.fromArray(F, w, wb + wi), w3 = FloatVector.fromArray(F, w, wb + wi + L);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.fromArray(F, x, (xi) * 16);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.fromArray(F, x, (xi + in) * 16);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.fromArray(F, x, (xi + 2 * in) * 16);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.fromArray(F, x, (xi + 3 * in) * 16);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.fromArray(F, x, (xi + 4 * in) * 16);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.fromArray(F, x, (xi + 5 * in) * 16);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        int yb = ya + HALF;
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, yb + 2 * stride); c3.intoArray(y, yb + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, yb + 3 * stride); d3.intoArray(y, yb + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, yb + 4 * stride); e3.intoArray(y, yb + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, yb + 5 * stride); f3.intoArray(y, yb + 5 * stride + L);
+    }
+    static void twoX(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; int xb = xa + in;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L);
+            FloatVector xv = FloatVector.fromArray(F, x, (xa + i) * 16); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            FloatVector xw = FloatVector.fromArray(F, x, (xb + i) * 16); b0 = w0.fma(xw, b0); b1 = w1.fma(xw, b1);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L);
+    }
+    static void sixAcc(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride, int i0, int i1, boolean first) {
+        int wb = in * HALF; int yb = ya + HALF;
+        FloatVector a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, e0, e1, e2, e3, f0, f1, f2, f3;
+        if (first) {
+            a0 = FloatVector.zero(F); a1 = a0; a2 = a0; a3 = a0; b0 = a0; b1 = a0; b2 = a0; b3 = a0; c0 = a0; c1 = a0; c2 = a0; c3 = a0;
+            d0 = a0; d1 = a0; d2 = a0; d3 = a0; e0 = a0; e1 = a0; e2 = a0; e3 = a0; f0 = a0; f1 = a0; f2 = a0; f3 = a0;
+        } else {
+            a0 = FloatVector.fromArray(F, y, ya); a1 = FloatVector.fromArray(F, y, ya + L); a2 = FloatVector.fromArray(F, y, yb); a3 = FloatVector.fromArray(F, y, yb + L);
+            b0 = FloatVector.fromArray(F, y, ya + stride); b1 = FloatVector.fromArray(F, y, ya + stride + L); b2 = FloatVector.fromArray(F, y, yb + stride); b3 = FloatVector.fromArray(F, y, yb + stride + L);
+            c0 = FloatVector.fromArray(F, y, ya + 2 * stride); c1 = FloatVector.fromArray(F, y, ya + 2 * stride + L); c2 = FloatVector.fromArray(F, y, yb + 2 * stride); c3 = FloatVector.fromArray(F, y, yb + 2 * stride + L);
+            d0 = FloatVector.fromArray(F, y, ya + 3 * stride); d1 = FloatVector.fromArray(F, y, ya + 3 * stride + L); d2 = FloatVector.fromArray(F, y, yb + 3 * stride); d3 = FloatVector.fromArray(F, y, yb + 3 * stride + L);
+            e0 = FloatVector.fromArray(F, y, ya + 4 * stride); e1 = FloatVector.fromArray(F, y, ya + 4 * stride + L); e2 = FloatVector.fromArray(F, y, yb + 4 * stride); e3 = FloatVector.fromArray(F, y, yb + 4 * stride + L);
+            f0 = FloatVector.fromArray(F, y, ya + 5 * stride); f1 = FloatVector.fromArray(F, y, ya + 5 * stride + L); f2 = FloatVector.fromArray(F, y, yb + 5 * stride); f3 = FloatVector.fromArray(F, y, yb + 5 * stride + L);
+        }
+        for (int i = i0, wi = i0 * HALF; i < i1; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L),
+                w2 = FloatVector.fromArray(F, w, wb + wi), w3 = FloatVector.fromArray(F, w, wb + wi + L);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xi + in]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, yb + 2 * stride); c3.intoArray(y, yb + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, yb + 3 * stride); d3.intoArray(y, yb + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, yb + 4 * stride); e3.intoArray(y, yb + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, yb + 5 * stride); f3.intoArray(y, yb + 5 * stride + L);
+    }
+    static void two(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; int xb = xa + in;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L);
+            FloatVector xv = FloatVector.broadcast(F, x[xa + i]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            FloatVector xw = FloatVector.broadcast(F, x[xb + i]); b0 = w0.fma(xw, b0); b1 = w1.fma(xw, b1);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L);
+    }
+    static void twoAcc(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride, int i0, int i1, boolean first) {
+        FloatVector a0, a1, b0, b1; int xb = xa + in;
+        if (first) { a0 = FloatVector.zero(F); a1 = a0; b0 = a0; b1 = a0; }
+        else { a0 = FloatVector.fromArray(F, y, ya); a1 = FloatVector.fromArray(F, y, ya + L); b0 = FloatVector.fromArray(F, y, ya + stride); b1 = FloatVector.fromArray(F, y, ya + stride + L); }
+        for (int i = i0, wi = wa + i0 * HALF; i < i1; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L);
+            FloatVector xv = FloatVector.broadcast(F, x[xa + i]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            FloatVector xw = FloatVector.broadcast(F, x[xb + i]); b0 = w0.fma(xw, b0); b1 = w1.fma(xw, b1);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L);
+    }
+    static void eight3(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0, c0 = a0, c1 = a0, c2 = a0, d0 = a0, d1 = a0, d2 = a0,
+            e0 = a0, e1 = a0, e2 = a0, f0 = a0, f1 = a0, f2 = a0, g0 = a0, g1 = a0, g2 = a0, h0 = a0, h1 = a0, h2 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += T3) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L), w2 = FloatVector.fromArray(F, w, wi + 2 * L);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2);
+            xv = FloatVector.broadcast(F, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2);
+            xv = FloatVector.broadcast(F, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1); g2 = w2.fma(xv, g2);
+            xv = FloatVector.broadcast(F, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1); h2 = w2.fma(xv, h2);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, ya + 2 * stride + 2 * L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, ya + 3 * stride + 2 * L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, ya + 4 * stride + 2 * L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, ya + 5 * stride + 2 * L);
+        g0.intoArray(y, ya + 6 * stride); g1.intoArray(y, ya + 6 * stride + L); g2.intoArray(y, ya + 6 * stride + 2 * L);
+        h0.intoArray(y, ya + 7 * stride); h1.intoArray(y, ya + 7 * stride + L); h2.intoArray(y, ya + 7 * stride + 2 * L);
+    }
+
+    interface K { void run(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride); }
+
+    public static void main(String[] a) throws Exception {
+        Random r = new Random(1);
+        int[][] shapes = {{960, 576}, {576, 576}, {3072, 576}, {576, 1536}};
+        List<float[][]> m64 = new ArrayList<>(), m48 = new ArrayList<>(); List<int[]> sh = new ArrayList<>();
+        for (int l = 0; l < 30; l++) for (int[] s : shapes) { m64.add(pack64(r, s[0], s[1])); m48.add(pack48(r, s[0], s[1])); sh.add(s); }
+        float[] x = new float[8 * 1536]; for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] xx = new float[x.length * 16]; for (int i = 0; i < xx.length; i++) xx[i] = x[i / 16];
+        float[] y = new float[8 * 3072];
+        java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
+        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2};
+        String[] names = {"six + two (current)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors"};
+        int rounds = 40;
+        double[][] ms = new double[ks.length][rounds];
+        for (int round = 0; round < rounds; round++) {
+            for (int k = 0; k < ks.length; k++) {
+                K kern = ks[k];
+                List<float[][]> mats = k == 3 ? m48 : m64; int tileOut = k == 3 ? T3 : TILE;
+                float[] xin = k == 2 ? xx : x;
+                long t0 = System.nanoTime();
+                for (int j = 0; j < mats.size(); j++) {
+                    float[][] tl = mats.get(j); int in = sh.get(j)[1]; int stride = tl.length * tileOut; int half = tl.length / 2;
+                    var f1 = ex.submit(() -> kern.run(tl, in, xin, y, 0, half, stride));
+                    kern.run(tl, in, xin, y, half, tl.length, stride);
+                    f1.get();
+                }
+                ms[k][round] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        for (int k = 0; k < ks.length; k++) {
+            double[] v = Arrays.copyOfRange(ms[k], 10, rounds); Arrays.sort(v);
+            System.out.printf("%-34s min %.2f  median %.2f  p90 %.2f ms%n", names[k], v[0], v[v.length / 2], v[v.length * 9 / 10]);
+        }
+        ex.shutdown();
+    }
+}
