@@ -283,17 +283,31 @@ class DecodeSchedulerTest {
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 1, 1, 16);
              Session a = model.newSession(CACHE); Session b = model.newSession(CACHE);
              Session c = model.newSession(CACHE)) {
-            GenerationParams params = GenerationParams.builder().maxNewTokens(200).build();
-            CompletableFuture<GenerationResult> first = scheduler.submit(a, ids("Once"), params, null);
-            CompletableFuture<GenerationResult> second = scheduler.submit(b, ids("Once"), params, null);
+            // Generations that cannot end before the checks below (an end-of-sequence token ended them within the
+            // 26 ms the checks once took, and the third was accepted), stopped once they are done.
+            GenerationParams params = GenerationParams.builder().maxNewTokens(100_000).ignoreEos(true).build();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            TokenListener untilStopped = new TokenListener() {
+                @Override
+                public void onToken(int tokenId, String text) {}
+
+                @Override
+                public boolean isCancelled() {
+                    return stop.get();
+                }
+            };
+            CompletableFuture<GenerationResult> first = scheduler.submit(a, ids("Once"), params, untilStopped);
+            CompletableFuture<GenerationResult> second = scheduler.submit(b, ids("Once"), params, untilStopped);
             assertThrows(IllegalArgumentException.class, () -> scheduler.submit(a, ids("Once"), params, null));
             CapacityExceededException full = assertThrows(CapacityExceededException.class,
                     () -> scheduler.submit(c, ids("Once"), params, null));
             assertTrue(full.getMessage().contains("retry later"), full.getMessage());
+            stop.set(true);
             first.get(60, TimeUnit.SECONDS);
             second.get(60, TimeUnit.SECONDS);
             assertEquals(0, scheduler.load());
-            scheduler.submit(c, ids("Once"), params, null).get(60, TimeUnit.SECONDS);
+            scheduler.submit(c, ids("Once"), GenerationParams.builder().maxNewTokens(20).build(), null)
+                    .get(60, TimeUnit.SECONDS);
         }
     }
 
