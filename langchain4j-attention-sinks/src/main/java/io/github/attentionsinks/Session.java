@@ -1,6 +1,7 @@
 package io.github.attentionsinks;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.cache.SinkCache;
@@ -40,8 +41,9 @@ public final class Session implements AutoCloseable {
         this.manager = model.manager().newSubManager();
         CausalLm.CacheShape shape = network.cacheShape();
         int chunk = config.bounded() ? config.windowSize() : 512;
-        this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), model.cacheDtype().dataType(),
-                model.device(), network.keyShifter(), chunk, manager);
+        DataType cacheType = model.cacheDtype().dataType();
+        this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), cacheType,
+                model.device(), network.keyShifter(), chunk, manager, network.keyBlock(cacheType));
     }
 
     public AttentionSinkModel model() {

@@ -96,6 +96,14 @@ public interface CausalLm extends AutoCloseable {
     KeyShifter keyShifter();
 
     /**
+     * Keys per block for a cache of {@code cacheType} entries that this network reads with its keys in blocks
+     * ({@link io.github.attentionsinks.cache.SinkCache}, "Keys in blocks"), or 0 for keys in rows.
+     */
+    default int keyBlock(DataType cacheType) {
+        return 0;
+    }
+
+    /**
      * Null when {@code sinks} and {@code windowed} modes work, else the reason they cannot (learned absolute
      * positions are baked into the keys).
      */

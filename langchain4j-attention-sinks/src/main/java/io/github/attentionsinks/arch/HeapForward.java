@@ -51,6 +51,12 @@ final class HeapForward {
      */
     private static final int PARTIAL_PADDING = 16;
     /**
+     * Whether float16 caches get their keys in blocks where they can ({@link PreNormDecoder#keyBlock}).
+     * {@code -Dattentionsinks.keysInBlocks=false} keeps them in rows; tests flip it to compare the two.
+     */
+    static volatile boolean keysInBlocks =
+            Boolean.parseBoolean(System.getProperty("attentionsinks.keysInBlocks", "true"));
+    /**
      * Whether decoding queries read cache rows in place ({@link CacheReads}, JDK 17 and 18) rather than from a copy.
      * {@code -Dattentionsinks.readCacheInPlace=false} turns it off; tests flip it to compare the two.
      */
@@ -401,7 +407,12 @@ final class HeapForward {
         int group = heads / kvHeads;
         int queries = count * group;
         int lanes = VectorMath.lanes();
-        int width = (span + lanes - 1) / lanes * lanes;
+        // Keys in blocks are scored whole blocks at a time, from the one holding key `from`: a query's scores then
+        // start at key `origin`, and those before `from` are never used.
+        int keyBlock = cache.keyBlock();
+        int origin = keyBlock == 0 || span == 0 ? from : cache.keyBlockStart(from);
+        int blocks = keyBlock == 0 ? 0 : (to - origin + keyBlock - 1) / keyBlock;
+        int width = keyBlock == 0 ? (span + lanes - 1) / lanes * lanes : blocks * keyBlock;
         Scratch scratch = SCRATCH.get();
         float[] qs = scratch.queries(queries * headDim);
         float[] scores = scratch.scores(queries * width);
@@ -420,7 +431,21 @@ final class HeapForward {
                 && (halves ? CacheReads.supportsHalves(headDim) : CacheReads.supports(headDim));
         ByteBuffer keyBytes = inPlace ? cache.keyBytes() : null;
         ByteBuffer valueBytes = inPlace ? cache.valueBytes() : null;
-        for (int b = 0; b < span; b += KEY_BLOCK) {
+        for (int b = 0, step = KEY_BLOCK / Math.max(1, keyBlock); b < blocks; b += step) {
+            int n = Math.min(step, blocks - b);
+            int start = origin + b * keyBlock;
+            if (inPlace) {
+                CacheReads.groupScoresHalfBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
+                        headDim, scale, scores, b * keyBlock, width);
+                continue;
+            }
+            cache.readKeyBlocks(l, g, start, n, block);
+            for (int j = 0; j < n; j++) {
+                VectorMath.blockScores(qs, queries, headDim, block, j * keyBlock * headDim, scale, scores,
+                        (b + j) * keyBlock, width);
+            }
+        }
+        for (int b = 0; keyBlock == 0 && b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
             if (inPlace && halves) {
                 CacheReads.groupScoresHalves(qs, 0, queries, keyBytes, cache.byteOffset(l, g, from + b), n, headDim,
@@ -436,7 +461,7 @@ final class HeapForward {
             if (queries >= TURNED_FROM_QUERIES) {
                 for (int j = 0; j < n; j += lanes) {
                     VectorMath.transpose(block, j * headDim, Math.min(lanes, n - j), headDim, turned);
-                    VectorMath.blockScores(qs, queries, headDim, turned, scale, scores, b + j, width);
+                    VectorMath.blockScores(qs, queries, headDim, turned, 0, scale, scores, b + j, width);
                 }
             } else {
                 for (int q = 0; q < queries; q++) {
@@ -456,7 +481,7 @@ final class HeapForward {
                     partials[at] = Float.NEGATIVE_INFINITY;
                     continue;
                 }
-                int off = (i * group + hh) * width + rowFrom - from;
+                int off = (i * group + hh) * width + rowFrom - origin;
                 float max = VectorMath.max(scores, off, rowTo - rowFrom);
                 partials[at] = max;
                 partials[at + 1] = VectorMath.expShifted(scores, off, rowTo - rowFrom, max);
@@ -474,7 +499,7 @@ final class HeapForward {
                 if (lo >= hi) {
                     continue;
                 }
-                int pOff = i * group * width + lo - from;
+                int pOff = i * group * width + lo - origin;
                 int out = partialAt(rowOffset + first + i, g * group, part, parts) + 2;
                 // A row's query heads see the same keys: each value row loaded serves several of them.
                 if (inPlace && halves) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import io.github.attentionsinks.kernels.CacheReads;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.cache.KeyShifter;
 import io.github.attentionsinks.cache.SinkCache;
@@ -507,6 +508,16 @@ public abstract class PreNormDecoder implements CausalLm {
     @Override
     public boolean decodesOnHeap() {
         return heap != null;
+    }
+
+    /**
+     * Float16 keys in blocks where the decoder on the heap scores them in place ({@link CacheReads}): twice as fast
+     * as from rows of float16 keys, whose sums across lanes bound them.
+     */
+    @Override
+    public int keyBlock(DataType cacheType) {
+        return heap != null && cacheType == DataType.FLOAT16 && CacheReads.supportsHalves(spec.headDim)
+                && HeapForward.keysInBlocks ? CacheReads.keyBlock() : 0;
     }
 
     @Override

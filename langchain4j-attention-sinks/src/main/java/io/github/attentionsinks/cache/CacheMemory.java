@@ -51,6 +51,22 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
     /** Copies {@code n} values from {@code from} of one buffer to {@code to} of another, unchanged. */
     abstract void copy(int fromBuffer, int from, int toBuffer, int to, int n);
 
+    /**
+     * {@link #put} of {@code n} floats to values {@code at}, {@code at + stride}, … of {@code buffer}: one key's
+     * values in a buffer of keys stored in blocks ({@link SinkCache}, "Keys in blocks").
+     */
+    abstract void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer);
+
+    /** {@link #get} of values {@code at}, {@code at + stride}, … of {@code buffer} into {@code n} floats. */
+    abstract void getStrided(int buffer, int at, int stride, float[] target, int offset, int n);
+
+    /**
+     * Copies {@code n} values of the keys, {@code stride} apart (1: contiguous), from value {@code from} here to
+     * value {@code to} of {@code target}'s keys (a memory of the same type; it may be this one, where a contiguous copy
+     * must not overlap its source).
+     */
+    abstract void copyKeysTo(CacheMemory target, int from, int to, int stride, int n);
+
     private static String what(int buffer) {
         return buffer == KEYS || buffer == SINK_KEYS ? "key" : "value";
     }
@@ -79,6 +95,35 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
         @Override
         void copy(int fromBuffer, int from, int toBuffer, int to, int n) {
             buffers[toBuffer].put(to, buffers[fromBuffer], from, n);
+        }
+
+        @Override
+        void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
+            FloatBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                b.put(at + i * stride, source[offset + i]);
+            }
+        }
+
+        @Override
+        void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
+            FloatBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                target[offset + i] = b.get(at + i * stride);
+            }
+        }
+
+        @Override
+        void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
+            FloatBuffer source = buffers[KEYS];
+            FloatBuffer into = ((Floats) target).buffers[KEYS];
+            if (stride == 1) {
+                into.put(to, source, from, n);
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                into.put(to + i * stride, source.get(from + i * stride));
+            }
         }
     }
 
@@ -126,6 +171,43 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
         @Override
         void copy(int fromBuffer, int from, int toBuffer, int to, int n) {
             buffers[toBuffer].put(to, buffers[fromBuffer], from, n);
+        }
+
+        @Override
+        void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
+            short[] bits = scratch(n);
+            for (int i = 0; i < n; i++) {
+                short h = Float16Bits.fromFloat(source[offset + i]);
+                if ((h & 0x7c00) == 0x7c00) {
+                    throw new SinkCache.ValueOutOfRangeException(layer, what(buffer), source[offset + i]);
+                }
+                bits[i] = h;
+            }
+            ShortBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                b.put(at + i * stride, bits[i]);
+            }
+        }
+
+        @Override
+        void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
+            ShortBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                target[offset + i] = Float16Bits.toFloat(b.get(at + i * stride));
+            }
+        }
+
+        @Override
+        void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
+            ShortBuffer source = buffers[KEYS];
+            ShortBuffer into = ((Halves) target).buffers[KEYS];
+            if (stride == 1) {
+                into.put(to, source, from, n);
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                into.put(to + i * stride, source.get(from + i * stride));
+            }
         }
 
         private static short[] scratch(int n) {

@@ -41,6 +41,15 @@ import java.nio.ByteBuffer;
  * instead of being stored as an infinity. Sink keys are kept as first rounded and moved from there, so each placement
  * rounds once: no error builds up over a long stream. Java-side reads and writes of either type go through
  * {@link CacheMemory}.
+ *
+ * <h2>Keys in blocks</h2>
+ * A float16 cache read by a decoder on the Java heap may keep its keys in blocks of {@code b} entries (the Java
+ * kernels' float vector width), {@code [layers, kvHeads, capacity / b, headDim, b]}: one vector then holds one value
+ * of {@code b} keys, so a query's scores against them are multiply-adds with no sum across lanes, twice as fast as
+ * from rows of float16 keys (docs/bench/BlockedScoresBench.java). Entries keep their places and the buffer's
+ * capacity is a whole number of blocks; only the order of the values inside a block differs. Such keys are read and
+ * written only from Java ({@link Step#put}, {@link Step#readKeys}, {@link Step#readKeyBlocks}, moves and sink
+ * placement through {@link CacheMemory}); {@link Step#append} refuses them.
  */
 public final class SinkCache implements AutoCloseable {
     /**
@@ -64,6 +73,8 @@ public final class SinkCache implements AutoCloseable {
     private final DataType dataType;
     /** Whether entries are float16 (else float32). */
     private final boolean halves;
+    /** Entries per block of keys ("Keys in blocks"), or 0 for keys in rows. */
+    private final int keyBlock;
     private final KeyShifter shifter;
     private final int maxChunk;
     private final NDManager manager;
@@ -102,6 +113,17 @@ public final class SinkCache implements AutoCloseable {
      */
     public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
             KeyShifter shifter, int maxChunk, NDManager parent) {
+        this(config, layers, kvHeads, headDim, dataType, device, shifter, maxChunk, parent, 0);
+    }
+
+    /**
+     * A cache whose keys are kept in blocks of {@code keyBlock} entries ("Keys in blocks"), or in rows when it is 0.
+     *
+     * @throws IllegalArgumentException for blocks in a cache that cannot hold them: not float16 on the CPU, a shifter
+     *     with no heap form, or a head dimension that is not whole blocks' worth of vectors
+     */
+    public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
+            KeyShifter shifter, int maxChunk, NDManager parent, int keyBlock) {
         if (maxChunk < 1) {
             throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
         }
@@ -114,6 +136,14 @@ public final class SinkCache implements AutoCloseable {
         }
         this.dataType = dataType;
         this.halves = dataType == DataType.FLOAT16;
+        // A shift of no keys tells whether the shifter has a heap form, without which sinks would be placed by
+        // libtorch, which sees keys in rows only.
+        if (keyBlock < 0 || keyBlock > 0 && (!halves || !device.equals(Device.cpu())
+                || !shifter.shiftInPlace(new float[0], 0, 0, 1))) {
+            throw new IllegalArgumentException("keys in blocks of " + keyBlock + " need a float16 cache on the CPU "
+                    + "whose keys move on the heap; this one is " + dataType + " on " + device);
+        }
+        this.keyBlock = keyBlock;
         this.shifter = shifter;
         this.maxChunk = config.bounded() ? Math.min(maxChunk, config.windowSize()) : maxChunk;
         this.manager = parent.newSubManager(device);
@@ -288,10 +318,11 @@ public final class SinkCache implements AutoCloseable {
                     + " tokens");
         }
         if (!config.equals(source.config) || layers != source.layers || kvHeads != source.kvHeads
-                || headDim != source.headDim || dataType != source.dataType) {
+                || headDim != source.headDim || dataType != source.dataType || keyBlock != source.keyBlock) {
             throw new IllegalArgumentException("startFrom needs a cache of the same shape and policy: " + config + " "
-                    + layers + "x" + kvHeads + "x" + headDim + " " + dataType + " against " + source.config + " "
-                    + source.layers + "x" + source.kvHeads + "x" + source.headDim + " " + source.dataType);
+                    + layers + "x" + kvHeads + "x" + headDim + " " + dataType + " keys in blocks of " + keyBlock
+                    + " against " + source.config + " " + source.layers + "x" + source.kvHeads + "x"
+                    + source.headDim + " " + source.dataType + " keys in blocks of " + source.keyBlock);
         }
         if (count < 1 || count > source.length() || source.streamLength != source.length()) {
             throw new IllegalArgumentException("can copy 1.." + (source.streamLength == source.length()
@@ -301,7 +332,11 @@ public final class SinkCache implements AutoCloseable {
         allocate(Math.max(count, room));
         ensureRoom(count);
         int sinks = (int) Math.min(count, config.attentionSinkSize());
-        copyRange(source.keys, source.base, keys, 0, count);
+        if (keyBlock == 0) {
+            copyRange(source.keys, source.base, keys, 0, count);
+        } else {
+            copyKeyBlocks(source.memory(), source.capacity, source.base, memory(), capacity, 0, count);
+        }
         copyRange(source.values, source.base, values, 0, count);
         if (sinks > 0) {
             copyRange(source.sinkKeys, 0, sinkKeys, 0, sinks);
@@ -346,14 +381,19 @@ public final class SinkCache implements AutoCloseable {
             return;
         }
         // Copy into a bigger buffer: the attended region [base, base + used), placed sinks included, moves to 0.
-        int grown = Math.max(needed, capacity * 2);
+        int grown = wholeBlocks(Math.max(needed, capacity * 2));
         if (config.bounded() && (long) grown * 4 >= 3L * boundedCapacity()) {
             grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
         }
         Shape shape = new Shape(layers, kvHeads, grown, headDim);
         NDArray biggerKeys = newBuffer(shape);
         NDArray biggerValues = newBuffer(shape);
-        copyRange(keys, base, biggerKeys, 0, used);
+        if (keyBlock == 0) {
+            copyRange(keys, base, biggerKeys, 0, used);
+        } else {
+            copyKeyBlocks(memory(), capacity, base, CacheMemory.of(dataType, biggerKeys, biggerValues, sinkKeys,
+                    sinkValues), grown, 0, used);
+        }
         copyRange(values, base, biggerValues, 0, used);
         keys.close();
         values.close();
@@ -372,7 +412,7 @@ public final class SinkCache implements AutoCloseable {
         if (keys != null) {
             return;
         }
-        int first = Math.max(initialCapacity, entries);
+        int first = wholeBlocks(Math.max(initialCapacity, entries));
         capacity = config.bounded() ? Math.min(boundedCapacity(), first) : first;
         Shape shape = new Shape(layers, kvHeads, capacity, headDim);
         keys = newBuffer(shape);
@@ -390,7 +430,12 @@ public final class SinkCache implements AutoCloseable {
      * region moves back rarely.
      */
     private int boundedCapacity() {
-        return config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4);
+        return wholeBlocks(config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4));
+    }
+
+    /** {@code entries} rounded up to whole blocks of keys (itself for keys in rows). */
+    private int wholeBlocks(int entries) {
+        return keyBlock == 0 ? entries : (entries + keyBlock - 1) / keyBlock * keyBlock;
     }
 
     /**
@@ -418,8 +463,54 @@ public final class SinkCache implements AutoCloseable {
         if (count == 0 || from == to) {
             return;
         }
-        copyRange(keys, from, keys, to, count);
+        if (keyBlock == 0) {
+            copyRange(keys, from, keys, to, count);
+        } else {
+            copyKeyBlocks(memory(), capacity, from, memory(), capacity, to, count);
+        }
         copyRange(values, from, values, to, count);
+    }
+
+    /**
+     * Copies {@code count} entries' keys in blocks, for every layer and head, from entry {@code from} of {@code in}
+     * (buffers of {@code inCapacity} entries) to entry {@code to} of {@code out}. Whole blocks go at once where the two
+     * places line up, in pieces that do not overlap when both are the same buffer (moving back: {@code to < from});
+     * the rest key by key, each key's values a block's width apart.
+     */
+    private void copyKeyBlocks(CacheMemory in, int inCapacity, int from, CacheMemory out, int outCapacity, int to,
+            int count) {
+        int b = keyBlock;
+        for (int lh = 0; lh < layers * kvHeads; lh++) {
+            int i = 0;
+            if ((from - to) % b == 0) {
+                for (; i < count && (to + i) % b != 0; i++) {
+                    in.copyKeysTo(out, keyValue(inCapacity, lh, from + i), keyValue(outCapacity, lh, to + i), b,
+                            headDim);
+                }
+                int whole = (count - i) / b * b;
+                int piece = in == out ? Math.max(b, Math.abs(from - to) / b * b) : whole;
+                for (int end = i + whole; i < end; ) {
+                    int n = Math.min(piece, end - i);
+                    in.copyKeysTo(out, keyValue(inCapacity, lh, from + i), keyValue(outCapacity, lh, to + i), 1,
+                            n * headDim);
+                    i += n;
+                }
+            }
+            for (; i < count; i++) {
+                in.copyKeysTo(out, keyValue(inCapacity, lh, from + i), keyValue(outCapacity, lh, to + i), b, headDim);
+            }
+        }
+    }
+
+    /**
+     * Where the first value of entry {@code entry}'s key of layer-and-head {@code lh} lies in a keys' buffer of
+     * {@code capacity} entries.
+     */
+    private int keyValue(int capacity, int lh, int entry) {
+        if (keyBlock == 0) {
+            return (lh * capacity + entry) * headDim;
+        }
+        return (lh * capacity + entry - entry % keyBlock) * headDim + entry % keyBlock;
     }
 
     /** Copies {@code count} entries along the token axis, for every layer; source and target may overlap. */
@@ -446,6 +537,9 @@ public final class SinkCache implements AutoCloseable {
         if (keys.getDevice().equals(Device.cpu()) && placeSinksOnHeap(shift)) {
             placedShift = shift;
             return;
+        }
+        if (keyBlock != 0) {
+            throw new IllegalStateException("keys in blocks are moved on the heap only"); // the constructor checked
         }
         NDIndex stored = range(0, sinkCount);
         NDArray sinkK = sinkKeys.get(stored);
@@ -483,7 +577,14 @@ public final class SinkCache implements AutoCloseable {
             return false; // nothing written: the libtorch path places them
         }
         for (int h = 0; h < heads; h++) {
-            m.put(CacheMemory.KEYS, (h * capacity + base) * headDim, sinks, h * width, width, h / kvHeads);
+            if (keyBlock == 0) {
+                m.put(CacheMemory.KEYS, (h * capacity + base) * headDim, sinks, h * width, width, h / kvHeads);
+                continue;
+            }
+            for (int j = 0; j < sinkCount; j++) {
+                m.putStrided(CacheMemory.KEYS, keyValue(capacity, h, base + j), keyBlock, sinks,
+                        h * width + j * headDim, headDim, h / kvHeads);
+            }
         }
         for (int h = 0; h < heads; h++) {
             m.copy(CacheMemory.SINK_VALUES, h * stored, CacheMemory.VALUES, (h * capacity + base) * headDim, width);
@@ -578,6 +679,9 @@ public final class SinkCache implements AutoCloseable {
             if (open != this) {
                 throw new IllegalStateException("append on a step that is not open");
             }
+            if (keyBlock != 0) {
+                throw new IllegalStateException("a cache with keys in blocks is read and written from Java only");
+            }
             if (halves) {
                 newKeys = toHalves(layer, "key", newKeys);
                 newValues = toHalves(layer, "value", newValues);
@@ -624,8 +728,14 @@ public final class SinkCache implements AutoCloseable {
                 throw new IndexOutOfBoundsException("token " + token + " of a step of " + tokens);
             }
             CacheMemory m = memory();
-            int at = ((layer * kvHeads + head) * capacity + writeAt + token) * headDim;
-            m.put(CacheMemory.KEYS, at, key, keyOffset, headDim, layer);
+            int lh = layer * kvHeads + head;
+            int at = (lh * capacity + writeAt + token) * headDim;
+            if (keyBlock == 0) {
+                m.put(CacheMemory.KEYS, at, key, keyOffset, headDim, layer);
+            } else {
+                m.putStrided(CacheMemory.KEYS, keyValue(capacity, lh, writeAt + token), keyBlock, key, keyOffset,
+                        headDim, layer);
+            }
             m.put(CacheMemory.VALUES, at, value, valueOffset, headDim, layer);
             if (token < toSinks) {
                 // The stream's first tokens: keep them apart too, as rotated at their own positions.
@@ -670,6 +780,45 @@ public final class SinkCache implements AutoCloseable {
             return halves;
         }
 
+        /** Entries per block of keys ("Keys in blocks"), or 0 when the keys are in rows. */
+        public int keyBlock() {
+            return keyBlock;
+        }
+
+        /**
+         * With keys in blocks: the attended index at which the block holding attended entry {@code from} starts, at
+         * most {@code from} and possibly negative (the block then starts before the attended region; its entries
+         * there are not this step's to read, but lie inside the buffer).
+         */
+        public int keyBlockStart(int from) {
+            return from - Math.floorMod(base + from, keyBlock);
+        }
+
+        /**
+         * With keys in blocks: where the block starting at attended index {@code start} ({@link #keyBlockStart}) of one
+         * KV head of one layer starts in {@link #keyBytes}; blocks follow each other, each {@code headDim} rows of
+         * {@link #keyBlock} float16 values, row {@code d} holding value {@code d} of each of the block's keys.
+         */
+        public int keyBlockByteOffset(int layer, int head, int start) {
+            if (Math.floorMod(base + start, keyBlock) != 0 || base + start < 0 || start > keyCount()) {
+                throw new IndexOutOfBoundsException("no block of keys starts at entry " + start);
+            }
+            return keyValue(capacity, layer * kvHeads + head, base + start) * dataType.getNumOfBytes();
+        }
+
+        /**
+         * With keys in blocks: {@code blocks} blocks from attended index {@code start} ({@link #keyBlockStart}) of one
+         * KV head of one layer, widened to float32 into {@code target} from index 0 in their own layout
+         * ({@link #keyBlockByteOffset}). Safe to call from several threads at once.
+         */
+        public void readKeyBlocks(int layer, int head, int start, int blocks, float[] target) {
+            int at = keyBlockByteOffset(layer, head, start) / dataType.getNumOfBytes();
+            if (start + blocks * keyBlock > capacity - base) {
+                throw new IndexOutOfBoundsException(blocks + " blocks from entry " + start + " run past the buffer");
+            }
+            memory().get(CacheMemory.KEYS, at, target, 0, blocks * keyBlock * headDim);
+        }
+
         /** Where attended entry {@code from} of one KV head of one layer starts in {@link #keyBytes} and its like. */
         public int byteOffset(int layer, int head, int from) {
             if (from < 0 || from > keyCount()) {
@@ -693,7 +842,15 @@ public final class SinkCache implements AutoCloseable {
             if (from < 0 || count < 0 || from + count > keyCount()) {
                 throw new IndexOutOfBoundsException("entries " + from + ".." + (from + count) + " of " + keyCount());
             }
-            int at = ((layer * kvHeads + head) * capacity + base + from) * headDim;
+            int lh = layer * kvHeads + head;
+            if (buffer == CacheMemory.KEYS && keyBlock != 0) {
+                for (int i = 0; i < count; i++) {
+                    memory().getStrided(buffer, keyValue(capacity, lh, base + from + i), keyBlock, target,
+                            i * headDim, headDim);
+                }
+                return;
+            }
+            int at = (lh * capacity + base + from) * headDim;
             memory().get(buffer, at, target, 0, count * headDim);
         }
 

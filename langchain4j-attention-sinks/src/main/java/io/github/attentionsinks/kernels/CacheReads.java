@@ -399,6 +399,81 @@ public final class CacheReads {
         }
     }
 
+    /** Keys per block of a float16 cache whose keys are in blocks ({@link #groupScoresHalfBlocks}): a float vector. */
+    public static int keyBlock() {
+        return LANES;
+    }
+
+    /**
+     * {@link #groupScoresHalves} over keys in blocks: {@code blocks} blocks of {@link #keyBlock()} float16 keys from byte
+     * {@code kByte} of {@code k}, each {@code dim} rows of one value of every key of the block. The score of the run's
+     * key {@code j} for query {@code c} goes to {@code scores[sOff + c·sStride + j]}. A vector of keys' values times a
+     * query value, summed over the values: no sums across lanes, which bound the scores from rows (about twice as fast
+     * here, docs/bench/BlockedScoresBench.java). Each score is the same products as from rows, summed in another order.
+     */
+    public static void groupScoresHalfBlocks(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int blocks,
+            int dim, float scale, float[] scores, int sOff, int sStride) {
+        int c = 0;
+        for (; queries - c >= 3; c += 3) {
+            threeScoresHalfBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride, sStride);
+        }
+        for (; c < queries; c++) {
+            scoresHalfBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride);
+        }
+    }
+
+    /** Three queries against blocks of keys: each block row widened once serves all three. */
+    private static void threeScoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
+            float scale, float[] scores, int sOff, int sStride) {
+        int rOff = qOff + dim;
+        int tOff = qOff + 2 * dim;
+        for (int b = 0, at = kByte; b < blocks; b++) {
+            // Two sets of sums, even and odd rows: each multiply-add waits for the one before it on its sum.
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector r0 = a0;
+            FloatVector r1 = a0;
+            FloatVector t0 = a0;
+            FloatVector t1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
+                FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                        .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                        .mul(HALF_SCALE);
+                a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
+                r0 = k0.fma(FloatVector.broadcast(FLOATS, q[rOff + d]), r0);
+                t0 = k0.fma(FloatVector.broadcast(FLOATS, q[tOff + d]), t0);
+                a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
+                r1 = k1.fma(FloatVector.broadcast(FLOATS, q[rOff + d + 1]), r1);
+                t1 = k1.fma(FloatVector.broadcast(FLOATS, q[tOff + d + 1]), t1);
+            }
+            int to = sOff + b * LANES;
+            a0.add(a1).mul(scale).intoArray(scores, to);
+            r0.add(r1).mul(scale).intoArray(scores, to + sStride);
+            t0.add(t1).mul(scale).intoArray(scores, to + 2 * sStride);
+        }
+    }
+
+    /** One query against blocks of keys. */
+    private static void scoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
+            float scale, float[] scores, int sOff) {
+        for (int b = 0, at = kByte; b < blocks; b++) {
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
+                FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                        .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
+                        .mul(HALF_SCALE);
+                a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
+                a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
+            }
+            a0.add(a1).mul(scale).intoArray(scores, sOff + b * LANES);
+        }
+    }
+
     /**
      * {@link #groupWeightedSums} over a float16 cache ({@link #supportsHalves}): value row {@code j} is {@code dim}
      * float16 values from byte {@code vByte + j·dim·2} of {@code v}.

@@ -108,12 +108,13 @@ public final class VectorMath {
     }
 
     /**
-     * {@code out[outOff + q·outStride + j] = scale·Σ_d qs[q·dim + d]·kt[d·lanes() + j]} for {@code q < queries},
-     * {@code j < lanes()}: many queries against one {@link #transpose transposed} block of keys, a vector of scores
-     * per query with no sum across lanes; each key vector loaded serves eight queries.
+     * {@code out[outOff + q·outStride + j] = scale·Σ_d qs[q·dim + d]·kt[ktOff + d·lanes() + j]} for
+     * {@code q < queries}, {@code j < lanes()}: many queries against one {@link #transpose transposed} block of keys (or
+     * a block of a cache that keeps its keys so), a vector of scores per query with no sum across lanes; each key vector
+     * loaded serves eight queries.
      */
-    public static void blockScores(float[] qs, int queries, int dim, float[] kt, float scale, float[] out, int outOff,
-            int outStride) {
+    public static void blockScores(float[] qs, int queries, int dim, float[] kt, int ktOff, float scale, float[] out,
+            int outOff, int outStride) {
         int q = 0;
         // Eight queries: eight independent multiply-add chains keep both FMA units busy (four left half idle).
         for (; q + 7 < queries; q += 8) {
@@ -126,7 +127,7 @@ public final class VectorMath {
             FloatVector a5 = a0;
             FloatVector a6 = a0;
             FloatVector a7 = a0;
-            for (int d = 0, at = 0; d < dim; d++, at += LANES) {
+            for (int d = 0, at = ktOff; d < dim; d++, at += LANES) {
                 FloatVector k = FloatVector.fromArray(FLOATS, kt, at);
                 int i = q0 + d;
                 a0 = k.fma(FloatVector.broadcast(FLOATS, qs[i]), a0);
@@ -152,13 +153,14 @@ public final class VectorMath {
             FloatVector a = FloatVector.zero(FLOATS);
             FloatVector b = a;
             int d = 0;
-            for (int at = 0; d + 1 < dim; d += 2, at += 2 * LANES) {
+            for (int at = ktOff; d + 1 < dim; d += 2, at += 2 * LANES) {
                 a = FloatVector.fromArray(FLOATS, kt, at).fma(FloatVector.broadcast(FLOATS, qs[q * dim + d]), a);
                 b = FloatVector.fromArray(FLOATS, kt, at + LANES).fma(
                         FloatVector.broadcast(FLOATS, qs[q * dim + d + 1]), b);
             }
             if (d < dim) {
-                a = FloatVector.fromArray(FLOATS, kt, d * LANES).fma(FloatVector.broadcast(FLOATS, qs[q * dim + d]), a);
+                a = FloatVector.fromArray(FLOATS, kt, ktOff + d * LANES).fma(
+                        FloatVector.broadcast(FLOATS, qs[q * dim + d]), a);
             }
             a.add(b).mul(scale).intoArray(out, outOff + q * outStride);
         }

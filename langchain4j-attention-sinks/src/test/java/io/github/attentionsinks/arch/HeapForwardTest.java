@@ -111,6 +111,75 @@ class HeapForwardTest {
         }
     }
 
+    /**
+     * A float16 cache read by the heap decoder keeps its keys in blocks (SinkCache, "Keys in blocks"): the logits equal
+     * those of the same cache with keys in rows within 2e-5 (each score is the same products summed in another order),
+     * over a 200-token prompt (its chunk's many queries score copied blocks), single tokens past growth, eviction and
+     * the window's moves back (scored in place, and from copies with in-place reads off), and a session started from
+     * another's first 120 tokens. Heads of one, two and four vectors.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4})
+    void float16KeysInBlocksGiveWhatKeysInRowsGive(int vectors) throws Exception {
+        assumeTrue(CacheReads.AVAILABLE, "keys in blocks are read in place, which needs JDK 17 or 18");
+        int headDim = vectors * VectorMath.lanes();
+        Path dir = RandomCheckpoints.write(temp.resolve("qwen3-blocks" + headDim), "qwen3",
+                RandomCheckpoints.smollm2Tokenizer(), 12, null, headDim);
+        CacheConfig sinks = CacheConfig.sinks(4, 300);
+        int[] prompt = new int[200];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 10 + (i * 7919) % 49000;
+        }
+        int[] tokens = new int[700];
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = 10 + (t * 104729 + 3) % 49000;
+        }
+        try (AttentionSinkModel heap = AttentionSinkModel.builder().modelPath(dir).device(Shared.device())
+                .kernels("java").cacheDtype("float16").load()) {
+            assertTrue(heap.kernels().endsWith("decoder on the Java heap"), heap.kernels());
+            float[][] blocks = stream(heap, sinks, prompt, tokens);
+            float[][] started = startedFrom(heap, sinks, prompt, tokens, 120);
+            float[][] rows;
+            float[][] copied;
+            boolean inPlaceBefore = HeapForward.readCacheInPlace;
+            try {
+                HeapForward.readCacheInPlace = false;
+                copied = stream(heap, sinks, prompt, tokens);
+                HeapForward.keysInBlocks = false;
+                HeapForward.readCacheInPlace = inPlaceBefore;
+                rows = stream(heap, sinks, prompt, tokens);
+            } finally {
+                HeapForward.keysInBlocks = true;
+                HeapForward.readCacheInPlace = inPlaceBefore;
+            }
+            float worst = 0;
+            for (int t = 0; t < tokens.length; t++) {
+                for (float[] other : new float[][] {blocks[t], copied[t], started[t]}) {
+                    float diff = Shared.maxAbsDiff(rows[t], other);
+                    worst = Math.max(worst, diff);
+                    assertTrue(diff <= 2e-5f, "head of " + headDim + ", step " + t + ": keys in blocks and in rows "
+                            + "differ by " + diff);
+                }
+            }
+            System.out.printf("float16 keys in blocks vs rows, head of %d: max diff %.2e%n", headDim, worst);
+        }
+    }
+
+    /** {@link #stream}, in a session started from the first {@code shared} prompt tokens of another. */
+    private static float[][] startedFrom(AttentionSinkModel model, CacheConfig cache, int[] prompt, int[] tokens,
+            int shared) {
+        try (Session first = model.newSession(cache); Session second = model.newSession(cache)) {
+            first.appendAll(java.util.Arrays.copyOf(prompt, shared));
+            second.startFrom(first, shared);
+            second.appendAll(java.util.Arrays.copyOfRange(prompt, shared, prompt.length));
+            float[][] logits = new float[tokens.length][];
+            for (int t = 0; t < tokens.length; t++) {
+                logits[t] = second.append(tokens[t]);
+            }
+            return logits;
+        }
+    }
+
     /** The logits of each single token fed after {@code prompt}, in a new session of {@code cache}. */
     private static float[][] stream(AttentionSinkModel model, CacheConfig cache, int[] prompt, int[] tokens) {
         try (Session session = model.newSession(cache)) {

@@ -549,7 +549,9 @@ class SinkCacheTest {
      * A float16 cache holds the float32 cache's entries rounded to float16: values exactly, window keys exactly, sink
      * keys within a rounding or two of the float32 cache's (they are moved from their rounded first form and rounded
      * again), and the same whether fed through {@link SinkCache.Step#put} (sinks moved on the heap) or
-     * {@link SinkCache.Step#append} (sinks moved in libtorch). Over 60 steps with growths, eviction and moves back.
+     * {@link SinkCache.Step#append} (sinks moved in libtorch), or kept in blocks of 3 keys (read back through
+     * {@link SinkCache.Step#readKeys} and, in their own layout, {@link SinkCache.Step#readKeyBlocks}). Over 60 steps
+     * with growths, eviction and moves back.
      */
     @ParameterizedTest
     @MethodSource("configs")
@@ -561,7 +563,9 @@ class SinkCacheTest {
              SinkCache viaHeap = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
                      KeyShifter.rotary(rope), 8, manager);
              SinkCache viaArrays = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
-                     rope::shift, 8, manager)) {
+                     rope::shift, 8, manager);
+             SinkCache inBlocks = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
+                     KeyShifter.rotary(rope), 8, manager, 3)) {
             for (int chunk = 0; chunk < 60; chunk++) {
                 int n = Math.min(exact.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
                 float[] keys = new float[LAYERS * n * KV_HEADS * DIM];
@@ -574,6 +578,7 @@ class SinkCacheTest {
                     SinkCache.Step e = exact.begin(step, n);
                     SinkCache.Step h = viaHeap.begin(step, n);
                     SinkCache.Step a = viaArrays.begin(step, n);
+                    SinkCache.Step b = inBlocks.begin(step, n);
                     for (int l = 0; l < LAYERS; l++) {
                         int layerAt = l * n * KV_HEADS * DIM;
                         for (int i = 0; i < n; i++) {
@@ -581,6 +586,7 @@ class SinkCacheTest {
                                 int at = layerAt + (i * KV_HEADS + g) * DIM;
                                 e.put(l, g, i, keys, at, values, at);
                                 h.put(l, g, i, keys, at, values, at);
+                                b.put(l, g, i, keys, at, values, at);
                             }
                         }
                         NDArray k = step.create(java.util.Arrays.copyOfRange(keys, layerAt, layerAt + n * KV_HEADS * DIM),
@@ -602,6 +608,14 @@ class SinkCacheTest {
                             e.readValues(l, g, 0, count, exactValues);
                             h.readKeys(l, g, 0, count, halfKeys);
                             h.readValues(l, g, 0, count, halfValues);
+                            float[] blockKeys = new float[count * DIM];
+                            float[] blockValues = new float[count * DIM];
+                            b.readKeys(l, g, 0, count, blockKeys);
+                            b.readValues(l, g, 0, count, blockValues);
+                            int start = b.keyBlockStart(0);
+                            int blocks = (count - start + 2) / 3;
+                            float[] turned = new float[blocks * 3 * DIM];
+                            b.readKeyBlocks(l, g, start, blocks, turned);
                             for (int i = 0; i < count * DIM; i++) {
                                 String where = config + " chunk " + chunk + " layer " + l + " head " + g + " entry "
                                         + i / DIM + " element " + i % DIM;
@@ -615,6 +629,11 @@ class SinkCacheTest {
                                             where + ": sink key");
                                 }
                                 assertEquals(halfKeys[i], arrayKeys[g * count * DIM + i], 0f, where + ": key via append");
+                                assertEquals(halfKeys[i], blockKeys[i], 0f, where + ": key in blocks");
+                                assertEquals(halfValues[i], blockValues[i], 0f, where + ": value beside keys in blocks");
+                                int key = i / DIM - start;
+                                assertEquals(halfKeys[i], turned[(key / 3 * DIM + i % DIM) * 3 + key % 3], 0f,
+                                        where + ": key in its block");
                                 assertEquals(halfValues[i], arrayValues[g * count * DIM + i], 0f,
                                         where + ": value via append");
                             }
@@ -623,6 +642,7 @@ class SinkCacheTest {
                     exact.commit(e);
                     viaHeap.commit(h);
                     viaArrays.commit(a);
+                    inBlocks.commit(b);
                 }
                 assertEquals(exact.length(), viaHeap.length());
             }

@@ -109,7 +109,7 @@ class VectorMathTest {
                 float[] qs = gaussian(queries * dim);
                 int stride = lanes + 2;
                 float[] out = new float[1 + queries * stride];
-                VectorMath.blockScores(qs, queries, dim, turned, 0.125f, out, 1, stride);
+                VectorMath.blockScores(qs, queries, dim, turned, 0, 0.125f, out, 1, stride);
                 for (int q = 0; q < queries; q++) {
                     for (int j = 0; j < lanes; j++) {
                         double expected = j < n ? 0.125 * dot(qs, q * dim, k, 3 + j * dim, dim) : 0;
