@@ -53,19 +53,25 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
 
     /**
      * {@link #put} of {@code n} floats to values {@code at}, {@code at + stride}, … of {@code buffer}: one key's
-     * values in a buffer of keys stored in blocks ({@link SinkCache}, "Keys in blocks").
+     * values in a buffer of keys stored in blocks ({@link SinkCache}, "Keys in blocks", float16 caches only).
      */
-    abstract void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer);
+    void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
+        throw new IllegalStateException("keys in blocks are float16 only");
+    }
 
     /** {@link #get} of values {@code at}, {@code at + stride}, … of {@code buffer} into {@code n} floats. */
-    abstract void getStrided(int buffer, int at, int stride, float[] target, int offset, int n);
+    void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
+        throw new IllegalStateException("keys in blocks are float16 only");
+    }
 
     /**
      * Copies {@code n} values of the keys, {@code stride} apart (1: contiguous), from value {@code from} here to
      * value {@code to} of {@code target}'s keys (a memory of the same type; it may be this one, where a contiguous copy
-     * must not overlap its source).
+     * must not overlap its source). The bits are copied as they are; float16 caches only, as the two above.
      */
-    abstract void copyKeysTo(CacheMemory target, int from, int to, int stride, int n);
+    void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
+        throw new IllegalStateException("keys in blocks are float16 only");
+    }
 
     private static String what(int buffer) {
         return buffer == KEYS || buffer == SINK_KEYS ? "key" : "value";
@@ -95,35 +101,6 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
         @Override
         void copy(int fromBuffer, int from, int toBuffer, int to, int n) {
             buffers[toBuffer].put(to, buffers[fromBuffer], from, n);
-        }
-
-        @Override
-        void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
-            FloatBuffer b = buffers[buffer];
-            for (int i = 0; i < n; i++) {
-                b.put(at + i * stride, source[offset + i]);
-            }
-        }
-
-        @Override
-        void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
-            FloatBuffer b = buffers[buffer];
-            for (int i = 0; i < n; i++) {
-                target[offset + i] = b.get(at + i * stride);
-            }
-        }
-
-        @Override
-        void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
-            FloatBuffer source = buffers[KEYS];
-            FloatBuffer into = ((Floats) target).buffers[KEYS];
-            if (stride == 1) {
-                into.put(to, source, from, n);
-                return;
-            }
-            for (int i = 0; i < n; i++) {
-                into.put(to + i * stride, source.get(from + i * stride));
-            }
         }
     }
 
@@ -157,6 +134,14 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
 
         @Override
         void put(int buffer, int at, float[] source, int offset, int n, int layer) {
+            buffers[buffer].put(at, rounded(buffer, source, offset, n, layer), 0, n);
+        }
+
+        /**
+         * {@code n} floats rounded to float16 bits in this thread's scratch, all of them checked before any is
+         * stored, so a refused value leaves the buffer unchanged.
+         */
+        private static short[] rounded(int buffer, float[] source, int offset, int n, int layer) {
             short[] bits = scratch(n);
             for (int i = 0; i < n; i++) {
                 short h = Float16Bits.fromFloat(source[offset + i]);
@@ -165,7 +150,7 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
                 }
                 bits[i] = h;
             }
-            buffers[buffer].put(at, bits, 0, n);
+            return bits;
         }
 
         @Override
@@ -175,14 +160,7 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
 
         @Override
         void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
-            short[] bits = scratch(n);
-            for (int i = 0; i < n; i++) {
-                short h = Float16Bits.fromFloat(source[offset + i]);
-                if ((h & 0x7c00) == 0x7c00) {
-                    throw new SinkCache.ValueOutOfRangeException(layer, what(buffer), source[offset + i]);
-                }
-                bits[i] = h;
-            }
+            short[] bits = rounded(buffer, source, offset, n, layer);
             ShortBuffer b = buffers[buffer];
             for (int i = 0; i < n; i++) {
                 b.put(at + i * stride, bits[i]);

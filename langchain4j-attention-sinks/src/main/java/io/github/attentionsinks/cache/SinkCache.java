@@ -119,8 +119,8 @@ public final class SinkCache implements AutoCloseable {
     /**
      * A cache whose keys are kept in blocks of {@code keyBlock} entries ("Keys in blocks"), or in rows when it is 0.
      *
-     * @throws IllegalArgumentException for blocks in a cache that cannot hold them: not float16 on the CPU, a shifter
-     *     with no heap form, or a head dimension that is not whole blocks' worth of vectors
+     * @throws IllegalArgumentException for blocks in a cache that cannot hold them: not float16 on the CPU, or a
+     *     shifter with no heap form
      */
     public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
             KeyShifter shifter, int maxChunk, NDManager parent, int keyBlock) {
