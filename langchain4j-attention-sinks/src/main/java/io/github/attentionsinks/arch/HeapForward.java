@@ -431,19 +431,9 @@ final class HeapForward {
                 && (halves ? CacheReads.supportsHalves(headDim) : CacheReads.supports(headDim));
         ByteBuffer keyBytes = inPlace ? cache.keyBytes() : null;
         ByteBuffer valueBytes = inPlace ? cache.valueBytes() : null;
-        for (int b = 0, step = KEY_BLOCK / Math.max(1, keyBlock); b < blocks; b += step) {
-            int n = Math.min(step, blocks - b);
-            int start = origin + b * keyBlock;
-            if (inPlace) {
-                CacheReads.groupScoresHalfBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
-                        headDim, scale, scores, b * keyBlock, width);
-                continue;
-            }
-            cache.readKeyBlocks(l, g, start, n, block);
-            for (int j = 0; j < n; j++) {
-                VectorMath.blockScores(qs, queries, headDim, block, j * keyBlock * headDim, scale, scores,
-                        (b + j) * keyBlock, width);
-            }
+        if (keyBlock != 0) {
+            scoreKeyBlocks(l, g, cache, origin, blocks, inPlace ? keyBytes : null, qs, queries, scale, block, scores,
+                    width);
         }
         for (int b = 0; keyBlock == 0 && b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
@@ -522,6 +512,32 @@ final class HeapForward {
                     VectorMath.addWeightedSum(scores, pOff + hh * width, hi - lo, block, (lo - from - b) * headDim,
                             headDim, partials, out + hh * parts * slot);
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #attendPart}'s scores over a cache whose keys are in blocks: {@code blocks} blocks from attended index
+     * {@code origin}, a {@link #KEY_BLOCK}'s worth at a time, read in place from {@code keyBytes} when it is given,
+     * else widened into {@code block}; key {@code origin + j}'s scores at {@code scores[j]}, query by query
+     * {@code width} apart.
+     */
+    private void scoreKeyBlocks(int l, int g, SinkCache.Step cache, int origin, int blocks, ByteBuffer keyBytes,
+            float[] qs, int queries, float scale, float[] block, float[] scores, int width) {
+        int keyBlock = cache.keyBlock();
+        int step = KEY_BLOCK / keyBlock;
+        for (int b = 0; b < blocks; b += step) {
+            int n = Math.min(step, blocks - b);
+            int start = origin + b * keyBlock;
+            if (keyBytes != null) {
+                CacheReads.groupScoresHalfBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
+                        headDim, scale, scores, b * keyBlock, width);
+                continue;
+            }
+            cache.readKeyBlocks(l, g, start, n, block);
+            for (int j = 0; j < n; j++) {
+                VectorMath.blockScores(qs, queries, headDim, block, j * keyBlock * headDim, scale, scores,
+                        (b + j) * keyBlock, width);
             }
         }
     }
