@@ -57,7 +57,7 @@ final class HeapForward {
     static volatile boolean keysInBlocks =
             Boolean.parseBoolean(System.getProperty("attentionsinks.keysInBlocks", "true"));
     /**
-     * Whether decoding queries read cache rows in place ({@link CacheReads}, JDK 17 and 18) rather than from a copy.
+     * Whether decoding queries read cache rows in place ({@link CacheReads}) rather than from a copy.
      * {@code -Dattentionsinks.readCacheInPlace=false} turns it off; tests flip it to compare the two.
      */
     static volatile boolean readCacheInPlace =

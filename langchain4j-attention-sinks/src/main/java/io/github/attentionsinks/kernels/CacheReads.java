@@ -20,9 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * loaded in place at 23–27 GB/s (docs/benchmarks.md).
  *
  * <p>Loads from a {@code ByteBuffer} ({@code FloatVector.fromByteBuffer}) exist in the incubator API of JDK 17 and 18
- * only: from 19 on, loads take a {@code MemorySegment}, which code compiled for 17 cannot name. So these methods run
- * only where {@link #AVAILABLE} says so (a call site never run is never linked, so the class loads on any JDK); on
- * later JDKs callers copy the rows as before.
+ * only: from 19 on, loads take a {@code MemorySegment}, which code compiled for 17 cannot name, so there the loads go
+ * through {@link SegmentLoads}' method handles over the buffer's segment. Each load ({@link #floats}, {@link #halves})
+ * picks its form by a static final that C2 folds, and a call site never run is never linked, so the class loads on any
+ * JDK. These methods run only where {@link #AVAILABLE} says so; elsewhere callers copy the rows.
  *
  * <p>Each method repeats its {@link VectorMath} twin operation for operation, so that both give the same floats; only
  * the loads differ. A load passed in as a function would keep C2 from compiling the Vector API's calls into vector
@@ -50,8 +51,14 @@ public final class CacheReads {
     /** What the moved bits of a float16 are short of: 2^(127 − 15). */
     private static final float HALF_SCALE = 0x1p112f;
 
-    /** Whether this JDK has the loads these methods use (JDK 17 and 18). */
-    public static final boolean AVAILABLE = Runtime.version().feature() <= 18;
+    /** Whether this JDK loads vectors from a {@code ByteBuffer} (17 and 18); later ones load from a segment. */
+    private static final boolean BUFFER_LOADS = Runtime.version().feature() <= 18;
+
+    /**
+     * Whether this JDK has the loads these methods use: from a {@code ByteBuffer} on JDK 17 and 18, from a
+     * {@code MemorySegment} over it on later ones where {@link SegmentLoads} found them working.
+     */
+    public static final boolean AVAILABLE = BUFFER_LOADS || SegmentLoads.WORK;
 
     private CacheReads() {}
 
@@ -71,6 +78,7 @@ public final class CacheReads {
      */
     public static void scores(float[] q, int qOff, ByteBuffer k, int kByte, int n, int dim, float scale,
             float[] scores, int sOff) {
+        Object ks = segment(k);
         int rowBytes = dim * Float.BYTES;
         if (dim == 4 * LANES) {
             // A head of 64 on AVX-512: the query stays in registers.
@@ -79,10 +87,10 @@ public final class CacheReads {
             FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
             FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
             for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
-                FloatVector a = FloatVector.fromByteBuffer(FLOATS, k, at, ORDER).mul(q0);
-                FloatVector b = FloatVector.fromByteBuffer(FLOATS, k, at + VECTOR_BYTES, ORDER).mul(q1);
-                a = FloatVector.fromByteBuffer(FLOATS, k, at + 2 * VECTOR_BYTES, ORDER).fma(q2, a);
-                b = FloatVector.fromByteBuffer(FLOATS, k, at + 3 * VECTOR_BYTES, ORDER).fma(q3, b);
+                FloatVector a = floats(ks, k, at).mul(q0);
+                FloatVector b = floats(ks, k, at + VECTOR_BYTES).mul(q1);
+                a = floats(ks, k, at + 2 * VECTOR_BYTES).fma(q2, a);
+                b = floats(ks, k, at + 3 * VECTOR_BYTES).fma(q3, b);
                 scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
             }
             return;
@@ -90,7 +98,7 @@ public final class CacheReads {
         for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
             FloatVector a = FloatVector.zero(FLOATS);
             for (int d = 0, b = at; d < dim; d += LANES, b += VECTOR_BYTES) {
-                a = FloatVector.fromByteBuffer(FLOATS, k, b, ORDER).fma(FloatVector.fromArray(FLOATS, q, qOff + d), a);
+                a = floats(ks, k, b).fma(FloatVector.fromArray(FLOATS, q, qOff + d), a);
             }
             scores[sOff + j] = a.reduceLanes(VectorOperators.ADD) * scale;
         }
@@ -119,6 +127,7 @@ public final class CacheReads {
     /** Three queries of four vectors each (registers: twelve query vectors, four key vectors). */
     private static void threeScores(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
             float[] scores, int sOff, int sStride) {
+        Object ks = segment(k);
         int rowBytes = 4 * VECTOR_BYTES;
         FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
         FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
@@ -133,10 +142,10 @@ public final class CacheReads {
         FloatVector t2 = FloatVector.fromArray(FLOATS, q, qOff + 10 * LANES);
         FloatVector t3 = FloatVector.fromArray(FLOATS, q, qOff + 11 * LANES);
         for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
-            FloatVector k0 = FloatVector.fromByteBuffer(FLOATS, k, at, ORDER);
-            FloatVector k1 = FloatVector.fromByteBuffer(FLOATS, k, at + VECTOR_BYTES, ORDER);
-            FloatVector k2 = FloatVector.fromByteBuffer(FLOATS, k, at + 2 * VECTOR_BYTES, ORDER);
-            FloatVector k3 = FloatVector.fromByteBuffer(FLOATS, k, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector k0 = floats(ks, k, at);
+            FloatVector k1 = floats(ks, k, at + VECTOR_BYTES);
+            FloatVector k2 = floats(ks, k, at + 2 * VECTOR_BYTES);
+            FloatVector k3 = floats(ks, k, at + 3 * VECTOR_BYTES);
             FloatVector a = k2.fma(q2, k0.mul(q0));
             FloatVector b = k3.fma(q3, k1.mul(q1));
             scores[sOff + j] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
@@ -176,6 +185,7 @@ public final class CacheReads {
     /** Three heads of four vectors each (registers: twelve sums, four value vectors, three weights). */
     private static void threeWeightedSums(float[] p, int pOff, int pStride, int n, ByteBuffer v, int vByte,
             float[] out, int outOff, int outStride) {
+        Object vs = segment(v);
         int rowBytes = 4 * VECTOR_BYTES;
         int o2 = outOff + outStride;
         int o3 = outOff + 2 * outStride;
@@ -192,10 +202,10 @@ public final class CacheReads {
         FloatVector c2 = FloatVector.fromArray(FLOATS, out, o3 + 2 * LANES);
         FloatVector c3 = FloatVector.fromArray(FLOATS, out, o3 + 3 * LANES);
         for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
-            FloatVector v0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER);
-            FloatVector v1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER);
-            FloatVector v2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER);
-            FloatVector v3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector v0 = floats(vs, v, at);
+            FloatVector v1 = floats(vs, v, at + VECTOR_BYTES);
+            FloatVector v2 = floats(vs, v, at + 2 * VECTOR_BYTES);
+            FloatVector v3 = floats(vs, v, at + 3 * VECTOR_BYTES);
             FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
             FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff + pStride + j]);
             FloatVector pc = FloatVector.broadcast(FLOATS, p[pOff + 2 * pStride + j]);
@@ -233,6 +243,7 @@ public final class CacheReads {
      */
     public static void addWeightedSums(float[] p, int pOff, int pOff2, int n, ByteBuffer v, int vByte, int dim,
             float[] out, int outOff, int outOff2) {
+        Object vs = segment(v);
         if (dim != 4 * LANES) {
             addWeightedSum(p, pOff, n, v, vByte, dim, out, outOff);
             addWeightedSum(p, pOff2, n, v, vByte, dim, out, outOff2);
@@ -248,10 +259,10 @@ public final class CacheReads {
         FloatVector b2 = FloatVector.fromArray(FLOATS, out, outOff2 + 2 * LANES);
         FloatVector b3 = FloatVector.fromArray(FLOATS, out, outOff2 + 3 * LANES);
         for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
-            FloatVector v0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER);
-            FloatVector v1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER);
-            FloatVector v2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER);
-            FloatVector v3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER);
+            FloatVector v0 = floats(vs, v, at);
+            FloatVector v1 = floats(vs, v, at + VECTOR_BYTES);
+            FloatVector v2 = floats(vs, v, at + 2 * VECTOR_BYTES);
+            FloatVector v3 = floats(vs, v, at + 3 * VECTOR_BYTES);
             FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
             FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff2 + j]);
             a0 = v0.fma(pa, a0);
@@ -276,6 +287,7 @@ public final class CacheReads {
     /** {@link #addWeightedSums} for one query head. */
     public static void addWeightedSum(float[] p, int pOff, int n, ByteBuffer v, int vByte, int dim, float[] out,
             int outOff) {
+        Object vs = segment(v);
         int rowBytes = dim * Float.BYTES;
         int d = 0;
         for (; d + 4 * LANES <= dim; d += 4 * LANES) {
@@ -285,10 +297,10 @@ public final class CacheReads {
             FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + d + 3 * LANES);
             for (int j = 0, at = vByte + d * Float.BYTES; j < n; j++, at += rowBytes) {
                 FloatVector pj = FloatVector.broadcast(FLOATS, p[pOff + j]);
-                a0 = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER).fma(pj, a0);
-                a1 = FloatVector.fromByteBuffer(FLOATS, v, at + VECTOR_BYTES, ORDER).fma(pj, a1);
-                a2 = FloatVector.fromByteBuffer(FLOATS, v, at + 2 * VECTOR_BYTES, ORDER).fma(pj, a2);
-                a3 = FloatVector.fromByteBuffer(FLOATS, v, at + 3 * VECTOR_BYTES, ORDER).fma(pj, a3);
+                a0 = floats(vs, v, at).fma(pj, a0);
+                a1 = floats(vs, v, at + VECTOR_BYTES).fma(pj, a1);
+                a2 = floats(vs, v, at + 2 * VECTOR_BYTES).fma(pj, a2);
+                a3 = floats(vs, v, at + 3 * VECTOR_BYTES).fma(pj, a3);
             }
             a0.intoArray(out, outOff + d);
             a1.intoArray(out, outOff + d + LANES);
@@ -298,7 +310,7 @@ public final class CacheReads {
         for (; d < dim; d += LANES) {
             FloatVector a = FloatVector.fromArray(FLOATS, out, outOff + d);
             for (int j = 0, at = vByte + d * Float.BYTES; j < n; j++, at += rowBytes) {
-                a = FloatVector.fromByteBuffer(FLOATS, v, at, ORDER).fma(FloatVector.broadcast(FLOATS, p[pOff + j]), a);
+                a = floats(vs, v, at).fma(FloatVector.broadcast(FLOATS, p[pOff + j]), a);
             }
             a.intoArray(out, outOff + d);
         }
@@ -311,6 +323,7 @@ public final class CacheReads {
      */
     public static void groupScoresHalves(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int n, int dim,
             float scale, float[] scores, int sOff, int sStride) {
+        Object ks = segment(k);
         int c = 0;
         if (dim == 4 * LANES) {
             for (; queries - c >= 3; c += 3) {
@@ -326,7 +339,7 @@ public final class CacheReads {
             for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
                 FloatVector a = FloatVector.zero(FLOATS);
                 for (int d = 0, b = at; d < dim; d += LANES, b += HALF_VECTOR_BYTES) {
-                    FloatVector kd = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, b, ORDER).castShape(INTS, 0))
+                    FloatVector kd = ((IntVector) halves(ks, k, b).castShape(INTS, 0))
                             .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
                     a = kd.fma(FloatVector.fromArray(FLOATS, q, qOff + c * dim + d), a);
                 }
@@ -337,21 +350,22 @@ public final class CacheReads {
 
     private static void scoresHalves(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
             float[] scores, int sOff) {
+        Object ks = segment(k);
         int rowBytes = 4 * HALF_VECTOR_BYTES;
         FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
         FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
         FloatVector q2 = FloatVector.fromArray(FLOATS, q, qOff + 2 * LANES);
         FloatVector q3 = FloatVector.fromArray(FLOATS, q, qOff + 3 * LANES);
         for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
-            FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+            FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-            FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+            FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector k2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 2 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector k2 = ((IntVector) halves(ks, k, at + 2 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector k3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 3 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector k3 = ((IntVector) halves(ks, k, at + 3 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
             FloatVector a = k2.fma(q2, k0.mul(q0));
@@ -362,6 +376,7 @@ public final class CacheReads {
 
     private static void threeScoresHalves(float[] q, int qOff, ByteBuffer k, int kByte, int n, float scale,
             float[] scores, int sOff, int sStride) {
+        Object ks = segment(k);
         int rowBytes = 4 * HALF_VECTOR_BYTES;
         FloatVector q0 = FloatVector.fromArray(FLOATS, q, qOff);
         FloatVector q1 = FloatVector.fromArray(FLOATS, q, qOff + LANES);
@@ -376,15 +391,15 @@ public final class CacheReads {
         FloatVector t2 = FloatVector.fromArray(FLOATS, q, qOff + 10 * LANES);
         FloatVector t3 = FloatVector.fromArray(FLOATS, q, qOff + 11 * LANES);
         for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
-            FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+            FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-            FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+            FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector k2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 2 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector k2 = ((IntVector) halves(ks, k, at + 2 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector k3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + 3 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector k3 = ((IntVector) halves(ks, k, at + 3 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
             FloatVector a = k2.fma(q2, k0.mul(q0));
@@ -425,6 +440,7 @@ public final class CacheReads {
     /** Three queries against blocks of keys: each block row widened once serves all three. */
     private static void threeScoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff, int sStride) {
+        Object ks = segment(k);
         int rOff = qOff + dim;
         int tOff = qOff + 2 * dim;
         for (int b = 0, at = kByte; b < blocks; b++) {
@@ -436,9 +452,9 @@ public final class CacheReads {
             FloatVector t0 = a0;
             FloatVector t1 = a0;
             for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
-                FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
                         .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-                FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
                         .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                         .mul(HALF_SCALE);
                 a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
@@ -458,13 +474,14 @@ public final class CacheReads {
     /** One query against blocks of keys. */
     private static void scoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff) {
+        Object ks = segment(k);
         for (int b = 0, at = kByte; b < blocks; b++) {
             FloatVector a0 = FloatVector.zero(FLOATS);
             FloatVector a1 = a0;
             for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
-                FloatVector k0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at, ORDER).castShape(INTS, 0))
+                FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
                         .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-                FloatVector k1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, k, at + HALF_VECTOR_BYTES, ORDER)
+                FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
                         .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                         .mul(HALF_SCALE);
                 a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
@@ -480,6 +497,7 @@ public final class CacheReads {
      */
     public static void groupWeightedSumsHalves(float[] p, int pOff, int pStride, int heads, int n, ByteBuffer v,
             int vByte, int dim, float[] out, int outOff, int outStride) {
+        Object vs = segment(v);
         int h = 0;
         if (dim == 4 * LANES) {
             for (; heads - h >= 3; h += 3) {
@@ -497,7 +515,7 @@ public final class CacheReads {
                 int o = outOff + h * outStride + d;
                 FloatVector a = FloatVector.fromArray(FLOATS, out, o);
                 for (int j = 0, at = vByte + d * 2; j < n; j++, at += rowBytes) {
-                    FloatVector vd = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+                    FloatVector vd = ((IntVector) halves(vs, v, at).castShape(INTS, 0))
                             .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
                     a = vd.fma(FloatVector.broadcast(FLOATS, p[pOff + h * pStride + j]), a);
                 }
@@ -508,21 +526,22 @@ public final class CacheReads {
 
     private static void weightedSumHalves(float[] p, int pOff, int n, ByteBuffer v, int vByte, float[] out,
             int outOff) {
+        Object vs = segment(v);
         int rowBytes = 4 * HALF_VECTOR_BYTES;
         FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
         FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
         FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
         FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
         for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
-            FloatVector v0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+            FloatVector v0 = ((IntVector) halves(vs, v, at).castShape(INTS, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-            FloatVector v1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + HALF_VECTOR_BYTES, ORDER)
+            FloatVector v1 = ((IntVector) halves(vs, v, at + HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector v2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 2 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector v2 = ((IntVector) halves(vs, v, at + 2 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector v3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 3 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector v3 = ((IntVector) halves(vs, v, at + 3 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
             FloatVector pj = FloatVector.broadcast(FLOATS, p[pOff + j]);
@@ -539,6 +558,7 @@ public final class CacheReads {
 
     private static void threeWeightedSumsHalves(float[] p, int pOff, int pStride, int n, ByteBuffer v, int vByte,
             float[] out, int outOff, int outStride) {
+        Object vs = segment(v);
         int rowBytes = 4 * HALF_VECTOR_BYTES;
         int o2 = outOff + outStride;
         int o3 = outOff + 2 * outStride;
@@ -555,15 +575,15 @@ public final class CacheReads {
         FloatVector c2 = FloatVector.fromArray(FLOATS, out, o3 + 2 * LANES);
         FloatVector c3 = FloatVector.fromArray(FLOATS, out, o3 + 3 * LANES);
         for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
-            FloatVector v0 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at, ORDER).castShape(INTS, 0))
+            FloatVector v0 = ((IntVector) halves(vs, v, at).castShape(INTS, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-            FloatVector v1 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + HALF_VECTOR_BYTES, ORDER)
+            FloatVector v1 = ((IntVector) halves(vs, v, at + HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector v2 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 2 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector v2 = ((IntVector) halves(vs, v, at + 2 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
-            FloatVector v3 = ((IntVector) ShortVector.fromByteBuffer(HALVES, v, at + 3 * HALF_VECTOR_BYTES, ORDER)
+            FloatVector v3 = ((IntVector) halves(vs, v, at + 3 * HALF_VECTOR_BYTES)
                     .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
                     .mul(HALF_SCALE);
             FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
@@ -594,5 +614,22 @@ public final class CacheReads {
         c1.intoArray(out, o3 + LANES);
         c2.intoArray(out, o3 + 2 * LANES);
         c3.intoArray(out, o3 + 3 * LANES);
+    }
+
+    /** What {@link #floats} and {@link #halves} load from: the buffer's segment on JDK 19 and later, else nothing. */
+    private static Object segment(ByteBuffer direct) {
+        return BUFFER_LOADS ? null : SegmentLoads.segment(direct);
+    }
+
+    /** A float vector from byte {@code at} of the buffer (or of its {@code segment}). */
+    private static FloatVector floats(Object segment, ByteBuffer buffer, int at) {
+        return BUFFER_LOADS ? FloatVector.fromByteBuffer(FLOATS, buffer, at, ORDER)
+                : SegmentLoads.floats(FLOATS, segment, at);
+    }
+
+    /** A float vector's worth of float16 bits from byte {@code at} of the buffer (or of its {@code segment}). */
+    private static ShortVector halves(Object segment, ByteBuffer buffer, int at) {
+        return BUFFER_LOADS ? ShortVector.fromByteBuffer(HALVES, buffer, at, ORDER)
+                : SegmentLoads.shorts(HALVES, segment, at);
     }
 }

@@ -75,7 +75,7 @@ class HeapForwardTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 4})
     void decodingReadsTheCacheInPlace(int vectors) throws Exception {
-        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need JDK 17 or 18");
+        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need vector loads from buffers (JDK 17, 18) or segments (19+)");
         int headDim = vectors * VectorMath.lanes();
         assertTrue(CacheReads.supports(headDim));
         Path dir = RandomCheckpoints.write(temp.resolve("qwen3-head" + headDim), "qwen3",
@@ -121,7 +121,7 @@ class HeapForwardTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 4})
     void float16KeysInBlocksGiveWhatKeysInRowsGive(int vectors) throws Exception {
-        assumeTrue(CacheReads.AVAILABLE, "keys in blocks are read in place, which needs JDK 17 or 18");
+        assumeTrue(CacheReads.AVAILABLE, "keys in blocks are read in place, which needs vector loads from buffers or segments");
         int headDim = vectors * VectorMath.lanes();
         Path dir = RandomCheckpoints.write(temp.resolve("qwen3-blocks" + headDim), "qwen3",
                 RandomCheckpoints.smollm2Tokenizer(), 12, null, headDim);

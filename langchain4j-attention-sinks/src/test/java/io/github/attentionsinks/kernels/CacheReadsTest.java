@@ -23,7 +23,7 @@ class CacheReadsTest {
 
     @BeforeEach
     void needsInPlaceLoads() {
-        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need JDK 17 or 18");
+        assumeTrue(CacheReads.AVAILABLE, "in-place cache reads need vector loads from buffers (JDK 17, 18) or segments (19+)");
     }
 
     @ParameterizedTest
