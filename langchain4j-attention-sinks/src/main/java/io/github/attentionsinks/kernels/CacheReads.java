@@ -243,12 +243,12 @@ public final class CacheReads {
      */
     public static void addWeightedSums(float[] p, int pOff, int pOff2, int n, ByteBuffer v, int vByte, int dim,
             float[] out, int outOff, int outOff2) {
-        Object vs = segment(v);
         if (dim != 4 * LANES) {
             addWeightedSum(p, pOff, n, v, vByte, dim, out, outOff);
             addWeightedSum(p, pOff2, n, v, vByte, dim, out, outOff2);
             return;
         }
+        Object vs = segment(v);
         int rowBytes = dim * Float.BYTES;
         FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
         FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
@@ -323,7 +323,6 @@ public final class CacheReads {
      */
     public static void groupScoresHalves(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int n, int dim,
             float scale, float[] scores, int sOff, int sStride) {
-        Object ks = segment(k);
         int c = 0;
         if (dim == 4 * LANES) {
             for (; queries - c >= 3; c += 3) {
@@ -334,6 +333,7 @@ public final class CacheReads {
             }
             return;
         }
+        Object ks = segment(k);
         int rowBytes = dim * 2;
         for (; c < queries; c++) {
             for (int j = 0, at = kByte; j < n; j++, at += rowBytes) {
@@ -497,7 +497,6 @@ public final class CacheReads {
      */
     public static void groupWeightedSumsHalves(float[] p, int pOff, int pStride, int heads, int n, ByteBuffer v,
             int vByte, int dim, float[] out, int outOff, int outStride) {
-        Object vs = segment(v);
         int h = 0;
         if (dim == 4 * LANES) {
             for (; heads - h >= 3; h += 3) {
@@ -509,6 +508,7 @@ public final class CacheReads {
             }
             return;
         }
+        Object vs = segment(v);
         int rowBytes = dim * 2;
         for (; h < heads; h++) {
             for (int d = 0; d < dim; d += LANES) {
