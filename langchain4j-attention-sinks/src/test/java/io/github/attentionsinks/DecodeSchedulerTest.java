@@ -216,6 +216,55 @@ class DecodeSchedulerTest {
     }
 
     /**
+     * Two conversations each queue a short turn as every step starts, whenever their last is done: a long prompt
+     * sits out each short turn's step and gives way when a turn arrives during its own. It still reads at half speed:
+     * a long prompt that sat out the last step runs the next whole. Before that rule it could sit out, give way and sit
+     * out again, three steps a chunk (50 steps for 20 chunks in the test above, once, on JDK 25).
+     */
+    @Test
+    void aLongPromptUnderATurnAtEveryStepStillReadsAtHalfSpeed() throws Exception {
+        int[] longIds = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(20)),
+                160);
+        GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
+        GenerationResult longAlone;
+        try (Session s = model.newSession(CACHE)) {
+            longAlone = s.generate(longIds, oneToken, null);
+        }
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+             Session longSession = model.newSession(CACHE); Session first = model.newSession(CACHE);
+             Session second = model.newSession(CACHE)) {
+            List<CompletableFuture<GenerationResult>> turns = new ArrayList<>();
+            List<Session> turnSessions = List.of(first, second);
+            CompletableFuture<?>[] running = new CompletableFuture<?>[2];
+            scheduler.stepStarting = () -> {
+                for (int t = 0; t < 2; t++) {
+                    if (running[t] == null || running[t].isDone()) {
+                        CompletableFuture<GenerationResult> turn = scheduler.submit(turnSessions.get(t), ids("Once"),
+                                oneToken, null);
+                        running[t] = turn;
+                        turns.add(turn);
+                    }
+                }
+            };
+            CompletableFuture<GenerationResult> longOne = scheduler.submit(longSession, longIds, oneToken, null);
+            long[] finishedAt = new long[1];
+            longOne.whenComplete((r, e) -> finishedAt[0] = scheduler.steps());
+            assertArrayEquals(longAlone.tokenIds(), longOne.get(60, TimeUnit.SECONDS).tokenIds());
+            scheduler.stepStarting = null;
+            for (CompletableFuture<GenerationResult> turn : turns) {
+                turn.get(60, TimeUnit.SECONDS);
+            }
+            System.out.printf("long prompt of 10 chunks under a turn at every step: %d steps, %d given way, %d turns%n",
+                    finishedAt[0], scheduler.stepsGivenWay(), turns.size());
+            assertTrue(turns.size() >= 9, "a turn beside each chunk: " + turns.size());
+            // 160 tokens are 10 steps alone: at half speed, at most 20 with the turns' steps between them (16 here;
+            // sitting out, giving way and sitting out again took 21, 6 of them given way)
+            assertTrue(finishedAt[0] <= 20, "the long prompt took " + finishedAt[0] + " steps for 10 ("
+                    + scheduler.stepsGivenWay() + " given way)");
+        }
+    }
+
+    /**
      * A step that gives way leaves the sessions as they were: the logits of the same feed afterwards are those of a
      * session that never tried, and the generation feeds the same prompt part again.
      */
