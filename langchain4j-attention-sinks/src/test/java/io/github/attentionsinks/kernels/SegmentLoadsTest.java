@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link SegmentLoads}: on JDK 22 and later (MemorySegment final) the loads are found and read a direct buffer's bytes
  * at any offset, and a load past its end fails instead of reading other memory; on JDK 17 and 18 nothing is looked up
- * and {@link CacheReads} loads from the buffer itself. CI runs the cache-reading tests on JDK 25 as well (the core
- * module's {@code newer-jdk} profile), where a silently missing lookup would only have made attention slower.
+ * and {@link CacheReads} loads from the buffer itself. CI runs this module's tests on JDK 25 as well (its
+ * {@code newer-jdk} profile), where a silently missing lookup would only have made attention slower.
  */
 class SegmentLoadsTest {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
