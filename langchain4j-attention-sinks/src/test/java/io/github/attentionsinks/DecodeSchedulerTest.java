@@ -71,6 +71,13 @@ class DecodeSchedulerTest {
         return model.tokenizer().encode(prompt, true);
     }
 
+    /** A long prompt: the first {@code tokens} ids of a story's first sentence said over and over. */
+    static int[] storyIds(int tokens) {
+        int[] ids = ids("Once upon a time, there was a little girl named Lily. ".repeat(tokens / 4));
+        assertTrue(ids.length >= tokens, "the sentence said " + tokens / 4 + " times is " + ids.length + " tokens");
+        return java.util.Arrays.copyOf(ids, tokens);
+    }
+
     @Test
     void generationsRunTogetherGiveWhatEachGivesAlone() throws Exception {
         List<Case> cases = cases();
@@ -115,8 +122,7 @@ class DecodeSchedulerTest {
      */
     @Test
     void shortTurnsGoFirstAndALongPromptStillReadsAtHalfSpeed() throws Exception {
-        int[] longIds = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(40)),
-                320);
+        int[] longIds = storyIds(320);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult expected;
         try (Session s = model.newSession(CACHE)) {
@@ -172,8 +178,7 @@ class DecodeSchedulerTest {
      */
     @Test
     void aLongPromptsStepGivesWayToATurnQueuedDuringIt() throws Exception {
-        int[] longIds = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(20)),
-                160);
+        int[] longIds = storyIds(160);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult longAlone;
         GenerationResult turnAlone;
@@ -223,8 +228,7 @@ class DecodeSchedulerTest {
      */
     @Test
     void aLongPromptUnderATurnAtEveryStepStillReadsAtHalfSpeed() throws Exception {
-        int[] longIds = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(20)),
-                160);
+        int[] longIds = storyIds(160);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult longAlone;
         try (Session s = model.newSession(CACHE)) {
@@ -270,8 +274,7 @@ class DecodeSchedulerTest {
      */
     @Test
     void aStepThatGivesWayLeavesItsSessionsAsTheyWere() {
-        int[] prompt = java.util.Arrays.copyOf(ids("Once upon a time, there was a little girl named Lily. ".repeat(8)),
-                40);
+        int[] prompt = storyIds(40);
         try (Session tried = model.newSession(CACHE); Session plain = model.newSession(CACHE)) {
             Generation generation = new Generation(tried, prompt, GenerationParams.builder().maxNewTokens(4).build(),
                     null);
