@@ -38,9 +38,12 @@ public final class ModelOptions {
             description = CACHE_DTYPE_HELP + " Default: ${DEFAULT-VALUE}.")
     String cacheDtype;
 
-    /** The {@code --cache-dtype} help, the same for every command that loads a model. */
+    /**
+     * The {@code --cache-dtype} help, the same for every command that loads a model. Picocli formats descriptions
+     * with {@code String.format}: a percent sign is written {@code %%}.
+     */
     static final String CACHE_DTYPE_HELP = "The KV cache's element type: float32 or float16 (half of each session's "
-            + "cache memory; logits move by under 0.5% of their range).";
+            + "cache memory; logits move by under 0.5%% of their range).";
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
             description = "Who multiplies the weights on a CPU: auto (the Java Vector API kernels for float32 and "
