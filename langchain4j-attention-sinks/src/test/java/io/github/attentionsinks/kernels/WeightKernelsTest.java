@@ -70,6 +70,31 @@ class WeightKernelsTest {
     }
 
     /**
+     * A row's float32 products are the same floats whichever multi-row pass takes it: two, four, eight or ten rows
+     * (with AVX-512 six a pass, then four or two over each half of a tile; without it four and two over each half)
+     * against the same rows among twelve (two six-row passes). Every pass adds an output's inputs in order, so a
+     * session's logits do not move with the number of sessions beside it in a step. One row left over is excepted: the
+     * single-row pass adds even and odd inputs apart.
+     */
+    @ParameterizedTest
+    @CsvSource({"2", "4", "8", "10"})
+    void float32RowsAreTheSameFloatsInEveryMultiRowPass(int rows) {
+        int out = 3072;
+        int in = 576;
+        Random random = new Random(rows);
+        PackedMatrix packed = float32.pack(values(random, out * in), out, in, false);
+        float[] x = values(random, 12 * in);
+        float[] alone = packed.multiply(java.util.Arrays.copyOf(x, rows * in), rows);
+        float[] amongTwelve = packed.multiply(x, 12);
+        for (int m = 0; m < rows; m++) {
+            for (int o = 0; o < out; o++) {
+                assertEquals(Float.floatToRawIntBits(amongTwelve[m * out + o]), Float.floatToRawIntBits(alone[m * out + o]),
+                        "row " + m + " of " + rows + ", output " + o);
+            }
+        }
+    }
+
+    /**
      * Float16 against the product with the weights rounded to float16 computed here in double precision. The
      * weights span normal and subnormal float16 values, zeros and both signs; each is decoded here from its rounding
      * by libtorch-independent arithmetic: the rounding is checked separately against libtorch's.
