@@ -15,6 +15,7 @@ import io.github.attentionsinks.cache.CacheMode;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import io.github.attentionsinks.langchain4j.ChatSessionStats;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -42,7 +43,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "chat", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Talk to a model in an endless conversation. Each input line is a user message, rendered "
                 + "with the model's chat template; the reply is streamed to stdout and statistics go to stderr. "
-                + "Commands: /reset forgets the conversation, /exit (or end of input) quits."})
+                + "Commands: /reset forgets the conversation, /exit or /quit (or end of input) quits. A turn that "
+                + "fails is reported and leaves the conversation as it was."})
 final class ChatCommand implements Callable<Integer> {
     private static final String MEMORY_ID = "cli";
 
@@ -97,36 +99,72 @@ final class ChatCommand implements Callable<Integer> {
             List<ChatMessage> messages = new ArrayList<>();
             err.println("[chat] " + model.directory() + ", " + cache + (chat.chatTemplate().isFallback()
                     ? ", no chat template: plain User:/Assistant: format" : ", model's chat template")
-                    + ". /reset forgets, /exit quits.");
+                    + ". " + COMMANDS + ".");
             while (true) {
                 err.print("> ");
                 err.flush();
                 String line = lines.readLine();
-                if (line == null || line.strip().equals("/exit")) {
+                String command = line == null ? "/exit" : line.strip();
+                if (command.equals("/exit") || command.equals("/quit")) {
                     break;
                 }
-                if (line.strip().equals("/reset")) {
+                if (command.equals("/reset")) {
                     messages.clear();
                     chat.evictSession(MEMORY_ID);
                     err.println("[chat] conversation forgotten");
+                    continue;
+                }
+                if (line.startsWith("/") && command.indexOf(' ') < 0) {
+                    // Not sent to the model: most likely a mistyped command. A leading space sends it as text.
+                    err.println("[chat] unknown command " + command + ": " + COMMANDS
+                            + " (start a line with a space to send it as a message)");
                     continue;
                 }
                 if (line.isBlank()) {
                     continue;
                 }
                 messages.add(UserMessage.from(line));
-                ChatResponse response = turn(chat, window(messages), out);
+                ChatResponse response;
+                try {
+                    response = turn(chat, window(messages), out);
+                } catch (RuntimeException e) {
+                    // The session is left as it was (a turn is all or nothing): drop the message and go on.
+                    messages.remove(messages.size() - 1);
+                    err.println("[chat] error: " + AttentionSinksCli.describe(e)
+                            + "; the conversation is as it was before this message");
+                    continue;
+                }
                 messages.add(response.aiMessage());
                 while (messages.size() > history) {
                     messages.remove(0);
                 }
-                String stats = chat.sessionStats(MEMORY_ID).map(s -> ", " + s).orElse("");
                 err.println(String.format(Locale.ROOT, "[chat] %d tokens in, %d out, finish: %s%s",
                         response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount(),
-                        response.finishReason().name().toLowerCase(Locale.ROOT), stats));
+                        response.finishReason().name().toLowerCase(Locale.ROOT),
+                        chat.sessionStats(MEMORY_ID).map(ChatCommand::describe).orElse("")));
             }
         }
         return 0;
+    }
+
+    /** What the REPL's commands do, as its banner and its hints say. */
+    private static final String COMMANDS = "/reset forgets, /exit or /quit quits";
+
+    /**
+     * The session after a turn, for the statistics line: how the turn continued the cache, what it shared or rewound,
+     * and the cache's size.
+     */
+    static String describe(ChatSessionStats s) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "; turn %d %s", s.turns(),
+                s.lastTurn().name().toLowerCase(Locale.ROOT)));
+        if (s.lastRewoundTokens() > 0) {
+            b.append(", ").append(s.lastRewoundTokens()).append(" tokens rewound");
+        }
+        if (s.lastSharedTokens() > 0) {
+            b.append(", ").append(s.lastSharedTokens()).append(" prompt tokens shared");
+        }
+        return b.append(String.format(Locale.ROOT, "; cache %d tokens (%s), stream %d", s.cacheLength(),
+                ProcessMemory.format(s.cacheBytes()), s.streamLength())).toString();
     }
 
     private AttentionSinkStreamingChatModel chatModel(AttentionSinkModel model, CacheConfig cache) {
@@ -154,6 +192,7 @@ final class ChatCommand implements Callable<Integer> {
     private static ChatResponse turn(AttentionSinkStreamingChatModel chat, List<ChatMessage> messages, PrintStream out)
             throws IOException {
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        boolean[] printed = {false};
         ChatRequest request = ChatRequest.builder().messages(messages)
                 .parameters(AttentionSinkChatRequestParameters.builder().memoryId(MEMORY_ID).build()).build();
         chat.chat(request, new StreamingChatResponseHandler() {
@@ -161,6 +200,7 @@ final class ChatCommand implements Callable<Integer> {
             public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
                 out.print(partial.text());
                 out.flush();
+                printed[0] = true;
             }
 
             @Override
@@ -182,6 +222,9 @@ final class ChatCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } catch (ExecutionException e) {
+            if (printed[0]) {
+                out.println(); // the part of the reply streamed before the failure ends its line
+            }
             Throwable cause = e.getCause();
             throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
         }

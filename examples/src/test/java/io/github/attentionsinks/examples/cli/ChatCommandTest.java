@@ -3,11 +3,14 @@ package io.github.attentionsinks.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code chat}: replies stream per line, later turns encode only the new message, /reset forgets, /exit quits. */
 class ChatCommandTest {
@@ -46,6 +49,38 @@ class ChatCommandTest {
         String[] replies = run.out().split("\n", -1);
         assertTrue(replies.length >= 10, run::toString);
         assertEquals(replies[0], replies[9], "greedy: the same first reply after /reset");
+    }
+
+    /**
+     * A turn that fails (here the chat template refuses a message) is reported on stderr and the REPL goes on: the
+     * message is dropped and the next turn continues the same session. Unknown commands are not sent to the model,
+     * and /quit quits as /exit does.
+     */
+    @Test
+    void aFailedTurnIsReportedAndTheConversationGoesOn(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model");
+        Files.createDirectories(model);
+        for (String file : new String[] {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+            "special_tokens_map.json"}) {
+            Files.copy(CliRun.stories().resolve(file), model.resolve(file));
+        }
+        String template = "{% for m in messages %}{% if m['content'] == 'bad' %}{{ raise_exception('no bad words') }}"
+                + "{% endif %}{{ m['role'] + ': ' + m['content'] + '\\n' }}{% endfor %}"
+                + "{% if add_generation_prompt %}{{ 'assistant:' }}{% endif %}";
+        String config = Files.readString(CliRun.stories().resolve("tokenizer_config.json"));
+        Files.writeString(model.resolve("tokenizer_config.json"),
+                config.replaceFirst("\\{", Matcher.quoteReplacement("{\n  \"chat_template\": \""
+                        + template.replace("\"", "\\\"") + "\",")));
+
+        CliRun run = CliRun.withInput("Once upon a time\n/help\nbad\nThen what?\n/quit\nnever read\n", "chat",
+                "--model", model.toString(), "--device", "cpu", "--max-new-tokens", "8", "--temperature", "0");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("[chat] unknown command /help: /reset forgets, /exit or /quit quits"),
+                run::toString);
+        assertTrue(run.err().contains("[chat] error: ") && run.err().contains("no bad words"), run::toString);
+        assertEquals(2, inputTokens(run).size(), run::toString);
+        // The turn after the failure continues the session (a history the session does not hold would rebuild it).
+        assertTrue(run.err().contains("; turn 2 continued; cache "), run::toString);
     }
 
     @Test
