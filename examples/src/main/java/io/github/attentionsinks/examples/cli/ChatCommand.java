@@ -72,8 +72,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--mode", paramLabel = "dense|windowed|sinks", defaultValue = "sinks",
-            converter = CacheOptions.ModeConverter.class, description = "KV cache mode. Default: sinks.")
+    @Option(names = "--mode", paramLabel = "sinks|windowed", defaultValue = "sinks",
+            converter = CacheOptions.ModeConverter.class,
+            description = "KV cache mode: sinks or windowed (a conversation keeps a bounded cache). Default: sinks.")
     CacheMode mode;
 
     @Mixin
