@@ -47,6 +47,8 @@ import picocli.CommandLine.Spec;
                 + "fails is reported and leaves the conversation as it was."})
 final class ChatCommand implements Callable<Integer> {
     private static final String MEMORY_ID = "cli";
+    /** What the REPL's commands do, as its banner and its hints say. */
+    private static final String COMMANDS = "/reset forgets, /exit or /quit quits";
 
     @ParentCommand
     AttentionSinksCli cli;
@@ -129,7 +131,8 @@ final class ChatCommand implements Callable<Integer> {
                 try {
                     response = turn(chat, window(messages), out);
                 } catch (RuntimeException e) {
-                    // The session is left as it was (a turn is all or nothing): drop the message and go on.
+                    // The history goes back to what it was; the chat model brings its session in line with it
+                    // at the next turn (continuing it, or encoding it again after a reply that failed midway).
                     messages.remove(messages.size() - 1);
                     err.println("[chat] error: " + AttentionSinksCli.describe(e)
                             + "; the conversation is as it was before this message");
@@ -142,20 +145,17 @@ final class ChatCommand implements Callable<Integer> {
                 err.println(String.format(Locale.ROOT, "[chat] %d tokens in, %d out, finish: %s%s",
                         response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount(),
                         response.finishReason().name().toLowerCase(Locale.ROOT),
-                        chat.sessionStats(MEMORY_ID).map(ChatCommand::describe).orElse("")));
+                        chat.sessionStats(MEMORY_ID).map(ChatCommand::sessionStatistics).orElse("")));
             }
         }
         return 0;
     }
 
-    /** What the REPL's commands do, as its banner and its hints say. */
-    private static final String COMMANDS = "/reset forgets, /exit or /quit quits";
-
     /**
      * The session after a turn, for the statistics line: how the turn continued the cache, what it shared or rewound,
      * and the cache's size.
      */
-    static String describe(ChatSessionStats s) {
+    static String sessionStatistics(ChatSessionStats s) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "; turn %d %s", s.turns(),
                 s.lastTurn().name().toLowerCase(Locale.ROOT)));
         if (s.lastRewoundTokens() > 0) {
