@@ -67,6 +67,13 @@ class DecodeSchedulerTest {
         }
     }
 
+    /** What {@code prompt}'s ids give in a session of their own. */
+    static GenerationResult alone(int[] prompt, GenerationParams params) {
+        try (Session s = model.newSession(CACHE)) {
+            return s.generate(prompt, params, null);
+        }
+    }
+
     static int[] ids(String prompt) {
         return model.tokenizer().encode(prompt, true);
     }
@@ -124,10 +131,7 @@ class DecodeSchedulerTest {
     void shortTurnsGoFirstAndALongPromptStillReadsAtHalfSpeed() throws Exception {
         int[] longIds = storyIds(320);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
-        GenerationResult expected;
-        try (Session s = model.newSession(CACHE)) {
-            expected = s.generate(longIds, oneToken, null);
-        }
+        GenerationResult expected = alone(longIds, oneToken);
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
              Session longSession = model.newSession(CACHE)) {
             // stories260K's steps take well under a millisecond: on 2 busy cores the turns' threads once got only 7
@@ -180,14 +184,8 @@ class DecodeSchedulerTest {
     void aLongPromptsStepGivesWayToATurnQueuedDuringIt() throws Exception {
         int[] longIds = storyIds(160);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
-        GenerationResult longAlone;
-        GenerationResult turnAlone;
-        try (Session s = model.newSession(CACHE)) {
-            longAlone = s.generate(longIds, oneToken, null);
-        }
-        try (Session s = model.newSession(CACHE)) {
-            turnAlone = s.generate(ids("Once"), oneToken, null);
-        }
+        GenerationResult longAlone = alone(longIds, oneToken);
+        GenerationResult turnAlone = alone(ids("Once"), oneToken);
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
              Session longSession = model.newSession(CACHE); Session first = model.newSession(CACHE);
              Session second = model.newSession(CACHE)) {
@@ -230,10 +228,7 @@ class DecodeSchedulerTest {
     void aLongPromptUnderATurnAtEveryStepStillReadsAtHalfSpeed() throws Exception {
         int[] longIds = storyIds(160);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
-        GenerationResult longAlone;
-        try (Session s = model.newSession(CACHE)) {
-            longAlone = s.generate(longIds, oneToken, null);
-        }
+        GenerationResult longAlone = alone(longIds, oneToken);
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
              Session longSession = model.newSession(CACHE); Session first = model.newSession(CACHE);
              Session second = model.newSession(CACHE)) {

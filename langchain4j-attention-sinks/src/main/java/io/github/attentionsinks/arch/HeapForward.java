@@ -432,8 +432,7 @@ final class HeapForward {
         ByteBuffer keyBytes = inPlace ? cache.keyBytes() : null;
         ByteBuffer valueBytes = inPlace ? cache.valueBytes() : null;
         if (keyBlock != 0) {
-            scoreKeyBlocks(l, g, cache, origin, blocks, inPlace ? keyBytes : null, qs, queries, scale, block, scores,
-                    width);
+            scoreKeyBlocks(l, g, cache, origin, blocks, keyBytes, qs, queries, scale, block, scores, width);
         }
         for (int b = 0; keyBlock == 0 && b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);

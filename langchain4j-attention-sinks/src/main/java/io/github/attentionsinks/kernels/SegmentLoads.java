@@ -123,14 +123,6 @@ final class SegmentLoads {
         }
     }
 
-    /** What a handle threw, as it was where unchecked (a load out of bounds: IndexOutOfBoundsException). */
-    private static RuntimeException unchecked(Throwable e) {
-        if (e instanceof Error error) {
-            throw error;
-        }
-        return e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
-    }
-
     /** {@code ShortVector.fromMemorySegment(species, segment, offset, native order)}. */
     static ShortVector shorts(VectorSpecies<Short> species, Object segment, long offset) {
         try {
@@ -138,5 +130,13 @@ final class SegmentLoads {
         } catch (Throwable e) {
             throw unchecked(e);
         }
+    }
+
+    /** What a handle threw, as it was where unchecked (a load out of bounds: IndexOutOfBoundsException). */
+    private static RuntimeException unchecked(Throwable e) {
+        if (e instanceof Error error) {
+            throw error;
+        }
+        return e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
     }
 }
