@@ -11,11 +11,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Throwaway forward passes of the shapes serving runs (a prompt chunk, one token, eight sessions' tokens, a mixed
- * step), repeated until the JIT compiler is quiet, so that the first requests do not pay for it. What they pay
- * otherwise: the Java kernels run the Vector API's Java fallback, two orders of magnitude slower, until C2 has
- * compiled them for each shape, and a fresh JVM's first eight-conversation round through the chat model spent
- * 1.5–2.0 s in its first prompt steps (SmolLM-135M shape, 2 cores; docs/benchmarks.md). llama.cpp's server warms up
- * the same way by default.
+ * step, and once a long prompt), repeated until the JIT compiler is quiet, so that the first requests do not pay for
+ * it. What they pay otherwise: the Java kernels run the Vector API's Java fallback, two orders of magnitude slower,
+ * until C2 has compiled them for each shape, and a fresh JVM's first eight-conversation round through the chat model
+ * spent 1.5–2.0 s in its first prompt steps (SmolLM-135M shape, 2 cores; docs/benchmarks.md). llama.cpp's server
+ * warms up the same way by default.
  *
  * <p>The JIT's state belongs to the JVM, not to a model: the first warm-up in a JVM does the work and later calls
  * return at once. Only the Java kernels need it; with libtorch multiplying there is nothing to warm.
@@ -43,6 +43,18 @@ final class JitWarmUp {
      * two-row kernel, and attention over two streams), one session's.
      */
     static final int[] STEP_ROWS = {CHUNK, 1 + (BATCH - 1) * MIXED_PROMPT, BATCH, PAIR, 1};
+    /**
+     * A prompt the first session reads, a chunk at a time, before its chunk in the second round: chunks whose
+     * queries do not all see every block of keys (chunks across the decoder's blocks of 64 keys), then
+     * single-session steps over 256 keys, which the decoder splits into parts so that both kernel threads have work.
+     * Without them the JIT compiled attention for the warm-up's short caches, and the first prompt of a real
+     * conversation across 64 keys threw that code away: in a fresh JVM's first 8-user round (SmolLM-135M shape)
+     * attention ran in the interpreter and the profiling tier for 0.5–1.0 s while C2 compiled it again
+     * (docs/benchmarks.md). Once is enough: the profile keeps both branches.
+     */
+    private static final int LONG_PROMPT = 8 * CHUNK;
+    /** The sessions' window: room for the long prompt and the round's steps after it (4 + 316). */
+    private static final CacheConfig CACHE = CacheConfig.sinks(4, 316);
     private static final int MAX_ROUNDS = 30;
     private static final long MAX_NANOS = 6_000_000_000L;
 
@@ -74,13 +86,12 @@ final class JitWarmUp {
         long start = System.nanoTime();
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
-        CacheConfig cache = CacheConfig.sinks(4, 60);
         int vocab = model.vocabSize();
         List<Session> sessions = new ArrayList<>();
         int rounds = 0;
         try {
             for (int s = 0; s < BATCH; s++) {
-                sessions.add(model.newSession(cache));
+                sessions.add(model.newSession(CACHE));
             }
             long compiledBefore = measurable ? jit.getTotalCompilationTime() : 0;
             int quietRounds = 0;
@@ -116,14 +127,19 @@ final class JitWarmUp {
 
     /**
      * A prompt chunk in one session, a mixed step (one token beside seven 4-token prompts), four steps of every
-     * session's single token, two of two sessions' tokens, four of one session alone; stops early past
-     * {@code deadline} (a large model's steps take seconds, and the rounds are for the compiler, not the weights).
+     * session's single token, two of two sessions' tokens, four of one session alone (two with few keys, two with
+     * many); stops early past {@code deadline} (a large model's steps take seconds, and the rounds are for the
+     * compiler, not the weights). In the second round the first session reads {@link #LONG_PROMPT} first.
      */
     private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round, long deadline) {
         for (Session session : sessions) {
             session.reset();
         }
-        sessions.get(0).append(ids(CHUNK, vocab, round));
+        Session first = sessions.get(0);
+        for (int fed = 0; round == 1 && fed < LONG_PROMPT && System.nanoTime() < deadline; fed += CHUNK) {
+            first.append(ids(CHUNK, vocab, round + fed));
+        }
+        first.append(ids(CHUNK, vocab, round));
         List<int[]> feeds = new ArrayList<>();
         for (int s = 0; s < sessions.size(); s++) {
             feeds.add(ids(s == 0 ? 1 : MIXED_PROMPT, vocab, round + s));
@@ -144,7 +160,7 @@ final class JitWarmUp {
             model.appendBatch(sessions.subList(2, 2 + PAIR), tokens);
         }
         for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
-            sessions.get(1).append(ids(1, vocab, round + step));
+            sessions.get(step % 2).append(ids(1, vocab, round + step));
         }
     }
 

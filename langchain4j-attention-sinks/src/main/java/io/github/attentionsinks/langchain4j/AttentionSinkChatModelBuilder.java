@@ -317,7 +317,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     /**
      * Whether building the model warms up the JIT compiler first (default true), so that the first requests do not
      * pay for compiling the Java kernels: {@link AttentionSinkModel#warmUp}, once per JVM, with the Java kernels
-     * only. On the SmolLM-135M shape (3.4–5.0 s of warm-up) a fresh JVM's first eight conversations at once made
+     * only. On the SmolLM-135M shape (3.4–5.9 s of warm-up) a fresh JVM's first eight conversations at once made
      * 172–187 tokens/s without it and 223–241 with it (docs/benchmarks.md).
      */
     public B warmUp(boolean warmUp) {
