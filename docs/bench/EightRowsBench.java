@@ -3,14 +3,16 @@ import java.util.*;
 
 /**
  * Eight input rows times the 30 layers' float32 weights of the SmolLM-135M shape (q/k/v 960 x 576, output 576 x 576,
- * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, four ways, interleaved: medians of 30 rounds
+ * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, several ways, interleaved: medians of 30 rounds
  * after 10. The first is the library's (VectorProducts: six rows over a whole tile from memory, then two rows over each
- * half from the second-level cache); the others were tried as replacements and were slower. Used in docs/benchmarks.md
- * ("Eight rows against the fast mode"):
+ * half from the second-level cache); the others were tried as replacements and were not faster, beside one row (what
+ * memory allows) and the six-row pass alone. With the argument {@code l2}: each way on one thread over two tiles again
+ * and again, weights from the second-level cache, in multiply-adds per second. Inputs are random; products are not
+ * checked. Used in docs/benchmarks.md ("Eight rows against the fast mode", "A Zen 5 machine"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/erb docs/bench/EightRowsBench.java
- * java --add-modules jdk.incubator.vector -Xmx4g -cp /tmp/erb EightRowsBench
+ * java --add-modules jdk.incubator.vector -Xmx4g -cp /tmp/erb EightRowsBench [l2]
  * </pre>
  */
 public class EightRowsBench {
@@ -67,6 +69,151 @@ public class EightRowsBench {
         }
     }
 
+    // Eight rows over each half [in][32] from memory: 16 accumulators, one weight stream at a time.
+    static void v4(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            eight2(w, 0, in, x, 0, y, ya, stride);
+            eight2(w, in * HALF, in, x, 0, y, ya + HALF, stride);
+        }
+    }
+    static void eight2(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0,
+            e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
+        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(F, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(F, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(F, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L);
+        g0.intoArray(y, ya + 6 * stride); g1.intoArray(y, ya + 6 * stride + L);
+        h0.intoArray(y, ya + 7 * stride); h1.intoArray(y, ya + 7 * stride + L);
+    }
+    // Single row over the whole tile from memory, for the memory floor.
+    static void v5(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE; int wb = in * HALF;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+                FloatVector xv = FloatVector.broadcast(F, x[i]);
+                a0 = FloatVector.fromArray(F, w, wi).fma(xv, a0); a1 = FloatVector.fromArray(F, w, wi + L).fma(xv, a1);
+                a2 = FloatVector.fromArray(F, w, wb + wi).fma(xv, a2); a3 = FloatVector.fromArray(F, w, wb + wi + L).fma(xv, a3);
+            }
+            a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + HALF); a3.intoArray(y, ya + HALF + L);
+        }
+    }
+    static void v6(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) six(tiles[t], in, x, 0, y, t * TILE, stride);
+    }
+    // x transposed: row r's input i at xt[i * 8 + r]; indices from i alone.
+    static void v7(float[][] tiles, int in, float[] xt, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            sixT(w, in, xt, y, ya, stride);
+            two(w, 0, in, xt8, 6 * in, y, ya + 6 * stride, stride);
+            two(w, in * HALF, in, xt8, 6 * in, y, ya + HALF + 6 * stride, stride);
+        }
+    }
+    static float[] xt8;
+    static void v8(float[][] tiles, int in, float[] xt, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) eight3T(tiles[t], in, xt, y, t * T3, stride);
+    }
+    static void sixT(float[] w, int in, float[] x, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = FloatVector.fromArray(F, w, i * HALF), w1 = FloatVector.fromArray(F, w, i * HALF + L),
+                w2 = FloatVector.fromArray(F, w, wb + i * HALF), w3 = FloatVector.fromArray(F, w, wb + i * HALF + L);
+            FloatVector xv = FloatVector.broadcast(F, x[i * 8]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[i * 8 + 1]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[i * 8 + 2]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[i * 8 + 3]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(F, x[i * 8 + 4]);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.broadcast(F, x[i * 8 + 5]);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        int yb = ya + HALF;
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, yb + 2 * stride); c3.intoArray(y, yb + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, yb + 3 * stride); d3.intoArray(y, yb + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, yb + 4 * stride); e3.intoArray(y, yb + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, yb + 5 * stride); f3.intoArray(y, yb + 5 * stride + L);
+    }
+    static void eight3T(float[] w, int in, float[] x, float[] y, int ya, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0, c0 = a0, c1 = a0, c2 = a0, d0 = a0, d1 = a0, d2 = a0,
+            e0 = a0, e1 = a0, e2 = a0, f0 = a0, f1 = a0, f2 = a0, g0 = a0, g1 = a0, g2 = a0, h0 = a0, h1 = a0, h2 = a0;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = FloatVector.fromArray(F, w, i * T3), w1 = FloatVector.fromArray(F, w, i * T3 + L), w2 = FloatVector.fromArray(F, w, i * T3 + 2 * L);
+            FloatVector xv = FloatVector.broadcast(F, x[i * 8]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 4]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 5]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 6]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1); g2 = w2.fma(xv, g2);
+            xv = FloatVector.broadcast(F, x[i * 8 + 7]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1); h2 = w2.fma(xv, h2);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, ya + 2 * stride + 2 * L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, ya + 3 * stride + 2 * L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, ya + 4 * stride + 2 * L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, ya + 5 * stride + 2 * L);
+        g0.intoArray(y, ya + 6 * stride); g1.intoArray(y, ya + 6 * stride + L); g2.intoArray(y, ya + 6 * stride + 2 * L);
+        h0.intoArray(y, ya + 7 * stride); h1.intoArray(y, ya + 7 * stride + L); h2.intoArray(y, ya + 7 * stride + 2 * L);
+    }
+    static int D = Integer.getInteger("d", 24);
+    static float sink;
+    static void v9(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            sixP(w, in, x, 0, y, ya, stride);
+            two(w, 0, in, x, 6 * in, y, ya + 6 * stride, stride);
+            two(w, in * HALF, in, x, 6 * in, y, ya + HALF + 6 * stride, stride);
+        }
+    }
+    // Six rows over the whole tile, then the two other rows over the whole tile too (eight accumulators).
+    static void v10(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) {
+            float[] w = tiles[t]; int ya = t * TILE;
+            six(w, in, x, 0, y, ya, stride);
+            twoWhole(w, in, x, 6 * in, y, ya + 6 * stride, stride);
+        }
+    }
+    static void twoWhole(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; int xb = xa + in;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L),
+                w2 = FloatVector.fromArray(F, w, wb + wi), w3 = FloatVector.fromArray(F, w, wb + wi + L);
+            FloatVector xv = FloatVector.broadcast(F, x[xa + i]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xb + i]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+        }
+        int yb = ya + HALF;
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+    }
     static void six(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
         int wb = in * HALF;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
@@ -88,6 +235,39 @@ public class EightRowsBench {
             xv = FloatVector.broadcast(F, x[xi + 5 * in]);
             f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
         }
+        int yb = ya + HALF;
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, yb + 2 * stride); c3.intoArray(y, yb + 2 * stride + L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, yb + 3 * stride); d3.intoArray(y, yb + 3 * stride + L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, yb + 4 * stride); e3.intoArray(y, yb + 4 * stride + L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, yb + 5 * stride); f3.intoArray(y, yb + 5 * stride + L);
+    }
+    static void sixP(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        float touched = 0;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, wi + L),
+                w2 = FloatVector.fromArray(F, w, wb + wi), w3 = FloatVector.fromArray(F, w, wb + wi + L);
+            int xi = xa + i;
+            int ti = Math.min(wi + D * HALF, wb - 32);
+            touched += w[ti] + w[ti + 16] + w[wb + ti] + w[wb + ti + 16];
+            FloatVector xv = FloatVector.broadcast(F, x[xi]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xi + in]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        sink = touched;
         int yb = ya + HALF;
         a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, yb); a3.intoArray(y, yb + L);
         b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, yb + stride); b3.intoArray(y, yb + stride + L);
@@ -227,16 +407,22 @@ public class EightRowsBench {
         float[] x = new float[8 * 1536]; for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         float[] xx = new float[x.length * 16]; for (int i = 0; i < xx.length; i++) xx[i] = x[i / 16];
         float[] y = new float[8 * 3072];
+        float[] xt = new float[8 * 1536]; for (int i = 0; i < xt.length; i++) xt[i] = (float) r.nextGaussian(); xt8 = x;
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
-        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2};
-        String[] names = {"six + two (current)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors"};
+        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10};
+        String[] names = {"six + two (current)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile"};
+        if (a.length > 0 && a[0].equals("l2")) {
+            secondLevel(ks, names, x, xt, xx, y);
+            ex.shutdown();
+            return;
+        }
         int rounds = 40;
         double[][] ms = new double[ks.length][rounds];
         for (int round = 0; round < rounds; round++) {
             for (int k = 0; k < ks.length; k++) {
                 K kern = ks[k];
-                List<float[][]> mats = k == 3 ? m48 : m64; int tileOut = k == 3 ? T3 : TILE;
-                float[] xin = k == 2 ? xx : x;
+                List<float[][]> mats = (k == 3 || k == 8) ? m48 : m64; int tileOut = (k == 3 || k == 8) ? T3 : TILE;
+                float[] xin = k == 2 ? xx : k >= 7 ? xt : x;
                 long t0 = System.nanoTime();
                 for (int j = 0; j < mats.size(); j++) {
                     float[][] tl = mats.get(j); int in = sh.get(j)[1]; int stride = tl.length * tileOut; int half = tl.length / 2;
@@ -252,5 +438,26 @@ public class EightRowsBench {
             System.out.printf("%-34s min %.2f  median %.2f  p90 %.2f ms%n", names[k], v[0], v[v.length / 2], v[v.length * 9 / 10]);
         }
         ex.shutdown();
+    }
+
+    /** Each way on one thread over two tiles of a 576-input matrix, again and again: weights from the L2 cache. */
+    static void secondLevel(K[] ks, String[] names, float[] x, float[] xt, float[] xx, float[] y) {
+        Random r = new Random(2);
+        int in = 576;
+        float[][] t64 = pack64(r, 2 * TILE, in), t48 = pack48(r, 2 * T3, in);
+        for (int round = 0; round < 6; round++) {
+            for (int k = 0; k < ks.length; k++) {
+                boolean narrow = k == 3 || k == 8;
+                float[][] tl = narrow ? t48 : t64; int tileOut = narrow ? T3 : TILE; int stride = tl.length * tileOut;
+                float[] xin = k == 2 ? xx : k >= 7 ? xt : x;
+                int rows = k == 5 ? 1 : k == 6 ? 6 : 8, reps = 20000;
+                long t0 = System.nanoTime();
+                for (int i = 0; i < reps; i++) ks[k].run(tl, in, xin, y, 0, tl.length, stride);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (round >= 3) {
+                    System.out.printf("%-34s %.1f G multiply-adds/s%n", names[k], (double) reps * tl.length * tileOut * in * rows / seconds / 1e9);
+                }
+            }
+        }
     }
 }

@@ -13,8 +13,8 @@ import java.util.concurrent.Future;
 /**
  * A LangChain4j client as an outside check might write it: one chat model with its defaults, N concurrent memory
  * ids then M (in that order, in a fresh JVM), each user 3 turns of at most 64 reply tokens; optionally rounds of
- * throwaway conversations first (8 at once, then 1). Prints both rates and their ratio. Used in docs/benchmarks.md
- * ("Shared prompt beginnings"):
+ * throwaway conversations first (8 at once, then 1). Prints both rates and their ratio (with N = M, the first round's
+ * rate against the second's). Used in docs/benchmarks.md ("Shared prompt beginnings", "A Zen 5 machine"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/oc docs/bench/OrderClient.java
@@ -40,15 +40,22 @@ public class OrderClient {
         }
         double a = converse(first, 3, 64, "a");
         double b = converse(second, 3, 64, "b");
-        double one = first == 1 ? a : b;
-        double many = first == 1 ? b : a;
-        System.out.printf("order %d,%d: 1 user %.1f tokens/s, %d users %.1f tokens/s, ratio %.2f%n", first, second, one,
-                Math.max(first, second), many, many / one);
+        if (first == second) {
+            System.out.printf("order %d,%d: first round %.1f tokens/s, second round %.1f tokens/s, first / second %.2f%n",
+                    first, second, a, b, a / b);
+        } else {
+            double one = first == 1 ? a : b;
+            double many = first == 1 ? b : a;
+            System.out.printf("order %d,%d: 1 user %.1f tokens/s, %d users %.1f tokens/s, ratio %.2f%n", first, second,
+                    one, Math.max(first, second), many, many / one);
+        }
         chat.close();
     }
 
     /** {@code users} conversations at once, each {@code turns} turns; aggregate reply tokens per second. */
     static double converse(int users, int turns, int maxTokens, String tag) throws Exception {
+        System.out.printf("round %s: %d users from %d ms of uptime%n", tag, users,
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
         ExecutorService pool = Executors.newFixedThreadPool(users);
         long t0 = System.nanoTime();
         List<Future<Integer>> results = new ArrayList<>();
