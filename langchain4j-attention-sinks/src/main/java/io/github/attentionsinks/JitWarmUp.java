@@ -74,14 +74,20 @@ final class JitWarmUp {
     }
 
     /**
-     * The warm-up itself, whether or not this JVM has had one: rounds of throwaway steps until the JIT is quiet (at
-     * most {@link #MAX_ROUNDS}, about {@link #MAX_NANOS}); 0 with libtorch multiplying.
+     * What a warm-up ran.
      *
-     * @return the rounds run
+     * @param rounds rounds of throwaway steps
+     * @param mostKeysAlone the most keys a step of one session attended to ({@link #LONG_PROMPT})
      */
-    static int warm(AttentionSinkModel model) {
+    record Outcome(int rounds, int mostKeysAlone) {}
+
+    /**
+     * The warm-up itself, whether or not this JVM has had one: rounds of throwaway steps until the JIT is quiet (at
+     * most {@link #MAX_ROUNDS}, about {@link #MAX_NANOS}); no rounds with libtorch multiplying.
+     */
+    static Outcome warm(AttentionSinkModel model) {
         if (model.kernelsOrNull() == null) {
-            return 0;
+            return new Outcome(0, 0);
         }
         long start = System.nanoTime();
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -89,6 +95,7 @@ final class JitWarmUp {
         int vocab = model.vocabSize();
         List<Session> sessions = new ArrayList<>();
         int rounds = 0;
+        int mostKeysAlone = 0;
         try {
             for (int s = 0; s < BATCH; s++) {
                 sessions.add(model.newSession(CACHE));
@@ -98,7 +105,7 @@ final class JitWarmUp {
             long deadline = start + MAX_NANOS;
             while (rounds < MAX_ROUNDS && System.nanoTime() < deadline) {
                 long roundStart = System.nanoTime();
-                round(model, sessions, vocab, rounds, deadline);
+                mostKeysAlone = Math.max(mostKeysAlone, round(model, sessions, vocab, rounds, deadline));
                 rounds++;
                 long roundMillis = (System.nanoTime() - roundStart) / 1_000_000;
                 if (!measurable) {
@@ -122,7 +129,7 @@ final class JitWarmUp {
         // DEBUG: a start logs one INFO line, the model's (AttentionSinkModel#logLoaded).
         log.debug("Warmed up the Java kernels in {} ms ({} rounds of throwaway steps)",
                 (System.nanoTime() - start) / 1_000_000, rounds);
-        return rounds;
+        return new Outcome(rounds, mostKeysAlone);
     }
 
     /**
@@ -130,8 +137,10 @@ final class JitWarmUp {
      * session's single token, two of two sessions' tokens, four of one session alone (two with few keys, two with
      * many); stops early past {@code deadline} (a large model's steps take seconds, and the rounds are for the
      * compiler, not the weights). In the second round the first session reads {@link #LONG_PROMPT} first.
+     *
+     * @return the most keys a step of one session attended to
      */
-    private static void round(AttentionSinkModel model, List<Session> sessions, int vocab, int round, long deadline) {
+    private static int round(AttentionSinkModel model, List<Session> sessions, int vocab, int round, long deadline) {
         for (Session session : sessions) {
             session.reset();
         }
@@ -159,9 +168,13 @@ final class JitWarmUp {
             }
             model.appendBatch(sessions.subList(2, 2 + PAIR), tokens);
         }
+        int mostKeys = 0;
         for (int step = 0; step < 4 && System.nanoTime() < deadline; step++) {
-            sessions.get(step % 2).append(ids(1, vocab, round + step));
+            Session alone = sessions.get(step % 2);
+            alone.append(ids(1, vocab, round + step));
+            mostKeys = Math.max(mostKeys, alone.cacheLength());
         }
+        return mostKeys;
     }
 
     /** {@code n} token ids spread over the vocabulary. */

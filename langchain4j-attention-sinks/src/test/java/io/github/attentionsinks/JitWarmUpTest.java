@@ -23,13 +23,28 @@ class JitWarmUpTest {
         try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories())
                 .device(Shared.device()).kernels("java").load()) {
             float[][] before = stream(model, cache, prompt);
-            int rounds = JitWarmUp.warm(model);
+            int rounds = JitWarmUp.warm(model).rounds();
             assertTrue(rounds >= 1, "rounds: " + rounds);
             float[][] after = stream(model, cache, prompt);
             for (int t = 0; t < before.length; t++) {
                 float diff = Shared.maxAbsDiff(before[t], after[t]);
                 assertTrue(diff <= 1e-5f, "step " + t + " differs by " + diff);
             }
+        }
+    }
+
+    /**
+     * The warm-up attends over a long cache alone: the decoder splits one session's keys in parts from 256 keys with
+     * two kernel threads (2 × HeapForward's 128 keys a part), and the chunks that reach them cross its blocks of 64
+     * keys. With caches of at most 64 keys, the JIT's code for attention was thrown away in a fresh JVM's first
+     * 8-user round and compiled again (docs/benchmarks.md, "A Zen 5 machine").
+     */
+    @Test
+    void warmUpAttendsOverMoreKeysThanOneSessionSplitsInParts() {
+        try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories())
+                .device(Shared.device()).kernels("java").load()) {
+            JitWarmUp.Outcome outcome = JitWarmUp.warm(model);
+            assertTrue(outcome.mostKeysAlone() >= 256, "most keys of a single-session step: " + outcome);
         }
     }
 
@@ -57,7 +72,7 @@ class JitWarmUpTest {
     void nothingToWarmWithLibtorch() {
         try (AttentionSinkModel model = AttentionSinkModel.builder().modelPath(Shared.stories())
                 .device(Shared.device()).kernels("libtorch").load()) {
-            assertEquals(0, JitWarmUp.warm(model));
+            assertEquals(new JitWarmUp.Outcome(0, 0), JitWarmUp.warm(model));
             model.warmUp(); // returns at once
         }
     }
