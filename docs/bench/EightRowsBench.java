@@ -126,6 +126,7 @@ public class EightRowsBench {
             two(w, in * HALF, in, xt8, 6 * in, y, ya + HALF + 6 * stride, stride);
         }
     }
+    /** The rows as the library lays them out, for v7's two-row passes (its six-row pass reads the transposed ones). */
     static float[] xt8;
     static void v8(float[][] tiles, int in, float[] xt, float[] y, int t0, int t1, int stride) {
         for (int t = t0; t < t1; t++) eight3T(tiles[t], in, xt, y, t * T3, stride);

@@ -262,11 +262,11 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     /**
      * Runs throwaway forward passes of the shapes serving uses (a prompt chunk, single tokens, eight sessions' tokens
-     * at once) until the JIT compiler is quiet, so that the first requests do not pay for compiling the Java kernels:
-     * without it a fresh JVM's first prompt steps ran 1–2 s slower on the SmolLM-135M shape. The JIT's state belongs
-     * to the JVM, so only the first call in a JVM does the work (3.4–5.9 s for that shape on 2 cores, at most about
-     * 6 s); with libtorch multiplying it does nothing. The chat models call it when they are built (their
-     * {@code warmUp} setting).
+     * at once, and once a long prompt) until the JIT compiler is quiet, so that the first requests do not pay for
+     * compiling the Java kernels: without it a fresh JVM's first prompt steps ran 1–2 s slower on the SmolLM-135M
+     * shape. The JIT's state belongs to the JVM, so only the first call in a JVM does the work (3.4–5.9 s for that
+     * shape on 2 cores, at most about 6 s); with libtorch multiplying it does nothing. The chat models call it when
+     * they are built (their {@code warmUp} setting).
      */
     public void warmUp() {
         JitWarmUp.run(this);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.attentionsinks.ComputeDtype;
 import io.github.attentionsinks.InvalidSettingException;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,11 +85,12 @@ class WeightKernelsTest {
         Random random = new Random(rows);
         PackedMatrix packed = float32.pack(values(random, out * in), out, in, false);
         float[] x = values(random, 12 * in);
-        float[] alone = packed.multiply(java.util.Arrays.copyOf(x, rows * in), rows);
+        float[] alone = packed.multiply(Arrays.copyOf(x, rows * in), rows);
         float[] amongTwelve = packed.multiply(x, 12);
         for (int m = 0; m < rows; m++) {
             for (int o = 0; o < out; o++) {
-                assertEquals(Float.floatToRawIntBits(amongTwelve[m * out + o]), Float.floatToRawIntBits(alone[m * out + o]),
+                assertEquals(Float.floatToRawIntBits(amongTwelve[m * out + o]),
+                        Float.floatToRawIntBits(alone[m * out + o]),
                         "row " + m + " of " + rows + ", output " + o);
             }
         }
@@ -286,7 +288,7 @@ class WeightKernelsTest {
         float[] w = new float[2 * 64];
         w[64 + 40] = 3f; // output 1, input 40: block 1 only
         float[] x = new float[64];
-        java.util.Arrays.fill(x, 1f);
+        Arrays.fill(x, 1f);
         float[] y = int8.pack(w, 2, 64, false).multiply(x, 1);
         assertEquals(0f, y[0]);
         assertEquals(3f, y[1], 1e-6f);
@@ -312,7 +314,7 @@ class WeightKernelsTest {
                 try {
                     for (int r = 0; r < 200; r++) {
                         float[] y = matrix.multiply(inputs[index], 1);
-                        if (!java.util.Arrays.equals(expected[index], y)) {
+                        if (!Arrays.equals(expected[index], y)) {
                             throw new AssertionError("thread " + index + " got another product in round " + r);
                         }
                     }
