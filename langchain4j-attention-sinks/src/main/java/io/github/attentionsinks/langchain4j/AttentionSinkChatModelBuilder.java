@@ -316,9 +316,12 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
 
     /**
      * Whether building the model warms up the JIT compiler first (default true), so that the first requests do not
-     * pay for compiling the Java kernels: {@link AttentionSinkModel#warmUp}, once per JVM, with the Java kernels
-     * only. On the SmolLM-135M shape (3.4–5.9 s of warm-up) a fresh JVM's first eight conversations at once made
-     * 172–187 tokens/s without it and 223–241 with it (docs/benchmarks.md).
+     * pay for compiling: the Java kernels ({@link AttentionSinkModel#warmUp}, with the Java kernels only), then the
+     * chat path around them (template, tokenizer, turn planning, the decode loop, sampling, streaming) with eight
+     * throwaway conversations of two short turns, which go to no listener and are evicted afterwards. Once per JVM
+     * each. On the SmolLM-135M shape (3.4–5.9 s for the kernels, about 1.5 s for the conversations) a fresh JVM's
+     * first eight conversations at once made 172–187 tokens/s without either, and in nine interleaved pairs 210–253
+     * (median 237) with the kernels' alone against 227–291 (median 256) with both (docs/benchmarks.md).
      */
     public B warmUp(boolean warmUp) {
         this.warmUp = warmUp;
@@ -438,6 +441,10 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
                     engine.close(); // closes the model too when the engine owns it
                     throw e;
                 }
+            }
+            if (warmUp) {
+                ChatWarmUp.run(engine, Math.min(ChatWarmUp.CONVERSATIONS,
+                        Math.min(batch, Math.min(maxSessions, maxQueuedRequests))));
             }
             return engine;
         } catch (RuntimeException e) {

@@ -1,0 +1,145 @@
+package io.github.attentionsinks.langchain4j;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Throwaway conversations through a new chat engine's whole turn path (template, tokenizer, turn planning, shared
+ * prompt beginnings, the decode loop, sampling, streaming of the reply), so that the first real conversations do not
+ * pay for compiling it. The model's own warm-up ({@code AttentionSinkModel.warmUp}) compiles the kernels; the chat
+ * path around them was still compiled during a fresh JVM's first eight conversations at once: about 1.5 s of compiler
+ * time in that round on 2 cores, 0.5–0.7 s after these conversations, and that round's rate rose from a median of 237
+ * to 256 tokens/s (SmolLM-135M shape, docs/benchmarks.md).
+ *
+ * <p>The conversations go straight to the engine, not through a chat model: no listener hears them and no metric
+ * counts them, and they are evicted afterwards with every prompt beginning they kept. Like the model's warm-up, only
+ * the first in a JVM does the work.
+ */
+final class ChatWarmUp {
+    private static final Logger log = LoggerFactory.getLogger(ChatWarmUp.class);
+    private static final AtomicBoolean DONE = new AtomicBoolean();
+    /** Conversations at once: a full batch of the default {@code maxBatchSize}. */
+    static final int CONVERSATIONS = 8;
+    /** Turns each: the first renders and encodes a new conversation, the second continues one. */
+    static final int TURNS = 2;
+    static final int REPLY_TOKENS = 8;
+    /** A large model's turns take seconds each: past this the turns still running are cancelled. */
+    private static final long MAX_MILLIS = 5_000;
+
+    private ChatWarmUp() {}
+
+    /** Warms {@code engine}'s turn path once per JVM; see the class comment. Never throws. */
+    static void run(ChatSessionEngine engine, int conversations) {
+        if (DONE.compareAndSet(false, true)) {
+            try {
+                warm(engine, conversations, MAX_MILLIS);
+            } catch (RuntimeException e) {
+                // Only a speed-up: the first conversations compile the chat path instead.
+                log.warn("The chat warm-up failed; the first conversations will compile the chat path instead", e);
+            }
+        }
+    }
+
+    /**
+     * The warm-up itself, whether or not this JVM has had one: {@code conversations} conversations of {@link #TURNS}
+     * turns at once, then evicted.
+     *
+     * @return the turns that completed; fewer when some failed or ran past {@code maxMillis}
+     */
+    static int warm(ChatSessionEngine engine, int conversations, long maxMillis) {
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        List<Object> ids = new ArrayList<>();
+        List<List<ChatMessage>> histories = new ArrayList<>();
+        for (int c = 0; c < conversations; c++) {
+            ids.add(new Object()); // a key no request of a user can name
+            histories.add(new ArrayList<>());
+        }
+        int completed = 0;
+        try {
+            for (int turn = 0; turn < TURNS; turn++) {
+                List<CompletableFuture<ChatResponse>> replies = new ArrayList<>();
+                List<ChatTurnHandle> handles = new ArrayList<>();
+                for (int c = 0; c < conversations; c++) {
+                    histories.get(c).add(UserMessage.from(turn == 0
+                            ? "Hello! Tell me something about the number " + (17 + 13 * c) + ", please."
+                            : "And what about " + (18 + 13 * c) + "?"));
+                    ChatTurnHandle handle = new ChatTurnHandle();
+                    handles.add(handle);
+                    replies.add(submit(engine, ids.get(c), histories.get(c), handle));
+                }
+                for (int c = 0; c < conversations; c++) {
+                    AiMessage reply = await(replies.get(c), handles, deadline);
+                    if (reply == null) {
+                        return completed;
+                    }
+                    histories.get(c).add(reply);
+                    completed++;
+                }
+            }
+            return completed;
+        } finally {
+            engine.evictAll(); // not handed out yet: these are its only conversations (one still running: after it)
+            log.debug("Warmed up the chat path in {} ms ({} throwaway turns)",
+                    (System.nanoTime() - start) / 1_000_000, completed);
+        }
+    }
+
+    private static CompletableFuture<ChatResponse> submit(ChatSessionEngine engine, Object id,
+            List<ChatMessage> history, ChatTurnHandle handle) {
+        CompletableFuture<ChatResponse> reply = new CompletableFuture<>();
+        ChatRequest request = ChatRequest.builder().messages(List.copyOf(history))
+                .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(REPLY_TOKENS)
+                        .build())
+                .build();
+        engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
+            @Override
+            public void onPartial(String text, ChatTurnHandle h) {}
+
+            @Override
+            public void onComplete(ChatResponse response) {
+                reply.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                reply.completeExceptionally(error);
+            }
+        }, handle);
+        return reply;
+    }
+
+    /**
+     * The reply's message; null past {@code deadline}, when every turn of the round is cancelled (a cancelled turn
+     * gets no callback, so nothing more is awaited).
+     */
+    private static AiMessage await(CompletableFuture<ChatResponse> reply, List<ChatTurnHandle> handles,
+            long deadline) {
+        try {
+            return reply.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).aiMessage();
+        } catch (TimeoutException e) {
+            handles.forEach(ChatTurnHandle::cancel);
+            log.debug("The chat warm-up ran past its time; its turns still running were cancelled");
+            return null;
+        } catch (InterruptedException e) {
+            handles.forEach(ChatTurnHandle::cancel);
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            handles.forEach(ChatTurnHandle::cancel);
+            throw new IllegalStateException("a throwaway turn failed", e.getCause());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.github.attentionsinks.langchain4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chat warm-up's throwaway conversations (stories260K, greedy, S = 4, W = 128) leave nothing behind: no
+ * conversation, no kept prompt beginning, no listener call, and replies afterwards are those of a chat model that
+ * never warmed up; also when its time runs out mid-turn.
+ */
+class ChatWarmUpTest {
+    /**
+     * A template whose every prompt begins with the same system turn, longer than a kept beginning's minimum: the
+     * warm-up's conversations keep it, as a template's default system prompt would be.
+     */
+    static final String TEMPLATE = "{{ 'System: You are a storyteller. You tell short and happy stories about the "
+            + "animals of the forest.\\n' }}{% for m in messages %}{{ m.role }}: {{ m.content }}\\n{% endfor %}"
+            + "{% if add_generation_prompt %}assistant:{% endif %}";
+
+    @Test
+    void leavesNoConversationNorPromptBeginningAndRepliesAsWithout() {
+        try (AttentionSinkChatModel warmed = StoriesChat.blocking().chatTemplate(TEMPLATE).warmUp(false).build();
+             AttentionSinkChatModel plain = StoriesChat.blocking().chatTemplate(TEMPLATE).warmUp(false).build()) {
+            assertEquals(3 * ChatWarmUp.TURNS, ChatWarmUp.warm(warmed.engine, 3, 60_000));
+            assertEquals(0, warmed.engine.sessionIds().size(), "the throwaway conversations are evicted");
+            for (int c = 0; c < 2; c++) {
+                String id = "after-" + c;
+                var request = StoriesChat.request(id, List.of(UserMessage.from("Tell me about a fox number " + c)));
+                assertEquals(plain.chat(request).aiMessage().text(), warmed.chat(request).aiMessage().text(),
+                        "conversation " + c);
+                int copied = warmed.sessionStats(id).orElseThrow().lastSharedTokens();
+                // Kept by the warm-up, the beginning would be copied by the first conversation too.
+                assertTrue(c == 0 ? copied == 0 : copied > 0, "conversation " + c + " copied " + copied);
+            }
+        }
+    }
+
+    @Test
+    void turnsPastTheTimeAreCancelledAndTheEngineServesAsBefore() throws InterruptedException {
+        try (AttentionSinkChatModel warmed = StoriesChat.blocking().warmUp(false).build();
+             AttentionSinkChatModel plain = StoriesChat.blocking().warmUp(false).build()) {
+            assertEquals(0, ChatWarmUp.warm(warmed.engine, 4, 0), "no time: no turn waited for");
+            for (int i = 0; i < 200 && !warmed.engine.sessionIds().isEmpty(); i++) {
+                Thread.sleep(50); // cancelled turns end within a step, then their sessions are evicted
+            }
+            assertEquals(0, warmed.engine.sessionIds().size());
+            var request = StoriesChat.request("after", List.of(UserMessage.from("Once upon a time")));
+            assertEquals(plain.chat(request).aiMessage().text(), warmed.chat(request).aiMessage().text());
+        }
+    }
+
+    @Test
+    void noListenerHearsTheWarmUp() {
+        AtomicInteger requests = new AtomicInteger();
+        ChatModelListener listener = new ChatModelListener() {
+            @Override
+            public void onRequest(ChatModelRequestContext context) {
+                requests.incrementAndGet();
+            }
+        };
+        try (AttentionSinkChatModel chat = StoriesChat.blocking().listeners(listener).warmUp(false).build()) {
+            assertEquals(2 * ChatWarmUp.TURNS, ChatWarmUp.warm(chat.engine, 2, 60_000));
+            assertEquals(0, requests.get());
+            chat.chat(StoriesChat.request("after", List.of(UserMessage.from("Once upon a time"))));
+            assertEquals(1, requests.get(), "the listener is attached");
+        }
+    }
+}
