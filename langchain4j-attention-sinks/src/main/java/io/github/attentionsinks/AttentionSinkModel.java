@@ -260,6 +260,11 @@ public final class AttentionSinkModel implements AutoCloseable {
         return kernels.describe() + (network.decodesOnHeap() ? ", decoder on the Java heap" : "");
     }
 
+    /** Whether the Java kernels multiply the weights (else libtorch does): the code {@link #warmUp} compiles. */
+    public boolean javaKernels() {
+        return kernels != null;
+    }
+
     /**
      * Runs throwaway forward passes of the shapes serving uses (a prompt chunk, single tokens, eight sessions' tokens
      * at once, and once a long prompt) until the JIT compiler is quiet, so that the first requests do not pay for

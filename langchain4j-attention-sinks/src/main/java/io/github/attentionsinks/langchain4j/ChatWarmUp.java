@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The conversations go straight to the engine, not through a chat model: no listener hears them and no metric
  * counts them, and they are evicted afterwards with every prompt beginning they kept. Like the model's warm-up, only
- * the first in a JVM does the work.
+ * the first in a JVM does the work, and only with the Java kernels.
  */
 final class ChatWarmUp {
     private static final Logger log = LoggerFactory.getLogger(ChatWarmUp.class);
@@ -40,9 +40,13 @@ final class ChatWarmUp {
 
     private ChatWarmUp() {}
 
-    /** Warms {@code engine}'s turn path once per JVM; see the class comment. Never throws. */
+    /**
+     * Warms {@code engine}'s turn path once per JVM, with the Java kernels only (with libtorch multiplying, the
+     * conversations took 4.5 s on the SmolLM-135M shape for a path whose steps are three times slower anyway); see
+     * the class comment. Never throws.
+     */
     static void run(ChatSessionEngine engine, int conversations) {
-        if (DONE.compareAndSet(false, true)) {
+        if (engine.model().javaKernels() && DONE.compareAndSet(false, true)) {
             try {
                 warm(engine, conversations, MAX_MILLIS);
             } catch (RuntimeException e) {

@@ -42,6 +42,7 @@ class HeapForwardTest {
             // Else this would compare libtorch layers with themselves.
             assertTrue(heap.kernels().startsWith("java") && heap.kernels().endsWith("decoder on the Java heap"),
                     heap.kernels());
+            assertTrue(heap.javaKernels() && !libtorch.javaKernels());
             int[] prompt = new int[200];
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = ids[(i * 7) % ids.length];
