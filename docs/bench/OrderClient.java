@@ -3,6 +3,8 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +14,15 @@ import java.util.concurrent.Future;
 
 /**
  * A LangChain4j client as an outside check might write it: one chat model with its defaults, N concurrent memory
- * ids then M (in that order, in a fresh JVM), each user 3 turns of at most 64 reply tokens; optionally rounds of
- * throwaway conversations first (8 at once, then 1). Prints both rates and their ratio (with N = M, the first round's
- * rate against the second's). Used in docs/benchmarks.md ("Shared prompt beginnings", "A Zen 5 machine"):
+ * ids then M (in that order, in a fresh JVM), each user 3 turns of at most 64 reply tokens; optionally throwaway
+ * conversations first: WARM rounds of 8 at once then 1 (32 tokens, one turn), or rounds given as
+ * {@code USERSxTURNSxTOKENS,...}. Prints both rates and their ratio (with N = M, the first round's rate against the
+ * second's), and the JIT's compiler time during the first round. Used in docs/benchmarks.md ("Shared prompt
+ * beginnings", "A Zen 5 machine", "The chat path warmed up too"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/oc docs/bench/OrderClient.java
- * java --add-modules jdk.incubator.vector -cp examples/target/attention-sinks.jar:/tmp/oc OrderClient MODEL_DIR 8 1 [WARM_ROUNDS]
+ * java --add-modules jdk.incubator.vector -cp examples/target/attention-sinks.jar:/tmp/oc OrderClient MODEL_DIR 8 1 [WARM]
  * </pre>
  */
 public class OrderClient {
@@ -28,17 +32,27 @@ public class OrderClient {
         chat = AttentionSinkChatModel.builder().modelPath(Path.of(args[0])).build();
         int first = Integer.parseInt(args[1]);
         int second = Integer.parseInt(args[2]);
-        int warmRounds = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        String warm = args.length > 3 ? args[3] : "0";
         long w0 = System.nanoTime();
-        for (int r = 0; r < warmRounds; r++) {
-            converse(8, 1, 32, "warm8-" + r);
-            converse(1, 1, 32, "warm1-" + r);
+        if (warm.contains("x")) {
+            for (String round : warm.split(",")) {
+                String[] f = round.split("x");
+                converse(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]), "warm" + round);
+            }
+        } else {
+            for (int r = 0; r < Integer.parseInt(warm); r++) {
+                converse(8, 1, 32, "warm8-" + r);
+                converse(1, 1, 32, "warm1-" + r);
+            }
         }
         chat.evictAllSessions();
-        if (warmRounds > 0) {
-            System.out.printf("warm-up: %d rounds in %.0f ms%n", warmRounds, (System.nanoTime() - w0) / 1e6);
+        if (!warm.equals("0")) {
+            System.out.printf("warm-up %s in %.0f ms%n", warm, (System.nanoTime() - w0) / 1e6);
         }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long compiled = jit.getTotalCompilationTime();
         double a = converse(first, 3, 64, "a");
+        System.out.printf("compiler time during the first round: %d ms%n", jit.getTotalCompilationTime() - compiled);
         double b = converse(second, 3, 64, "b");
         if (first == second) {
             System.out.printf("order %d,%d: first round %.1f tokens/s, second round %.1f tokens/s, first / second %.2f%n",
@@ -55,7 +69,7 @@ public class OrderClient {
     /** {@code users} conversations at once, each {@code turns} turns; aggregate reply tokens per second. */
     static double converse(int users, int turns, int maxTokens, String tag) throws Exception {
         System.out.printf("round %s: %d users from %d ms of uptime%n", tag, users,
-                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
+                ManagementFactory.getRuntimeMXBean().getUptime());
         ExecutorService pool = Executors.newFixedThreadPool(users);
         long t0 = System.nanoTime();
         List<Future<Integer>> results = new ArrayList<>();
