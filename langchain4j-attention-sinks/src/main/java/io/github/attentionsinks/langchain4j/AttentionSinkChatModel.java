@@ -56,22 +56,8 @@ public final class AttentionSinkChatModel extends AttentionSinkBaseChatModel imp
     @Override
     public ChatResponse doChat(ChatRequest request) {
         validator.validate(request);
-        CompletableFuture<ChatResponse> result = new CompletableFuture<>();
         ChatTurnHandle handle = new ChatTurnHandle();
-        engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
-            @Override
-            public void onPartial(String text, ChatTurnHandle h) {}
-
-            @Override
-            public void onComplete(ChatResponse response) {
-                result.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                result.completeExceptionally(error);
-            }
-        }, handle);
+        CompletableFuture<ChatResponse> result = engine.submitForReply(request, handle);
         try {
             return result.get();
         } catch (InterruptedException e) {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -242,6 +243,29 @@ final class ChatSessionEngine implements AutoCloseable {
                         safeError(callbacks, error);
                     }
                 });
+    }
+
+    /**
+     * {@link #submit} for a caller that waits for the whole reply: the returned future completes with the response or
+     * the error; partial replies are dropped.
+     */
+    CompletableFuture<ChatResponse> submitForReply(ChatRequest request, ChatTurnHandle handle) {
+        CompletableFuture<ChatResponse> reply = new CompletableFuture<>();
+        submit(request, new TurnCallbacks() {
+            @Override
+            public void onPartial(String text, ChatTurnHandle h) {}
+
+            @Override
+            public void onComplete(ChatResponse response) {
+                reply.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                reply.completeExceptionally(error);
+            }
+        }, handle);
+        return reply;
     }
 
     /**

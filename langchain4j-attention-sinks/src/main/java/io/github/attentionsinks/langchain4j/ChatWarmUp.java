@@ -103,26 +103,11 @@ final class ChatWarmUp {
 
     private static CompletableFuture<ChatResponse> submit(ChatSessionEngine engine, Object id,
             List<ChatMessage> history, ChatTurnHandle handle) {
-        CompletableFuture<ChatResponse> reply = new CompletableFuture<>();
         ChatRequest request = ChatRequest.builder().messages(List.copyOf(history))
                 .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(REPLY_TOKENS)
                         .build())
                 .build();
-        engine.submit(request, new ChatSessionEngine.TurnCallbacks() {
-            @Override
-            public void onPartial(String text, ChatTurnHandle h) {}
-
-            @Override
-            public void onComplete(ChatResponse response) {
-                reply.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                reply.completeExceptionally(error);
-            }
-        }, handle);
-        return reply;
+        return engine.submitForReply(request, handle);
     }
 
     /**
