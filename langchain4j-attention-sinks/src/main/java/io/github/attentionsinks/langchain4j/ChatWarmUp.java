@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * prompt beginnings, the decode loop, sampling, streaming of the reply), so that the first real conversations do not
  * pay for compiling it. The model's own warm-up ({@code AttentionSinkModel.warmUp}) compiles the kernels; the chat
  * path around them was still compiled during a fresh JVM's first eight conversations at once: 1.0–1.5 s of compiler
- * time in that round on 2 cores, 0.5–0.7 s after these conversations, and that round's rate rose from a median of 246
- * to 258 tokens/s in twelve interleaved pairs (SmolLM-135M shape, docs/benchmarks.md).
+ * time in that round on 2 cores, 0.5–0.7 s after these conversations, and that round's rate rose from a median of 237
+ * to 260 tokens/s in fifteen interleaved pairs (SmolLM-135M shape, docs/benchmarks.md).
  *
  * <p>The conversations go straight to the engine, not through a chat model: no listener hears them and no metric
  * counts them, and they are evicted afterwards with every prompt beginning they kept. Like the model's warm-up, only
