@@ -33,17 +33,14 @@ public class OrderClient {
         int first = Integer.parseInt(args[1]);
         int second = Integer.parseInt(args[2]);
         String warm = args.length > 3 ? args[3] : "0";
+        // WARM rounds are rounds of 8 users then 1, a turn of 32 tokens each.
+        String rounds = warm.contains("x") ? warm
+                : String.join(",", java.util.Collections.nCopies(Integer.parseInt(warm), "8x1x32,1x1x32"));
         long w0 = System.nanoTime();
-        if (warm.contains("x")) {
-            for (String round : warm.split(",")) {
-                String[] f = round.split("x");
-                converse(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]), "warm" + round);
-            }
-        } else {
-            for (int r = 0; r < Integer.parseInt(warm); r++) {
-                converse(8, 1, 32, "warm8-" + r);
-                converse(1, 1, 32, "warm1-" + r);
-            }
+        int r = 0;
+        for (String round : rounds.isEmpty() ? new String[0] : rounds.split(",")) {
+            String[] f = round.split("x");
+            converse(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]), "warm" + r++ + "-");
         }
         chat.evictAllSessions();
         if (!warm.equals("0")) {

@@ -277,11 +277,6 @@ public final class AttentionSinkModel implements AutoCloseable {
         JitWarmUp.run(this);
     }
 
-    /** The Java kernels, or null when libtorch multiplies. */
-    WeightKernels kernelsOrNull() {
-        return kernels;
-    }
-
     /**
      * Runs {@code task} for {@code 0..count-1} on the Java kernels' threads (the caller's among them), or on the
      * calling thread with libtorch; the tasks must be independent.

@@ -62,7 +62,7 @@ final class JitWarmUp {
 
     /** Warms {@code model}'s code paths once per JVM; see the class comment. */
     static void run(AttentionSinkModel model) {
-        if (model.kernelsOrNull() != null && DONE.compareAndSet(false, true)) {
+        if (model.javaKernels() && DONE.compareAndSet(false, true)) {
             try {
                 warm(model);
             } catch (RuntimeException e) {
@@ -86,7 +86,7 @@ final class JitWarmUp {
      * most {@link #MAX_ROUNDS}, about {@link #MAX_NANOS}); no rounds with libtorch multiplying.
      */
     static Outcome warm(AttentionSinkModel model) {
-        if (model.kernelsOrNull() == null) {
+        if (!model.javaKernels()) {
             return new Outcome(0, 0);
         }
         long start = System.nanoTime();
