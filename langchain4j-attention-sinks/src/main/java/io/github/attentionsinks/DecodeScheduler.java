@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * A failure of one generation (a listener that throws, a bad token id) ends that generation with its error and
  * leaves the others untouched.
  *
+ * <p>A caller can announce a generation it is preparing ({@link #arrival()}): a step with room waits for it, a
+ * bounded time, so that generations that start together take their steps together.
+ *
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
  * that {@link #submit} refuses with {@link CapacityExceededException} rather than growing a backlog.
  */
@@ -94,6 +97,11 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     private boolean resumingAfterSittingOut;
     /**
+     * Guarded by {@link #lock}: callers preparing a generation for this scheduler now ({@link Arrival}), which a step
+     * with room for them waits for.
+     */
+    private final Set<Arrival> arriving = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
      * Tests only: run on the decode thread as each step's forward pass starts, so a test can queue a generation
      * during a given step (a race when done from another thread, since a small model's step takes well under 1 ms).
      */
@@ -121,6 +129,112 @@ public final class DecodeScheduler implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * The longest a step with room waits for {@linkplain #arrival() arriving} generations: two 8-session steps of the
+     * SmolLM-135M shape on two cores. Preparing a chat turn there takes a few milliseconds on a free core (its
+     * template and tokens 4–10 ms, a shared beginning's copy 1.5–5 ms) and 10–60 ms beside running steps; copies of
+     * fresh caches sometimes took 20–40 ms with the cores free.
+     */
+    static final long GATHER_NANOS = 50_000_000;
+    /** {@link #GATHER_NANOS}; tests change it. */
+    volatile long gatherNanos = GATHER_NANOS;
+    /** Guarded by {@link #lock}: arrivals a step stopped waiting for ({@link #arrivalsLate()}). */
+    private long arrivalsLate;
+
+    /**
+     * A caller on its way to submitting a generation here: a chat turn rendering its template, encoding it, copying
+     * a shared beginning. While one {@linkplain #pause() is not paused}, the decode loop does not start a step that
+     * has room for it; it waits, {@link #GATHER_NANOS} at most, until the caller has submitted (or closed this).
+     * Conversations that start together then take their first steps together instead of one or two at a time, and
+     * end their turns in the same step, where otherwise each came a step or more after the other: eight conversations
+     * through the chat model on two cores took their first full step 0.5 s into the round, since the steps of the
+     * first ones kept both cores from the others' preparation (docs/benchmarks.md, "Turns that start together").
+     * An arrival not in by the deadline is not waited for again, so a slow caller delays others once.
+     *
+     * <p>Consumed by the generation it is passed to ({@link #generate(Session, int[], GenerationParams,
+     * TokenListener, Arrival)}); {@link #preparingAgain} starts the caller's next one. Close it in any case (a failed
+     * turn): closing is idempotent, and every method is a no-op once closed. Thread-safe.
+     */
+    public final class Arrival implements AutoCloseable {
+        /** Guarded by {@link #lock}. */
+        private boolean paused;
+        private boolean submitted;
+        private boolean late;
+        private boolean closed;
+
+        private Arrival() {}
+
+        /** The caller waits for something other than its own work (another turn's steps): not waited for meanwhile. */
+        public void pause() {
+            synchronized (lock) {
+                if (!closed && !submitted && !paused) {
+                    paused = true;
+                    arriving.remove(this);
+                    lock.notifyAll();
+                }
+            }
+        }
+
+        /** Ends a {@link #pause()}; nothing otherwise (a late call after the caller went on is harmless). */
+        public void resume() {
+            synchronized (lock) {
+                if (!closed && !submitted && paused) {
+                    paused = false;
+                    if (!late) {
+                        arriving.add(this);
+                    }
+                }
+            }
+        }
+
+        /** After its generation was submitted: the caller prepares another one. */
+        public void preparingAgain() {
+            synchronized (lock) {
+                if (!closed && submitted) {
+                    submitted = false;
+                    paused = false;
+                    late = false;
+                    arriving.add(this);
+                }
+            }
+        }
+
+        private DecodeScheduler scheduler() {
+            return DecodeScheduler.this;
+        }
+
+        /** Caller holds {@link #lock}: its generation is queued. */
+        private void submittedLocked() {
+            submitted = true;
+            arriving.remove(this);
+        }
+
+        @Override
+        public void close() {
+            synchronized (lock) {
+                if (!closed) {
+                    closed = true;
+                    if (arriving.remove(this)) {
+                        lock.notifyAll();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Announces a generation the caller is about to submit ({@link Arrival}); close what it returns when done.
+     */
+    public Arrival arrival() {
+        Arrival arrival = new Arrival();
+        synchronized (lock) {
+            if (!closed) {
+                arriving.add(arrival);
+            }
+        }
+        return arrival;
+    }
+
     /** A generation waiting or running, and where its outcome goes. */
     private record Job(Generation generation, CompletableFuture<GenerationResult> result, HandOff handOff) {}
 
@@ -134,13 +248,16 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener) {
-        return submit(session, promptIds, params, listener, null);
+        return submit(session, promptIds, params, listener, null, null);
     }
 
     private CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
-            TokenListener listener, HandOff handOff) {
+            TokenListener listener, HandOff handOff, Arrival arrival) {
         if (session.model() != model) {
             throw new IllegalArgumentException("the session belongs to another model than this scheduler's");
+        }
+        if (arrival != null && arrival.scheduler() != this) {
+            throw new IllegalArgumentException("the arrival was announced to another decode scheduler");
         }
         Job job = new Job(new Generation(session, promptIds, params, listener), new CompletableFuture<>(), handOff);
         synchronized (lock) {
@@ -159,6 +276,9 @@ public final class DecodeScheduler implements AutoCloseable {
             }
             busy.add(session);
             waiting.addLast(job);
+            if (arrival != null) {
+                arrival.submittedLocked();
+            }
             if (promptIds.length <= shortTurnTokens && busy.size() <= maxActive) {
                 shortTurnQueued = true;
             }
@@ -181,8 +301,19 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener) {
+        return generate(session, promptIds, params, listener, null);
+    }
+
+    /**
+     * {@link #generate(Session, int[], GenerationParams, TokenListener)} for a caller that announced it
+     * ({@link #arrival()}): {@code arrival} ends as the generation is queued.
+     *
+     * @param arrival the caller's, or null
+     */
+    public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
+            TokenListener listener, Arrival arrival) {
         HandOff handOff = new HandOff(listener == null ? TokenListener.NONE : listener);
-        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff, handOff);
+        CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff, handOff, arrival);
         result.whenComplete((r, e) -> handOff.end());
         try {
             handOff.deliverUntilEnd();
@@ -300,6 +431,7 @@ public final class DecodeScheduler implements AutoCloseable {
                     if (closed) {
                         break;
                     }
+                    gather();
                     shortTurnQueued = false;
                     while (active.size() < maxActive && !waiting.isEmpty()) {
                         active.add(waiting.pollFirst());
@@ -318,6 +450,41 @@ public final class DecodeScheduler implements AutoCloseable {
             return;
         }
         failAll(new IllegalStateException("the decode scheduler was closed before this generation finished"));
+    }
+
+    /**
+     * Caller holds {@link #lock}: waits, {@link #GATHER_NANOS} at most, while generations are {@linkplain Arrival
+     * arriving} and the next step has room for them; those still not in by then are not waited for again.
+     */
+    private void gather() throws InterruptedException {
+        if (arriving.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + gatherNanos;
+        while (!closed && !arriving.isEmpty() && active.size() + waiting.size() < maxActive) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                for (Arrival late : arriving) {
+                    late.late = true;
+                }
+                arrivalsLate += arriving.size();
+                log.debug("A step waited {} ms for {} arriving generations; going on without them",
+                        gatherNanos / 1_000_000, arriving.size());
+                arriving.clear();
+                return;
+            }
+            lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+        }
+    }
+
+    /**
+     * Generations a step stopped waiting for, their caller's preparation not done within {@link #GATHER_NANOS}
+     * ({@link Arrival}).
+     */
+    public long arrivalsLate() {
+        synchronized (lock) {
+            return arrivalsLate;
+        }
     }
 
     /** Forward passes run so far (each advances every generation active at the time). */

@@ -285,6 +285,11 @@ final class ChatSessionEngine implements AutoCloseable {
         }
     }
 
+    /** Tests only: the decode loop, or null when turns decode on their own. */
+    DecodeScheduler scheduler() {
+        return scheduler;
+    }
+
     Set<Object> sessionIds() {
         return registry.ids();
     }
@@ -320,6 +325,14 @@ final class ChatSessionEngine implements AutoCloseable {
         if (handle.isCancelled()) {
             return null; // cancelled while queued: nothing ran, nothing to report
         }
+        // Steps with room wait for this turn while it prepares (DecodeScheduler.Arrival)
+        try (DecodeScheduler.Arrival arrival = scheduler != null ? scheduler.arrival() : null) {
+            return runTurn(st, key, request, callbacks, handle, arrival);
+        }
+    }
+
+    private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
+            ChatTurnHandle handle, DecodeScheduler.Arrival arrival) {
         try {
             GenerationParams params = generationParams(request.parameters());
             List<ToolSpecification> tools = request.parameters() == null
@@ -337,7 +350,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 st.transcript.clear();
                 st.rebuilds++;
                 if (prefixes != null) {
-                    Begun begun = startSharedBeginning(session, plan);
+                    Begun begun = startSharedBeginning(session, plan, arrival);
                     copied = begun.copied();
                     feed = Arrays.copyOfRange(plan.ids(), begun.held(), plan.ids().length);
                 }
@@ -348,7 +361,7 @@ final class ChatSessionEngine implements AutoCloseable {
             }
             ReplyStreamer listener = new ReplyStreamer(callbacks, handle, dialect, !tools.isEmpty(),
                     settings.returnThinking(), specialMarkers, this::visibleReply, () -> closed);
-            GenerationResult result = scheduler != null ? scheduler.generate(session, feed, params, listener)
+            GenerationResult result = scheduler != null ? scheduler.generate(session, feed, params, listener, arrival)
                     : session.generate(feed, params, listener);
 
             boolean cancelled = result.finishReason() == io.github.attentionsinks.generate.FinishReason.CANCELLED;
@@ -417,8 +430,8 @@ final class ChatSessionEngine implements AutoCloseable {
      * copied when kept, or after waiting for the turn that encodes it now; else this turn encodes it first, on its
      * own, and keeps it for the others. The caller feeds the rest of the prompt.
      */
-    private Begun startSharedBeginning(Session session, FeedPlanner.Plan plan) {
-        SharedPrefixes.Start start = prefixes.start(session, plan.ids(), plan.shareable());
+    private Begun startSharedBeginning(Session session, FeedPlanner.Plan plan, DecodeScheduler.Arrival arrival) {
+        SharedPrefixes.Start start = prefixes.start(session, plan.ids(), plan.shareable(), arrival);
         if (!start.encodes()) {
             return new Begun(start.copied(), start.copied());
         }
@@ -428,7 +441,8 @@ final class ChatSessionEngine implements AutoCloseable {
             GenerationParams feedOnly = generationBase.toBuilder().maxNewTokens(1).temperature(0).holdLastToken(false)
                     .stopStrings(List.of()).build();
             if (scheduler != null) {
-                scheduler.generate(session, beginning, feedOnly, TokenListener.NONE);
+                scheduler.generate(session, beginning, feedOnly, TokenListener.NONE, arrival);
+                arrival.preparingAgain(); // the rest of the prompt next
             } else {
                 session.generate(beginning, feedOnly, TokenListener.NONE);
             }

@@ -1,5 +1,6 @@
 package io.github.attentionsinks.langchain4j;
 
+import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.Session;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -61,8 +62,10 @@ final class SharedPrefixes implements AutoCloseable {
      * Starts the empty {@code session} for a prompt whose first {@code shareable} tokens are a shareable beginning:
      * from the longest kept beginning of {@code ids}; and when none covers the shareable one, either waits for the
      * turn that is encoding it (conversations that start together encode it once) or becomes that turn.
+     *
+     * @param arrival the turn's announcement to the decode loop, paused while it waits for another turn; or null
      */
-    Start start(Session session, int[] ids, int shareable) {
+    Start start(Session session, int[] ids, int shareable, DecodeScheduler.Arrival arrival) {
         while (true) {
             CompletableFuture<Void> other;
             synchronized (this) {
@@ -78,6 +81,12 @@ final class SharedPrefixes implements AutoCloseable {
                     return new Start(copied, beginning);
                 }
                 session.reset(); // copied a shorter beginning: start again once the longer one is kept
+            }
+            if (arrival != null) {
+                // The scheduler must not wait for this turn while it waits for that one's steps; it is preparing
+                // again as soon as the beginning is kept (resumed in release, before the encoding turn goes on).
+                arrival.pause();
+                other.whenComplete((done, error) -> arrival.resume());
             }
             other.join(); // always completes: see release
         }

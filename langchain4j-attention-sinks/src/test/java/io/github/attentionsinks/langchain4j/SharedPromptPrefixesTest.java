@@ -7,11 +7,13 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import io.github.attentionsinks.SchedulerArrivals;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.cache.CacheConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -87,7 +89,9 @@ class SharedPromptPrefixesTest {
 
     /**
      * Conversations that start at the same moment encode their shared beginning once: one of them encodes it, the
-     * others wait for it and copy it; their replies are those of a chat model that encodes every prompt itself.
+     * others wait for it and copy it; their replies are those of a chat model that encodes every prompt itself. On the
+     * decode loop, whose steps wait for turns on their way ({@code DecodeScheduler.Arrival}, here for up to a
+     * minute), the waiting turns are not waited for while the beginning is encoded, and no turn was ever late.
      */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
@@ -95,6 +99,9 @@ class SharedPromptPrefixesTest {
         int users = 6;
         try (AttentionSinkChatModel shared = StoriesChat.blocking().batchedDecoding(batchedDecoding).build();
              AttentionSinkChatModel plain = StoriesChat.blocking().sharePromptPrefixes(false).build()) {
+            if (batchedDecoding) {
+                SchedulerArrivals.setGatherNanos(shared.engine.scheduler(), TimeUnit.MINUTES.toNanos(1));
+            }
             int systemTokens = StoriesChat.model().tokenizer().encode(SYSTEM, false).length;
             java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(users);
             java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
@@ -126,6 +133,9 @@ class SharedPromptPrefixesTest {
             }
             pool.shutdown();
             assertEquals(1, encoders, "conversations that encoded the beginning themselves");
+            if (batchedDecoding) {
+                assertEquals(0, shared.engine.scheduler().arrivalsLate());
+            }
         }
     }
 
@@ -193,11 +203,11 @@ class SharedPromptPrefixesTest {
             target.reset();
             assertEquals(10, prefixes.startFrom(target, Arrays.copyOf(ids, 11)));
             target.reset();
-            SharedPrefixes.Start whole = prefixes.start(target, Arrays.copyOf(ids, 30), 30);
+            SharedPrefixes.Start whole = prefixes.start(target, Arrays.copyOf(ids, 30), 30, null);
             assertEquals(13, whole.copied());
             assertTrue(!whole.encodes(), "a prompt that is all beginning is not encoded for the others");
             target.reset();
-            SharedPrefixes.Start longer = prefixes.start(target, ids, 30);
+            SharedPrefixes.Start longer = prefixes.start(target, ids, 30, null);
             assertTrue(longer.encodes() && longer.copied() == 13, "the 30-token beginning is this turn's to encode");
             prefixes.release(longer);
         }
