@@ -41,8 +41,25 @@ final class SharedPrefixes implements AutoCloseable {
         }
     }
 
+    /**
+     * A kept beginning's session, and how many turns copy from it now: copies run outside this store's lock, side by
+     * side, so one given up meanwhile is closed by the last copy done with it.
+     */
+    private static final class Kept {
+        final Session session;
+        final int length;
+        /** Guarded by the store's lock. */
+        int copying;
+        boolean dropped;
+
+        Kept(Session session, int length) {
+            this.session = session;
+            this.length = length;
+        }
+    }
+
     /** Beginnings by their tokens, least recently used first. */
-    private final LinkedHashMap<Tokens, Session> kept = new LinkedHashMap<>(8, 0.75f, true);
+    private final LinkedHashMap<Tokens, Kept> kept = new LinkedHashMap<>(8, 0.75f, true);
     /** Beginnings a turn is encoding now; completed when it has kept it or given up. */
     private final Map<Tokens, CompletableFuture<Void>> encoding = new HashMap<>();
     private boolean closed;
@@ -68,19 +85,35 @@ final class SharedPrefixes implements AutoCloseable {
     Start start(Session session, int[] ids, int shareable, DecodeScheduler.Arrival arrival) {
         while (true) {
             CompletableFuture<Void> other;
+            Kept from;
+            Start start;
             synchronized (this) {
-                int copied = startFrom(session, ids);
+                from = longestKept(ids);
+                int held = from == null ? 0 : from.length;
                 // A prompt that is all beginning leaves nothing to feed after encoding it: not shared.
-                if (closed || shareable < MIN_TOKENS || shareable >= ids.length || copied >= shareable) {
-                    return new Start(copied, null);
+                if (closed || shareable < MIN_TOKENS || shareable >= ids.length || held >= shareable) {
+                    start = new Start(held, null);
+                    other = null;
+                } else {
+                    Tokens beginning = new Tokens(Arrays.copyOf(ids, shareable));
+                    other = encoding.get(beginning);
+                    start = other == null ? new Start(held, beginning) : null;
+                    if (start != null) {
+                        encoding.put(beginning, new CompletableFuture<>());
+                    }
                 }
-                Tokens beginning = new Tokens(Arrays.copyOf(ids, shareable));
-                other = encoding.get(beginning);
-                if (other == null) {
-                    encoding.put(beginning, new CompletableFuture<>());
-                    return new Start(copied, beginning);
+                if (start != null && from != null) {
+                    from.copying++;
                 }
-                session.reset(); // copied a shorter beginning: start again once the longer one is kept
+            }
+            if (start != null) {
+                try {
+                    copy(from, session);
+                } catch (RuntimeException | Error e) {
+                    release(start); // the turns waiting for this one's beginning go on
+                    throw e;
+                }
+                return start;
             }
             if (arrival != null) {
                 // The scheduler must not wait for this turn while it waits for that one's steps; it is preparing
@@ -116,7 +149,21 @@ final class SharedPrefixes implements AutoCloseable {
      *
      * @return the number of tokens copied, 0 when none is kept
      */
-    synchronized int startFrom(Session session, int[] ids) {
+    int startFrom(Session session, int[] ids) {
+        Kept from;
+        synchronized (this) {
+            from = longestKept(ids);
+            if (from == null) {
+                return 0;
+            }
+            from.copying++;
+        }
+        copy(from, session);
+        return from.length;
+    }
+
+    /** Caller holds the lock: the longest kept beginning of {@code ids} that leaves a token to feed, marked used. */
+    private Kept longestKept(int[] ids) {
         Tokens best = null;
         for (Tokens t : kept.keySet()) {
             if (t.ids.length < ids.length && (best == null || t.ids.length > best.ids.length)
@@ -124,11 +171,35 @@ final class SharedPrefixes implements AutoCloseable {
                 best = t;
             }
         }
-        if (best == null) {
-            return 0;
+        return best == null ? null : kept.get(best); // get() also marks it used
+    }
+
+    /**
+     * Copies {@code from} (null: nothing) into {@code session}, outside the lock: conversations that start together
+     * copy side by side, where one at a time under the lock eight took 20–130 ms while the decode loop waited for
+     * them (each copy faults in a new cache's memory). {@code from.copying} was counted under the lock.
+     */
+    private void copy(Kept from, Session session) {
+        if (from == null) {
+            return;
         }
-        session.startFrom(kept.get(best), best.ids.length); // get() also marks it used
-        return best.ids.length;
+        try {
+            session.startFrom(from.session, from.length);
+        } finally {
+            synchronized (this) {
+                if (--from.copying == 0 && from.dropped) {
+                    from.session.close();
+                }
+            }
+        }
+    }
+
+    /** Caller holds the lock: gives up a kept beginning, closed now or by the last copy still using it. */
+    private void drop(Kept gone) {
+        gone.dropped = true;
+        if (gone.copying == 0) {
+            gone.session.close();
+        }
     }
 
     /**
@@ -148,11 +219,11 @@ final class SharedPrefixes implements AutoCloseable {
             log.warn("Could not keep a prompt beginning of {} tokens for new conversations", length, e);
             return;
         }
-        kept.put(key, copy);
+        kept.put(key, new Kept(copy, length));
         log.debug("Keeping a prompt beginning of {} tokens for new conversations", length);
         if (kept.size() > CAPACITY) {
-            Iterator<Map.Entry<Tokens, Session>> eldest = kept.entrySet().iterator();
-            eldest.next().getValue().close();
+            Iterator<Map.Entry<Tokens, Kept>> eldest = kept.entrySet().iterator();
+            drop(eldest.next().getValue());
             eldest.remove();
         }
     }
@@ -174,7 +245,7 @@ final class SharedPrefixes implements AutoCloseable {
 
     /** Frees every kept beginning; later ones are kept again. */
     synchronized void clear() {
-        kept.values().forEach(Session::close);
+        kept.values().forEach(this::drop);
         kept.clear();
     }
 

@@ -212,4 +212,56 @@ class SharedPromptPrefixesTest {
             prefixes.release(longer);
         }
     }
+
+    /**
+     * Copies run outside the store's lock, side by side: a beginning given up while turns copy it (the store cleared,
+     * as the warm-up and {@code evictAllSessions} do) is closed only once the last of them is done. Four threads copy
+     * while another clears and keeps the beginning again, 200 times; every copy that got the beginning continues as
+     * the session it was copied from (a copy from a closed cache fails, or reads freed memory).
+     */
+    @Test
+    void aBeginningGivenUpWhileTurnsCopyItIsClosedAfterTheirCopies() throws Exception {
+        CacheConfig cache = CacheConfig.sinks(4, 128);
+        int[] ids = new int[21];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 200 + 3 * i;
+        }
+        try (SharedPrefixes prefixes = new SharedPrefixes(); Session fed = StoriesChat.model().newSession(cache)) {
+            fed.append(Arrays.copyOf(ids, 20));
+            float[] expected = fed.append(ids[20]);
+            fed.rewind(1);
+            prefixes.offer(fed, ids, 20);
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<Integer>> copiers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                copiers.add(pool.submit(() -> {
+                    int copies = 0;
+                    try (Session target = StoriesChat.model().newSession(cache)) {
+                        while (!done.get()) {
+                            target.reset();
+                            if (prefixes.startFrom(target, ids) == 20) {
+                                org.junit.jupiter.api.Assertions.assertArrayEquals(expected, target.append(ids[20]),
+                                        1e-5f, "copy " + copies);
+                                copies++;
+                            }
+                        }
+                    }
+                    return copies;
+                }));
+            }
+            for (int round = 0; round < 200; round++) {
+                prefixes.clear();
+                prefixes.offer(fed, ids, 20);
+                Thread.sleep(1);
+            }
+            done.set(true);
+            int copies = 0;
+            for (java.util.concurrent.Future<Integer> copier : copiers) {
+                copies += copier.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertTrue(copies > 0, "copies made while the beginning came and went: " + copies);
+        }
+    }
 }
