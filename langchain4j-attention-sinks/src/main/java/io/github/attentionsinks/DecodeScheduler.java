@@ -130,12 +130,19 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /**
-     * The longest a step with room waits for {@linkplain #arrival() arriving} generations: two 8-session steps of the
-     * SmolLM-135M shape on two cores. Preparing a chat turn there takes a few milliseconds on a free core (its
-     * template and tokens 4–10 ms, a shared beginning's copy 1.5–5 ms) and 10–60 ms beside running steps; copies of
-     * fresh caches sometimes took 20–40 ms with the cores free.
+     * How long a step with room waits for {@linkplain #arrival() arriving} generations after the last one came in
+     * (two 8-session steps of the SmolLM-135M shape on two cores), {@link #GATHER_ROUNDS} times that in all. Preparing
+     * a chat turn there takes a few milliseconds on a free core (its template and tokens 4–10 ms; the copy of a shared
+     * beginning 0.5 ms into reused memory, about 35 ms into a fresh cache's, whose memory faults in) and 10–60 ms
+     * beside running steps.
      */
     static final long GATHER_NANOS = 50_000_000;
+    /**
+     * A step waits {@link #GATHER_NANOS} after the last arrival that came in, and this many times that in all: eight
+     * chat turns that started together copied a fresh cache each (its memory faulted in, 35 ms apiece here) and came
+     * in one by one over about 100 ms.
+     */
+    static final int GATHER_ROUNDS = 4;
     /** {@link #GATHER_NANOS}; tests change it. */
     volatile long gatherNanos = GATHER_NANOS;
     /** Guarded by {@link #lock}: arrivals a step stopped waiting for ({@link #arrivalsLate()}). */
@@ -144,12 +151,13 @@ public final class DecodeScheduler implements AutoCloseable {
     /**
      * A caller on its way to submitting a generation here: a chat turn rendering its template, encoding it, copying
      * a shared beginning. While one {@linkplain #pause() is not paused}, the decode loop does not start a step that
-     * has room for it; it waits, {@link #GATHER_NANOS} at most, until the caller has submitted (or closed this).
-     * Conversations that start together then take their first steps together instead of one or two at a time, and
-     * end their turns in the same step, where otherwise each came a step or more after the other: eight conversations
-     * through the chat model on two cores took their first full step 0.5 s into the round, since the steps of the
-     * first ones kept both cores from the others' preparation (docs/benchmarks.md, "Turns that start together").
-     * An arrival not in by the deadline is not waited for again, so a slow caller delays others once.
+     * has room for it; it waits until the caller has submitted (or closed this), {@link #GATHER_NANOS} after the
+     * last arrival that came in and {@link #GATHER_ROUNDS} times that in all. Conversations that start together then
+     * take their first steps together instead of one or two at a time, and end their turns in the same step, where
+     * otherwise some came a step or more after the others ever after: eight conversations through the chat model on
+     * two cores took their first full step 0.5 s into the round, since the steps of the first ones kept both cores
+     * from the others' preparation (docs/benchmarks.md, "Turns that come together step together"). An arrival not in
+     * by the deadline is not waited for again, so a slow caller delays the others once.
      *
      * <p>Consumed by the generation it is passed to ({@link #generate(Session, int[], GenerationParams,
      * TokenListener, Arrival)}); {@link #preparingAgain} starts the caller's next one. Close it in any case (a failed
@@ -453,23 +461,31 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /**
-     * Caller holds {@link #lock}: waits, {@link #GATHER_NANOS} at most, while generations are {@linkplain Arrival
-     * arriving} and the next step has room for them; those still not in by then are not waited for again.
+     * Caller holds {@link #lock}: waits while generations are {@linkplain Arrival arriving} and the next step has room
+     * for them, {@link #GATHER_NANOS} after the last that came in and {@link #GATHER_ROUNDS} times that in all; those
+     * still not in by then are not waited for again.
      */
     private void gather() throws InterruptedException {
         if (arriving.isEmpty()) {
             return;
         }
-        long deadline = System.nanoTime() + gatherNanos;
+        long start = System.nanoTime();
+        long lastCame = start;
+        int expected = arriving.size();
         while (!closed && !arriving.isEmpty() && active.size() + waiting.size() < maxActive) {
-            long left = deadline - System.nanoTime();
+            long now = System.nanoTime();
+            if (arriving.size() < expected) {
+                lastCame = now; // one came in (or paused): the others get their time again
+            }
+            expected = arriving.size();
+            long left = Math.min(lastCame + gatherNanos, start + GATHER_ROUNDS * gatherNanos) - now;
             if (left <= 0) {
                 for (Arrival late : arriving) {
                     late.late = true;
                 }
                 arrivalsLate += arriving.size();
                 log.debug("A step waited {} ms for {} arriving generations; going on without them",
-                        gatherNanos / 1_000_000, arriving.size());
+                        (now - start) / 1_000_000, arriving.size());
                 arriving.clear();
                 return;
             }
@@ -478,8 +494,7 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /**
-     * Generations a step stopped waiting for, their caller's preparation not done within {@link #GATHER_NANOS}
-     * ({@link Arrival}).
+     * Generations a step stopped waiting for, their caller's preparation not done in time ({@link Arrival}).
      */
     public long arrivalsLate() {
         synchronized (lock) {

@@ -113,6 +113,71 @@ class DecodeSchedulerArrivalsTest {
         }
     }
 
+    /**
+     * Arrivals that come in one by one, each within the deadline of the one before, are all waited for (here 3, one
+     * every 300 ms against a deadline of 1 s), up to four deadlines in all: with arrivals every 150 ms against a
+     * deadline of 300 ms a step runs once 1.2 s have passed, while they still come.
+     */
+    @Test
+    void arrivalsComingInOneByOneAreWaitedForUpToFourDeadlines() throws Exception {
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 16, 16, 16); Endless running = new Endless(scheduler)) {
+            scheduler.gatherNanos = TimeUnit.SECONDS.toNanos(1);
+            awaitSteps(scheduler, 5);
+            long waited = arriveOneByOne(scheduler, 3, 300).stepsWhileArriving;
+            assertTrue(waited <= 1, "at most the step in flight ran before the last came in: " + waited);
+            assertEquals(0, scheduler.arrivalsLate());
+            awaitSteps(scheduler, 5);
+            scheduler.gatherNanos = TimeUnit.MILLISECONDS.toNanos(300);
+            long capped = arriveOneByOne(scheduler, 12, 150).stepsWhileArriving;
+            // the cap came after about 8 of the 12 (1.2 s): those still on their way were late, and steps ran on
+            assertTrue(capped > 10, "steps ran after four deadlines: " + capped);
+            long late = scheduler.arrivalsLate();
+            assertTrue(late >= 2 && late <= 6, "about 4 of 12 late: " + late);
+        }
+    }
+
+    /** What {@link #arriveOneByOne} saw: steps run from the first arrival to the last one's submission. */
+    record Arrivals(long stepsWhileArriving) {}
+
+    /**
+     * Announces {@code count} generations at once and submits them one by one, {@code everyMillis} apart, each a
+     * one-token generation of a session of its own; counts the steps run from the first announcement until the last
+     * is submitted.
+     */
+    static Arrivals arriveOneByOne(DecodeScheduler scheduler, int count, long everyMillis) throws Exception {
+        java.util.List<DecodeScheduler.Arrival> arrivals = new java.util.ArrayList<>();
+        java.util.List<Session> sessions = new java.util.ArrayList<>();
+        java.util.List<CompletableFuture<GenerationResult>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            arrivals.add(scheduler.arrival());
+            sessions.add(model.newSession(CACHE));
+        }
+        long before = scheduler.steps();
+        long ran = 0;
+        for (int i = 0; i < count; i++) {
+            Thread.sleep(everyMillis);
+            int at = i;
+            if (at == count - 1) {
+                ran = scheduler.steps() - before; // the last one's submission lets the waiting step go
+            }
+            // generate() blocks until the generation is done: submitted from a thread of its own
+            results.add(CompletableFuture.supplyAsync(() -> scheduler.generate(sessions.get(at), ids("The cat"),
+                    GenerationParams.builder().maxNewTokens(1).build(), null, arrivals.get(at))));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            // the endless one and those submitted so far are queued, running or done
+            while (scheduler.load() + results.stream().filter(CompletableFuture::isDone).count() < 2 + at) {
+                assertTrue(System.nanoTime() < deadline, "generation " + at + " was not submitted");
+                Thread.sleep(1);
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            results.get(i).get(60, TimeUnit.SECONDS);
+            arrivals.get(i).close();
+            sessions.get(i).close();
+        }
+        return new Arrivals(ran);
+    }
+
     @Test
     void anArrivalNotInByTheDeadlineIsNotWaitedForAgain() throws Exception {
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 4, 4, 16); Endless running = new Endless(scheduler)) {
