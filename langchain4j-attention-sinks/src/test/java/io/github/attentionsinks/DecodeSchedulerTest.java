@@ -33,7 +33,7 @@ class DecodeSchedulerTest {
 
     @BeforeAll
     static void load() {
-        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device(Shared.device()).kernels(Shared.kernels()).load();
+        model = Shared.loadStories();
     }
 
     @AfterAll

@@ -24,8 +24,7 @@ class SessionStartFromTest {
 
     @BeforeAll
     static void load() {
-        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device(Shared.device())
-                .kernels(Shared.kernels()).load();
+        model = Shared.loadStories();
     }
 
     @AfterAll

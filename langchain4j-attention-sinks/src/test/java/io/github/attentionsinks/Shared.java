@@ -43,6 +43,11 @@ public final class Shared {
         return dir().resolve("models/stories260K");
     }
 
+    /** stories260K on the tests' {@link #device()} with their {@link #kernels()}; the caller closes it. */
+    public static AttentionSinkModel loadStories() {
+        return AttentionSinkModel.builder().modelPath(stories()).device(device()).kernels(kernels()).load();
+    }
+
     public static Path fixture(String name) {
         return dir().resolve("fixtures").resolve(name);
     }

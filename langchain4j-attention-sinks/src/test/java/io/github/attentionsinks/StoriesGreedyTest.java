@@ -19,7 +19,7 @@ class StoriesGreedyTest {
 
     @BeforeAll
     static void load() {
-        model = AttentionSinkModel.builder().modelPath(Shared.stories()).device(Shared.device()).kernels(Shared.kernels()).load();
+        model = Shared.loadStories();
         reference = Shared.json(Shared.stories().resolve("reference-greedy.json"));
     }
 
