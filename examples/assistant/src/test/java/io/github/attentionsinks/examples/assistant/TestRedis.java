@@ -110,8 +110,12 @@ final class TestRedis {
         }
     }
 
+    /**
+     * Waits for {@code process} to listen on {@code port}, 90 s at most. An assistant instance listens after 15–20 s
+     * here; under {@code strace -f} two of them starting beside a third JVM printed nothing in 30 s, twice.
+     */
     static void awaitPort(String host, int port, Process process, Path log) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("process exited with " + process.exitValue() + " before listening on "
@@ -123,7 +127,7 @@ final class TestRedis {
                 sleep(50);
             }
         }
-        throw new IllegalStateException("nothing listens on " + host + ":" + port + " after 30 s: " + Files.readString(log));
+        throw new IllegalStateException("nothing listens on " + host + ":" + port + " after 90 s: " + Files.readString(log));
     }
 
     static void stop(Process process) {
