@@ -111,8 +111,8 @@ final class TestRedis {
     }
 
     /**
-     * Waits for {@code process} to listen on {@code port}, 90 s at most. An assistant instance listens after 15–20 s
-     * here; under {@code strace -f} two of them starting beside a third JVM printed nothing in 30 s, twice.
+     * Waits for {@code process} to listen on {@code port}, 90 s at most: the two-instance test takes about 18 s alone
+     * here, but under {@code strace -f} an instance starting beside two other JVMs printed nothing in 30 s, twice.
      */
     static void awaitPort(String host, int port, Process process, Path log) throws IOException {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
