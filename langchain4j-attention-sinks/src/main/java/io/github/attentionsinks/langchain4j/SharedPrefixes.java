@@ -84,22 +84,21 @@ final class SharedPrefixes implements AutoCloseable {
      */
     Start start(Session session, int[] ids, int shareable, DecodeScheduler.Arrival arrival) {
         while (true) {
-            CompletableFuture<Void> other;
+            CompletableFuture<Void> other = null;
             Kept from;
-            Start start;
+            Start start = null;
             synchronized (this) {
                 from = longestKept(ids);
                 int held = from == null ? 0 : from.length;
                 // A prompt that is all beginning leaves nothing to feed after encoding it: not shared.
                 if (closed || shareable < MIN_TOKENS || shareable >= ids.length || held >= shareable) {
                     start = new Start(held, null);
-                    other = null;
                 } else {
                     Tokens beginning = new Tokens(Arrays.copyOf(ids, shareable));
                     other = encoding.get(beginning);
-                    start = other == null ? new Start(held, beginning) : null;
-                    if (start != null) {
+                    if (other == null) {
                         encoding.put(beginning, new CompletableFuture<>());
+                        start = new Start(held, beginning);
                     }
                 }
                 if (start != null && from != null) {
@@ -150,16 +149,7 @@ final class SharedPrefixes implements AutoCloseable {
      * @return the number of tokens copied, 0 when none is kept
      */
     int startFrom(Session session, int[] ids) {
-        Kept from;
-        synchronized (this) {
-            from = longestKept(ids);
-            if (from == null) {
-                return 0;
-            }
-            from.copying++;
-        }
-        copy(from, session);
-        return from.length;
+        return start(session, ids, ids.length, null).copied(); // a whole prompt is not a beginning to encode
     }
 
     /** Caller holds the lock: the longest kept beginning of {@code ids} that leaves a token to feed, marked used. */
