@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.arch.Architectures;
 import io.github.attentionsinks.arch.CausalLm;
+import io.github.attentionsinks.cache.CacheBuffers;
 import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.config.Json;
 import io.github.attentionsinks.config.ModelConfig;
@@ -58,6 +59,7 @@ public final class AttentionSinkModel implements AutoCloseable {
     private final TokenizerConfig tokenizerConfig;
     /** The Java kernels multiplying the weights, or null for libtorch. */
     private final WeightKernels kernels;
+    private final CacheBuffers cacheBuffers;
 
     private AttentionSinkModel(Builder b) {
         Path dir = b.modelPath;
@@ -105,6 +107,7 @@ public final class AttentionSinkModel implements AutoCloseable {
             throw e;
         }
         this.kernels = selected;
+        this.cacheBuffers = device.isGpu() ? null : new CacheBuffers(manager);
         if (selected != null) {
             DjlRuntime.leaveCoresToJavaKernels();
         }
@@ -298,11 +301,12 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     /**
      * Bytes of all native tensors this model holds right now: its weights, the KV cache of every open session and
-     * any step temporaries still alive (none between steps). The analogue of {@code torch.cuda.memory_allocated()}
-     * in the reference benchmark. Cost: one pass over the live arrays (a few per layer), not over their elements.
+     * any step temporaries still alive (none between steps), not the cache buffers kept for reuse
+     * ({@link #keptCacheBytes()}). The analogue of {@code torch.cuda.memory_allocated()} in the reference benchmark.
+     * Cost: one pass over the live arrays (a few per layer), not over their elements.
      */
     public long liveTensorBytes() {
-        long bytes = 0;
+        long bytes = -keptCacheBytes();
         for (NDArray array : manager.getManagedArrays()) {
             if (!array.isReleased()) {
                 bytes += array.size() * array.getDataType().getNumOfBytes();
@@ -325,6 +329,19 @@ public final class AttentionSinkModel implements AutoCloseable {
 
     NDManager manager() {
         return manager;
+    }
+
+    /** The CPU cache buffers sessions take and give back; null on a GPU, where libtorch's allocator keeps them. */
+    CacheBuffers cacheBuffers() {
+        return cacheBuffers;
+    }
+
+    /**
+     * Bytes of KV cache buffers that closed sessions (or sessions that outgrew them) gave back and that are kept for
+     * new sessions of the same shape, for {@link CacheBuffers#KEEP_SECONDS} seconds; 0 on a GPU.
+     */
+    public long keptCacheBytes() {
+        return cacheBuffers == null ? 0 : cacheBuffers.keptBytes();
     }
 
     private static GenerationParams readGenerationDefaults(Path dir, ModelConfig config) {
@@ -358,6 +375,9 @@ public final class AttentionSinkModel implements AutoCloseable {
         }
         if (kernels != null) {
             kernels.close();
+        }
+        if (cacheBuffers != null) {
+            cacheBuffers.close();
         }
         manager.close();
     }

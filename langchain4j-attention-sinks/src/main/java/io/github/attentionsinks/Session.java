@@ -43,7 +43,8 @@ public final class Session implements AutoCloseable {
         int chunk = config.bounded() ? config.windowSize() : 512;
         DataType cacheType = model.cacheDtype().dataType();
         this.cache = new SinkCache(config, shape.layers(), shape.kvHeads(), shape.headDim(), cacheType,
-                model.device(), network.keyShifter(), chunk, manager, network.keyBlock(cacheType));
+                model.device(), network.keyShifter(), chunk, manager, network.keyBlock(cacheType),
+                model.cacheBuffers());
     }
 
     public AttentionSinkModel model() {

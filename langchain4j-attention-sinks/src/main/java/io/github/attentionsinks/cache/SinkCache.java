@@ -7,7 +7,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.kernels.Float16Bits;
+import io.github.attentionsinks.nn.TensorMemory;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * The attention-sink KV cache of one stream: the first S tokens (sinks) plus the W most recent (window),
@@ -78,6 +81,8 @@ public final class SinkCache implements AutoCloseable {
     private final KeyShifter shifter;
     private final int maxChunk;
     private final NDManager manager;
+    /** Where CPU buffers come from and go back to; null: made by {@link #manager} and freed with it. */
+    private final CacheBuffers buffers;
 
     private NDArray keys;
     private NDArray values;
@@ -124,6 +129,18 @@ public final class SinkCache implements AutoCloseable {
      */
     public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
             KeyShifter shifter, int maxChunk, NDManager parent, int keyBlock) {
+        this(config, layers, kvHeads, headDim, dataType, device, shifter, maxChunk, parent, keyBlock, null);
+    }
+
+    /**
+     * A cache whose CPU buffers come from, and go back to, {@code buffers} (null: its own, freed when it closes or
+     * outgrows them).
+     *
+     * @throws IllegalArgumentException as {@link #SinkCache(CacheConfig, int, int, int, DataType, Device, KeyShifter,
+     *     int, NDManager, int)}
+     */
+    public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
+            KeyShifter shifter, int maxChunk, NDManager parent, int keyBlock, CacheBuffers buffers) {
         if (maxChunk < 1) {
             throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
         }
@@ -147,6 +164,7 @@ public final class SinkCache implements AutoCloseable {
         this.shifter = shifter;
         this.maxChunk = config.bounded() ? Math.min(maxChunk, config.windowSize()) : maxChunk;
         this.manager = parent.newSubManager(device);
+        this.buffers = device.equals(Device.cpu()) ? buffers : null;
     }
 
     public CacheConfig config() {
@@ -395,8 +413,8 @@ public final class SinkCache implements AutoCloseable {
                     sinkValues), grown, 0, used);
         }
         copyRange(values, base, biggerValues, 0, used);
-        keys.close();
-        values.close();
+        free(keys);
+        free(values);
         keys = biggerKeys;
         values = biggerValues;
         memory = null;
@@ -448,12 +466,47 @@ public final class SinkCache implements AutoCloseable {
      * buffers start small ({@link #ensureRoom}).
      */
     private NDArray newBuffer(Shape shape) {
+        if (buffers != null) {
+            NDArray buffer = buffers.take(shape, dataType);
+            if (fillNewBuffersWithNaN) {
+                fillWithNaN(buffer);
+            }
+            return buffer;
+        }
         NDArray buffer = fillNewBuffersWithNaN ? manager.full(shape, Float.NaN, dataType)
                 : manager.create(shape, dataType);
         if (!buffer.getDevice().isGpu()) {
             HugePages.advise(buffer.toByteBuffer(true));
         }
         return buffer;
+    }
+
+    /** Tests only: NaN in every entry of a CPU buffer, written through its memory (it may be a reused one). */
+    private void fillWithNaN(NDArray buffer) {
+        ByteBuffer bytes = TensorMemory.bytes(buffer);
+        if (halves) {
+            ShortBuffer bits = bytes.asShortBuffer();
+            while (bits.hasRemaining()) {
+                bits.put((short) 0x7e00);
+            }
+        } else {
+            FloatBuffer floats = bytes.asFloatBuffer();
+            while (floats.hasRemaining()) {
+                floats.put(Float.NaN);
+            }
+        }
+    }
+
+    /** Gives a buffer back to {@link #buffers}, or frees it. */
+    private void free(NDArray buffer) {
+        if (buffer == null) {
+            return;
+        }
+        if (buffers != null) {
+            buffers.giveBack(buffer);
+        } else {
+            buffer.close();
+        }
     }
 
     /** Tests only: new buffers are filled with NaN, so that a read of an entry never written shows in the results. */
@@ -627,6 +680,12 @@ public final class SinkCache implements AutoCloseable {
 
     @Override
     public void close() {
+        NDArray[] held = {keys, values, sinkKeys, sinkValues};
+        keys = values = sinkKeys = sinkValues = null;
+        memory = null;
+        for (NDArray buffer : held) {
+            free(buffer);
+        }
         manager.close();
     }
 

@@ -36,6 +36,8 @@ class SinkCacheTest {
     static final int DIM = 8;
     static final double THETA = 10000;
     static NDManager manager;
+    /** Buffers given back by the caches of {@link #cache}, for the next ones. */
+    static CacheBuffers givenBack;
 
     /**
      * Caches here start filled with NaN (their buffers are left uninitialized otherwise): an entry read before it is
@@ -47,12 +49,14 @@ class SinkCacheTest {
         manager = NDManager.newBaseManager(Device.cpu());
         SinkCache.fillNewBuffersWithNaN = true;
         SinkCache.initialCapacity = 3; // every stream below crosses several growths of its buffers
+        givenBack = new CacheBuffers(manager);
     }
 
     @AfterAll
     static void stop() {
         SinkCache.fillNewBuffersWithNaN = false;
         SinkCache.initialCapacity = SinkCache.INITIAL_CAPACITY;
+        givenBack.close();
         manager.close();
     }
 
@@ -707,10 +711,12 @@ class SinkCacheTest {
 
     /**
      * A float32 CPU cache of the test's shape whose sinks move by {@code rope} (in libtorch: the shifter has no heap
-     * form), taking chunks of up to 8 tokens.
+     * form), taking chunks of up to 8 tokens. Its buffers come from {@link #givenBack}, so the caches of these tests
+     * take buffers that earlier caches gave back (filled with NaN again as they are taken).
      */
     private static SinkCache cache(CacheConfig config, RotaryEmbedding rope) {
-        return new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(), rope::shift, 8, manager);
+        return new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(), rope::shift, 8, manager,
+                0, givenBack);
     }
 
     private static int counter;
