@@ -9,7 +9,10 @@ import io.github.attentionsinks.cache.CacheConfig;
 import io.github.attentionsinks.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,22 @@ final class FeedPlanner {
     private final boolean shareBeginnings;
     /** The tokens of a newline, which {@link #encodeContinuation} encodes before a text and removes. */
     private final int[] anchorIds;
+    /**
+     * {@link #sharedBeginning}'s two probe renderings, as tokens, for the system messages and tools conversations
+     * started with (at most {@link #PROBES_KEPT}, least recently used dropped first): the same for every conversation
+     * that starts with them, so a first turn need not render and encode them again (6–25 ms of each first turn of
+     * eight conversations starting together, docs/benchmarks.md). Probes rendered on an earlier day (templates that
+     * print the date) can only end a beginning sooner: it is where the probes and the prompt agree.
+     */
+    private final Map<ProbeKey, int[][]> probes = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ProbeKey, int[][]> eldest) {
+            return size() > PROBES_KEPT;
+        }
+    });
+    private static final int PROBES_KEPT = 32;
+
+    private record ProbeKey(HistoryShape shape, List<ChatMessage> lead, List<ToolSpecification> tools) {}
 
     FeedPlanner(ChatTemplate template, TextTokenizer tokenizer, CacheConfig cache, boolean shareBeginnings) {
         this.template = template;
@@ -146,6 +165,23 @@ final class FeedPlanner {
             }
             lead.add(m);
         }
+        ProbeKey key = new ProbeKey(rendering.shape(), List.copyOf(lead), List.copyOf(tools));
+        int[][] probes = this.probes.get(key);
+        if (probes == null) {
+            probes = probe(rendering, lead, tools);
+            this.probes.put(key, probes);
+        }
+        if (probes.length == 0) {
+            return 0; // the template wants more than a system and a user message: nothing is shared
+        }
+        return SharedPrefixes.commonLength(probes[0], probes[1], ids);
+    }
+
+    /**
+     * The tokens of {@code lead} followed by a user message "A", and by "Z", rendered in {@code rendering}'s shape;
+     * none when the template refuses such a conversation.
+     */
+    private int[][] probe(Rendering rendering, List<ChatMessage> lead, List<ToolSpecification> tools) {
         int[][] probes = new int[2][];
         try {
             for (int i = 0; i < 2; i++) {
@@ -154,9 +190,9 @@ final class FeedPlanner {
                 probes[i] = tokenizer.encode(rendering.render(template, probe, tools), false);
             }
         } catch (ChatTemplate.ChatTemplateException e) {
-            return 0; // the template wants more than a system and a user message: nothing is shared
+            return new int[0][];
         }
-        return SharedPrefixes.commonLength(probes[0], probes[1], ids);
+        return probes;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.github.attentionsinks.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.data.message.AiMessage;
@@ -165,6 +166,34 @@ class SharedPromptPrefixesTest {
                 assertTrue(plan.shareable() > systemTokens, cache + ": " + plan.shareable());
             }
         }
+    }
+
+    /**
+     * A planner keeps the probes of each system prompt it has seen: a first turn with another system prompt, or
+     * another ordering of turns, gets the beginning a planner that never saw the others finds.
+     */
+    @Test
+    void eachSystemPromptGetsItsOwnBeginningFromAPlannerThatSawOthers() {
+        ChatTemplate template = ChatTemplate.forModel(StoriesChat.model().directory(),
+                StoriesChat.model().tokenizerConfig());
+        CacheConfig cache = CacheConfig.sinks(4, 1020);
+        FeedPlanner seen = new FeedPlanner(template, StoriesChat.model().tokenizer(), cache, true);
+        List<List<ChatMessage>> firstTurns = List.of(
+                List.of(SystemMessage.from(SYSTEM), UserMessage.from("Hello")),
+                List.of(SystemMessage.from("You tell short stories about a cat."), UserMessage.from("Hello")),
+                List.of(SystemMessage.from(SYSTEM), UserMessage.from("Tell me about the sea.")),
+                List.of(UserMessage.from("Hello")),
+                List.of(SystemMessage.from("You tell short stories about a cat."), UserMessage.from("A dog?")));
+        List<Integer> lengths = new ArrayList<>();
+        for (List<ChatMessage> messages : firstTurns) {
+            FeedPlanner fresh = new FeedPlanner(template, StoriesChat.model().tokenizer(), cache, true);
+            int expected = fresh.plan(null, 0, null, new CacheTranscript(cache), messages, List.of(), "x")
+                    .shareable();
+            int got = seen.plan(null, 0, null, new CacheTranscript(cache), messages, List.of(), "x").shareable();
+            assertEquals(expected, got, messages.toString());
+            lengths.add(got);
+        }
+        assertNotEquals(lengths.get(0), lengths.get(1), "two system prompts, two beginnings");
     }
 
     /**
