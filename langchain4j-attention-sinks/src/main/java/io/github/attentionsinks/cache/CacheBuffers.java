@@ -20,15 +20,15 @@ import java.util.concurrent.TimeUnit;
  * first token writes every layer's rows, so its whole buffer (2 × 11.8 MiB at 512 entries on the SmolLM-135M shape)
  * is faulted in at once: 33–44 ms a session here, inside the step that carries that token (so every session in it
  * waits) or inside the copy of a shared prompt beginning, against 0.5 ms into reused memory (docs/benchmarks.md,
- * "Cache buffers kept for the next session"). Serving engines keep their caches' memory the same way (llama.cpp's
- * server and vLLM allocate it once, up front).
+ * "Cache buffers kept for the next conversation": eight new conversations' first tokens came about 0.1 s sooner).
+ * Serving engines keep their caches' memory the same way (llama.cpp's server and vLLM allocate it once, up front).
  *
- * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed (by a
- * timer, so an idle process gives the memory back too); buffers
- * are reused before any is allocated, so the memory held never exceeds what that model's caches of each shape held at
- * once in that time. A reused buffer keeps what an earlier cache wrote there; caches read only entries they wrote
- * ({@link SinkCache}), so nothing of one conversation reaches another. Every buffer handed out belongs to this pool's
- * manager: closing the pool (with its model) frees them all, in use or kept.
+ * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
+ * (so an idle process gives the memory back too). Buffers are reused before any is allocated, so the memory held
+ * never exceeds what that model's caches of each shape held at once in that time. A reused buffer keeps what an
+ * earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing of one conversation
+ * reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with its model) frees
+ * them all, in use or kept.
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */

@@ -32,7 +32,9 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code attention.sinks.cache.tokens} / {@code attention.sinks.cache.bytes} (gauges): tokens and native bytes
  *       in the KV caches of those sessions;</li>
  *   <li>{@code attention.sinks.cache.evicted.tokens} (gauge): tokens those sessions have evicted from their caches
- *       (stream length minus cache length), the work the attention-sink cache saves.</li>
+ *       (stream length minus cache length), the work the attention-sink cache saves;</li>
+ *   <li>{@code attention.sinks.cache.kept.bytes} (gauge): native bytes of cache buffers that closed sessions gave
+ *       back, kept 30 s for new sessions ({@code AttentionSinkModel.keptCacheBytes()}); counted once per model.</li>
  * </ul>
  * Session gauges read each session's state after its last completed turn. When the blocking model serves the
  * streaming model's sessions (the starter's default, {@code share-sessions}), they are counted once, under
@@ -73,6 +75,9 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
             gauge(registry, "attention.sinks.cache.evicted.tokens",
                     "Tokens evicted from the KV caches of the live sessions (stream length - cache length)",
                     "tokens", kind, m -> m.sum(kind, s -> s.streamLength() - s.cacheLength()));
+            gauge(registry, "attention.sinks.cache.kept.bytes",
+                    "Native bytes of KV cache buffers kept for new sessions, freed 30 s after they were given back",
+                    "bytes", kind, m -> m.keptBytes(kind));
         }
     }
 
@@ -96,6 +101,21 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
             }
         }
         return t;
+    }
+
+    /** The model's kept cache buffers, under the first kind whose chat model runs that model. */
+    private double keptBytes(String kind) {
+        Tracked t = tracked.get(kind);
+        if (t == null || !(t.model() instanceof AttentionSinkBaseChatModel m)) {
+            return 0;
+        }
+        for (String earlier : KINDS.subList(0, KINDS.indexOf(kind))) {
+            Tracked other = tracked.get(earlier);
+            if (other != null && other.model() instanceof AttentionSinkBaseChatModel o && o.model() == m.model()) {
+                return 0;
+            }
+        }
+        return m.model().keptCacheBytes();
     }
 
     private Set<Object> sessionIds(String kind) {

@@ -80,6 +80,15 @@ class ActuatorTest {
             assertThat(gauge(registry, "attention.sinks.cache.evicted.tokens", "blocking"))
                     .isEqualTo((double) (sa.streamLength() - 32 + sb.streamLength() - sb.cacheLength()))
                     .isPositive();
+
+            long keptBefore = blocking.model().keptCacheBytes();
+            assertThat(blocking.evictSession("b")).isTrue();
+            long kept = blocking.model().keptCacheBytes();
+            assertThat(kept).as("b's buffers, kept for the next session").isEqualTo(keptBefore + sb.cacheBytes());
+            // Both chat models run one model: its kept buffers are counted once, under the first kind.
+            assertThat(blocking.model()).isSameAs(streaming.model());
+            assertThat(gauge(registry, "attention.sinks.cache.kept.bytes", "streaming")).isEqualTo((double) kept);
+            assertThat(gauge(registry, "attention.sinks.cache.kept.bytes", "blocking")).isEqualTo(0.0);
         });
     }
 
