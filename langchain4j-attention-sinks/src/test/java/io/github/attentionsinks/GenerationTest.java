@@ -44,6 +44,36 @@ class GenerationTest {
         }
     }
 
+    /**
+     * A prompt is fed in pieces of at most the scheduler's chunk, except that a last part of at most half a chunk
+     * goes with the piece before it (a step for a few tokens costs nearly a decode step); never across the session's
+     * own chunks ({@link Session#maxChunk}, the window of 40 here), whose ends are a prompt's ends in this.
+     */
+    @Test
+    void aPromptsTailOfAtMostHalfAChunkGoesWithThePieceBeforeIt() {
+        assertEquals(List.of(24), pieces(24, 16));
+        assertEquals(List.of(16, 9), pieces(25, 16));
+        assertEquals(List.of(16, 24), pieces(40, 16));
+        assertEquals(List.of(3), pieces(3, 16));
+        assertEquals(List.of(1, 1), pieces(2, 1), "a chunk of one token has no tail to take");
+        assertEquals(List.of(16, 24, 24), pieces(64, 16), "never across the session's chunks of 40");
+        assertEquals(List.of(16, 24, 16), pieces(56, 16), "the first chunk ends with 24, the prompt with 16");
+    }
+
+    /** The sizes of the prompt pieces a generation feeds with pieces of {@code chunk} tokens. */
+    private static List<Integer> pieces(int promptLength, int chunk) {
+        int[] ids = new int[promptLength];
+        Arrays.fill(ids, 1);
+        try (Session s = model.newSession(CacheConfig.sinks(4, 40))) {
+            Generation g = new Generation(s, ids, GenerationParams.builder().maxNewTokens(1).build(), null);
+            List<Integer> sizes = new java.util.ArrayList<>();
+            while (g.prefilling()) {
+                sizes.add(g.nextFeed(chunk).length);
+            }
+            return sizes;
+        }
+    }
+
     @Test
     void stopStringEndsTheTextBeforeIt() {
         StringBuilder streamed = new StringBuilder();
