@@ -156,8 +156,8 @@ public class AttentionSinksProperties implements Validator {
 
     /**
      * With batched decoding, prompt tokens a conversation still reading its prompt feeds per step while the others
-     * decode: smaller, the others' tokens come sooner; larger, the prompt is read faster. Short turns (up to four
-     * chunks) go first either way.
+     * decode (the last chunk up to 1.5 times as many): smaller, the others' tokens come sooner; larger, the prompt is
+     * read faster. Short turns (up to four chunks) go first either way.
      */
     private int prefillChunk = 16;
 
