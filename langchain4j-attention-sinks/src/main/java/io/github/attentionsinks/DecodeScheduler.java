@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * loop, and each step feeds every active generation in one batched forward pass
  * ({@link AttentionSinkModel#appendBatch}): one token for a generation that is decoding, a chunk of
  * {@code prefillChunk} tokens for one still reading its prompt (chunked prefill; the prompt's last chunk takes a
- * tail of up to half a chunk more, {@link Generation#nextFeed}), so a long prompt never stalls the others. Generations join and leave between steps. First tokens come first. A short turn is a prompt of at most
+ * tail of up to half a chunk more, {@link Generation#nextFeed}), so a long prompt never stalls the others.
+ * Generations join and leave between steps. First tokens come first. A short turn is a prompt of at most
  * {@value #SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template, say); in a step where one reads its
  * prompt, generations with longer prompts still to read sit that step out, but never two steps running; decoding
  * generations advance every step. And a step that only reads long prompts gives way, between two layers, to a short
