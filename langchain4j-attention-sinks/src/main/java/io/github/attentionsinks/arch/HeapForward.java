@@ -62,8 +62,15 @@ final class HeapForward {
      */
     static volatile boolean readCacheInPlace =
             Boolean.parseBoolean(System.getProperty("attentionsinks.readCacheInPlace", "true"));
-    /** Steps of more rows allocate their buffers per call instead of keeping them per thread. */
-    private static final int KEPT_WORKSPACE_ROWS = 64;
+    /**
+     * A thread keeps its step buffers, grown to its largest step, up to this many bytes (at least
+     * {@link #MIN_KEPT_WORKSPACE_ROWS} rows); larger steps allocate theirs per call. Why keep them: an 8-session
+     * step of prompts (128–200 rows) allocated 4–6 MB of buffers per call on the SmolLM-135M shape, which the JVM
+     * zeroed and often faulted in: kept, a 128-row step of one prompt took 0.90–0.99 ms a row against 1.13–1.16
+     * (docs/bench/PrefillRows.java's loop, three runs each, docs/benchmarks.md).
+     */
+    private static final long KEPT_WORKSPACE_BYTES = 16L << 20;
+    private static final int MIN_KEPT_WORKSPACE_ROWS = 64;
 
     private final PreNormDecoder.Spec spec;
     private final WeightKernels kernels;
@@ -88,6 +95,8 @@ final class HeapForward {
     private final float[] finalNorm;
     private final double finalNormEps;
     private final ThreadLocal<Workspace> workspaces = new ThreadLocal<>();
+    /** The most rows a kept workspace holds ({@link #KEPT_WORKSPACE_BYTES}). */
+    private final int keptWorkspaceRows;
     /** Per kernel thread: one task's buffers. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -135,6 +144,8 @@ final class HeapForward {
         this.partialSlot = headDim + 2 + PARTIAL_PADDING;
         this.gateSplit = spec.intermediate / 2 / VectorMath.lanes() * VectorMath.lanes();
         this.gateKind = spec.activation == Activation.SILU ? PackedMatrix.Gate.SILU : PackedMatrix.Gate.GELU_TANH;
+        this.keptWorkspaceRows = (int) Math.max(MIN_KEPT_WORKSPACE_ROWS,
+                KEPT_WORKSPACE_BYTES / (Float.BYTES * new Workspace(1).floats()));
         int layers = spec.layers.length;
         attentionScales = new float[layers];
         queryNorms = new float[layers][];
@@ -243,15 +254,18 @@ final class HeapForward {
         return new AttentionTasks(blockStream, blockFirstRow, parts);
     }
 
+    /** This thread's kept buffers when they hold {@code rows} rows or can grow to, else buffers for this call. */
     private Workspace workspace(int rows) {
-        if (rows > KEPT_WORKSPACE_ROWS) {
+        Workspace kept = workspaces.get();
+        if (kept != null && rows <= kept.rows) {
+            return kept;
+        }
+        if (rows > keptWorkspaceRows) {
             return new Workspace(rows);
         }
-        Workspace kept = workspaces.get();
-        if (kept == null) {
-            kept = new Workspace(KEPT_WORKSPACE_ROWS);
-            workspaces.set(kept);
-        }
+        int blocks = (Math.max(rows, MIN_KEPT_WORKSPACE_ROWS) + MIN_KEPT_WORKSPACE_ROWS - 1) / MIN_KEPT_WORKSPACE_ROWS;
+        kept = new Workspace(Math.min(keptWorkspaceRows, blocks * MIN_KEPT_WORKSPACE_ROWS));
+        workspaces.set(kept);
         return kept;
     }
 
@@ -625,6 +639,8 @@ final class HeapForward {
 
     /** A step's buffers, sized for a number of rows. */
     private final class Workspace {
+        /** The most rows these buffers hold. */
+        final int rows;
         final float[] x;
         final float[] normed;
         final float[] qkv;
@@ -638,6 +654,7 @@ final class HeapForward {
         private float[] logits = new float[0];
 
         Workspace(int rows) {
+            this.rows = rows;
             PreNormDecoder.Layer layer = spec.layers[0];
             x = new float[rows * hidden];
             normed = new float[rows * hidden];
@@ -649,6 +666,12 @@ final class HeapForward {
                     ((PackedLinear) layer.mlpOut()).stride())];
             cos = new float[rows * headDim];
             sin = new float[rows * headDim];
+        }
+
+        /** Floats in the buffers sized by rows. */
+        long floats() {
+            return (long) x.length + normed.length + qkv.length + attention.length + mlp.length + gated.length
+                    + projected.length + cos.length + sin.length;
         }
 
         float[] partials(int size) {
