@@ -67,7 +67,7 @@ final class HeapForward {
      * {@link #MIN_KEPT_WORKSPACE_ROWS} rows); larger steps allocate theirs per call. Why keep them: an 8-session
      * step of prompts (128–200 rows) allocated 4–6 MB of buffers per call on the SmolLM-135M shape, which the JVM
      * zeroed and often faulted in: kept, a 128-row step of one prompt took 0.90–0.99 ms a row against 1.13–1.16
-     * (docs/bench/PrefillRows.java's loop, three runs each, docs/benchmarks.md).
+     * (docs/bench/PrefillLoop.java, three runs each, docs/benchmarks.md).
      */
     private static final long KEPT_WORKSPACE_BYTES = 16L << 20;
     private static final int MIN_KEPT_WORKSPACE_ROWS = 64;
