@@ -89,9 +89,10 @@ final class Generation {
      * The tokens to feed next: while the prompt lasts, up to {@code maxTokens} of it, never across the boundary of
      * the chunks {@link Session#append} would feed it in (a pending token of the session is fed before the first),
      * and all up to that boundary or the prompt's end where at most half of {@code maxTokens} more would be left for
-     * another step; then the token just sampled. Why the tail goes along: every step reads all the weights, so a step for a few prompt
-     * tokens costs nearly a decode step (an 8-session chat turn's new messages, about 24 tokens each, took a step of
-     * 16 each, 147–156 ms, then one of 8 each, 92–114 ms, with a 16-token limit; docs/benchmarks.md).
+     * another step; then the token just sampled. Why the tail goes along: every step reads all the weights, so a
+     * step for a few prompt tokens costs nearly a decode step (an 8-session chat turn's new messages, about 24 tokens
+     * each, took a step of 16 each, 147–156 ms, then one of 8 each, 92–114 ms, with a 16-token limit;
+     * docs/benchmarks.md).
      */
     int[] nextFeed(int maxTokens) {
         if (done()) {

@@ -66,7 +66,7 @@ final class HeapForward {
      * A thread keeps its step buffers, grown to its largest step, up to this many bytes (at least
      * {@link #MIN_KEPT_WORKSPACE_ROWS} rows); larger steps allocate theirs per call. Why keep them: an 8-session
      * step of prompts (128–200 rows) allocated 4–6 MB of buffers per call on the SmolLM-135M shape, which the JVM
-     * zeroed and often faulted in: kept, a 128-row step of one prompt took 0.90–0.99 ms a row against 1.13–1.16
+     * zeroed and often faulted in: kept, a 128-row step of one prompt took 0.92–0.98 ms a row against 1.07–1.09
      * (docs/bench/PrefillLoop.java, three runs each, docs/benchmarks.md).
      */
     private static final long KEPT_WORKSPACE_BYTES = 16L << 20;
@@ -263,8 +263,8 @@ final class HeapForward {
         if (rows > keptWorkspaceRows) {
             return new Workspace(rows);
         }
-        int blocks = (Math.max(rows, MIN_KEPT_WORKSPACE_ROWS) + MIN_KEPT_WORKSPACE_ROWS - 1) / MIN_KEPT_WORKSPACE_ROWS;
-        kept = new Workspace(Math.min(keptWorkspaceRows, blocks * MIN_KEPT_WORKSPACE_ROWS));
+        int wholeBlocks = (rows + MIN_KEPT_WORKSPACE_ROWS - 1) / MIN_KEPT_WORKSPACE_ROWS * MIN_KEPT_WORKSPACE_ROWS;
+        kept = new Workspace(Math.min(keptWorkspaceRows, wholeBlocks));
         workspaces.set(kept);
         return kept;
     }

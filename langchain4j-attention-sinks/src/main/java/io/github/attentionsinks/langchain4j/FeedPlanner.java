@@ -42,12 +42,13 @@ final class FeedPlanner {
      * eight conversations starting together, docs/benchmarks.md). Probes rendered on an earlier day (templates that
      * print the date) can only end a beginning sooner: it is where the probes and the prompt agree.
      */
-    private final Map<ProbeKey, int[][]> probes = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ProbeKey, int[][]> eldest) {
-            return size() > PROBES_KEPT;
-        }
-    });
+    private final Map<ProbeKey, int[][]> probesByLead = Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<ProbeKey, int[][]> eldest) {
+                    return size() > PROBES_KEPT;
+                }
+            });
     private static final int PROBES_KEPT = 32;
 
     private record ProbeKey(HistoryShape shape, List<ChatMessage> lead, List<ToolSpecification> tools) {}
@@ -166,10 +167,10 @@ final class FeedPlanner {
             lead.add(m);
         }
         ProbeKey key = new ProbeKey(rendering.shape(), List.copyOf(lead), List.copyOf(tools));
-        int[][] probes = this.probes.get(key);
+        int[][] probes = probesByLead.get(key);
         if (probes == null) {
             probes = probe(rendering, lead, tools);
-            this.probes.put(key, probes);
+            probesByLead.put(key, probes);
         }
         if (probes.length == 0) {
             return 0; // the template wants more than a system and a user message: nothing is shared
