@@ -112,12 +112,18 @@ final class ChatWarmUp {
 
     /**
      * The reply's message; null past {@code deadline}, when every turn of the round is cancelled (a cancelled turn
-     * gets no callback, so nothing more is awaited).
+     * gets no callback, so nothing more is awaited). Past the deadline a reply is not taken even if it is already
+     * there, so a warm-up given no time completes no turn, however fast a turn ran (CI once saw one finish before
+     * the others were submitted).
      */
     private static AiMessage await(CompletableFuture<ChatResponse> reply, List<ChatTurnHandle> handles,
             long deadline) {
         try {
-            return reply.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).aiMessage();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException();
+            }
+            return reply.get(left, TimeUnit.NANOSECONDS).aiMessage();
         } catch (TimeoutException e) {
             handles.forEach(ChatTurnHandle::cancel);
             log.debug("The chat warm-up ran past its time; its turns still running were cancelled");
