@@ -6,6 +6,8 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +21,7 @@ import java.util.concurrent.Future;
  * {@link OrderClient} with the conversations' shape as arguments: N concurrent memory ids then M (in that order, in a
  * fresh JVM), each user TURNS turns of at most TOKENS reply tokens, through the blocking chat model ({@code block})
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
- * round's start). Prints both rates and their ratio. Used in docs/benchmarks.md ("Cache buffers kept for the next
+ * round's start), and the JIT's compiler time during each round. Prints both rates and their ratio. Used in docs/benchmarks.md ("Cache buffers kept for the next
  * conversation"):
  *
  * <pre>
@@ -31,6 +33,7 @@ import java.util.concurrent.Future;
 public class ShapeClient {
     static AttentionSinkChatModel chat;
     static AttentionSinkStreamingChatModel streaming;
+    static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
 
     public static void main(String[] args) throws Exception {
         boolean stream = args[5].equals("stream");
@@ -55,6 +58,7 @@ public class ShapeClient {
     /** {@code users} conversations at once, each {@code turns} turns; aggregate reply tokens per second. */
     static double converse(int users, int turns, int maxTokens, String tag) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(users);
+        long compiled = JIT.getTotalCompilationTime();
         long t0 = System.nanoTime();
         List<Double> firstTokens = Collections.synchronizedList(new ArrayList<>());
         List<Future<Integer>> results = new ArrayList<>();
@@ -84,6 +88,7 @@ public class ShapeClient {
         }
         pool.shutdown();
         double rate = tokens / ((System.nanoTime() - t0) / 1e9);
+        System.out.printf("round %s compiler time: %d ms%n", tag, JIT.getTotalCompilationTime() - compiled);
         if (streaming != null) {
             List<Double> sorted = new ArrayList<>(firstTokens);
             Collections.sort(sorted);

@@ -14,7 +14,11 @@ import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** Jinja features Hugging Face chat templates rely on, rendered through Jinjava; expected strings written by hand. */
@@ -137,5 +141,61 @@ class ChatTemplateTest {
                 {{- ns.last_query ~ '/' ~ ns.last_index }}""", "", "");
         assertEquals("user:a|assistant:b|user:c|2/2", t.render(List.of(UserMessage.from("a"),
                 AiMessage.from("<think>hmm</think>\nb"), UserMessage.from("c")), List.of(), false));
+    }
+
+    @Test
+    void eachRenderHasVariablesAndMacrosOfItsOwn() {
+        // The template is parsed once and each render gets a context of its own: what one render sets or defines
+        // must not be seen by the next.
+        ChatTemplate t = ChatTemplate.of("{%- if messages | length > 1 %}{% set seen = 'many' %}"
+                + "{% macro greet() %}hi{% endmacro %}{% endif -%}"
+                + "{{ seen is defined }}/{{ messages | length }}{% if seen is defined %}/{{ greet() }}{% endif %}", "",
+                "");
+        assertEquals("true/2/hi", t.render(List.of(UserMessage.from("a"), UserMessage.from("b")), List.of(), false));
+        assertEquals("false/1", t.render(List.of(UserMessage.from("a")), List.of(), false));
+        ChatTemplate calls = ChatTemplate.of("{%- if messages | length > 1 %}{% macro greet() %}hi{% endmacro %}"
+                + "{% endif -%}[{{ greet() }}]", "", "");
+        assertEquals("[hi]", calls.render(List.of(UserMessage.from("a"), UserMessage.from("b")), List.of(), false));
+        var e = assertThrows(ChatTemplate.ChatTemplateException.class,
+                () -> calls.render(List.of(UserMessage.from("a")), List.of(), false));
+        assertEquals("chat template failed at line 1: Could not resolve function 'greet'", e.getMessage());
+    }
+
+    @Test
+    void concurrentRendersOfOneTemplateGiveEachItsOwnPrompt() throws Exception {
+        ChatTemplate t = ChatTemplate.of(CHATML, "", "<|im_end|>");
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int u = 0; u < 8; u++) {
+                int user = u;
+                done.add(pool.submit(() -> {
+                    int checked = 0;
+                    for (int i = 0; i < 200; i++) {
+                        String text = "user " + user + " message " + i;
+                        assertEquals("<|im_start|>user\n" + text + "<|im_end|>\n<|im_start|>assistant\n",
+                                t.render(List.of(UserMessage.from(text)), List.of(), true));
+                        checked++;
+                    }
+                    return checked;
+                }));
+            }
+            for (Future<Integer> f : done) {
+                assertEquals(200, f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aTemplateThatDoesNotParseFailsEachRenderWithJinjavasReason() {
+        ChatTemplate t = ChatTemplate.of("{% for m in messages %}{{ m.content }}", "", "");
+        for (int i = 0; i < 2; i++) {
+            var e = assertThrows(ChatTemplate.ChatTemplateException.class,
+                    () -> t.render(List.of(UserMessage.from("hi")), List.of(), true));
+            assertEquals("chat template failed at line 1: Syntax error in '{% for m in messages %}': Missing end tag: "
+                    + "endfor for tag defined as: {% for m in messages %}", e.getMessage());
+        }
     }
 }
