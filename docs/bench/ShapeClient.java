@@ -21,8 +21,8 @@ import java.util.concurrent.Future;
  * {@link OrderClient} with the conversations' shape as arguments: N concurrent memory ids then M (in that order, in a
  * fresh JVM), each user TURNS turns of at most TOKENS reply tokens, through the blocking chat model ({@code block})
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
- * round's start), and the JIT's compiler time during each round. Prints both rates and their ratio. Used in docs/benchmarks.md ("Cache buffers kept for the next
- * conversation"):
+ * round's start); prints the JIT's compiler time during each round, both rates and their ratio. Used in
+ * docs/benchmarks.md ("Cache buffers kept for the next conversation", "Chat templates parsed once"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/sc docs/bench/ShapeClient.java
