@@ -76,13 +76,21 @@ final class VectorProducts {
      */
     static void float32(float[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
         if (rows == 1) {
-            // A loop of its own for decode's single row (see the comment above).
-            for (int t = t0; t < t1; t++) {
-                float32OneRow(tiles[t], 0, in, x, 0, y, t * TILE);
-                float32OneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
-            }
+            float32Row(tiles, in, x, y, t0, t1);
         } else {
             float32Rows(tiles, in, x, rows, y, t0, t1);
+        }
+    }
+
+    /**
+     * Decode's single row: a loop of its own (see {@link #float32}), in a method of its own too. With the loop inside
+     * {@code float32}, the JIT inlined {@code float32} into its callers once the multi-row passes grew (two rows over
+     * the whole tile), and a single session decoded 2–15% slower in eight interleaved pairs of {@code bench}.
+     */
+    private static void float32Row(float[][] tiles, int in, float[] x, float[] y, int t0, int t1) {
+        for (int t = t0; t < t1; t++) {
+            float32OneRow(tiles[t], 0, in, x, 0, y, t * TILE);
+            float32OneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
         }
     }
 
@@ -120,8 +128,10 @@ final class VectorProducts {
 
     /**
      * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout): six rows a pass over the whole
-     * tile where the registers hold their 24 accumulators, then the rest half by half, four, two or one rows a pass.
-     * The first pass reads the tile from memory, the others from the second-level cache.
+     * tile where the registers hold their 24 accumulators, then four rows a pass half by half, then two rows over the
+     * whole tile or one row half by half. The first pass reads the tile from memory, the others from the second-level
+     * cache. Every pass adds each output's inputs in order into one accumulator, except the one-row pass (two sets),
+     * which only a step's odd last row takes, whatever passes came before it.
      */
     private static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
         int first = 0;
@@ -130,18 +140,20 @@ final class VectorProducts {
                 float32SixRows(w, in, x, first * in, y, ya + first * stride, stride);
             }
         }
+        int fours = first + (rows - first) / 4 * 4;
         for (int wa = 0, yh = ya; wa < in * TILE; wa += in * HALF, yh += HALF) {
-            int m = first;
-            for (; m + 3 < rows; m += 4) {
+            for (int m = first; m < fours; m += 4) {
                 float32FourRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
             }
-            if (m + 1 < rows) {
-                float32TwoRows(w, wa, in, x, m * in, y, yh + m * stride, stride);
-                m += 2;
-            }
-            if (m < rows) {
-                float32OneRow(w, wa, in, x, m * in, y, yh + m * stride);
-            }
+        }
+        int m = fours;
+        if (m + 1 < rows) {
+            float32TwoRows(w, in, x, m * in, y, ya + m * stride, stride);
+            m += 2;
+        }
+        if (m < rows) {
+            float32OneRow(w, 0, in, x, m * in, y, ya + m * stride);
+            float32OneRow(w, in * HALF, in, x, m * in, y, ya + HALF + m * stride);
         }
     }
 
@@ -287,55 +299,50 @@ final class VectorProducts {
     }
 
     /**
-     * Rows {@code xa} and {@code xa + in} times the half of a tile at {@code wa}. Two inputs per iteration, their four
-     * weight vectors loaded before any multiply-add: with one input an iteration, JDK 25 ran two rows of the
-     * SmolLM-135M shape from memory in 24 ms a step against 16 on JDK 17 (one row: 13–18 on either), which put about 8
-     * ms on the first token of every chat turn there (a turn feeds its pending token and the new one: two rows). Each
-     * accumulator still adds the inputs in order, so two rows sum as the wider passes do: separate {@link #float32OneRow}
-     * style sets (even and odd inputs) moved batched against separate logits over a float16 cache up to 100 times
-     * further (its entries rounding to neighbouring float16 values), 2.7e-3 for the phi3 fixture.
+     * Rows {@code xa} and {@code xa + in} times the whole tile {@code w}: eight accumulators beside the tile's four
+     * weight vectors, each adding its output's inputs in order as the wider passes do. Two rows over each half
+     * instead had four accumulators, so each multiply-add waited for the one before it on the same accumulator (46 G
+     * multiply-adds a second on a Zen 5 core from the second-level cache, 90 over the whole tile; docs/benchmarks.md,
+     * "A Zen 5 machine"). A step of two rows (two sessions decoding) took 12.5–13.3 ms in the 30 layers' products that
+     * way and 9.1–10.5 ms this way, on JDK 17 and 25 ({@code ProductsBench}); eight rows, whose six-row pass from
+     * memory bounds them, stayed at 12.1–13.1.
      */
-    private static void float32TwoRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
-            int stride) {
+    private static void float32TwoRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int wb = in * HALF;
+        int xb = xa + in;
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
         FloatVector b0 = a0;
         FloatVector b1 = a0;
-        int xb = xa + in;
-        int i = 0;
-        int wi = wa;
-        for (; i + 1 < in; i += 2, wi += 2 * HALF) {
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
             FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector v0 = FloatVector.fromArray(FLOATS, w, wi + HALF);
-            FloatVector v1 = FloatVector.fromArray(FLOATS, w, wi + HALF + LANES);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wb + wi);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wb + wi + LANES);
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-            FloatVector yv = FloatVector.broadcast(FLOATS, x[xb + i]);
             a0 = w0.fma(xv, a0);
             a1 = w1.fma(xv, a1);
-            b0 = w0.fma(yv, b0);
-            b1 = w1.fma(yv, b1);
-            FloatVector xw = FloatVector.broadcast(FLOATS, x[xa + i + 1]);
-            FloatVector yw = FloatVector.broadcast(FLOATS, x[xb + i + 1]);
-            a0 = v0.fma(xw, a0);
-            a1 = v1.fma(xw, a1);
-            b0 = v0.fma(yw, b0);
-            b1 = v1.fma(yw, b1);
+            a2 = w2.fma(xv, a2);
+            a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(FLOATS, x[xb + i]);
+            b0 = w0.fma(xv, b0);
+            b1 = w1.fma(xv, b1);
+            b2 = w2.fma(xv, b2);
+            b3 = w3.fma(xv, b3);
         }
-        if (i < in) {
-            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
-            FloatVector yv = FloatVector.broadcast(FLOATS, x[xb + i]);
-            a0 = w0.fma(xv, a0);
-            a1 = w1.fma(xv, a1);
-            b0 = w0.fma(yv, b0);
-            b1 = w1.fma(yv, b1);
-        }
+        int yb = ya + HALF;
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, yb);
+        a3.intoArray(y, yb + LANES);
         b0.intoArray(y, ya + stride);
         b1.intoArray(y, ya + stride + LANES);
+        b2.intoArray(y, yb + stride);
+        b3.intoArray(y, yb + stride + LANES);
     }
 
     /**

@@ -72,7 +72,8 @@ class WeightKernelsTest {
 
     /**
      * A row's float32 products are the same floats whichever multi-row pass takes it: two, four, eight or ten rows
-     * (with AVX-512 six a pass, then four or two over each half of a tile; without it four and two over each half)
+     * (with AVX-512 six a pass, then four over each half of a tile or two over the whole tile; without it four over
+     * each half and two over the whole tile)
      * against the same rows among twelve (two six-row passes). Every pass adds an output's inputs in order, so a
      * session's logits do not move with the number of sessions beside it in a step. One row left over is excepted: the
      * single-row pass adds even and odd inputs apart.
