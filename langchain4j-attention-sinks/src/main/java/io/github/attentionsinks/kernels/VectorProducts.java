@@ -159,13 +159,13 @@ final class VectorProducts {
 
     /**
      * Six rows a pass over a whole tile where the registers hold their 24 accumulators beside the tile's four weight
-     * vectors (32 registers with AVX-512; AVX2's 16 would spill). An 8-session decode step is six rows this way and
-     * two over the whole tile ({@link #float32TwoRows}). Against eight rows over each half (sixteen accumulators, two weight vectors), 57 rounds of a
-     * standalone loop over 424 MB of weights on two threads took 17.6 against 18.3 ms: each weight vector loaded
-     * feeds six multiply-adds and each input broadcast four, where eight rows over a half loaded ten vectors for
-     * sixteen multiply-adds. Before that, eight rows over each half had replaced four rows over whole tiles, whose
-     * second pass of eight rows ran from the second-level cache after the first had waited on memory (the lm_head's
-     * product on two threads: 3.12–3.67 ms against 3.45–4.03).
+     * vectors (32 registers with AVX-512; AVX2's 16 would spill). An 8-session decode step is six rows this way and two
+     * over the whole tile ({@link #float32TwoRows}). Against eight rows over each half (sixteen accumulators, two
+     * weight vectors), 57 rounds of a standalone loop over 424 MB of weights on two threads took 17.6 against 18.3 ms:
+     * each weight vector loaded feeds six multiply-adds and each input broadcast four, where eight rows over a half
+     * loaded ten vectors for sixteen multiply-adds. Before that, eight rows over each half had replaced four rows over
+     * whole tiles, whose second pass of eight rows ran from the second-level cache after the first had waited on memory
+     * (the lm_head's product on two threads: 3.12–3.67 ms against 3.45–4.03).
      */
     private static final boolean SIX_ROWS = FLOATS.vectorBitSize() >= 512;
 

@@ -164,22 +164,28 @@ public final class ChatTemplate {
         try {
             String output = interpreter.render(tree);
             return new RenderResult(output, interpreter.getContext(), interpreter.getErrorsCopy());
-        } catch (InterpretException e) {
-            TemplateError error = e instanceof TemplateSyntaxException syntax ? TemplateError.fromException(syntax)
-                    : TemplateError.fromSyntaxError(e);
-            return new RenderResult(error, interpreter.getContext(), interpreter.getErrorsCopy());
-        } catch (InvalidArgumentException e) {
-            return new RenderResult(TemplateError.fromInvalidArgumentException(e), interpreter.getContext(),
-                    interpreter.getErrorsCopy());
-        } catch (InvalidInputException e) {
-            return new RenderResult(TemplateError.fromInvalidInputException(e), interpreter.getContext(),
-                    interpreter.getErrorsCopy());
         } catch (Exception e) {
-            return new RenderResult(TemplateError.fromException(e), interpreter.getContext(),
-                    interpreter.getErrorsCopy());
+            return new RenderResult(templateError(e), interpreter.getContext(), interpreter.getErrorsCopy());
         } finally {
             JinjavaInterpreter.popCurrent();
         }
+    }
+
+    /** The error {@code renderForResult} makes of a render's exception, by its type. */
+    private static TemplateError templateError(Exception e) {
+        if (e instanceof TemplateSyntaxException syntax) {
+            return TemplateError.fromException(syntax);
+        }
+        if (e instanceof InterpretException interpret) {
+            return TemplateError.fromSyntaxError(interpret);
+        }
+        if (e instanceof InvalidArgumentException argument) {
+            return TemplateError.fromInvalidArgumentException(argument);
+        }
+        if (e instanceof InvalidInputException input) {
+            return TemplateError.fromInvalidInputException(input);
+        }
+        return TemplateError.fromException(e);
     }
 
     /** A template from Jinja source, with the special tokens it may refer to. */
