@@ -4,11 +4,13 @@ import java.util.*;
 /**
  * Eight input rows times the 30 layers' float32 weights of the SmolLM-135M shape (q/k/v 960 x 576, output 576 x 576,
  * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, several ways, interleaved: medians of 30 rounds
- * after 10. The first is the library's (VectorProducts: six rows over a whole tile from memory, then two rows over each
- * half from the second-level cache); the others were tried as replacements and were not faster, beside one row (what
- * memory allows) and the six-row pass alone. With the argument {@code l2}: each way on one thread over two tiles again
- * and again, weights from the second-level cache, in multiply-adds per second. Inputs are random; products are not
- * checked. Used in docs/benchmarks.md ("Eight rows against the fast mode", "A Zen 5 machine"):
+ * after 10. The first was the library's until 2026-12-06 (VectorProducts: six rows over a whole tile from memory, then
+ * two rows over each half from the second-level cache), then six + two over the whole tile; the library's now is the
+ * second last: six + two over a tile laid out in four columns, one per vector of outputs, so that a pass reads four
+ * streams of memory. The others were tried as replacements and were not faster, beside one row (what memory allows)
+ * and the six-row pass alone. With the argument {@code l2}: each way on one thread over two tiles again and again,
+ * weights from the second-level cache, in multiply-adds per second. Inputs are random; products are not checked.
+ * Used in docs/benchmarks.md ("Eight rows against the fast mode", "A Zen 5 machine", "Tiles in four columns"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/erb docs/bench/EightRowsBench.java
@@ -398,6 +400,70 @@ public class EightRowsBench {
         h0.intoArray(y, ya + 7 * stride); h1.intoArray(y, ya + 7 * stride + L); h2.intoArray(y, ya + 7 * stride + 2 * L);
     }
 
+    // Four columns [4][in][16] (VectorProducts since 2026-12-06): six rows, then two, over the whole tile from four streams.
+    static void v15(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) { sixQ(tiles[t], in, x, 0, y, t * TILE, stride); twoQ(tiles[t], in, x, 6 * in, y, t * TILE + 6 * stride, stride); }
+    }
+    static void sixQ(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi),
+                w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xi + in]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]);
+            e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1); e2 = w2.fma(xv, e2); e3 = w3.fma(xv, e3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]);
+            f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1); f2 = w2.fma(xv, f2); f3 = w3.fma(xv, f3);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L); a3.intoArray(y, ya + 3 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L); b3.intoArray(y, ya + stride + 3 * L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, ya + 2 * stride + 2 * L); c3.intoArray(y, ya + 2 * stride + 3 * L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, ya + 3 * stride + 2 * L); d3.intoArray(y, ya + 3 * stride + 3 * L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, ya + 4 * stride + 2 * L); e3.intoArray(y, ya + 4 * stride + 3 * L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, ya + 5 * stride + 2 * L); f3.intoArray(y, ya + 5 * stride + 3 * L);
+    }
+    static void twoQ(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; int xb = xa + in;
+        for (int i = 0, wi = 0; i < in; i++, wi += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi),
+                w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            FloatVector xv = FloatVector.broadcast(F, x[xa + i]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xb + i]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L); a3.intoArray(y, ya + 3 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L); b3.intoArray(y, ya + stride + 3 * L);
+    }
+    // One row over four columns: two inputs an iteration, eight accumulators.
+    static void v17(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) oneQ(tiles[t], in, x, 0, y, t * TILE);
+    }
+    static void oneQ(float[] w, int in, float[] x, int xa, float[] y, int ya) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0, wi = 0;
+        for (; i + 1 < in; i += 2, wi += 2 * L) {
+            FloatVector xv = FloatVector.broadcast(F, x[xa + i]), xw = FloatVector.broadcast(F, x[xa + i + 1]);
+            a0 = FloatVector.fromArray(F, w, wi).fma(xv, a0); a1 = FloatVector.fromArray(F, w, q1 + wi).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, q2 + wi).fma(xv, a2); a3 = FloatVector.fromArray(F, w, q3 + wi).fma(xv, a3);
+            b0 = FloatVector.fromArray(F, w, wi + L).fma(xw, b0); b1 = FloatVector.fromArray(F, w, q1 + wi + L).fma(xw, b1);
+            b2 = FloatVector.fromArray(F, w, q2 + wi + L).fma(xw, b2); b3 = FloatVector.fromArray(F, w, q3 + wi + L).fma(xw, b3);
+        }
+        a0.add(b0).intoArray(y, ya); a1.add(b1).intoArray(y, ya + L); a2.add(b2).intoArray(y, ya + 2 * L); a3.add(b3).intoArray(y, ya + 3 * L);
+    }
+
     interface K { void run(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride); }
 
     public static void main(String[] a) throws Exception {
@@ -410,8 +476,8 @@ public class EightRowsBench {
         float[] y = new float[8 * 3072];
         float[] xt = new float[8 * 1536]; for (int i = 0; i < xt.length; i++) xt[i] = (float) r.nextGaussian(); xt8 = x;
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
-        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10};
-        String[] names = {"six + two (current)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile"};
+        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10, EightRowsBench::v15, EightRowsBench::v17};
+        String[] names = {"six + two over each half (before)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile (before)", "six + two over four columns (now)", "one row over four columns"};
         if (a.length > 0 && a[0].equals("l2")) {
             secondLevel(ks, names, x, xt, xx, y);
             ex.shutdown();
@@ -451,7 +517,7 @@ public class EightRowsBench {
                 boolean narrow = k == 3 || k == 8;
                 float[][] tl = narrow ? t48 : t64; int tileOut = narrow ? T3 : TILE; int stride = tl.length * tileOut;
                 float[] xin = k == 2 ? xx : k >= 7 ? xt : x;
-                int rows = k == 5 ? 1 : k == 6 ? 6 : 8, reps = 20000;
+                int rows = k == 5 || k == 12 ? 1 : k == 6 ? 6 : 8, reps = 20000;
                 long t0 = System.nanoTime();
                 for (int i = 0; i < reps; i++) ks[k].run(tl, in, xin, y, 0, tl.length, stride);
                 double seconds = (System.nanoTime() - t0) / 1e9;

@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Weight products {@code y = x·Wᵀ} with float32 weights in the Java Vector API ({@link Float16Products} and
  * {@link Int8Products} have the others'), loaded only when that module is in the boot layer ({@link WeightKernels}).
  *
- * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile in one array, so a tile streams
- * contiguously and every weight vector loaded feeds the accumulators of several input rows: a float32 tile is two
- * halves {@code [in][HALF]} ({@link #halfTileIndex}). A tile is the unit of work split across threads.
+ * <p>Weights are packed once into tiles of {@link #TILE} outputs, each tile in one array, and every weight vector
+ * loaded feeds the accumulators of several input rows: a float32 tile is four columns {@code [in][LANES]}, one per
+ * vector of outputs ({@link #tileIndex}). A tile is the unit of work split across threads.
  *
  * <p>Only methods of JDK 17's incubator API are used, so the classes compiled on 17 link on 21 and 25 too.
  *
@@ -24,7 +24,7 @@ final class VectorProducts {
     private static final int LANES = FLOATS.length();
     /** Outputs per tile: four vectors. */
     static final int TILE = 4 * LANES;
-    /** Outputs per half of a float32 tile ({@link #halfTileIndex}): two vectors. */
+    /** Outputs per half of a float32 tile: two columns ({@link #tileIndex}), what a four-row pass takes at a time. */
     static final int HALF = TILE / 2;
     private VectorProducts() {}
 
@@ -38,17 +38,21 @@ final class VectorProducts {
     }
 
     /**
-     * Where output {@code c} of input {@code i} lies in a float32 tile: a tile is two halves of {@link #HALF} outputs,
-     * each {@code [in][HALF]} and contiguous, so one pass over a half reads it once from memory while eight rows use
-     * each weight vector (their sixteen accumulators fit the registers beside a half's two weight vectors; a whole
-     * tile's four would need 32 for eight rows, and spill).
+     * Where output {@code c} of input {@code i} lies in a float32 tile: a tile is four columns of {@code LANES}
+     * outputs, each {@code [in][LANES]} and contiguous, so a pass over the whole tile reads four streams of memory at
+     * once, a weight vector from each for every input. The hardware prefetches each stream on its own, and more streams
+     * keep more of memory's lines on their way. On a Zen 5 VM ({@code ProductsBench}, the SmolLM-135M shape, medians
+     * of 15 rounds in five JVMs each way, interleaved) the 30 layers' products of an 8-row step took 13.9 ms where two
+     * halves {@code [in][2·LANES]} took 15.1, and a single row's 10.4 against 11.4 (docs/benchmarks.md, "Tiles in four
+     * columns"). One contiguous {@code [in][TILE]} stream was slower than two halves for six rows
+     * (docs/bench/EightRowsBench.java).
      */
-    static int halfTileIndex(int in, int i, int c) {
-        return c / HALF * in * HALF + i * HALF + c % HALF;
+    static int tileIndex(int in, int i, int c) {
+        return c / LANES * in * LANES + i * LANES + c % LANES;
     }
 
     /**
-     * Packs a float32 matrix into tiles laid out as {@link #halfTileIndex} says.
+     * Packs a float32 matrix into tiles laid out as {@link #tileIndex} says.
      *
      * @param w {@code [out, in]} row-major, or {@code [in, out]} when {@code inOut}
      */
@@ -60,7 +64,7 @@ final class VectorProducts {
             int width = Math.min(TILE, out - o0);
             for (int i = 0; i < in; i++) {
                 for (int c = 0; c < width; c++) {
-                    tile[halfTileIndex(in, i, c)] = inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i);
+                    tile[tileIndex(in, i, c)] = inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i);
                 }
             }
             tiles[t] = tile;
@@ -89,8 +93,7 @@ final class VectorProducts {
      */
     private static void float32Row(float[][] tiles, int in, float[] x, float[] y, int t0, int t1) {
         for (int t = t0; t < t1; t++) {
-            float32OneRow(tiles[t], 0, in, x, 0, y, t * TILE);
-            float32OneRow(tiles[t], in * HALF, in, x, 0, y, t * TILE + HALF);
+            float32OneRow(tiles[t], in, x, 0, y, t * TILE);
         }
     }
 
@@ -127,11 +130,11 @@ final class VectorProducts {
     }
 
     /**
-     * Every row of {@code x} times one float32 tile ({@link #halfTileIndex}'s layout): six rows a pass over the whole
-     * tile where the registers hold their 24 accumulators, then four rows a pass half by half, then two rows over the
-     * whole tile or one row half by half. The first pass reads the tile from memory, the others from the second-level
-     * cache. Every pass adds each output's inputs in order into one accumulator, except the one-row pass (two sets),
-     * which only a step's odd last row takes, whatever passes came before it.
+     * Every row of {@code x} times one float32 tile ({@link #tileIndex}'s layout): six rows a pass over the whole
+     * tile where the registers hold their 24 accumulators, then four rows a pass half by half, then two rows or one
+     * row over the whole tile. The first pass reads the tile from memory, the others from the second-level cache.
+     * Every pass adds each output's inputs in order into one accumulator, except the one-row pass (two sets), which
+     * only a step's odd last row takes, whatever passes came before it.
      */
     private static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
         int first = 0;
@@ -152,8 +155,7 @@ final class VectorProducts {
             m += 2;
         }
         if (m < rows) {
-            float32OneRow(w, 0, in, x, m * in, y, ya + m * stride);
-            float32OneRow(w, in * HALF, in, x, m * in, y, ya + HALF + m * stride);
+            float32OneRow(w, in, x, m * in, y, ya + m * stride);
         }
     }
 
@@ -171,7 +173,7 @@ final class VectorProducts {
 
     /** Rows {@code xa}, {@code xa + in}, … {@code xa + 5·in} times the whole tile {@code w}. */
     private static void float32SixRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
-        int wb = in * HALF;
+        int q = in * LANES;
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -196,11 +198,11 @@ final class VectorProducts {
         FloatVector f1 = a0;
         FloatVector f2 = a0;
         FloatVector f3 = a0;
-        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+        for (int i = 0, wi = 0; i < in; i++, wi += LANES) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wb + wi);
-            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wb + wi + LANES);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + q);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wi + 2 * q);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wi + 3 * q);
             int xi = xa + i;
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
             a0 = w0.fma(xv, a0);
@@ -260,7 +262,7 @@ final class VectorProducts {
         f3.intoArray(y, yb + 5 * stride + LANES);
     }
 
-    /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile at {@code wa}. */
+    /** Rows {@code xa} … {@code xa + 3·in} times the half of a tile whose first column starts at {@code wa}. */
     private static void float32FourRows(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya,
             int stride) {
         FloatVector a0 = FloatVector.zero(FLOATS);
@@ -271,9 +273,10 @@ final class VectorProducts {
         FloatVector c1 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
-        for (int i = 0, wi = wa; i < in; i++, wi += HALF) {
+        int q = in * LANES;
+        for (int i = 0, wi = wa; i < in; i++, wi += LANES) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + q);
             int xi = xa + i;
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
             a0 = w0.fma(xv, a0);
@@ -308,7 +311,7 @@ final class VectorProducts {
      * memory bounds them, stayed at 12.1–13.1.
      */
     private static void float32TwoRows(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
-        int wb = in * HALF;
+        int q = in * LANES;
         int xb = xa + in;
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
@@ -318,11 +321,11 @@ final class VectorProducts {
         FloatVector b1 = a0;
         FloatVector b2 = a0;
         FloatVector b3 = a0;
-        for (int i = 0, wi = 0; i < in; i++, wi += HALF) {
+        for (int i = 0, wi = 0; i < in; i++, wi += LANES) {
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wi);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + LANES);
-            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wb + wi);
-            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wb + wi + LANES);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wi + q);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wi + 2 * q);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wi + 3 * q);
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             a0 = w0.fma(xv, a0);
             a1 = w1.fma(xv, a1);
@@ -346,34 +349,48 @@ final class VectorProducts {
     }
 
     /**
-     * Row {@code xa} times the half of a tile at {@code wa}, two inputs per iteration into two sets of accumulators
-     * summed at the end: with one set, every fused multiply-add waits for the one before it on the same accumulator,
-     * the waiting ones fill the scheduler, and no further weight loads are issued while a load from memory is
-     * outstanding. On an AMD EPYC (Zen 4) core with JDK 25, a loop over the lm_head's 113 MB read 11–14 GB/s with one
-     * set, 23–29 with two (18–19 with four); JDK 17 read 20–28 with one. The lm_head's product on two threads: 22.9
-     * GB/s before, 43.3 after (docs/benchmarks.md).
+     * Row {@code xa} times the whole tile {@code w}, two inputs per iteration into two sets of accumulators summed at
+     * the end: with one set, every fused multiply-add waits for the one before it on the same accumulator, the waiting
+     * ones fill the scheduler, and no further weight loads are issued while a load from memory is outstanding. On an
+     * AMD EPYC (Zen 4) core with JDK 25, a loop over the lm_head's 113 MB read 11–14 GB/s with one set, 23–29 with two
+     * (18–19 with four); JDK 17 read 20–28 with one. The lm_head's product on two threads: 22.9 GB/s before, 43.3
+     * after (docs/benchmarks.md). Over the whole tile rather than half by half, it reads all four columns at once
+     * ({@link #tileIndex}).
      */
-    private static void float32OneRow(float[] w, int wa, int in, float[] x, int xa, float[] y, int ya) {
+    private static void float32OneRow(float[] w, int in, float[] x, int xa, float[] y, int ya) {
+        int q = in * LANES;
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
         FloatVector b0 = a0;
         FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
         int i = 0;
-        int wi = wa;
-        for (; i + 1 < in; i += 2, wi += 2 * HALF) {
+        int wi = 0;
+        for (; i + 1 < in; i += 2, wi += 2 * LANES) {
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             FloatVector xw = FloatVector.broadcast(FLOATS, x[xa + i + 1]);
             a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
-            a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
-            b0 = FloatVector.fromArray(FLOATS, w, wi + HALF).fma(xw, b0);
-            b1 = FloatVector.fromArray(FLOATS, w, wi + HALF + LANES).fma(xw, b1);
+            a1 = FloatVector.fromArray(FLOATS, w, wi + q).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * q).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * q).fma(xv, a3);
+            b0 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xw, b0);
+            b1 = FloatVector.fromArray(FLOATS, w, wi + q + LANES).fma(xw, b1);
+            b2 = FloatVector.fromArray(FLOATS, w, wi + 2 * q + LANES).fma(xw, b2);
+            b3 = FloatVector.fromArray(FLOATS, w, wi + 3 * q + LANES).fma(xw, b3);
         }
         if (i < in) {
             FloatVector xv = FloatVector.broadcast(FLOATS, x[xa + i]);
             a0 = FloatVector.fromArray(FLOATS, w, wi).fma(xv, a0);
-            a1 = FloatVector.fromArray(FLOATS, w, wi + LANES).fma(xv, a1);
+            a1 = FloatVector.fromArray(FLOATS, w, wi + q).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOATS, w, wi + 2 * q).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOATS, w, wi + 3 * q).fma(xv, a3);
         }
         a0.add(b0).intoArray(y, ya);
         a1.add(b1).intoArray(y, ya + LANES);
+        a2.add(b2).intoArray(y, ya + 2 * LANES);
+        a3.add(b3).intoArray(y, ya + 3 * LANES);
     }
 }
