@@ -21,7 +21,7 @@ public class EightRowsBench {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     static final int L = 16, TILE = 64, HALF = 32, T3 = 48;
 
-    // The library's layout: a tile of 64 outputs is two halves [in][32].
+    // The library's float32 layout until 2026-12-06: a tile of 64 outputs is two halves [in][32] (now four columns, v15).
     static float[][] pack64(Random r, int out, int in) {
         int tiles = (out + TILE - 1) / TILE; float[][] t = new float[tiles][];
         for (int k = 0; k < tiles; k++) { t[k] = new float[in * TILE]; for (int j = 0; j < t[k].length; j++) t[k][j] = (float) r.nextGaussian(); }
