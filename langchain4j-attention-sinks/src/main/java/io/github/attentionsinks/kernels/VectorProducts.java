@@ -44,8 +44,8 @@ final class VectorProducts {
      * keep more of memory's lines on their way. On a Zen 5 VM ({@code ProductsBench}, the SmolLM-135M shape, medians
      * of 15 rounds in five JVMs each way, interleaved) the 30 layers' products of an 8-row step took 13.9 ms where two
      * halves {@code [in][2·LANES]} took 15.1, and a single row's 10.4 against 11.4 (docs/benchmarks.md, "Tiles in four
-     * columns"). One contiguous {@code [in][TILE]} stream was slower than two halves for six rows
-     * (docs/bench/EightRowsBench.java).
+     * columns"). One contiguous {@code [in][TILE]} stream was slower than two halves for six rows, and eight streams
+     * (each column split into odd and even inputs) slower than four (same section).
      */
     static int tileIndex(int in, int i, int c) {
         return c / LANES * in * LANES + i * LANES + c % LANES;
