@@ -38,8 +38,8 @@ final class ChatWarmUp {
      * Reply tokens a turn, so 64 eight-session decode steps: enough that the decoder's per-layer code
      * ({@code HeapForward.layer}, {@code PackedLinear.applyRows}) reaches C2 here. With 8 (16 steps) it reached C2
      * late in a fresh JVM's first real 8-user round, 145 ms of a compiler thread on 2 cores; with 32 that round's
-     * compiler time fell from a median of 346 ms to 197 and its rate rose from a median of 276 to 293 tokens/s
-     * (SmolLM-135M shape, 16 interleaved pairs, docs/benchmarks.md), for about a second more at startup.
+     * compiler time fell from a median of 332 ms to 197 and its rate rose from a median of 282 to 295 tokens/s
+     * (SmolLM-135M shape, 20 interleaved pairs, docs/benchmarks.md), for about a second more at startup.
      */
     static final int REPLY_TOKENS = 32;
     /** A large model's turns take seconds each: past this the turns still running are cancelled. */
