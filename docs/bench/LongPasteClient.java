@@ -1,0 +1,78 @@
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
+import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A short turn's first token through the streaming chat model, alone and 300 ms after another conversation sent a
+ * long paste (9,000 characters of log lines: more than the SmolLM-135M shape's 1,024-token cache, so its turn feeds
+ * the first 4 and last 1,020 tokens), five rounds in one JVM, every conversation new. Used in docs/benchmarks.md
+ * ("The chat warm-up's replies lengthened"):
+ *
+ * <pre>
+ * javac -cp examples/target/attention-sinks.jar -d /tmp/lp docs/bench/LongPasteClient.java
+ * java --add-modules jdk.incubator.vector -Xmx3g -cp examples/target/attention-sinks.jar:/tmp/lp LongPasteClient MODEL_DIR
+ * </pre>
+ */
+public class LongPasteClient {
+    static AttentionSinkStreamingChatModel model;
+
+    public static void main(String[] a) throws Exception {
+        model = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(a[0])).build();
+        StringBuilder paste = new StringBuilder("Summarize this log, please:\n");
+        for (int i = 0; paste.length() < 9000; i++) {
+            paste.append("line ").append(i).append(": request ").append(i * 37 % 1000).append(" served in ")
+                    .append(i * 13 % 97).append(" ms\n");
+        }
+        for (int round = 0; round < 5; round++) {
+            double alone = shortTurn("alone-" + round).get();
+            long t0 = System.nanoTime();
+            CompletableFuture<Double> longDone = new CompletableFuture<>();
+            CompletableFuture<Double> longFirst = turn("paste-" + round, paste.toString(), 8, longDone);
+            Thread.sleep(300);
+            double beside = shortTurn("beside-" + round).get();
+            longDone.get();
+            System.out.printf("round %d: short turn's first token alone %.1f ms, beside the paste %.1f ms; paste's first token %.0f ms, whole %.0f ms%n",
+                    round, alone, beside, longFirst.get(), (System.nanoTime() - t0) / 1e6);
+        }
+        System.exit(0);
+    }
+
+    static CompletableFuture<Double> shortTurn(String id) {
+        return turn(id, "Hi, how are you?", 8, new CompletableFuture<>());
+    }
+
+    /** Completes the returned future with ms to the first partial; {@code done} with the whole. */
+    static CompletableFuture<Double> turn(String id, String text, int maxTokens, CompletableFuture<Double> done) {
+        long t0 = System.nanoTime();
+        CompletableFuture<Double> first = new CompletableFuture<>();
+        ChatRequest request = ChatRequest.builder().messages(List.of(UserMessage.from(text)))
+                .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(maxTokens).build())
+                .build();
+        model.chat(request, new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {
+                first.complete((System.nanoTime() - t0) / 1e6);
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                first.complete((System.nanoTime() - t0) / 1e6);
+                done.complete((System.nanoTime() - t0) / 1e6);
+                System.out.printf("  %s: %d input tokens, %d output%n", id, response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount());
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                first.completeExceptionally(error);
+                done.completeExceptionally(error);
+            }
+        });
+        return first;
+    }
+}
