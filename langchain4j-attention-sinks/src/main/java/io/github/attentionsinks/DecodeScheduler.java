@@ -2,6 +2,7 @@ package io.github.attentionsinks;
 
 import io.github.attentionsinks.arch.CausalLm;
 import io.github.attentionsinks.arch.StepGaveWayException;
+import io.github.attentionsinks.cache.CacheBuffers;
 import io.github.attentionsinks.generate.GenerationParams;
 import io.github.attentionsinks.generate.GenerationResult;
 import io.github.attentionsinks.generate.TokenListener;
@@ -48,6 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
  * that {@link #submit} refuses with {@link CapacityExceededException} rather than growing a backlog.
+ *
+ * <p>With nothing to run, the decode loop faults in spare cache buffers for the sessions to come, as many as the
+ * caches took fresh since it last did ({@link CacheBuffers#prepareSpare}), and stops within one 2 MiB slice when a
+ * generation is submitted or announced.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -102,6 +107,12 @@ public final class DecodeScheduler implements AutoCloseable {
      * with room for them waits for.
      */
     private final Set<Arrival> arriving = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** What an idle decode loop making spare cache buffers asks between two slices ({@link CacheBuffers}). */
+    private final BooleanSupplier workComing = () -> {
+        synchronized (lock) {
+            return closed || !waiting.isEmpty() || !arriving.isEmpty();
+        }
+    };
     /**
      * Tests only: run on the decode thread as each step's forward pass starts, so a test can queue a generation
      * during a given step (a race when done from another thread, since a small model's step takes well under 1 ms).
@@ -431,15 +442,28 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     private void loop() {
+        CacheBuffers buffers = model.cacheBuffers();
         try {
             while (true) {
+                boolean idle = false;
                 synchronized (lock) {
                     while (!closed && active.isEmpty() && waiting.isEmpty()) {
+                        if (buffers != null && arriving.isEmpty() && buffers.sparesWanted()) {
+                            idle = true;
+                            break;
+                        }
                         lock.wait();
                     }
                     if (closed) {
                         break;
                     }
+                }
+                if (idle) {
+                    // Nothing to run: fault in the cache memory that the next new conversations will want.
+                    buffers.prepareSpare(workComing);
+                    continue;
+                }
+                synchronized (lock) {
                     gather();
                     shortTurnQueued = false;
                     while (active.size() < maxActive && !waiting.isEmpty()) {

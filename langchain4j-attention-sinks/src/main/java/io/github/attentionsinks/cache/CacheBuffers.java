@@ -5,43 +5,69 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model's CPU cache buffers: those of closed caches, and those a cache outgrew, are kept for a while and handed to
  * the next cache that needs a buffer of the same shape and type, instead of being freed and allocated again.
  *
  * <p>Why: a new buffer is fresh memory that the kernel zeroes page by page as it is first written. A new session's
- * first token writes every layer's rows, so its whole buffer (2 × 11.8 MiB at 512 entries on the SmolLM-135M shape)
- * is faulted in at once: 33–44 ms a session here, inside the step that carries that token (so every session in it
- * waits) or inside the copy of a shared prompt beginning, against 0.5 ms into reused memory (docs/benchmarks.md,
- * "Cache buffers kept for the next conversation": eight new conversations' first tokens came about 0.1 s sooner).
+ * first token writes every layer's rows, so its whole buffer is faulted in at once (with huge pages): 33–44 ms a
+ * session here for 2 × 11.8 MiB (512 entries of the SmolLM-135M shape), inside the step that carries that token (so
+ * every session in it waits) or inside the copy of a shared prompt beginning, against 0.5 ms into reused memory
+ * (docs/benchmarks.md, "Cache buffers kept for the next conversation": eight new conversations' first tokens came
+ * about 0.1 s sooner).
  * Serving engines keep their caches' memory the same way (llama.cpp's server and vLLM allocate it once, up front).
  *
  * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
  * (so an idle process gives the memory back too). Buffers are reused before any is allocated, so the memory held
- * never exceeds what that model's caches of each shape held at once in that time. A reused buffer keeps what an
- * earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing of one conversation
- * reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with its model) frees
+ * never exceeds what that model's caches of each shape held at once in that time, and the spares below. A reused
+ * buffer keeps what an earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing
+ * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with its model) frees
  * them all, in use or kept.
+ *
+ * <p>Spares, made while the model is idle ({@link #prepareSpare}): a buffer handed out fresh because none was kept,
+ * and not given back since, says that the caches in use grew; the decode loop ({@code DecodeScheduler}), when it has
+ * nothing to run, makes one more such buffer for each (at most {@link #MAX_SPARES} of a shape and type) and writes a
+ * byte into each of its pages, so that the next new conversation finds its memory ready instead of faulting it in on
+ * its first token. With every kept buffer held by open conversations, a new conversation's first token came 39–100 ms
+ * after its request on the SmolLM-135M shape, and 23–42 ms with spares and buffers that start at 128 entries
+ * (docs/benchmarks.md, "Spare cache buffers made while idle"). Spares are kept, and freed, like buffers given back.
+ * Sessions run without a decode loop get none.
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
 public final class CacheBuffers implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CacheBuffers.class);
     /** How long a buffer given back is kept for reuse. */
     public static final int KEEP_SECONDS = 30;
+    /** Spares of one shape and type made at most between two busy periods ({@link #prepareSpare}). */
+    static final int MAX_SPARES = 8;
+    /** Pages are written one in this many bytes: the smallest page size, so every page is faulted in. */
+    private static final int PAGE = 4096;
+    /** A spare's pages are written this many bytes at a time between two looks for work: one 2 MiB huge page. */
+    private static final int SLICE = 2 << 20;
 
     private final NDManager manager;
     private final Map<Key, ArrayDeque<Kept>> kept = new HashMap<>();
+    /** Buffers handed out fresh and not balanced by one given back since; what {@link #prepareSpare} makes. */
+    private final Map<Key, Integer> grown = new HashMap<>();
     /** Nanoseconds a buffer is kept; tests shorten it. */
     private volatile long keepNanos = TimeUnit.SECONDS.toNanos(KEEP_SECONDS);
     private boolean trimScheduled;
-    private boolean closed;
+    /** Written under the lock; read without it between two slices of a spare ({@link #prepareSpare}). */
+    private volatile boolean closed;
+    /** Guarded by the lock: a spare is being made, and {@link #close} waits for it. */
+    private boolean preparing;
 
     private record Key(Shape shape, DataType type) {}
 
@@ -59,17 +85,23 @@ public final class CacheBuffers implements AutoCloseable {
      * @throws IllegalStateException when the pool is closed
      */
     NDArray take(Shape shape, DataType type) {
+        Key key = new Key(shape, type);
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("the model's cache buffers are closed (the model was closed)");
             }
-            ArrayDeque<Kept> same = kept.get(new Key(shape, type));
+            ArrayDeque<Kept> same = kept.get(key);
             Kept reused = same == null ? null : same.pollLast();
             if (reused != null) {
                 return reused.buffer();
             }
+            grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one));
         }
-        NDArray buffer = manager.create(shape, type);
+        return allocate(key);
+    }
+
+    private NDArray allocate(Key key) {
+        NDArray buffer = manager.create(key.shape(), key.type());
         HugePages.advise(buffer.toByteBuffer(true));
         return buffer;
     }
@@ -82,15 +114,100 @@ public final class CacheBuffers implements AutoCloseable {
                 buffer.close();
                 return;
             }
-            kept.computeIfAbsent(new Key(buffer.getShape(), buffer.getDataType()), k -> new ArrayDeque<>())
-                    .addLast(new Kept(buffer, System.nanoTime()));
-            if (trimScheduled) {
-                return;
-            }
-            trimScheduled = true;
-            delay = keepNanos;
+            Key key = new Key(buffer.getShape(), buffer.getDataType());
+            grown.computeIfPresent(key, (k, count) -> count > 1 ? count - 1 : null);
+            delay = keep(key, buffer);
         }
-        scheduleTrim(delay);
+        if (delay >= 0) {
+            scheduleTrim(delay);
+        }
+    }
+
+    /** Caller holds the lock: keeps {@code buffer}; the delay of the trim to schedule, or -1 if one is. */
+    private long keep(Key key, NDArray buffer) {
+        kept.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Kept(buffer, System.nanoTime()));
+        if (trimScheduled) {
+            return -1;
+        }
+        trimScheduled = true;
+        return keepNanos;
+    }
+
+    /** Whether {@link #prepareSpare} has a spare to make: caches grew since it last ran. */
+    public synchronized boolean sparesWanted() {
+        return !closed && !grown.isEmpty();
+    }
+
+    /**
+     * Makes one spare buffer, of a shape and type handed out fresh and not given back since the last spares were made,
+     * and keeps it for the next cache that needs one; meant for a thread that has nothing else to do (the decode loop
+     * when idle). Its pages are faulted in {@link #SLICE} bytes at a time, and {@code workWaiting} is asked between
+     * two: once it says yes, the buffer is kept as far as it got (a buffer's unwritten pages only cost its user their
+     * faults) and the call returns, within one slice's faults (3.5 ms here) of the work coming in.
+     *
+     * @return whether another spare is wanted ({@link #sparesWanted})
+     */
+    public boolean prepareSpare(BooleanSupplier workWaiting) {
+        Key key;
+        synchronized (this) {
+            if (closed || grown.isEmpty()) {
+                return false;
+            }
+            Map.Entry<Key, Integer> first = grown.entrySet().iterator().next();
+            key = first.getKey();
+            if (first.getValue() > 1) {
+                first.setValue(first.getValue() - 1);
+            } else {
+                grown.remove(key);
+            }
+            preparing = true;
+        }
+        long started = System.nanoTime();
+        NDArray buffer = null;
+        try {
+            buffer = allocate(key);
+            faultIn(buffer.toByteBuffer(true), () -> closed || workWaiting.getAsBoolean());
+        } catch (RuntimeException e) {
+            log.warn("Could not make a spare cache buffer of {} {} ({}); none is made until caches grow again",
+                    key.shape(), key.type(), e.toString());
+            if (buffer != null) {
+                buffer.close();
+                buffer = null;
+            }
+            synchronized (this) {
+                grown.clear();
+            }
+        }
+        long delay = -1;
+        synchronized (this) {
+            preparing = false;
+            notifyAll(); // a close waiting for this call
+            if (buffer != null) {
+                if (closed) {
+                    buffer.close();
+                    return false;
+                }
+                delay = keep(key, buffer);
+            }
+        }
+        if (delay >= 0) {
+            scheduleTrim(delay);
+        }
+        if (buffer != null && log.isDebugEnabled()) {
+            log.debug("Made a spare cache buffer of {} {} in {} ms", key.shape(), key.type(),
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+        return sparesWanted();
+    }
+
+    /** Writes a zero into each page of {@code direct}, until {@code stop} says so between two slices. */
+    private static void faultIn(ByteBuffer direct, BooleanSupplier stop) {
+        for (int slice = 0; slice < direct.capacity() && !stop.getAsBoolean(); slice += SLICE) {
+            int end = (int) Math.min(direct.capacity(), (long) slice + SLICE);
+            for (int page = slice; page < end; page += PAGE) {
+                direct.put(page, (byte) 0);
+            }
+        }
     }
 
     /** Frees, after {@code delayNanos}, the buffers kept their time by then, and comes back for the next to expire. */
@@ -144,10 +261,22 @@ public final class CacheBuffers implements AutoCloseable {
     /** Frees every buffer this pool handed out, in use or kept. */
     @Override
     public void close() {
+        boolean interrupted = false;
         synchronized (this) {
             closed = true;
             kept.clear();
+            grown.clear();
+            while (preparing) { // writing into a spare's memory, which closing the manager frees: one slice at most
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         }
         manager.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

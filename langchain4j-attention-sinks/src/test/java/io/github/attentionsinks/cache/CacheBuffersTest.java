@@ -1,6 +1,7 @@
 package io.github.attentionsinks.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,12 +13,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.attentionsinks.runtime.DjlRuntime;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Cache buffers kept for the next cache of the same shape: reuse, expiry, closing, and caches giving them back. */
+/**
+ * Cache buffers kept for the next cache of the same shape: reuse, expiry, closing, caches giving them back, and spares
+ * made for buffers handed out fresh.
+ */
 class CacheBuffersTest {
     private static final Shape SHAPE = new Shape(2, 1, 8, 4);
     private static NDManager manager;
@@ -100,6 +107,112 @@ class CacheBuffersTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> buffers.take(SHAPE, DataType.FLOAT32));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void aBufferHandedOutFreshIsMadeOnceMoreAsASpareForTheNextTake() {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            assertFalse(buffers.sparesWanted(), "nothing handed out yet");
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
+            assertTrue(buffers.sparesWanted());
+            assertFalse(buffers.prepareSpare(() -> false), "one spare for one fresh buffer, and no more wanted");
+            assertFalse(buffers.sparesWanted());
+            assertEquals(SHAPE.size() * Float.BYTES, buffers.keptBytes(), "the spare is kept");
+
+            NDArray second = buffers.take(SHAPE, DataType.FLOAT32);
+            assertNotSame(first, second);
+            assertEquals(0, buffers.keptBytes(), "the next take got the spare");
+            assertFalse(buffers.sparesWanted(), "a kept buffer taken is no growth");
+            assertFalse(buffers.prepareSpare(() -> false));
+            assertEquals(0, buffers.keptBytes(), "and makes no spare");
+        }
+    }
+
+    @Test
+    void aBufferGivenBackBalancesOneHandedOutFresh() {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
+            buffers.take(SHAPE, DataType.FLOAT32);
+            buffers.take(SHAPE, DataType.FLOAT16);
+            buffers.giveBack(first);
+            int made = 0;
+            while (buffers.sparesWanted()) {
+                buffers.prepareSpare(() -> false);
+                made++;
+            }
+            assertEquals(2, made, "one float32 buffer and one float16, not two float32");
+            assertEquals(SHAPE.size() * (2 * Float.BYTES + 2), buffers.keptBytes(),
+                    "the one given back, a float32 spare and a float16 spare");
+        }
+    }
+
+    @Test
+    void atMostMaxSparesOfAShapeAreMadeBetweenTwoBusyPeriods() {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            for (int i = 0; i < CacheBuffers.MAX_SPARES + 3; i++) {
+                buffers.take(SHAPE, DataType.FLOAT32);
+            }
+            int made = 0;
+            while (buffers.sparesWanted()) {
+                buffers.prepareSpare(() -> false);
+                made++;
+            }
+            assertEquals(CacheBuffers.MAX_SPARES, made);
+            assertEquals(CacheBuffers.MAX_SPARES * SHAPE.size() * Float.BYTES, buffers.keptBytes());
+        }
+    }
+
+    /** A spare's pages are written 2 MiB at a time; work coming in stops it after the slice in hand. */
+    @Test
+    void aSpareAsksForWorkBetweenSlicesAndIsKeptAsFarAsItGotWhenWorkCame() {
+        Shape sixMiB = new Shape(3, 1, 1024, 512);
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.take(sixMiB, DataType.FLOAT32);
+            buffers.take(sixMiB, DataType.FLOAT32);
+            AtomicInteger asked = new AtomicInteger();
+            buffers.prepareSpare(() -> {
+                asked.incrementAndGet();
+                return false;
+            });
+            assertEquals(3, asked.get(), "asked before each of the three 2 MiB slices");
+
+            asked.set(0);
+            assertFalse(buffers.prepareSpare(() -> asked.incrementAndGet() > 0), "none wanted after the second");
+            assertEquals(1, asked.get(), "work came before the first slice: stopped there");
+            assertEquals(2 * sixMiB.size() * Float.BYTES, buffers.keptBytes(), "both spares kept, whole or not");
+        }
+    }
+
+    /** Closing frees the spare's memory: it waits for the slice being written, which then stops. */
+    @Test
+    void closingWaitsForTheSpareBeingMadeWhichStopsAtTheNextSlice() throws Exception {
+        CacheBuffers buffers = new CacheBuffers(manager);
+        buffers.take(SHAPE, DataType.FLOAT32);
+        CountDownLatch asking = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        AtomicBoolean wanted = new AtomicBoolean(true);
+        Thread maker = new Thread(() -> wanted.set(buffers.prepareSpare(() -> {
+            asking.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return false;
+        })));
+        maker.start();
+        assertTrue(asking.await(10, TimeUnit.SECONDS));
+        Thread closer = new Thread(buffers::close);
+        closer.start();
+        closer.join(300);
+        assertTrue(closer.isAlive(), "close waits while a spare is being written");
+        answer.countDown();
+        maker.join(10_000);
+        closer.join(10_000);
+        assertFalse(closer.isAlive());
+        assertFalse(wanted.get(), "a closed pool wants no spares");
+        assertEquals(0, buffers.keptBytes());
+        assertFalse(buffers.sparesWanted());
     }
 
     /**
