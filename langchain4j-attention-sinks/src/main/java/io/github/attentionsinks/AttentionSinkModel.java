@@ -337,8 +337,9 @@ public final class AttentionSinkModel implements AutoCloseable {
     }
 
     /**
-     * Bytes of KV cache buffers that closed sessions (or sessions that outgrew them) gave back and that are kept for
-     * new sessions of the same shape, for {@link CacheBuffers#KEEP_SECONDS} seconds; 0 on a GPU.
+     * Bytes of KV cache buffers kept for new sessions of the same shape, for {@link CacheBuffers#KEEP_SECONDS}
+     * seconds: those closed sessions (or sessions that outgrew them) gave back, and spares an idle
+     * {@link DecodeScheduler} made; 0 on a GPU.
      */
     public long keptCacheBytes() {
         return cacheBuffers == null ? 0 : cacheBuffers.keptBytes();

@@ -30,9 +30,8 @@ class ReusedCacheBuffersTest {
                 .kernels(Shared.kernels()).load()) {
             int[] question = model.tokenizer().encode("Once upon a time, there was a little girl named Lily.", true);
             int[] other = model.tokenizer().encode("The dog ran to the big tree in the park and barked at a bird. "
-                    .repeat(4), true);
-            assertTrue(other.length > question.length + 50 && other.length <= 128,
-                    "the other conversation fills entries past the question's, in the buffers a new cache starts with");
+                    .repeat(6), true);
+            assertTrue(other.length > question.length + 50, "the other conversation fills entries past the question's");
 
             float[][] fresh = logitsOf(model, cache, question);
             long kept = model.keptCacheBytes();

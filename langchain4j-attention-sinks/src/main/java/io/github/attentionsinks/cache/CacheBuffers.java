@@ -39,10 +39,11 @@ import org.slf4j.LoggerFactory;
  * and not given back since, says that the caches in use grew; the decode loop ({@code DecodeScheduler}), when it has
  * nothing to run, makes one more such buffer for each (at most {@link #MAX_SPARES} of a shape and type) and writes a
  * byte into each of its pages, so that the next new conversation finds its memory ready instead of faulting it in on
- * its first token. With every kept buffer held by open conversations, a new conversation's first token came 39–100 ms
- * after its request on the SmolLM-135M shape, and 23–42 ms with spares and buffers that start at 128 entries
- * (docs/benchmarks.md, "Spare cache buffers made while idle"). Spares are kept, and freed, like buffers given back.
- * Sessions run without a decode loop get none.
+ * its first token. Spares are kept, and freed, like buffers given back, and made only while all kept buffers come to
+ * less than {@link #SPARE_BYTES} (with a spare's own). Sessions run without a decode loop get none. With every kept
+ * buffer held by open conversations and 50 ms between two new ones, a new conversation's first token came after a
+ * median 42 ms where it took 60 without spares, on the SmolLM-135M shape (docs/benchmarks.md, "Spare cache buffers
+ * made while idle"): a spare of that shape takes about 25 ms to fault in here, so not every gap made one.
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
@@ -52,6 +53,8 @@ public final class CacheBuffers implements AutoCloseable {
     public static final int KEEP_SECONDS = 30;
     /** Spares of one shape and type made at most between two busy periods ({@link #prepareSpare}). */
     static final int MAX_SPARES = 8;
+    /** Spares are made only while the buffers kept, the spare's own included, come to no more than this. */
+    static final long SPARE_BYTES = 256L << 20;
     /** Pages are written one in this many bytes: the smallest page size, so every page is faulted in. */
     private static final int PAGE = 4096;
     /** A spare's pages are written this many bytes at a time between two looks for work: one 2 MiB huge page. */
@@ -63,6 +66,8 @@ public final class CacheBuffers implements AutoCloseable {
     private final Map<Key, Integer> grown = new HashMap<>();
     /** Nanoseconds a buffer is kept; tests shorten it. */
     private volatile long keepNanos = TimeUnit.SECONDS.toNanos(KEEP_SECONDS);
+    /** {@link #SPARE_BYTES}; tests lower it. */
+    private volatile long spareBytes = SPARE_BYTES;
     private boolean trimScheduled;
     /** Written under the lock; read without it between two slices of a spare ({@link #prepareSpare}). */
     private volatile boolean closed;
@@ -160,6 +165,9 @@ public final class CacheBuffers implements AutoCloseable {
             } else {
                 grown.remove(key);
             }
+            if (keptBytesLocked() + bytes(key.shape(), key.type()) > spareBytes) {
+                return !grown.isEmpty(); // over the budget: this one is not made
+            }
             preparing = true;
         }
         long started = System.nanoTime();
@@ -244,13 +252,24 @@ public final class CacheBuffers implements AutoCloseable {
 
     /** Bytes of the buffers kept for reuse now. */
     public synchronized long keptBytes() {
+        return keptBytesLocked();
+    }
+
+    private long keptBytesLocked() {
         long bytes = 0;
-        for (ArrayDeque<Kept> queue : kept.values()) {
-            for (Kept k : queue) {
-                bytes += k.buffer().getShape().size() * k.buffer().getDataType().getNumOfBytes();
-            }
+        for (Map.Entry<Key, ArrayDeque<Kept>> same : kept.entrySet()) {
+            bytes += same.getValue().size() * bytes(same.getKey().shape(), same.getKey().type());
         }
         return bytes;
+    }
+
+    private static long bytes(Shape shape, DataType type) {
+        return shape.size() * type.getNumOfBytes();
+    }
+
+    /** Tests only: the most bytes kept with spares made ({@link #SPARE_BYTES}). */
+    void spareBytes(long bytes) {
+        spareBytes = bytes;
     }
 
     /** Tests only: how long a buffer given back is kept. */

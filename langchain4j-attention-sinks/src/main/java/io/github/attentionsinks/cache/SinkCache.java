@@ -56,18 +56,12 @@ import java.nio.ShortBuffer;
  */
 public final class SinkCache implements AutoCloseable {
     /**
-     * Entries a new cache's buffers hold by default ({@link #initialCapacity}): a short chat turn (the template's
-     * system turn, a question and a short reply). A new cache's first token faults in its whole buffers, which are on
-     * huge pages ({@link #newBuffer}): 2 × 2.95 MiB on the SmolLM-135M shape at 128 entries, where 512 made it 2 × 11.8
-     * MiB, 33–44 ms of a new conversation's first token whenever no kept buffer was free ({@link CacheBuffers}). A
-     * longer stream grows its buffers, which costs the same faults unless kept buffers of the bigger shape are free:
-     * starting at 256 before buffers were kept, each growth took 14–50 ms here, 109–404 ms of a 6 s round of 8 users'
-     * three turns. Since they are kept, a conversation that grows gives back the buffers the next new one takes, and
-     * an idle decode loop makes spares of the shapes taken fresh: eight users' rounds of three 64-token turns and of
-     * two 256-token turns made as many tokens a second starting at 128 as at 512 (docs/benchmarks.md, "Spare cache
-     * buffers made while idle").
+     * Entries a new cache's buffers hold by default ({@link #initialCapacity}): a chat turn or two (a system prompt,
+     * a question and a reply of a few hundred tokens). Starting at 256, every conversation of the 8-user chat
+     * benchmark (SmolLM-135M shape) grew to 512 in its third turn, and each growth took 14–50 ms here, most of it
+     * faulting in the new buffers' fresh memory: 109–404 ms of a 6 s round.
      */
-    static final int INITIAL_CAPACITY = 128;
+    static final int INITIAL_CAPACITY = 512;
 
     /**
      * Entries a new cache's buffers hold, unless its first step needs more (or a bounded one's bound is less). Tests
@@ -386,7 +380,7 @@ public final class SinkCache implements AutoCloseable {
 
     /**
      * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or grow. Buffers start at
-     * {@link #initialCapacity} entries, 128 (or what the first step needs) and double as the stream needs, bounded ones
+     * {@link #initialCapacity} entries, 512 (or what the first step needs) and double as the stream needs, bounded ones
      * up to {@link #boundedCapacity()}: a session's memory follows its length, not its bound. Full-size buffers from
      * the first token cost every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at once with huge pages,
      * and the first step of eight new conversations in a fresh process 1.2–1.6 s.

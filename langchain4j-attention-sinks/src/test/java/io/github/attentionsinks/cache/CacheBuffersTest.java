@@ -162,6 +162,23 @@ class CacheBuffersTest {
         }
     }
 
+    @Test
+    void sparesAreMadeOnlyWhileAllKeptBuffersStayWithinTheBudget() {
+        long bytes = SHAPE.size() * Float.BYTES;
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.spareBytes(3 * bytes);
+            NDArray given = buffers.take(SHAPE, DataType.FLOAT32);
+            for (int i = 0; i < 3; i++) {
+                buffers.take(SHAPE, DataType.FLOAT32);
+            }
+            buffers.giveBack(given);
+            while (buffers.sparesWanted()) {
+                buffers.prepareSpare(() -> false);
+            }
+            assertEquals(3 * bytes, buffers.keptBytes(), "the one given back and two spares, not three");
+        }
+    }
+
     /** A spare's pages are written 2 MiB at a time; work coming in stops it after the slice in hand. */
     @Test
     void aSpareAsksForWorkBetweenSlicesAndIsKeptAsFarAsItGotWhenWorkCame() {

@@ -34,7 +34,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code attention.sinks.cache.evicted.tokens} (gauge): tokens those sessions have evicted from their caches
  *       (stream length minus cache length), the work the attention-sink cache saves;</li>
  *   <li>{@code attention.sinks.cache.kept.bytes} (gauge): native bytes of cache buffers that closed sessions gave
- *       back, kept 30 s for new sessions ({@code AttentionSinkModel.keptCacheBytes()}); counted once per model.</li>
+ *       back or the idle decode loop made spare, kept 30 s for new sessions ({@code
+ *       AttentionSinkModel.keptCacheBytes()}); counted once per model.</li>
  * </ul>
  * Session gauges read each session's state after its last completed turn. When the blocking model serves the
  * streaming model's sessions (the starter's default, {@code share-sessions}), they are counted once, under
