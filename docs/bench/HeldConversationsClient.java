@@ -12,13 +12,13 @@ import java.util.concurrent.CompletableFuture;
 /**
  * New conversations' first tokens while earlier conversations stay open: HELD conversations of one short turn each,
  * one after another (they keep their caches, so from the ninth on no buffer the warm-up left is free), then eight new
- * ones 50 ms apart; prints ms from each request to its first partial, through the streaming chat model. Used in
+ * ones GAP_MS apart (default 50); prints ms from each request to its first partial, through the streaming chat model. Used in
  * docs/benchmarks.md ("Spare cache buffers made while idle"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/hc docs/bench/HeldConversationsClient.java
  * java --add-modules jdk.incubator.vector -Xmx3g -cp examples/target/attention-sinks.jar:/tmp/hc \
- *     HeldConversationsClient MODEL_DIR 10
+ *     HeldConversationsClient MODEL_DIR 10 [GAP_MS]
  * </pre>
  */
 public class HeldConversationsClient {
@@ -27,6 +27,7 @@ public class HeldConversationsClient {
     public static void main(String[] args) throws Exception {
         model = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(args[0])).build();
         int held = Integer.parseInt(args[1]);
+        long gapMillis = args.length > 2 ? Long.parseLong(args[2]) : 50;
         List<Double> heldFirst = new ArrayList<>();
         for (int i = 0; i < held; i++) {
             heldFirst.add(turn("held-" + i).get());
@@ -34,7 +35,7 @@ public class HeldConversationsClient {
         List<Double> newFirst = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             newFirst.add(turn("new-" + i).get());
-            Thread.sleep(50);
+            Thread.sleep(gapMillis);
         }
         System.out.println("held conversations' first tokens, ms: " + heldFirst);
         System.out.println("new conversations' first tokens, ms: " + newFirst);

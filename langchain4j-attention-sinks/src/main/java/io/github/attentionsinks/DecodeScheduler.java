@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
  * that {@link #submit} refuses with {@link CapacityExceededException} rather than growing a backlog.
  *
- * <p>With nothing to run, the decode loop faults in spare cache buffers for the sessions to come, as many as the
- * caches took fresh since it last did ({@link CacheBuffers#prepareSpare}), and stops within one 2 MiB slice when a
- * generation is submitted or announced.
+ * <p>With nothing to run for {@link #SPARES_AFTER_NANOS}, the decode loop faults in spare cache buffers for the
+ * sessions to come, as many as the caches grew by since it last did ({@link CacheBuffers#prepareSpare}), and stops
+ * within one 2 MiB slice when a generation is submitted or announced.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -155,6 +155,13 @@ public final class DecodeScheduler implements AutoCloseable {
      * in one by one over about 100 ms.
      */
     static final int GATHER_ROUNDS = 4;
+    /**
+     * How long the decode loop has had nothing to run before it makes spare cache buffers: conversations' turns that
+     * come one after another leave it idle for a few milliseconds between them, and spares faulted in then took a
+     * core from the next turns (eight users' rounds 4–9% slower in some runs, docs/benchmarks.md "Spare cache buffers
+     * made while idle").
+     */
+    static final long SPARES_AFTER_NANOS = 100_000_000;
     /** {@link #GATHER_NANOS}; tests change it. */
     volatile long gatherNanos = GATHER_NANOS;
     /** Guarded by {@link #lock}: arrivals a step stopped waiting for ({@link #arrivalsLate()}). */
@@ -447,10 +454,16 @@ public final class DecodeScheduler implements AutoCloseable {
             while (true) {
                 boolean idle = false;
                 synchronized (lock) {
+                    long quietSince = System.nanoTime();
                     while (!closed && active.isEmpty() && waiting.isEmpty()) {
                         if (buffers != null && arriving.isEmpty() && buffers.sparesWanted()) {
-                            idle = true;
-                            break;
+                            long left = quietSince + SPARES_AFTER_NANOS - System.nanoTime();
+                            if (left <= 0) {
+                                idle = true;
+                                break;
+                            }
+                            lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+                            continue;
                         }
                         lock.wait();
                     }

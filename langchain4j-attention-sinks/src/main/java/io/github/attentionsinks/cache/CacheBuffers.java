@@ -7,9 +7,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -25,25 +28,27 @@ import org.slf4j.LoggerFactory;
  * session here for 2 × 11.8 MiB (512 entries of the SmolLM-135M shape), inside the step that carries that token (so
  * every session in it waits) or inside the copy of a shared prompt beginning, against 0.5 ms into reused memory
  * (docs/benchmarks.md, "Cache buffers kept for the next conversation": eight new conversations' first tokens came
- * about 0.1 s sooner).
- * Serving engines keep their caches' memory the same way (llama.cpp's server and vLLM allocate it once, up front).
+ * about 0.1 s sooner). Serving engines keep their caches' memory the same way (llama.cpp's server and vLLM allocate
+ * it once, up front).
  *
  * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
  * (so an idle process gives the memory back too). Buffers are reused before any is allocated, so the memory held
  * never exceeds what that model's caches of each shape held at once in that time, and the spares below. A reused
  * buffer keeps what an earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing
- * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with its model) frees
- * them all, in use or kept.
+ * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with
+ * its model) frees them all, in use or kept.
  *
  * <p>Spares, made while the model is idle ({@link #prepareSpare}): a buffer handed out fresh because none was kept,
- * and not given back since, says that the caches in use grew; the decode loop ({@code DecodeScheduler}), when it has
- * nothing to run, makes one more such buffer for each (at most {@link #MAX_SPARES} of a shape and type) and writes a
- * byte into each of its pages, so that the next new conversation finds its memory ready instead of faulting it in on
- * its first token. Spares are kept, and freed, like buffers given back, and made only while all kept buffers come to
- * less than {@link #SPARE_BYTES} (with a spare's own). Sessions run without a decode loop get none. With every kept
- * buffer held by open conversations and 50 ms between two new ones, a new conversation's first token came after a
- * median 42 ms where it took 60 without spares, on the SmolLM-135M shape (docs/benchmarks.md, "Spare cache buffers
- * made while idle"): a spare of that shape takes about 25 ms to fault in here, so not every gap made one.
+ * or a spare handed out, and not given back since, says that the caches in use grew; the decode loop
+ * ({@code DecodeScheduler}), once it has had nothing to run for 100 ms, makes one more such buffer for each (at most
+ * {@link #MAX_SPARES} of a shape and type) and writes a byte into each of its pages, so that the next new conversation
+ * finds its memory ready instead of faulting it in on its first token. Spares are kept, and expire, like buffers given
+ * back; they are made only while all kept buffers come to no more than {@link #SPARE_BYTES} (with a spare's own); a
+ * buffer given back beyond the growth still counted takes the place of a spare of its shape, which is freed (the
+ * caches shrank back, as after the warm-up's sessions). Sessions run without a decode loop get none. With every kept
+ * buffer held by open conversations and new ones 200 ms apart, a new conversation's first token came 38–57 ms after
+ * its request on the SmolLM-135M shape, against a median of 59.5 without spares; with pauses under 100 ms nothing
+ * changes (docs/benchmarks.md, "Spare cache buffers made while idle").
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
@@ -64,6 +69,8 @@ public final class CacheBuffers implements AutoCloseable {
     private final Map<Key, ArrayDeque<Kept>> kept = new HashMap<>();
     /** Buffers handed out fresh and not balanced by one given back since; what {@link #prepareSpare} makes. */
     private final Map<Key, Integer> grown = new HashMap<>();
+    /** Guarded by the lock: spares kept and not taken yet; a buffer given back in their place frees one. */
+    private final Set<NDArray> spares = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Nanoseconds a buffer is kept; tests shorten it. */
     private volatile long keepNanos = TimeUnit.SECONDS.toNanos(KEEP_SECONDS);
     /** {@link #SPARE_BYTES}; tests lower it. */
@@ -98,6 +105,9 @@ public final class CacheBuffers implements AutoCloseable {
             ArrayDeque<Kept> same = kept.get(key);
             Kept reused = same == null ? null : same.pollLast();
             if (reused != null) {
+                if (spares.remove(reused.buffer())) {
+                    grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one)); // still growing: one more
+                }
                 return reused.buffer();
             }
             grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one));
@@ -120,11 +130,31 @@ public final class CacheBuffers implements AutoCloseable {
                 return;
             }
             Key key = new Key(buffer.getShape(), buffer.getDataType());
-            grown.computeIfPresent(key, (k, count) -> count > 1 ? count - 1 : null);
+            if (grown.containsKey(key)) {
+                grown.computeIfPresent(key, (k, count) -> count > 1 ? count - 1 : null);
+            } else {
+                freeOneSpare(key); // the caches shrank back: this buffer stands in for a spare made for them
+            }
             delay = keep(key, buffer);
         }
         if (delay >= 0) {
             scheduleTrim(delay);
+        }
+    }
+
+    /** Caller holds the lock: frees a kept spare of {@code key}, if there is one. */
+    private void freeOneSpare(Key key) {
+        ArrayDeque<Kept> same = kept.get(key);
+        if (same == null || spares.isEmpty()) {
+            return;
+        }
+        for (Iterator<Kept> it = same.iterator(); it.hasNext(); ) {
+            NDArray buffer = it.next().buffer();
+            if (spares.remove(buffer)) {
+                it.remove();
+                buffer.close();
+                return;
+            }
         }
     }
 
@@ -147,8 +177,9 @@ public final class CacheBuffers implements AutoCloseable {
      * Makes one spare buffer, of a shape and type handed out fresh and not given back since the last spares were made,
      * and keeps it for the next cache that needs one; meant for a thread that has nothing else to do (the decode loop
      * when idle). Its pages are faulted in {@link #SLICE} bytes at a time, and {@code workWaiting} is asked between
-     * two: once it says yes, the buffer is kept as far as it got (a buffer's unwritten pages only cost its user their
-     * faults) and the call returns, within one slice's faults (3.5 ms here) of the work coming in.
+     * two: once it says yes, the buffer is freed and not made again (a cache that took it half faulted in would fault
+     * the rest in its first step, beside the work that came), and the call returns within one slice's faults (3.5 ms
+     * here) of the work coming in.
      *
      * @return whether another spare is wanted ({@link #sparesWanted})
      */
@@ -174,7 +205,12 @@ public final class CacheBuffers implements AutoCloseable {
         NDArray buffer = null;
         try {
             buffer = allocate(key);
-            faultIn(buffer.toByteBuffer(true), () -> closed || workWaiting.getAsBoolean());
+            if (!faultIn(buffer.toByteBuffer(true), () -> closed || workWaiting.getAsBoolean())) {
+                // Cut short: a cache that took it would fault the rest in its first step, beside the work that came.
+                // Not tried again until caches grow again, or every short pause between steps would fault a slice.
+                buffer.close();
+                buffer = null;
+            }
         } catch (RuntimeException e) {
             log.warn("Could not make a spare cache buffer of {} {} ({}); none is made until caches grow again",
                     key.shape(), key.type(), e.toString());
@@ -195,6 +231,7 @@ public final class CacheBuffers implements AutoCloseable {
                     buffer.close();
                     return false;
                 }
+                spares.add(buffer);
                 delay = keep(key, buffer);
             }
         }
@@ -208,14 +245,18 @@ public final class CacheBuffers implements AutoCloseable {
         return sparesWanted();
     }
 
-    /** Writes a zero into each page of {@code direct}, until {@code stop} says so between two slices. */
-    private static void faultIn(ByteBuffer direct, BooleanSupplier stop) {
-        for (int slice = 0; slice < direct.capacity() && !stop.getAsBoolean(); slice += SLICE) {
+    /** Writes a zero into each page of {@code direct} unless {@code stop} says so between two slices; whether done. */
+    private static boolean faultIn(ByteBuffer direct, BooleanSupplier stop) {
+        for (int slice = 0; slice < direct.capacity(); slice += SLICE) {
+            if (stop.getAsBoolean()) {
+                return false;
+            }
             int end = (int) Math.min(direct.capacity(), (long) slice + SLICE);
             for (int page = slice; page < end; page += PAGE) {
                 direct.put(page, (byte) 0);
             }
         }
+        return true;
     }
 
     /** Frees, after {@code delayNanos}, the buffers kept their time by then, and comes back for the next to expire. */
@@ -239,7 +280,9 @@ public final class CacheBuffers implements AutoCloseable {
             ArrayDeque<Kept> queue = queues.next();
             // Oldest first: each queue is in the order its buffers came back.
             while (!queue.isEmpty() && now - queue.peekFirst().givenBackAt() >= keepNanos) {
-                queue.pollFirst().buffer().close();
+                NDArray expired = queue.pollFirst().buffer();
+                spares.remove(expired);
+                expired.close();
             }
             if (queue.isEmpty()) {
                 queues.remove();
@@ -285,6 +328,7 @@ public final class CacheBuffers implements AutoCloseable {
             closed = true;
             kept.clear();
             grown.clear();
+            spares.clear();
             while (preparing) { // writing into a spare's memory, which closing the manager frees: one slice at most
                 try {
                     wait();

@@ -122,9 +122,15 @@ class CacheBuffersTest {
             NDArray second = buffers.take(SHAPE, DataType.FLOAT32);
             assertNotSame(first, second);
             assertEquals(0, buffers.keptBytes(), "the next take got the spare");
-            assertFalse(buffers.sparesWanted(), "a kept buffer taken is no growth");
+            assertTrue(buffers.sparesWanted(), "a spare taken is growth too: the next is made");
             assertFalse(buffers.prepareSpare(() -> false));
-            assertEquals(0, buffers.keptBytes(), "and makes no spare");
+            assertEquals(SHAPE.size() * Float.BYTES, buffers.keptBytes());
+
+            buffers.giveBack(second);
+            buffers.giveBack(first);
+            assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(), "the spare freed for the second back");
+            buffers.take(SHAPE, DataType.FLOAT32);
+            assertFalse(buffers.sparesWanted(), "a buffer given back and taken again is no growth");
         }
     }
 
@@ -162,6 +168,26 @@ class CacheBuffersTest {
         }
     }
 
+    /** Sessions that took fresh buffers, had spares made and then closed leave what they held, not the spares too. */
+    @Test
+    void aBufferGivenBackPastTheGrowthCountedFreesASpareOfItsShape() {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray second = buffers.take(SHAPE, DataType.FLOAT32);
+            while (buffers.sparesWanted()) {
+                buffers.prepareSpare(() -> false);
+            }
+            assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(), "two spares");
+            buffers.giveBack(first);
+            buffers.giveBack(second);
+            assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(),
+                    "the two given back, in the spares' place");
+            assertSame(second, buffers.take(SHAPE, DataType.FLOAT32));
+            assertSame(first, buffers.take(SHAPE, DataType.FLOAT32));
+            assertEquals(0, buffers.keptBytes());
+        }
+    }
+
     @Test
     void sparesAreMadeOnlyWhileAllKeptBuffersStayWithinTheBudget() {
         long bytes = SHAPE.size() * Float.BYTES;
@@ -179,9 +205,9 @@ class CacheBuffersTest {
         }
     }
 
-    /** A spare's pages are written 2 MiB at a time; work coming in stops it after the slice in hand. */
+    /** A spare's pages are written 2 MiB at a time; work coming in stops it after the slice in hand, and frees it. */
     @Test
-    void aSpareAsksForWorkBetweenSlicesAndIsKeptAsFarAsItGotWhenWorkCame() {
+    void aSpareAsksForWorkBetweenSlicesAndIsDroppedWhenWorkCame() {
         Shape sixMiB = new Shape(3, 1, 1024, 512);
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             buffers.take(sixMiB, DataType.FLOAT32);
@@ -196,7 +222,7 @@ class CacheBuffersTest {
             asked.set(0);
             assertFalse(buffers.prepareSpare(() -> asked.incrementAndGet() > 0), "none wanted after the second");
             assertEquals(1, asked.get(), "work came before the first slice: stopped there");
-            assertEquals(2 * sixMiB.size() * Float.BYTES, buffers.keptBytes(), "both spares kept, whole or not");
+            assertEquals(sixMiB.size() * Float.BYTES, buffers.keptBytes(), "the whole spare kept, the other freed");
         }
     }
 
