@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * <p>At most {@code maxActive} generations advance together; up to {@code maxWaiting} more wait for a place; beyond
  * that {@link #submit} refuses with {@link CapacityExceededException} rather than growing a backlog.
  *
- * <p>With nothing to run for {@link #SPARES_AFTER_NANOS}, the decode loop faults in spare cache buffers for the
- * sessions to come, as many as the caches grew by since it last did ({@link CacheBuffers#prepareSpare}), and stops
- * within one 2 MiB slice when a generation is submitted or announced.
+ * <p>With nothing to run {@link #SPARES_AFTER_NANOS} after its last step, the decode loop faults in spare cache
+ * buffers for the sessions to come, as many as the caches grew by since it last did
+ * ({@link CacheBuffers#prepareSpare}), and stops within one 2 MiB slice when a generation is submitted or announced.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -156,10 +156,10 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     static final int GATHER_ROUNDS = 4;
     /**
-     * How long the decode loop has had nothing to run before it makes spare cache buffers: conversations' turns that
-     * come one after another leave it idle for a few milliseconds between them, and spares faulted in then took a
-     * core from the next turns (eight users' rounds 4–9% slower in some runs, docs/benchmarks.md "Spare cache buffers
-     * made while idle").
+     * How long after its last step the decode loop, with nothing to run, starts making spare cache buffers (one after
+     * another from then on): conversations' turns that come one after another leave it idle for a few milliseconds,
+     * and spares faulted in then took a core from the next turns (eight users' rounds up to 9% slower in some runs,
+     * docs/benchmarks.md "Spare cache buffers made while idle").
      */
     static final long SPARES_AFTER_NANOS = 100_000_000;
     /** {@link #GATHER_NANOS}; tests change it. */
@@ -450,14 +450,14 @@ public final class DecodeScheduler implements AutoCloseable {
 
     private void loop() {
         CacheBuffers buffers = model.cacheBuffers();
+        long lastStepEnded = System.nanoTime();
         try {
             while (true) {
                 boolean idle = false;
                 synchronized (lock) {
-                    long quietSince = System.nanoTime();
                     while (!closed && active.isEmpty() && waiting.isEmpty()) {
                         if (buffers != null && arriving.isEmpty() && buffers.sparesWanted()) {
-                            long left = quietSince + SPARES_AFTER_NANOS - System.nanoTime();
+                            long left = lastStepEnded + SPARES_AFTER_NANOS - System.nanoTime();
                             if (left <= 0) {
                                 idle = true;
                                 break;
@@ -484,6 +484,7 @@ public final class DecodeScheduler implements AutoCloseable {
                     }
                 }
                 step();
+                lastStepEnded = System.nanoTime();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -38,17 +38,17 @@ import org.slf4j.LoggerFactory;
  * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with
  * its model) frees them all, in use or kept.
  *
- * <p>Spares, made while the model is idle ({@link #prepareSpare}): a buffer handed out fresh because none was kept,
- * or a spare handed out, and not given back since, says that the caches in use grew; the decode loop
- * ({@code DecodeScheduler}), once it has had nothing to run for 100 ms, makes one more such buffer for each (at most
+ * <p>Spares, made while the model is idle ({@link #prepareSpare}): a buffer handed out fresh because none was kept, or
+ * a spare handed out, and not given back since, says that the caches in use grew; the decode loop ({@code
+ * DecodeScheduler}), with nothing to run 100 ms after its last step, makes one more such buffer for each (at most
  * {@link #MAX_SPARES} of a shape and type) and writes a byte into each of its pages, so that the next new conversation
  * finds its memory ready instead of faulting it in on its first token. Spares are kept, and expire, like buffers given
  * back; they are made only while all kept buffers come to no more than {@link #SPARE_BYTES} (with a spare's own); a
- * buffer given back beyond the growth still counted takes the place of a spare of its shape, which is freed (the
- * caches shrank back, as after the warm-up's sessions). Sessions run without a decode loop get none. With every kept
- * buffer held by open conversations and new ones 200 ms apart, a new conversation's first token came 38–57 ms after
- * its request on the SmolLM-135M shape, against a median of 59.5 without spares; with pauses under 100 ms nothing
- * changes (docs/benchmarks.md, "Spare cache buffers made while idle").
+ * buffer given back beyond the growth still counted takes the place of a spare of its shape, which is freed (the caches
+ * shrank back, as after the warm-up's sessions). Sessions run without a decode loop get none. With every kept buffer
+ * held by open conversations and new ones 200 ms apart, a new conversation's first token came 22.7–35.9 ms after its
+ * request on the SmolLM-135M shape (one 55.2), against 55–65 without spares; with pauses under 100 ms nothing changes
+ * (docs/benchmarks.md, "Spare cache buffers made while idle").
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
@@ -56,7 +56,7 @@ public final class CacheBuffers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CacheBuffers.class);
     /** How long a buffer given back is kept for reuse. */
     public static final int KEEP_SECONDS = 30;
-    /** Spares of one shape and type made at most between two busy periods ({@link #prepareSpare}). */
+    /** Growth counted at most for one shape and type, so spares made at most before the caches take some. */
     static final int MAX_SPARES = 8;
     /** Spares are made only while the buffers kept, the spare's own included, come to no more than this. */
     static final long SPARE_BYTES = 256L << 20;
@@ -67,7 +67,10 @@ public final class CacheBuffers implements AutoCloseable {
 
     private final NDManager manager;
     private final Map<Key, ArrayDeque<Kept>> kept = new HashMap<>();
-    /** Buffers handed out fresh and not balanced by one given back since; what {@link #prepareSpare} makes. */
+    /**
+     * Buffers handed out fresh, or spares handed out, and not balanced by one given back since: the caches' growth,
+     * which {@link #prepareSpare} makes as many spares for.
+     */
     private final Map<Key, Integer> grown = new HashMap<>();
     /** Guarded by the lock: spares kept and not taken yet; a buffer given back in their place frees one. */
     private final Set<NDArray> spares = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -168,18 +171,18 @@ public final class CacheBuffers implements AutoCloseable {
         return keepNanos;
     }
 
-    /** Whether {@link #prepareSpare} has a spare to make: caches grew since it last ran. */
+    /** Whether {@link #prepareSpare} has a spare to make: the caches grew since it last ran. */
     public synchronized boolean sparesWanted() {
         return !closed && !grown.isEmpty();
     }
 
     /**
-     * Makes one spare buffer, of a shape and type handed out fresh and not given back since the last spares were made,
-     * and keeps it for the next cache that needs one; meant for a thread that has nothing else to do (the decode loop
-     * when idle). Its pages are faulted in {@link #SLICE} bytes at a time, and {@code workWaiting} is asked between
-     * two: once it says yes, the buffer is freed and not made again (a cache that took it half faulted in would fault
-     * the rest in its first step, beside the work that came), and the call returns within one slice's faults (3.5 ms
-     * here) of the work coming in.
+     * Makes one spare buffer, of a shape and type the caches grew by since the last spares were made (see the class
+     * comment), and keeps it for the next cache that needs one; meant for a thread that has nothing else to do (the
+     * decode loop when idle). Its pages are faulted in {@link #SLICE} bytes at a time, and {@code workWaiting} is asked
+     * between two: once it says yes, the buffer is freed and not made again (a cache that took it half faulted in
+     * would fault the rest in its first step, beside the work that came), and the call returns within one slice's
+     * faults (3.5 ms here) of the work coming in.
      *
      * @return whether another spare is wanted ({@link #sparesWanted})
      */

@@ -87,7 +87,9 @@ class ActuatorTest {
             long keptBefore = settledKeptBytes(blocking.model());
             assertThat(blocking.evictSession("b")).isTrue();
             long kept = blocking.model().keptCacheBytes();
-            assertThat(kept).as("b's buffers, kept for the next session").isEqualTo(keptBefore + sb.cacheBytes());
+            // b's buffers are kept for the next session; each takes the place of a spare made for b, if one is kept.
+            assertThat(kept).as("b's buffers, kept for the next session").isGreaterThanOrEqualTo(sb.cacheBytes())
+                    .isBetween(keptBefore, keptBefore + sb.cacheBytes());
             // Both chat models run one model: its kept buffers are counted once, under the first kind.
             assertThat(blocking.model()).isSameAs(streaming.model());
             assertThat(gauge(registry, "attention.sinks.cache.kept.bytes", "streaming")).isEqualTo((double) kept);
