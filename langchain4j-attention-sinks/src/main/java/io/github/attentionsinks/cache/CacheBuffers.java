@@ -7,12 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -72,8 +69,6 @@ public final class CacheBuffers implements AutoCloseable {
      * which {@link #prepareSpare} makes as many spares for.
      */
     private final Map<Key, Integer> grown = new HashMap<>();
-    /** Guarded by the lock: spares kept and not taken yet; a buffer given back in their place frees one. */
-    private final Set<NDArray> spares = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Nanoseconds a buffer is kept; tests shorten it. */
     private volatile long keepNanos = TimeUnit.SECONDS.toNanos(KEEP_SECONDS);
     /** {@link #SPARE_BYTES}; tests lower it. */
@@ -86,7 +81,8 @@ public final class CacheBuffers implements AutoCloseable {
 
     private record Key(Shape shape, DataType type) {}
 
-    private record Kept(NDArray buffer, long givenBackAt) {}
+    /** A buffer kept since {@code givenBackAt}: one given back, or a {@code spare} (a buffer given back frees one). */
+    private record Kept(NDArray buffer, long givenBackAt, boolean spare) {}
 
     /** A pool whose buffers belong to a CPU manager under {@code parent}. */
     public CacheBuffers(NDManager parent) {
@@ -108,12 +104,12 @@ public final class CacheBuffers implements AutoCloseable {
             ArrayDeque<Kept> same = kept.get(key);
             Kept reused = same == null ? null : same.pollLast();
             if (reused != null) {
-                if (spares.remove(reused.buffer())) {
-                    grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one)); // still growing: one more
+                if (reused.spare()) {
+                    grow(key); // still growing: one more
                 }
                 return reused.buffer();
             }
-            grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one));
+            grow(key);
         }
         return allocate(key);
     }
@@ -133,37 +129,54 @@ public final class CacheBuffers implements AutoCloseable {
                 return;
             }
             Key key = new Key(buffer.getShape(), buffer.getDataType());
-            if (grown.containsKey(key)) {
-                grown.computeIfPresent(key, (k, count) -> count > 1 ? count - 1 : null);
-            } else {
+            if (!shrink(key)) {
                 freeOneSpare(key); // the caches shrank back: this buffer stands in for a spare made for them
             }
-            delay = keep(key, buffer);
+            delay = keep(key, buffer, false);
         }
         if (delay >= 0) {
             scheduleTrim(delay);
         }
     }
 
+    /** Caller holds the lock: counts one more buffer of {@code key} the caches grew by, up to {@link #MAX_SPARES}. */
+    private void grow(Key key) {
+        grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one));
+    }
+
+    /** Caller holds the lock: counts one buffer of {@code key} less; whether any was counted. */
+    private boolean shrink(Key key) {
+        Integer count = grown.get(key);
+        if (count == null) {
+            return false;
+        }
+        if (count > 1) {
+            grown.put(key, count - 1);
+        } else {
+            grown.remove(key);
+        }
+        return true;
+    }
+
     /** Caller holds the lock: frees a kept spare of {@code key}, if there is one. */
     private void freeOneSpare(Key key) {
         ArrayDeque<Kept> same = kept.get(key);
-        if (same == null || spares.isEmpty()) {
+        if (same == null) {
             return;
         }
         for (Iterator<Kept> it = same.iterator(); it.hasNext(); ) {
-            NDArray buffer = it.next().buffer();
-            if (spares.remove(buffer)) {
+            Kept k = it.next();
+            if (k.spare()) {
                 it.remove();
-                buffer.close();
+                k.buffer().close();
                 return;
             }
         }
     }
 
     /** Caller holds the lock: keeps {@code buffer}; the delay of the trim to schedule, or -1 if one is. */
-    private long keep(Key key, NDArray buffer) {
-        kept.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Kept(buffer, System.nanoTime()));
+    private long keep(Key key, NDArray buffer, boolean spare) {
+        kept.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Kept(buffer, System.nanoTime(), spare));
         if (trimScheduled) {
             return -1;
         }
@@ -192,13 +205,8 @@ public final class CacheBuffers implements AutoCloseable {
             if (closed || grown.isEmpty()) {
                 return false;
             }
-            Map.Entry<Key, Integer> first = grown.entrySet().iterator().next();
-            key = first.getKey();
-            if (first.getValue() > 1) {
-                first.setValue(first.getValue() - 1);
-            } else {
-                grown.remove(key);
-            }
+            key = grown.keySet().iterator().next();
+            shrink(key);
             if (keptBytesLocked() + bytes(key.shape(), key.type()) > spareBytes) {
                 return !grown.isEmpty(); // over the budget: this one is not made
             }
@@ -234,8 +242,7 @@ public final class CacheBuffers implements AutoCloseable {
                     buffer.close();
                     return false;
                 }
-                spares.add(buffer);
-                delay = keep(key, buffer);
+                delay = keep(key, buffer, true);
             }
         }
         if (delay >= 0) {
@@ -283,9 +290,7 @@ public final class CacheBuffers implements AutoCloseable {
             ArrayDeque<Kept> queue = queues.next();
             // Oldest first: each queue is in the order its buffers came back.
             while (!queue.isEmpty() && now - queue.peekFirst().givenBackAt() >= keepNanos) {
-                NDArray expired = queue.pollFirst().buffer();
-                spares.remove(expired);
-                expired.close();
+                queue.pollFirst().buffer().close();
             }
             if (queue.isEmpty()) {
                 queues.remove();
@@ -331,7 +336,6 @@ public final class CacheBuffers implements AutoCloseable {
             closed = true;
             kept.clear();
             grown.clear();
-            spares.clear();
             while (preparing) { // writing into a spare's memory, which closing the manager frees: one slice at most
                 try {
                     wait();
