@@ -319,7 +319,9 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
      * Whether building the model warms up the JIT compiler first (default true), so that the first requests do not
      * pay for compiling: the Java kernels ({@link AttentionSinkModel#warmUp}, with the Java kernels only), then the
      * chat path around them (template, tokenizer, turn planning, the decode loop, sampling, streaming) with eight
-     * throwaway conversations of two 32-token turns, which go to no listener and are evicted afterwards. Once per JVM
+     * throwaway conversations of two 32-token turns, which go to no listener and are evicted afterwards, all but the
+     * prompt beginning they kept (the template's turns before the first user message, a default system prompt among
+     * them), which conversations without a system message then copy instead of encoding it. Once per JVM
      * each. On the SmolLM-135M shape (3.4–5.9 s for the kernels, about 2 s for the conversations) a fresh JVM's
      * first eight conversations at once made 172–187 tokens/s without either, and in fifteen interleaved pairs
      * 210–268 (median 237) with the kernels' alone against 227–291 (median 260) with both (docs/benchmarks.md).

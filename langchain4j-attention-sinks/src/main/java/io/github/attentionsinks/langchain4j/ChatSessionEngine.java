@@ -278,11 +278,22 @@ final class ChatSessionEngine implements AutoCloseable {
         return registry.evict(memoryId);
     }
 
+    /** Forgets every conversation, and every prompt beginning kept for new ones. */
     void evictAll() {
-        registry.evictAll();
+        evictConversations();
         if (prefixes != null) {
             prefixes.clear();
         }
+    }
+
+    /** Forgets every conversation, keeping the prompt beginnings kept for new ones. */
+    void evictConversations() {
+        registry.evictAll();
+    }
+
+    /** Prompt beginnings kept for new conversations now. */
+    int keptBeginnings() {
+        return prefixes == null ? 0 : prefixes.size();
     }
 
     /** Tests only: the decode loop, or null when turns decode on their own. */
