@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * kept, since every conversation without a system message begins with it: a fresh JVM's first conversations copy it
  * instead of encoding it before their own prompts. On the SmolLM-135M shape (SmolLM2's template, whose default system
  * prompt makes 24 tokens) a fresh JVM's first eight one-turn conversations at once made a median of 307 tokens/s
- * against 282 in eight interleaved pairs, and a single first conversation's first token came after 47–65 ms instead
+ * against 279 in twelve interleaved pairs, and a single first conversation's first token came after 47–65 ms instead
  * of 115–124 (docs/benchmarks.md, "The warm-up's prompt beginning kept"). Like the model's warm-up, only the first in a JVM does
  * the work, and only with the Java kernels.
  */
