@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * instead of encoding it before their own prompts. On the SmolLM-135M shape (SmolLM2's template, whose default system
  * prompt makes 24 tokens) a fresh JVM's first eight one-turn conversations at once made a median of 307 tokens/s
  * against 279 in twelve interleaved pairs, and a single first conversation's first token came after 47–65 ms instead
- * of 115–124 (docs/benchmarks.md, "The warm-up's prompt beginning kept"). Like the model's warm-up, only the first in a JVM does
- * the work, and only with the Java kernels.
+ * of 115–124 (docs/benchmarks.md, "The warm-up's prompt beginning kept"). Like the model's warm-up, only the first
+ * in a JVM does the work, and only with the Java kernels.
  */
 final class ChatWarmUp {
     private static final Logger log = LoggerFactory.getLogger(ChatWarmUp.class);
