@@ -169,7 +169,7 @@ public final class DecodeScheduler implements AutoCloseable {
 
     /**
      * A caller on its way to submitting a generation here: a chat turn rendering its template, encoding it, copying
-     * a shared beginning. While one {@linkplain #pause() is not paused}, the decode loop does not start a step that
+     * a shared beginning, or about to get a worker thread for that. While one {@linkplain #pause() is not paused}, the decode loop does not start a step that
      * has room for it; it waits until the caller has submitted (or closed this), {@link #GATHER_NANOS} after the
      * last arrival that came in and {@link #GATHER_ROUNDS} times that in all. Conversations that start together then
      * take their first steps together instead of one or two at a time, and end their turns in the same step, where

@@ -231,18 +231,36 @@ final class ChatSessionEngine implements AutoCloseable {
         }
         Object memoryId = request.parameters() instanceof AttentionSinkChatRequestParameters p ? p.memoryId() : null;
         List<ChatMessage> messages = request.messages();
-        registry.submit(memoryId, state -> state.continuedBy(messages) != null,
-                new SessionRegistry.Request<ConversationState>() {
-                    @Override
-                    public Runnable run(ConversationState state, Object key) {
-                        return runTurn(state, key, request, callbacks, handle);
-                    }
+        // Announced from here, not from the worker thread: turns submitted together reached a worker up to 35 ms
+        // apart on 2 cores, the first ones' step having started meanwhile (docs/benchmarks.md).
+        DecodeScheduler.Arrival arrival = scheduler != null ? scheduler.arrival() : null;
+        boolean now;
+        try {
+            now = registry.submit(memoryId, state -> state.continuedBy(messages) != null,
+                    new SessionRegistry.Request<ConversationState>() {
+                        @Override
+                        public Runnable run(ConversationState state, Object key) {
+                            return runTurn(state, key, request, callbacks, handle, arrival);
+                        }
 
-                    @Override
-                    public void refuse(Throwable error) {
-                        safeError(callbacks, error);
-                    }
-                });
+                        @Override
+                        public void refuse(Throwable error) {
+                            if (arrival != null) {
+                                arrival.close();
+                            }
+                            safeError(callbacks, error);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            if (arrival != null) {
+                arrival.close();
+            }
+            throw e;
+        }
+        if (!now && arrival != null) {
+            // Behind this conversation's earlier turns, or every worker busy: not on its way until it runs.
+            arrival.pause();
+        }
     }
 
     /**
@@ -331,18 +349,25 @@ final class ChatSessionEngine implements AutoCloseable {
      * Runs one turn; partial replies are delivered as they come, the final callback is returned to be delivered
      * once the slot is marked idle (so a caller that got its reply finds the session free).
      */
+    /**
+     * {@link #runTurn(ConversationState, Object, ChatRequest, TurnCallbacks, ChatTurnHandle, DecodeScheduler.Arrival)}
+     * for a turn announced since it was submitted; closes {@code arrival} (null without a decode loop) in any case.
+     */
     private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
-            ChatTurnHandle handle) {
-        if (handle.isCancelled()) {
-            return null; // cancelled while queued: nothing ran, nothing to report
-        }
+            ChatTurnHandle handle, DecodeScheduler.Arrival arrival) {
         // Steps with room wait for this turn while it prepares (DecodeScheduler.Arrival)
-        try (DecodeScheduler.Arrival arrival = scheduler != null ? scheduler.arrival() : null) {
-            return runTurn(st, key, request, callbacks, handle, arrival);
+        try (arrival) {
+            if (handle.isCancelled()) {
+                return null; // cancelled while queued: nothing ran, nothing to report
+            }
+            if (arrival != null) {
+                arrival.resume(); // paused while it waited behind its conversation's earlier turns
+            }
+            return prepareAndRun(st, key, request, callbacks, handle, arrival);
         }
     }
 
-    private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
+    private Runnable prepareAndRun(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
             ChatTurnHandle handle, DecodeScheduler.Arrival arrival) {
         try {
             GenerationParams params = generationParams(request.parameters());

@@ -67,6 +67,8 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
     private final AtomicLong anonymousIds = new AtomicLong();
     /** Requests queued or running, all ids together. Guarded by {@link #lock}. */
     private int queued;
+    /** Slots {@link Slot#scheduled}: the pool's tasks, queued or running. Guarded by {@link #lock}. */
+    private int scheduledSlots;
     private boolean closed;
 
     SessionRegistry(Limits limits, Supplier<S> newState) {
@@ -124,10 +126,12 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
      *
      * @param memoryId the conversation, or null to match by content: an anonymous conversation whose state
      *     {@code continues} accepts is reused, otherwise a new one ({@code anonymous-N}) is opened
+     * @return whether a worker takes the request up now; false when it waits behind earlier ones of its id, or for
+     *     a worker
      * @throws CapacityExceededException when {@code maxQueued} requests are already queued or running
      * @throws IllegalStateException when the registry is closed
      */
-    void submit(Object memoryId, Predicate<S> continues, Request<S> request) {
+    boolean submit(Object memoryId, Predicate<S> continues, Request<S> request) {
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("this chat model is closed");
@@ -139,11 +143,14 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
             queued++;
             Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(continues);
             slot.queue.addLast(new Entry<>(request));
-            if (!slot.scheduled) {
-                slot.scheduled = true;
+            boolean first = !slot.scheduled;
+            boolean workerFree = scheduledSlots < limits.workerThreads();
+            if (first) {
+                scheduled(slot, true);
                 schedule(slot);
             }
             evictOverflow();
+            return first && workerFree;
         }
     }
 
@@ -188,7 +195,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
         synchronized (lock) {
             entry = slot.queue.pollFirst();
             if (entry == null) {
-                slot.scheduled = false;
+                scheduled(slot, false);
                 return;
             }
             slot.running = true;
@@ -215,7 +222,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
                 slot.lastUsedNanos = System.nanoTime();
                 more = !slot.queue.isEmpty();
                 if (!more) {
-                    slot.scheduled = false;
+                    scheduled(slot, false);
                     if (closed || slot.removeWhenIdle) {
                         if (slots.get(slot.key) == slot && !closed) {
                             slots.remove(slot.key);
@@ -239,12 +246,20 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
         }
     }
 
+    /** Caller holds {@link #lock}: marks whether {@code slot} has a task on the pool, and counts those that do. */
+    private void scheduled(Slot slot, boolean scheduled) {
+        if (slot.scheduled != scheduled) {
+            slot.scheduled = scheduled;
+            scheduledSlots += scheduled ? 1 : -1;
+        }
+    }
+
     private void refuseQueued(Slot slot, Throwable error) {
         List<Entry<S>> entries;
         synchronized (lock) {
             entries = new ArrayList<>(slot.queue);
             slot.queue.clear();
-            slot.scheduled = false;
+            scheduled(slot, false);
             queued -= (int) entries.stream().filter(e -> !e.eviction()).count();
         }
         for (Entry<S> e : entries) {

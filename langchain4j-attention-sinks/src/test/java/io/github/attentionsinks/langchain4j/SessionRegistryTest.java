@@ -31,6 +31,56 @@ class SessionRegistryTest {
         }
     }
 
+    /**
+     * What {@code submit} says decides whether a chat turn is announced to the decode loop from the caller's thread:
+     * only a request that a worker takes up at once, not one behind its id's earlier requests or waiting for a worker.
+     */
+    @Test
+    void submitSaysWhetherAWorkerTakesTheRequestUpAtOnce() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(2);
+        SessionRegistry.Request<SessionRegistry.State> blocking = new SessionRegistry.Request<>() {
+            @Override
+            public Runnable run(SessionRegistry.State state, Object key) {
+                started.countDown();
+                await(release, 30);
+                return null;
+            }
+
+            @Override
+            public void refuse(Throwable error) {}
+        };
+        CountDownLatch ran = new CountDownLatch(2);
+        SessionRegistry.Request<SessionRegistry.State> quick = new SessionRegistry.Request<>() {
+            @Override
+            public Runnable run(SessionRegistry.State state, Object key) {
+                ran.countDown();
+                return null;
+            }
+
+            @Override
+            public void refuse(Throwable error) {}
+        };
+        try (SessionRegistry<SessionRegistry.State> registry = new SessionRegistry<>(
+                new SessionRegistry.Limits(2, 16, Duration.ofMinutes(5), 100), () -> () -> {})) {
+            assertTrue(registry.submit("a", s -> false, blocking), "an idle id and a free worker");
+            assertFalse(registry.submit("a", s -> false, quick), "behind the id's running request");
+            assertTrue(registry.submit("b", s -> false, blocking), "another id, the second worker");
+            assertTrue(await(started, 30));
+            assertFalse(registry.submit("c", s -> false, quick), "both workers busy");
+            release.countDown();
+            assertTrue(await(ran, 30), "the requests that waited ran");
+            boolean takenUp = false;
+            for (int i = 0; i < 100 && !takenUp; i++) { // the workers' tasks end just after their requests ran
+                takenUp = registry.submit("d" + i, s -> false, quick);
+                if (!takenUp) {
+                    Thread.sleep(50);
+                }
+            }
+            assertTrue(takenUp, "a worker free again takes a new id's request up at once");
+        }
+    }
+
     @Test
     void differentMemoryIdsRunAtTheSameTime() {
         try (AttentionSinkStreamingChatModel chat = StoriesChat.streaming().maxBatchSize(2).build()) {
