@@ -168,15 +168,16 @@ public final class DecodeScheduler implements AutoCloseable {
     private long arrivalsLate;
 
     /**
-     * A caller on its way to submitting a generation here: a chat turn rendering its template, encoding it, copying
-     * a shared beginning, or about to get a worker thread for that. While one {@linkplain #pause() is not paused}, the decode loop does not start a step that
-     * has room for it; it waits until the caller has submitted (or closed this), {@link #GATHER_NANOS} after the
-     * last arrival that came in and {@link #GATHER_ROUNDS} times that in all. Conversations that start together then
-     * take their first steps together instead of one or two at a time, and end their turns in the same step, where
-     * otherwise some came a step or more after the others ever after: eight conversations through the chat model on
-     * two cores took their first full step 0.5 s into the round, since the steps of the first ones kept both cores
-     * from the others' preparation (docs/benchmarks.md, "Turns that come together step together"). An arrival not in
-     * by the deadline is not waited for again, so a slow caller delays the others once.
+     * A caller on its way to submitting a generation here: a chat turn rendering its template, encoding it, copying a
+     * shared beginning, or about to get a worker thread for that. While one {@linkplain #pause() is not paused}, the
+     * decode loop does not start a step that has room for it; it waits until the caller has submitted (or closed this),
+     * {@link #GATHER_NANOS} after the last arrival that came in and {@link #GATHER_ROUNDS} times that in all.
+     * Conversations that start together then take their first steps together instead of one or two at a time, and end
+     * their turns in the same step, where otherwise some came a step or more after the others ever after: eight
+     * conversations through the chat model on two cores took their first full step 0.5 s into the round, since the
+     * steps of the first ones kept both cores from the others' preparation (docs/benchmarks.md, "Turns that come
+     * together step together"). An arrival not in by the deadline is not waited for again, so a slow caller delays the
+     * others once.
      *
      * <p>Consumed by the generation it is passed to ({@link #generate(Session, int[], GenerationParams,
      * TokenListener, Arrival)}); {@link #preparingAgain} starts the caller's next one. Close it in any case (a failed

@@ -346,12 +346,10 @@ final class ChatSessionEngine implements AutoCloseable {
     }
 
     /**
-     * Runs one turn; partial replies are delivered as they come, the final callback is returned to be delivered
-     * once the slot is marked idle (so a caller that got its reply finds the session free).
-     */
-    /**
-     * {@link #runTurn(ConversationState, Object, ChatRequest, TurnCallbacks, ChatTurnHandle, DecodeScheduler.Arrival)}
-     * for a turn announced since it was submitted; closes {@code arrival} (null without a decode loop) in any case.
+     * Runs one turn, announced to the decode loop ({@code arrival}, null without one) since it was submitted, unless
+     * it was cancelled while queued; partial replies are delivered as they come, the final callback is returned to be
+     * delivered once the slot is marked idle (so a caller that got its reply finds the session free). Closes
+     * {@code arrival} in any case.
      */
     private Runnable runTurn(ConversationState st, Object key, ChatRequest request, TurnCallbacks callbacks,
             ChatTurnHandle handle, DecodeScheduler.Arrival arrival) {
@@ -361,7 +359,7 @@ final class ChatSessionEngine implements AutoCloseable {
                 return null; // cancelled while queued: nothing ran, nothing to report
             }
             if (arrival != null) {
-                arrival.resume(); // paused while it waited behind its conversation's earlier turns
+                arrival.resume(); // paused while it waited behind its conversation's earlier turns or for a worker
             }
             return prepareAndRun(st, key, request, callbacks, handle, arrival);
         }
