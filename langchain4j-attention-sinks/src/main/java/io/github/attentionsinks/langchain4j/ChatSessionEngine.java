@@ -309,7 +309,7 @@ final class ChatSessionEngine implements AutoCloseable {
         registry.evictAll();
     }
 
-    /** Prompt beginnings kept for new conversations now. */
+    /** Tests only: prompt beginnings kept for new conversations now. */
     int keptBeginnings() {
         return prefixes == null ? 0 : prefixes.size();
     }

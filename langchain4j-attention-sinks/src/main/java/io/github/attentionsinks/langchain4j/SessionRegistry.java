@@ -67,8 +67,6 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
     private final AtomicLong anonymousIds = new AtomicLong();
     /** Requests queued or running, all ids together. Guarded by {@link #lock}. */
     private int queued;
-    /** Slots {@link Slot#scheduled}: the pool's tasks, queued or running. Guarded by {@link #lock}. */
-    private int scheduledSlots;
     private boolean closed;
 
     SessionRegistry(Limits limits, Supplier<S> newState) {
@@ -144,9 +142,9 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
             Slot slot = memoryId != null ? namedSlot(memoryId) : anonymousSlot(continues);
             slot.queue.addLast(new Entry<>(request));
             boolean first = !slot.scheduled;
-            boolean workerFree = scheduledSlots < limits.workerThreads();
+            boolean workerFree = scheduledSlots() < limits.workerThreads();
             if (first) {
-                scheduled(slot, true);
+                slot.scheduled = true;
                 schedule(slot);
             }
             evictOverflow();
@@ -195,7 +193,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
         synchronized (lock) {
             entry = slot.queue.pollFirst();
             if (entry == null) {
-                scheduled(slot, false);
+                slot.scheduled = false;
                 return;
             }
             slot.running = true;
@@ -222,7 +220,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
                 slot.lastUsedNanos = System.nanoTime();
                 more = !slot.queue.isEmpty();
                 if (!more) {
-                    scheduled(slot, false);
+                    slot.scheduled = false;
                     if (closed || slot.removeWhenIdle) {
                         if (slots.get(slot.key) == slot && !closed) {
                             slots.remove(slot.key);
@@ -246,12 +244,18 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
         }
     }
 
-    /** Caller holds {@link #lock}: marks whether {@code slot} has a task on the pool, and counts those that do. */
-    private void scheduled(Slot slot, boolean scheduled) {
-        if (slot.scheduled != scheduled) {
-            slot.scheduled = scheduled;
-            scheduledSlots += scheduled ? 1 : -1;
+    /**
+     * Caller holds {@link #lock}: the pool's tasks, queued or running, one per {@link Slot#scheduled} slot (only idle
+     * slots leave the map).
+     */
+    private int scheduledSlots() {
+        int n = 0;
+        for (Slot s : slots.values()) {
+            if (s.scheduled) {
+                n++;
+            }
         }
+        return n;
     }
 
     private void refuseQueued(Slot slot, Throwable error) {
@@ -259,7 +263,7 @@ final class SessionRegistry<S extends SessionRegistry.State> implements AutoClos
         synchronized (lock) {
             entries = new ArrayList<>(slot.queue);
             slot.queue.clear();
-            scheduled(slot, false);
+            slot.scheduled = false;
             queued -= (int) entries.stream().filter(e -> !e.eviction()).count();
         }
         for (Entry<S> e : entries) {
