@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
  * <p>With nothing to run {@link #SPARES_AFTER_NANOS} after its last step, the decode loop faults in spare cache
  * buffers for the sessions to come, as many as the caches grew by since it last did
  * ({@link CacheBuffers#prepareSpare}), and stops within one 2 MiB slice when a generation is submitted or announced.
+ * The model keeps the buffers a batch of {@code maxActive} new caches starts with however long it stays idle
+ * ({@link CacheBuffers#reserve}), so the first burst after a pause does not fault its caches in.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -136,6 +138,10 @@ public final class DecodeScheduler implements AutoCloseable {
         this.prefillChunk = prefillChunk;
         this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
         this.logitSlots = new float[maxActive][];
+        CacheBuffers buffers = model.cacheBuffers();
+        if (buffers != null) {
+            buffers.reserve(maxActive);
+        }
         this.thread = new Thread(this::loop, "attention-sink-decode-" + THREADS.incrementAndGet());
         thread.setDaemon(true);
         thread.start();

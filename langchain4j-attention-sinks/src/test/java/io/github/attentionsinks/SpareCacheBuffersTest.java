@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Spare cache buffers, made by the decode loop while it has nothing to run: a session that took fresh buffers is
  * followed by as many spares, the next new session takes those instead of fresh memory (and is followed by spares in
- * turn), and a session closed gives back buffers that take the spares' place. stories260K on the CPU (a GPU's caches
+ * turn), and a session closed gives back buffers that take the spares' place; and the reserve a decode loop asks
+ * for. stories260K on the CPU (a GPU's caches
  * are not pooled).
  */
 class SpareCacheBuffersTest {
@@ -40,6 +41,19 @@ class SpareCacheBuffersTest {
                 }
                 assertEquals(held, model.keptCacheBytes(),
                         "the second session's buffers, given back in the spares' place");
+            }
+        }
+    }
+
+    /** A decode loop has the model keep the buffers a batch of new caches starts with, the largest batch asked for. */
+    @Test
+    void aDecodeLoopReservesTheStartingBuffersOfItsBatch() {
+        assumeTrue(Shared.device().equals("cpu"), "caches are pooled on the CPU only");
+        try (AttentionSinkModel model = Shared.loadStories()) {
+            assertEquals(0, model.cacheBuffers().reservedCaches(), "a model without a decode loop reserves none");
+            try (DecodeScheduler eight = new DecodeScheduler(model, 8, 2, 16);
+                    DecodeScheduler two = new DecodeScheduler(model, 2, 2, 16)) {
+                assertEquals(8, model.cacheBuffers().reservedCaches());
             }
         }
     }

@@ -8,8 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -29,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * it once, up front).
  *
  * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
- * (so an idle process gives the memory back too). Buffers are reused before any is allocated, so the memory held
- * never exceeds what that model's caches of each shape held at once in that time, and the spares below. A reused
+ * (so an idle process gives the memory back too, but for the reserve below). Buffers are reused before any is
+ * allocated, so the memory held never exceeds what that model's caches of each shape held at once in that time (or,
+ * for the reserve, at any time), and the spares below. A reused
  * buffer keeps what an earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing
  * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with
  * its model) frees them all, in use or kept.
@@ -46,6 +49,16 @@ import org.slf4j.LoggerFactory;
  * held by open conversations and new ones 200 ms apart, a new conversation's first token came 22.7–35.9 ms after its
  * request on the SmolLM-135M shape (one 55.2), against 55–65 without spares; with pauses under 100 ms nothing changes
  * (docs/benchmarks.md, "Spare cache buffers made while idle").
+ *
+ * <p>The reserve ({@link #reserve}): the buffers new caches start with are not freed below as many as {@code caches}
+ * new caches take, the decode loop's batch (max batch size), however long the model stays idle. Why: a server sits
+ * idle between bursts, and a burst of new conversations after more than {@link #KEEP_SECONDS} seconds found nothing
+ * kept and faulted all of its caches in inside its first steps: eight new conversations 35 s after the model was built
+ * made 172–179 tokens/s with their first tokens after 479–504 ms, against 200–220 and 213–306 ms with the buffers kept
+ * (SmolLM-135M shape, docs/benchmarks.md, "Cache memory for a batch kept while idle"). The reserve holds only buffers
+ * that caches gave back, never more than a batch of new caches held at once; buffers of other shapes (those caches
+ * grow into, or a cache made larger for a long first step) still expire. llama.cpp's server and vLLM hold their whole
+ * cache for as long as they run.
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
@@ -74,6 +87,10 @@ public final class CacheBuffers implements AutoCloseable {
     /** {@link #SPARE_BYTES}; tests lower it. */
     private volatile long spareBytes = SPARE_BYTES;
     private boolean trimScheduled;
+    /** New caches whose starting buffers are kept past {@link #KEEP_SECONDS} ({@link #reserve}). */
+    private int reservedCaches;
+    /** Shapes and types new caches start with: those {@link #take} handed out with {@code startsCache}. */
+    private final Set<Key> starting = new HashSet<>();
     /** Written under the lock; read without it between two slices of a spare ({@link #prepareSpare}). */
     private volatile boolean closed;
     /** Guarded by the lock: a spare is being made, and {@link #close} waits for it. */
@@ -90,16 +107,39 @@ public final class CacheBuffers implements AutoCloseable {
     }
 
     /**
+     * Keeps the starting buffers of at least {@code caches} new caches past {@link #KEEP_SECONDS}, for as long as the
+     * pool lives (see the class comment); the largest number asked for counts.
+     */
+    public synchronized void reserve(int caches) {
+        reservedCaches = Math.max(reservedCaches, caches);
+    }
+
+    /** New caches whose starting buffers are kept however long they wait ({@link #reserve}). */
+    public synchronized int reservedCaches() {
+        return reservedCaches;
+    }
+
+    /** {@link #take(Shape, DataType, boolean)} of a buffer a cache grows into. */
+    NDArray take(Shape shape, DataType type) {
+        return take(shape, type, false);
+    }
+
+    /**
      * A buffer of {@code shape} and {@code type}: the one given back most recently, if any is kept, else a new one left
      * uninitialized (and advised to huge pages, {@link HugePages}).
      *
+     * @param startsCache whether a new cache starts with it (its shape and type then fall under {@link #reserve}), not
+     *     grows into it
      * @throws IllegalStateException when the pool is closed
      */
-    NDArray take(Shape shape, DataType type) {
+    NDArray take(Shape shape, DataType type, boolean startsCache) {
         Key key = new Key(shape, type);
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("the model's cache buffers are closed (the model was closed)");
+            }
+            if (startsCache) {
+                starting.add(key);
             }
             ArrayDeque<Kept> same = kept.get(key);
             Kept reused = same == null ? null : same.pollLast();
@@ -283,18 +323,24 @@ public final class CacheBuffers implements AutoCloseable {
         });
     }
 
-    /** Frees the buffers kept their time by {@code now}; nanoseconds until the next expires, or -1 if none is kept. */
+    /**
+     * Frees the buffers kept their time by {@code now}, but the reserve ({@link #reserve}); nanoseconds until the next
+     * expires, or -1 if none will.
+     */
     private long trim(long now) {
         long next = Long.MAX_VALUE;
-        for (Iterator<ArrayDeque<Kept>> queues = kept.values().iterator(); queues.hasNext(); ) {
-            ArrayDeque<Kept> queue = queues.next();
-            // Oldest first: each queue is in the order its buffers came back.
-            while (!queue.isEmpty() && now - queue.peekFirst().givenBackAt() >= keepNanos) {
+        for (Iterator<Map.Entry<Key, ArrayDeque<Kept>>> queues = kept.entrySet().iterator(); queues.hasNext(); ) {
+            Map.Entry<Key, ArrayDeque<Kept>> same = queues.next();
+            ArrayDeque<Kept> queue = same.getValue();
+            // A new cache takes two buffers of each shape it starts with: keys and values, or sink keys and values.
+            int reserved = starting.contains(same.getKey()) ? 2 * reservedCaches : 0;
+            // Oldest first: each queue is in the order its buffers came back, and the newest are taken first.
+            while (queue.size() > reserved && now - queue.peekFirst().givenBackAt() >= keepNanos) {
                 queue.pollFirst().buffer().close();
             }
             if (queue.isEmpty()) {
                 queues.remove();
-            } else {
+            } else if (queue.size() > reserved) {
                 next = Math.min(next, queue.peekFirst().givenBackAt() + keepNanos - now);
             }
         }

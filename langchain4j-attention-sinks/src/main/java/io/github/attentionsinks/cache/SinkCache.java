@@ -404,8 +404,8 @@ public final class SinkCache implements AutoCloseable {
             grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
         }
         Shape shape = new Shape(layers, kvHeads, grown, headDim);
-        NDArray biggerKeys = newBuffer(shape);
-        NDArray biggerValues = newBuffer(shape);
+        NDArray biggerKeys = newBuffer(shape, false);
+        NDArray biggerValues = newBuffer(shape, false);
         if (keyBlock == 0) {
             copyRange(keys, base, biggerKeys, 0, used);
         } else {
@@ -433,13 +433,15 @@ public final class SinkCache implements AutoCloseable {
         int first = wholeBlocks(Math.max(initialCapacity, entries));
         capacity = config.bounded() ? Math.min(boundedCapacity(), first) : first;
         Shape shape = new Shape(layers, kvHeads, capacity, headDim);
-        keys = newBuffer(shape);
-        values = newBuffer(shape);
+        // A cache made larger for a long first step does not start the way new caches do: its buffers are no reserve.
+        boolean usualStart = entries <= initialCapacity;
+        keys = newBuffer(shape, usualStart);
+        values = newBuffer(shape, usualStart);
         memory = null;
         if (config.attentionSinkSize() > 0) {
             Shape sinks = new Shape(layers, kvHeads, config.attentionSinkSize(), headDim);
-            sinkKeys = newBuffer(sinks);
-            sinkValues = newBuffer(sinks);
+            sinkKeys = newBuffer(sinks, true);
+            sinkValues = newBuffer(sinks, true);
         }
     }
 
@@ -463,11 +465,12 @@ public final class SinkCache implements AutoCloseable {
      * step of eight new conversations, the step every other conversation waited for. On the CPU the buffer is backed
      * by huge pages ({@link HugePages}): a 4 KiB page faulted in as the window reached it cost 17 µs here, 2.5–4 ms
      * of an 8-session step while the windows filled. The first token makes a huge-page buffer resident, which is why
-     * buffers start small ({@link #ensureRoom}).
+     * buffers start small ({@link #ensureRoom}). {@code startsCache}: one of the buffers new caches usually start
+     * with, which the pool keeps a batch of however long it waits ({@link CacheBuffers#reserve}).
      */
-    private NDArray newBuffer(Shape shape) {
+    private NDArray newBuffer(Shape shape, boolean startsCache) {
         if (buffers != null) {
-            NDArray buffer = buffers.take(shape, dataType);
+            NDArray buffer = buffers.take(shape, dataType, startsCache);
             if (fillNewBuffersWithNaN) {
                 fillWithNaN(buffer);
             }

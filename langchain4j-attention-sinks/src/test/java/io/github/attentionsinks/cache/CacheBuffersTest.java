@@ -94,6 +94,56 @@ class CacheBuffersTest {
         }
     }
 
+    /**
+     * The reserve: of the buffers new caches start with, two per reserved cache (the most recently given back) outlive
+     * their time; older ones of that shape, and buffers of shapes no cache started with, still expire.
+     */
+    @Test
+    void theReserveKeepsABatchOfStartingBuffersPastTheirTime() throws InterruptedException {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.keepNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            buffers.reserve(1);
+            buffers.reserve(0);
+            assertEquals(1, buffers.reservedCaches(), "the largest reserve asked for counts");
+            NDArray oldest = buffers.take(SHAPE, DataType.FLOAT32, true);
+            NDArray keys = buffers.take(SHAPE, DataType.FLOAT32, true);
+            NDArray values = buffers.take(SHAPE, DataType.FLOAT32, true);
+            Shape grownInto = new Shape(2, 1, 16, 4);
+            NDArray grown = buffers.take(grownInto, DataType.FLOAT32, false);
+            buffers.giveBack(oldest);
+            buffers.giveBack(keys);
+            buffers.giveBack(values);
+            buffers.giveBack(grown);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(oldest.isReleased() && grown.isReleased()) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(oldest.isReleased(), "a starting buffer beyond the reserve expires");
+            assertTrue(grown.isReleased(), "a buffer of a shape no cache started with expires");
+            Thread.sleep(400); // four times the keep time: the timer had its rounds
+            assertFalse(keys.isReleased());
+            assertFalse(values.isReleased());
+            assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(), "one cache's keys and values");
+            assertSame(values, buffers.take(SHAPE, DataType.FLOAT32, true));
+            assertSame(keys, buffers.take(SHAPE, DataType.FLOAT32, true));
+        }
+    }
+
+    @Test
+    void withoutAReserveStartingBuffersExpireAsOthersDo() throws InterruptedException {
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.keepNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, true);
+            buffers.giveBack(first);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!first.isReleased() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(first.isReleased());
+            assertEquals(0, buffers.keptBytes());
+        }
+    }
+
     @Test
     void closingFreesEveryBufferInUseOrKeptAndLaterOnesAsTheyComeBack() {
         CacheBuffers buffers = new CacheBuffers(manager);
@@ -286,6 +336,52 @@ class CacheBuffersTest {
         } finally {
             SinkCache.initialCapacity = before;
         }
+    }
+
+    /**
+     * A cache's first buffers are the ones the reserve keeps (keys, values and sinks); those it grows into expire, and
+     * so do the first buffers of a cache made larger for a long first step.
+     */
+    @Test
+    void theReserveKeepsWhatCachesStartWithNotWhatTheyGrowInto() throws InterruptedException {
+        int before = SinkCache.initialCapacity;
+        SinkCache.initialCapacity = 4;
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.keepNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            buffers.reserve(1);
+            CacheConfig config = CacheConfig.sinks(2, 16);
+            long entryBytes = 4 * Float.BYTES; // one layer, one head, four values
+            long sinks = 2 * 2 * entryBytes;
+            SinkCache grew = cache(config, buffers);
+            feed(grew, 5); // two sinks, then 4 entries of the window, then 8
+            grew.close();
+            assertEquals(2 * 4 * entryBytes + 2 * 8 * entryBytes + sinks, buffers.keptBytes());
+            awaitKept(buffers, 2 * 4 * entryBytes + sinks, "the 8-entry buffers it grew into expired");
+
+            SinkCache large = new SinkCache(config, 1, 1, 4, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY, 8,
+                    manager, 0, buffers);
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = large.begin(step, 6);
+                NDArray k = step.zeros(new Shape(1, 6, 4));
+                open.append(0, k, k);
+                large.commit(open);
+            }
+            large.close();
+            awaitKept(buffers, 2 * 4 * entryBytes + sinks,
+                    "the first buffers of a cache made larger for its first step expired too");
+            Thread.sleep(300);
+            assertEquals(2 * 4 * entryBytes + sinks, buffers.keptBytes(), "the reserve stays");
+        } finally {
+            SinkCache.initialCapacity = before;
+        }
+    }
+
+    private static void awaitKept(CacheBuffers buffers, long bytes, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (buffers.keptBytes() != bytes && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(bytes, buffers.keptBytes(), what);
     }
 
     private static SinkCache cache(CacheConfig config, CacheBuffers buffers) {
