@@ -21,8 +21,9 @@ import java.util.concurrent.Future;
  * {@link OrderClient} with the conversations' shape as arguments: N concurrent memory ids then M (in that order, in a
  * fresh JVM), each user TURNS turns of at most TOKENS reply tokens, through the blocking chat model ({@code block})
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
- * round's start); prints the JIT's compiler time during each round, both rates and their ratio. Used in
- * docs/benchmarks.md ("Cache buffers kept for the next conversation", "Chat templates parsed once"):
+ * round's start); prints the JIT's compiler time during each round, both rates and their ratio. With
+ * {@code -Dpause=SECONDS} the model sits idle that long before the first round. Used in docs/benchmarks.md ("Cache
+ * buffers kept for the next conversation", "Chat templates parsed once", "Cache memory for a batch kept while idle"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/sc docs/bench/ShapeClient.java
@@ -42,6 +43,7 @@ public class ShapeClient {
         } else {
             chat = AttentionSinkChatModel.builder().modelPath(Path.of(args[0])).build();
         }
+        Thread.sleep(Long.getLong("pause", 0) * 1000); // -Dpause=SECONDS: idle between building and the rounds
         int first = Integer.parseInt(args[1]);
         int second = Integer.parseInt(args[2]);
         int turns = Integer.parseInt(args[3]);

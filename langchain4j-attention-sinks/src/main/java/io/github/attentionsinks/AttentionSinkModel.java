@@ -339,7 +339,8 @@ public final class AttentionSinkModel implements AutoCloseable {
     /**
      * Bytes of KV cache buffers kept for new sessions of the same shape, for {@link CacheBuffers#KEEP_SECONDS}
      * seconds: those closed sessions (or sessions that outgrew them) gave back, and spares an idle
-     * {@link DecodeScheduler} made; 0 on a GPU.
+     * {@link DecodeScheduler} made; of the buffers new sessions start with, those of a decode loop's batch are kept
+     * for as long as the model is open ({@link CacheBuffers#reserve}). 0 on a GPU.
      */
     public long keptCacheBytes() {
         return cacheBuffers == null ? 0 : cacheBuffers.keptBytes();

@@ -34,8 +34,9 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code attention.sinks.cache.evicted.tokens} (gauge): tokens those sessions have evicted from their caches
  *       (stream length minus cache length), the work the attention-sink cache saves;</li>
  *   <li>{@code attention.sinks.cache.kept.bytes} (gauge): native bytes of cache buffers that closed sessions gave
- *       back or the idle decode loop made spare, kept 30 s for new sessions ({@code
- *       AttentionSinkModel.keptCacheBytes()}); counted once per model.</li>
+ *       back or the idle decode loop made spare, kept 30 s for new sessions, but those a batch of new sessions
+ *       starts with, kept as long as the model runs ({@code AttentionSinkModel.keptCacheBytes()}); counted once per
+ *       model.</li>
  * </ul>
  * Session gauges read each session's state after its last completed turn. When the blocking model serves the
  * streaming model's sessions (the starter's default, {@code share-sessions}), they are counted once, under
@@ -77,7 +78,8 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
                     "Tokens evicted from the KV caches of the live sessions (stream length - cache length)",
                     "tokens", kind, m -> m.sum(kind, s -> s.streamLength() - s.cacheLength()));
             gauge(registry, "attention.sinks.cache.kept.bytes",
-                    "Native bytes of KV cache buffers kept for new sessions, freed 30 s after they were given back",
+                    "Native bytes of KV cache buffers kept for new sessions: 30 s after they were given back, or for as long"
+                            + " as the model runs for a batch of new sessions",
                     "bytes", kind, m -> m.keptBytes(kind));
         }
     }
