@@ -4,6 +4,7 @@ import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.cache.CacheConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     boolean returnThinking;
     boolean batchedDecoding = true;
     int maxQueuedRequests = 1000;
-    int prefillChunk = 16;
+    int prefillChunk = DecodeScheduler.DEFAULT_PREFILL_CHUNK;
     boolean sharePromptPrefixes = true;
     boolean warmUp = true;
     ChatRequestParameters defaultRequestParameters;
@@ -277,7 +278,7 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
 
     /**
      * With batched decoding, the prompt tokens a conversation still reading its prompt feeds per step while the
-     * others decode (default 16; the prompt's last chunk up to 1.5 times as many). Smaller: the other
+     * others decode (default {@link DecodeScheduler#DEFAULT_PREFILL_CHUNK}, 16; the prompt's last chunk up to 1.5 times as many). Smaller: the other
      * conversations' tokens come sooner; larger: the prompt is read faster. Short turns (prompts of up to four
      * chunks) go first, and with the Java kernels a step of long prompts gives way to one between two layers: on
      * the SmolLM-135M shape (float32, 2 cores, JDK 25) a one-token turn gets

@@ -2,6 +2,7 @@ package io.github.attentionsinks.spring;
 
 import io.github.attentionsinks.CacheDtype;
 import io.github.attentionsinks.ComputeDtype;
+import io.github.attentionsinks.DecodeScheduler;
 import io.github.attentionsinks.InvalidSettingException;
 import io.github.attentionsinks.hub.ModelId;
 import io.github.attentionsinks.kernels.WeightKernels;
@@ -159,6 +160,7 @@ public class AttentionSinksProperties implements Validator {
      * decode (the last chunk up to 1.5 times as many): smaller, the others' tokens come sooner; larger, the prompt is
      * read faster. Short turns (up to four chunks) go first either way.
      */
+    // A literal, so the configuration metadata shows it: DecodeScheduler.DEFAULT_PREFILL_CHUNK (MetadataTest checks).
     private int prefillChunk = 16;
 
     /**
@@ -255,7 +257,7 @@ public class AttentionSinksProperties implements Validator {
                             + "): use file:<path> or classpath:<path> of an existing Jinja template");
         }
         if (p.prefillChunk < 1) {
-            reject(errors, "prefillChunk", "must be >= 1 (the default is 16)");
+            reject(errors, "prefillChunk", "must be >= 1 (the default is " + DecodeScheduler.DEFAULT_PREFILL_CHUNK + ")");
         }
         if (p.maxQueuedRequests < 1) {
             reject(errors, "maxQueuedRequests", "must be >= 1 (the default is 1000)");

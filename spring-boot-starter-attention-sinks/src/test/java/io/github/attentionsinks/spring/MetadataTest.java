@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.attentionsinks.DecodeScheduler;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -53,7 +54,8 @@ class MetadataTest {
         assertThat(properties.get(P + "return-thinking").get("defaultValue").asBoolean()).isFalse();
         assertThat(properties.get(P + "batched-decoding").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get(P + "max-queued-requests").get("defaultValue").asInt()).isEqualTo(1000);
-        assertThat(properties.get(P + "prefill-chunk").get("defaultValue").asInt()).isEqualTo(16);
+        assertThat(properties.get(P + "prefill-chunk").get("defaultValue").asInt())
+                .isEqualTo(DecodeScheduler.DEFAULT_PREFILL_CHUNK);
         assertThat(properties.get(P + "share-sessions").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get(P + "warm-up").get("defaultValue").asBoolean()).isTrue();
         JsonNode deprecation = properties.get(P + "worker-threads").get("deprecation");

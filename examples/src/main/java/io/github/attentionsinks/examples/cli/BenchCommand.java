@@ -95,9 +95,9 @@ final class BenchCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     int prefillTokens;
 
-    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "32",
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + DecodeScheduler.DEFAULT_PREFILL_CHUNK,
             description = "Prompt tokens a prefilling session feeds per scheduler step (smaller: the others' tokens "
-                    + "come sooner; larger: the prompt is read faster). Default: ${DEFAULT-VALUE}.")
+                    + "come sooner; larger: the prompt is read faster). Default: ${DEFAULT-VALUE}, the chat models'.")
     int prefillChunk;
 
     @Mixin
