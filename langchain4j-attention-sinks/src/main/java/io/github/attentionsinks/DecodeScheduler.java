@@ -63,9 +63,9 @@ public final class DecodeScheduler implements AutoCloseable {
      * The prompt tokens a generation still reading its prompt feeds per step unless told otherwise (the chat models,
      * the Spring starter and the CLI's {@code bench} all start from it). A step of prompt rows costs more than a
      * decoding step, and a short turn arriving during it waits for it: on the SmolLM-135M shape (float32, 2 vCPUs of
-     * an Intel Xeon, JDK 17) a one-token turn beside a 2,000-token prefill got its first token after 26 ms with
-     * chunks of 16 (24 ms alone) and 51–73 ms with chunks of 32, while the prompt was read at 263 tokens/s
-     * against 322 (docs/benchmarks.md, "Cache memory for a batch kept while idle").
+     * an Intel Xeon, JDK 17) a one-token turn beside a 2,000-token prefill got its first token after 26–49 ms with
+     * chunks of 16 (24–29 ms alone) and 51–73 ms with chunks of 32, while the prompt was read at 263 tokens/s against
+     * 322 (docs/benchmarks.md, "An Intel Xeon machine: chat shapes, long windows and the prefill chunk").
      */
     public static final int DEFAULT_PREFILL_CHUNK = 16;
 

@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
  * Spare cache buffers, made by the decode loop while it has nothing to run: a session that took fresh buffers is
  * followed by as many spares, the next new session takes those instead of fresh memory (and is followed by spares in
  * turn), and a session closed gives back buffers that take the spares' place; and the reserve a decode loop asks
- * for. stories260K on the CPU (a GPU's caches
- * are not pooled).
+ * for. stories260K on the CPU (a GPU's caches are not pooled).
  */
 class SpareCacheBuffersTest {
     private static final CacheConfig CACHE = CacheConfig.sinks(4, 64);

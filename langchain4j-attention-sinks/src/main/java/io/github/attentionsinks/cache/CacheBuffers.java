@@ -32,11 +32,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
  * (so an idle process gives the memory back too, but for the reserve below). Buffers are reused before any is
- * allocated, so the memory held never exceeds what that model's caches of each shape held at once in that time (or,
- * for the reserve, at any time), and the spares below. A reused
- * buffer keeps what an earlier cache wrote there; caches read only entries they wrote ({@link SinkCache}), so nothing
- * of one conversation reaches another. Every buffer handed out belongs to this pool's manager: closing the pool (with
- * its model) frees them all, in use or kept.
+ * allocated, so the memory held never exceeds what that model's caches of each shape held at once in that time (or, for
+ * the reserve, at any time), and the spares below. A reused buffer keeps what an earlier cache wrote there; caches read
+ * only entries they wrote ({@link SinkCache}), so nothing of one conversation reaches another. Every buffer handed out
+ * belongs to this pool's manager: closing the pool (with its model) frees them all, in use or kept.
  *
  * <p>Spares, made while the model is idle ({@link #prepareSpare}): a buffer handed out fresh because none was kept, or
  * a spare handed out, and not given back since, says that the caches in use grew; the decode loop ({@code
@@ -51,14 +50,14 @@ import org.slf4j.LoggerFactory;
  * (docs/benchmarks.md, "Spare cache buffers made while idle").
  *
  * <p>The reserve ({@link #reserve}): the buffers new caches start with are not freed below as many as {@code caches}
- * new caches take, the decode loop's batch (max batch size), however long the model stays idle. Why: a server sits
- * idle between bursts, and a burst of new conversations after more than {@link #KEEP_SECONDS} seconds found nothing
- * kept and faulted all of its caches in inside its first steps: eight new conversations 35 s after the model was built
- * made 172–179 tokens/s with their first tokens after 479–504 ms, against 200–220 and 213–306 ms with the buffers kept
- * (SmolLM-135M shape, docs/benchmarks.md, "Cache memory for a batch kept while idle"). The reserve holds only buffers
- * that caches gave back, never more than a batch of new caches held at once; buffers of other shapes (those caches
- * grow into, or a cache made larger for a long first step) still expire. llama.cpp's server and vLLM hold their whole
- * cache for as long as they run.
+ * new caches take, the decode loop's batch (max batch size), however long the model stays idle. Why: a server sits idle
+ * between bursts, and a burst of new conversations after more than {@link #KEEP_SECONDS} seconds found nothing kept and
+ * faulted all of its caches in inside its first steps: eight new conversations 35 s after the model was built made
+ * 167–182 tokens/s, most of their first tokens after 431–532 ms, against 203–207 tokens/s and 234–266 ms with the
+ * reserve (SmolLM-135M shape, docs/benchmarks.md, "Cache memory for a batch kept while idle"). The reserve holds only
+ * buffers that caches gave back, never more than a batch of new caches held at once; buffers of other shapes (those
+ * caches grow into, or a cache made larger for a long first step) still expire. llama.cpp's server and vLLM hold their
+ * whole cache for as long as they run.
  *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */

@@ -278,12 +278,12 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
 
     /**
      * With batched decoding, the prompt tokens a conversation still reading its prompt feeds per step while the
-     * others decode (default {@link DecodeScheduler#DEFAULT_PREFILL_CHUNK}, 16; the prompt's last chunk up to 1.5 times as many). Smaller: the other
-     * conversations' tokens come sooner; larger: the prompt is read faster. Short turns (prompts of up to four
-     * chunks) go first, and with the Java kernels a step of long prompts gives way to one between two layers: on
-     * the SmolLM-135M shape (float32, 2 cores, JDK 25) a one-token turn gets
-     * its first token in about 20 ms beside a 2,000-token prefill, as alone, while that prompt is read at 310–370
-     * tokens/s. Replies do not depend on it.
+     * others decode (default {@link DecodeScheduler#DEFAULT_PREFILL_CHUNK}, 16; the prompt's last chunk up to 1.5
+     * times as many). Smaller: the other conversations' tokens come sooner; larger: the prompt is read faster. Short
+     * turns (prompts of up to four chunks) go first, and with the Java kernels a step of long prompts gives way to one
+     * between two layers: on the SmolLM-135M shape (float32, 2 cores, JDK 25) a one-token turn gets its first token
+     * in about 20 ms beside a 2,000-token prefill, as alone, while that prompt is read at 310–370 tokens/s. Replies
+     * do not depend on it.
      */
     public B prefillChunk(int prefillChunk) {
         this.prefillChunk = prefillChunk;

@@ -54,7 +54,11 @@ class BatchedForwardTest {
      * The same with float16 and int8 weights on the Java kernels. A batched step's rows take the kernels for several
      * rows (passes of eight, four, two and one over a tile half; int8's whole-tile kernels for one and two rows) where
      * a session alone takes the single-row one: five sessions, each feeding a chunk of two or three tokens every other
-     * step, so steps of 5 to 15 rows. In the build's second run, with libtorch multiplying, float16 only.
+     * step, so steps of 5 to 15 rows. In the build's second run, with libtorch multiplying, float16 only, within
+     * 0.2% of the row's largest |logit|: libtorch rounds each float16 product to float16, logits included, and on a
+     * CPU with AVX-512 FP16 (an Intel Xeon) its kernels for one row and for several sum in other orders, so a logit
+     * lands one or two float16 steps away (2^-10 of it each): up to 1.04e-3 of the largest there, where the Java
+     * kernels, which sum in float32 and round nothing, stay within 1e-4.
      */
     @ParameterizedTest
     @CsvSource({"llama, float16", "llama, int8", "qwen3, float16", "qwen3, int8", "gpt_neox, float16",
@@ -65,8 +69,9 @@ class BatchedForwardTest {
         int[] ids = FixtureVariants.inputIds(fixture);
         try (AttentionSinkModel model = FixtureParity.load(fixture, temp, dtype)) {
             assertEquals(dtype.equals("int8") ? DataType.INT8 : DataType.FLOAT16, model.weightType());
+            float tolerance = Shared.kernels().equals("libtorch") ? -2e-3f : 1e-4f;
             for (CacheConfig mode : List.of(CacheConfig.dense(), CacheConfig.sinks(4, 8))) {
-                float worst = compare(model, mode, ids, 1e-4f, fixture + " " + dtype, 5, 2);
+                float worst = compare(model, mode, ids, tolerance, fixture + " " + dtype, 5, 2);
                 System.out.printf("batched %s %s %s: max diff %.2e%n", fixture, dtype, mode, worst);
             }
         }

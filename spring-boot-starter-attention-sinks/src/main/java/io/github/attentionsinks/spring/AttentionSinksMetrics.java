@@ -78,8 +78,8 @@ public class AttentionSinksMetrics implements MeterBinder, ChatModelObserver {
                     "Tokens evicted from the KV caches of the live sessions (stream length - cache length)",
                     "tokens", kind, m -> m.sum(kind, s -> s.streamLength() - s.cacheLength()));
             gauge(registry, "attention.sinks.cache.kept.bytes",
-                    "Native bytes of KV cache buffers kept for new sessions: 30 s after they were given back, or for as long"
-                            + " as the model runs for a batch of new sessions",
+                    "Native bytes of KV cache buffers kept for new sessions: 30 s after they were given back,"
+                            + " or for as long as the model runs for a batch of new sessions",
                     "bytes", kind, m -> m.keptBytes(kind));
         }
     }

@@ -257,7 +257,8 @@ public class AttentionSinksProperties implements Validator {
                             + "): use file:<path> or classpath:<path> of an existing Jinja template");
         }
         if (p.prefillChunk < 1) {
-            reject(errors, "prefillChunk", "must be >= 1 (the default is " + DecodeScheduler.DEFAULT_PREFILL_CHUNK + ")");
+            reject(errors, "prefillChunk",
+                    "must be >= 1 (the default is " + DecodeScheduler.DEFAULT_PREFILL_CHUNK + ")");
         }
         if (p.maxQueuedRequests < 1) {
             reject(errors, "maxQueuedRequests", "must be >= 1 (the default is 1000)");
