@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: a new buffer is fresh memory that the kernel zeroes page by page as it is first written. A new session's
  * first token writes every layer's rows, so its whole buffer is faulted in at once (with huge pages): 33–44 ms a
- * session here for 2 × 11.8 MiB (512 entries of the SmolLM-135M shape), inside the step that carries that token (so
+ * session here for 2 × 11.25 MiB (512 entries of the SmolLM-135M shape), inside the step that carries that token (so
  * every session in it waits) or inside the copy of a shared prompt beginning, against 0.5 ms into reused memory
  * (docs/benchmarks.md, "Cache buffers kept for the next conversation": eight new conversations' first tokens came
  * about 0.1 s sooner). Serving engines keep their caches' memory the same way (llama.cpp's server and vLLM allocate
