@@ -1,5 +1,6 @@
 package io.github.attentionsinks;
 
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.attentionsinks.config.Json;
 import java.nio.file.Files;
@@ -74,6 +75,11 @@ public final class Shared {
             }
         }
         return out;
+    }
+
+    /** Keys per block of {@code model}'s caches of {@code cacheType} entries (SinkCache, "Keys in blocks"); 0: rows. */
+    public static int keyBlock(AttentionSinkModel model, DataType cacheType) {
+        return model.network().keyBlock(cacheType);
     }
 
     public static float maxAbsDiff(float[] a, float[] b) {

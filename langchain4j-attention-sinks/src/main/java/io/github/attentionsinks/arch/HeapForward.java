@@ -51,7 +51,7 @@ final class HeapForward {
      */
     private static final int PARTIAL_PADDING = 16;
     /**
-     * Whether float16 caches get their keys in blocks where they can ({@link PreNormDecoder#keyBlock}).
+     * Whether caches get their keys in blocks where they can ({@link PreNormDecoder#keyBlock}).
      * {@code -Dattentionsinks.keysInBlocks=false} keeps them in rows; tests flip it to compare the two.
      */
     static volatile boolean keysInBlocks =
@@ -542,8 +542,13 @@ final class HeapForward {
         for (int b = 0; b < blocks; b += step) {
             int n = Math.min(step, blocks - b);
             int start = origin + b * keyBlock;
-            if (keyBytes != null) {
+            if (keyBytes != null && cache.float16()) {
                 CacheReads.groupScoresHalfBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
+                        headDim, scale, scores, b * keyBlock, width);
+                continue;
+            }
+            if (keyBytes != null) {
+                CacheReads.groupScoresBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
                         headDim, scale, scores, b * keyBlock, width);
                 continue;
             }

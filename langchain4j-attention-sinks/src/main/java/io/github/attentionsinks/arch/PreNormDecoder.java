@@ -511,13 +511,15 @@ public abstract class PreNormDecoder implements CausalLm {
     }
 
     /**
-     * Float16 keys in blocks where the decoder on the heap scores them in place ({@link CacheReads}): twice as fast
-     * as from rows of float16 keys, whose sums across lanes bound them.
+     * Keys in blocks where the decoder on the heap scores them in place ({@link CacheReads}): twice as fast as from
+     * rows of float16 keys, whose sums across lanes bound them, and as from rows of float32 keys on an Intel Xeon
+     * (docs/benchmarks.md, "An Intel Xeon machine: chat shapes, long windows and the prefill chunk").
      */
     @Override
     public int keyBlock(DataType cacheType) {
-        return heap != null && cacheType == DataType.FLOAT16 && CacheReads.supportsHalves(spec.headDim)
-                && HeapForward.keysInBlocks ? CacheReads.keyBlock() : 0;
+        boolean inPlace = cacheType == DataType.FLOAT16 ? CacheReads.supportsHalves(spec.headDim)
+                : CacheReads.supports(spec.headDim);
+        return heap != null && inPlace && HeapForward.keysInBlocks ? CacheReads.keyBlock() : 0;
     }
 
     @Override

@@ -53,25 +53,19 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
 
     /**
      * {@link #put} of {@code n} floats to values {@code at}, {@code at + stride}, … of {@code buffer}: one key's
-     * values in a buffer of keys stored in blocks ({@link SinkCache}, "Keys in blocks", float16 caches only).
+     * values in a buffer of keys stored in blocks ({@link SinkCache}, "Keys in blocks").
      */
-    void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
-        throw new IllegalStateException("keys in blocks are float16 only");
-    }
+    abstract void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer);
 
     /** {@link #get} of values {@code at}, {@code at + stride}, … of {@code buffer} into {@code n} floats. */
-    void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
-        throw new IllegalStateException("keys in blocks are float16 only");
-    }
+    abstract void getStrided(int buffer, int at, int stride, float[] target, int offset, int n);
 
     /**
      * Copies {@code n} values of the keys, {@code stride} apart (1: contiguous), from value {@code from} here to
      * value {@code to} of {@code target}'s keys (a memory of the same type; it may be this one, where a contiguous copy
-     * must not overlap its source). The bits are copied as they are; float16 caches only, as the two above.
+     * must not overlap its source). The bits are copied as they are.
      */
-    void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
-        throw new IllegalStateException("keys in blocks are float16 only");
-    }
+    abstract void copyKeysTo(CacheMemory target, int from, int to, int stride, int n);
 
     private static String what(int buffer) {
         return buffer == KEYS || buffer == SINK_KEYS ? "key" : "value";
@@ -101,6 +95,35 @@ abstract sealed class CacheMemory permits CacheMemory.Floats, CacheMemory.Halves
         @Override
         void copy(int fromBuffer, int from, int toBuffer, int to, int n) {
             buffers[toBuffer].put(to, buffers[fromBuffer], from, n);
+        }
+
+        @Override
+        void putStrided(int buffer, int at, int stride, float[] source, int offset, int n, int layer) {
+            FloatBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                b.put(at + i * stride, source[offset + i]);
+            }
+        }
+
+        @Override
+        void getStrided(int buffer, int at, int stride, float[] target, int offset, int n) {
+            FloatBuffer b = buffers[buffer];
+            for (int i = 0; i < n; i++) {
+                target[offset + i] = b.get(at + i * stride);
+            }
+        }
+
+        @Override
+        void copyKeysTo(CacheMemory target, int from, int to, int stride, int n) {
+            FloatBuffer source = buffers[KEYS];
+            FloatBuffer into = ((Floats) target).buffers[KEYS];
+            if (stride == 1) {
+                into.put(to, source, from, n);
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                into.put(to + i * stride, source.get(from + i * stride));
+            }
         }
     }
 

@@ -46,13 +46,15 @@ import java.nio.ShortBuffer;
  * {@link CacheMemory}.
  *
  * <h2>Keys in blocks</h2>
- * A float16 cache read by a decoder on the Java heap may keep its keys in blocks of {@code b} entries (the Java
- * kernels' float vector width), {@code [layers, kvHeads, capacity / b, headDim, b]}: one vector then holds one value
- * of {@code b} keys, so a query's scores against them are multiply-adds with no sum across lanes, twice as fast as
- * from rows of float16 keys (docs/bench/BlockedScoresBench.java). Entries keep their places and the buffer's
- * capacity is a whole number of blocks; only the order of the values inside a block differs. Such keys are read and
- * written only from Java ({@link Step#put}, {@link Step#readKeys}, {@link Step#readKeyBlocks}, moves and sink
- * placement through {@link CacheMemory}); {@link Step#append} refuses them.
+ * A cache read by a decoder on the Java heap may keep its keys in blocks of {@code b} entries (the Java kernels' float
+ * vector width), {@code [layers, kvHeads, capacity / b, headDim, b]}: one vector then holds one value of {@code b}
+ * keys, so a query's scores against them are multiply-adds with no sum across lanes, which bound the scores from rows:
+ * twice as fast as from rows of float16 keys, and of float32 keys on an Intel Xeon, where each sum across lanes costs
+ * more than on AMD's Zen cores (docs/bench/BlockedScoresBench.java; 8 sessions at a full window 7% faster a step there,
+ * docs/benchmarks.md, "An Intel Xeon machine: chat shapes, long windows and the prefill chunk"). Entries keep their
+ * places and the buffer's capacity is a whole number of blocks; only the order of the values inside a block differs.
+ * Such keys are read and written only from Java ({@link Step#put}, {@link Step#readKeys}, {@link Step#readKeyBlocks},
+ * moves and sink placement through {@link CacheMemory}); {@link Step#append} refuses them.
  */
 public final class SinkCache implements AutoCloseable {
     /**
@@ -124,8 +126,8 @@ public final class SinkCache implements AutoCloseable {
     /**
      * A cache whose keys are kept in blocks of {@code keyBlock} entries ("Keys in blocks"), or in rows when it is 0.
      *
-     * @throws IllegalArgumentException for blocks in a cache that cannot hold them: not float16 on the CPU, or a
-     *     shifter with no heap form
+     * @throws IllegalArgumentException for blocks in a cache that cannot hold them: not on the CPU, or a shifter with
+     *     no heap form
      */
     public SinkCache(CacheConfig config, int layers, int kvHeads, int headDim, DataType dataType, Device device,
             KeyShifter shifter, int maxChunk, NDManager parent, int keyBlock) {
@@ -155,10 +157,10 @@ public final class SinkCache implements AutoCloseable {
         this.halves = dataType == DataType.FLOAT16;
         // A shift of no keys tells whether the shifter has a heap form, without which sinks would be placed by
         // libtorch, which sees keys in rows only.
-        if (keyBlock < 0 || keyBlock > 0 && (!halves || !device.equals(Device.cpu())
+        if (keyBlock < 0 || keyBlock > 0 && (!device.equals(Device.cpu())
                 || !shifter.shiftInPlace(new float[0], 0, 0, 1))) {
-            throw new IllegalArgumentException("keys in blocks of " + keyBlock + " need a float16 cache on the CPU "
-                    + "whose keys move on the heap; this one is " + dataType + " on " + device);
+            throw new IllegalArgumentException("keys in blocks of " + keyBlock + " need a cache on the CPU whose keys "
+                    + "move on the heap; this one is " + dataType + " on " + device);
         }
         this.keyBlock = keyBlock;
         this.shifter = shifter;
@@ -859,7 +861,8 @@ public final class SinkCache implements AutoCloseable {
         /**
          * With keys in blocks: where the block starting at attended index {@code start} ({@link #keyBlockStart}) of one
          * KV head of one layer starts in {@link #keyBytes}; blocks follow each other, each {@code headDim} rows of
-         * {@link #keyBlock} float16 values, row {@code d} holding value {@code d} of each of the block's keys.
+         * {@link #keyBlock} values (float16 in a {@link #float16} cache), row {@code d} holding value {@code d} of each
+         * of the block's keys.
          */
         public int keyBlockByteOffset(int layer, int head, int start) {
             if (Math.floorMod(base + start, keyBlock) != 0 || base + start < 0 || start > keyCount()) {

@@ -414,9 +414,74 @@ public final class CacheReads {
         }
     }
 
-    /** Keys per block of a float16 cache whose keys are in blocks ({@link #groupScoresHalfBlocks}): a float vector. */
+    /** Keys per block of a cache whose keys are in blocks ({@link #groupScoresBlocks}): a float vector. */
     public static int keyBlock() {
         return LANES;
+    }
+
+    /**
+     * {@link #groupScores} over keys in blocks: {@code blocks} blocks of {@link #keyBlock()} float32 keys from byte
+     * {@code kByte} of {@code k}, each {@code dim} rows of one value of every key of the block. The score of the run's
+     * key {@code j} for query {@code c} goes to {@code scores[sOff + c·sStride + j]}. A vector of keys' values times a
+     * query value, summed over the values: no sums across lanes, which bound the scores from rows on an Intel Xeon
+     * (52 against 23 ns a key row on one thread, docs/bench/BlockedScoresBench.java). Each score is the same products
+     * as from rows, summed in another order. {@code dim} is a multiple of the vector width ({@link #supports}).
+     */
+    public static void groupScoresBlocks(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int blocks,
+            int dim, float scale, float[] scores, int sOff, int sStride) {
+        int c = 0;
+        for (; queries - c >= 3; c += 3) {
+            threeScoresBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride, sStride);
+        }
+        for (; c < queries; c++) {
+            scoresBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride);
+        }
+    }
+
+    /** Three queries against blocks of float32 keys: each block row loaded once serves all three. */
+    private static void threeScoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
+            float scale, float[] scores, int sOff, int sStride) {
+        Object ks = segment(k);
+        int rOff = qOff + dim;
+        int tOff = qOff + 2 * dim;
+        for (int b = 0, at = kByte; b < blocks; b++) {
+            // Two sets of sums, even and odd rows: each multiply-add waits for the one before it on its sum.
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector r0 = a0;
+            FloatVector r1 = a0;
+            FloatVector t0 = a0;
+            FloatVector t1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
+                FloatVector k0 = floats(ks, k, at);
+                FloatVector k1 = floats(ks, k, at + VECTOR_BYTES);
+                a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
+                r0 = k0.fma(FloatVector.broadcast(FLOATS, q[rOff + d]), r0);
+                t0 = k0.fma(FloatVector.broadcast(FLOATS, q[tOff + d]), t0);
+                a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
+                r1 = k1.fma(FloatVector.broadcast(FLOATS, q[rOff + d + 1]), r1);
+                t1 = k1.fma(FloatVector.broadcast(FLOATS, q[tOff + d + 1]), t1);
+            }
+            int to = sOff + b * LANES;
+            a0.add(a1).mul(scale).intoArray(scores, to);
+            r0.add(r1).mul(scale).intoArray(scores, to + sStride);
+            t0.add(t1).mul(scale).intoArray(scores, to + 2 * sStride);
+        }
+    }
+
+    /** One query against blocks of float32 keys. */
+    private static void scoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim, float scale,
+            float[] scores, int sOff) {
+        Object ks = segment(k);
+        for (int b = 0, at = kByte; b < blocks; b++) {
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
+                a0 = floats(ks, k, at).fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
+                a1 = floats(ks, k, at + VECTOR_BYTES).fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
+            }
+            a0.add(a1).mul(scale).intoArray(scores, sOff + b * LANES);
+        }
     }
 
     /**

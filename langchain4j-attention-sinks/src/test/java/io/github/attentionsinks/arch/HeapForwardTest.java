@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.ndarray.types.DataType;
 import io.github.attentionsinks.AttentionSinkModel;
 import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
@@ -14,6 +15,7 @@ import io.github.attentionsinks.testmodels.RandomCheckpoints;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -113,15 +115,15 @@ class HeapForwardTest {
     }
 
     /**
-     * A float16 cache read by the heap decoder keeps its keys in blocks (SinkCache, "Keys in blocks"): the logits equal
-     * those of the same cache with keys in rows within 2e-5 (each score is the same products summed in another order),
-     * over a 200-token prompt (its chunk's many queries score copied blocks), single tokens past growth, eviction and
-     * the window's moves back (scored in place, and from copies with in-place reads off), and a session started from
-     * another's first 120 tokens. Heads of one, two and four vectors.
+     * A cache read by the heap decoder keeps its keys in blocks (SinkCache, "Keys in blocks"), float16 or float32: the
+     * logits equal those of the same cache with keys in rows within 2e-5 (each score is the same products summed in
+     * another order), over a 200-token prompt (its chunk's many queries score copied blocks), single tokens past
+     * growth, eviction and the window's moves back (scored in place, and from copies with in-place reads off), and a
+     * session started from another's first 120 tokens. Heads of one, two and four vectors.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 4})
-    void float16KeysInBlocksGiveWhatKeysInRowsGive(int vectors) throws Exception {
+    @CsvSource({"float16,1", "float16,2", "float16,4", "float32,1", "float32,2", "float32,4"})
+    void keysInBlocksGiveWhatKeysInRowsGive(String cacheDtype, int vectors) throws Exception {
         assumeTrue(CacheReads.AVAILABLE, "keys in blocks are read in place, which needs vector loads from buffers or segments");
         int headDim = vectors * VectorMath.lanes();
         Path dir = RandomCheckpoints.write(temp.resolve("qwen3-blocks" + headDim), "qwen3",
@@ -136,8 +138,10 @@ class HeapForwardTest {
             tokens[t] = 10 + (t * 104729 + 3) % 49000;
         }
         try (AttentionSinkModel heap = AttentionSinkModel.builder().modelPath(dir).device(Shared.device())
-                .kernels("java").cacheDtype("float16").load()) {
+                .kernels("java").cacheDtype(cacheDtype).load()) {
             assertTrue(heap.kernels().endsWith("decoder on the Java heap"), heap.kernels());
+            assertEquals(CacheReads.keyBlock(), Shared.keyBlock(heap,
+                    cacheDtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32), "keys in blocks by default");
             float[][] blocks = stream(heap, sinks, prompt, tokens);
             float[][] started = startedFrom(heap, sinks, prompt, tokens, 120);
             float[][] rows;
@@ -162,7 +166,7 @@ class HeapForwardTest {
                             + "differ by " + diff);
                 }
             }
-            System.out.printf("float16 keys in blocks vs rows, head of %d: max diff %.2e%n", headDim, worst);
+            System.out.printf("%s keys in blocks vs rows, head of %d: max diff %.2e%n", cacheDtype, headDim, worst);
         }
     }
 

@@ -554,8 +554,9 @@ class SinkCacheTest {
      * keys within a rounding or two of the float32 cache's (they are moved from their rounded first form and rounded
      * again), and the same whether fed through {@link SinkCache.Step#put} (sinks moved on the heap) or
      * {@link SinkCache.Step#append} (sinks moved in libtorch), or kept in blocks of 3 keys (read back through
-     * {@link SinkCache.Step#readKeys} and, in their own layout, {@link SinkCache.Step#readKeyBlocks}). Over 60 steps
-     * with growths, eviction and moves back.
+     * {@link SinkCache.Step#readKeys} and, in their own layout, {@link SinkCache.Step#readKeyBlocks}); and a float32
+     * cache with keys in blocks of 3 holds exactly the float32 cache's entries. Over 60 steps with growths, eviction
+     * and moves back.
      */
     @ParameterizedTest
     @MethodSource("configs")
@@ -569,6 +570,8 @@ class SinkCacheTest {
              SinkCache viaArrays = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
                      rope::shift, 8, manager);
              SinkCache inBlocks = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT16, Device.cpu(),
+                     KeyShifter.rotary(rope), 8, manager, 3);
+             SinkCache exactInBlocks = new SinkCache(config, LAYERS, KV_HEADS, DIM, DataType.FLOAT32, Device.cpu(),
                      KeyShifter.rotary(rope), 8, manager, 3)) {
             for (int chunk = 0; chunk < 60; chunk++) {
                 int n = Math.min(exact.maxChunk(), chunk % 7 == 0 ? 8 : 1 + chunk % 3);
@@ -583,6 +586,7 @@ class SinkCacheTest {
                     SinkCache.Step h = viaHeap.begin(step, n);
                     SinkCache.Step a = viaArrays.begin(step, n);
                     SinkCache.Step b = inBlocks.begin(step, n);
+                    SinkCache.Step eb = exactInBlocks.begin(step, n);
                     for (int l = 0; l < LAYERS; l++) {
                         int layerAt = l * n * KV_HEADS * DIM;
                         for (int i = 0; i < n; i++) {
@@ -591,6 +595,7 @@ class SinkCacheTest {
                                 e.put(l, g, i, keys, at, values, at);
                                 h.put(l, g, i, keys, at, values, at);
                                 b.put(l, g, i, keys, at, values, at);
+                                eb.put(l, g, i, keys, at, values, at);
                             }
                         }
                         NDArray k = step.create(java.util.Arrays.copyOfRange(keys, layerAt, layerAt + n * KV_HEADS * DIM),
@@ -620,6 +625,13 @@ class SinkCacheTest {
                             int blocks = (count - start + 2) / 3;
                             float[] turned = new float[blocks * 3 * DIM];
                             b.readKeyBlocks(l, g, start, blocks, turned);
+                            float[] exactBlockKeys = new float[count * DIM];
+                            float[] exactBlockValues = new float[count * DIM];
+                            eb.readKeys(l, g, 0, count, exactBlockKeys);
+                            eb.readValues(l, g, 0, count, exactBlockValues);
+                            assertEquals(start, eb.keyBlockStart(0), "both caches' blocks start alike");
+                            float[] exactTurned = new float[blocks * 3 * DIM];
+                            eb.readKeyBlocks(l, g, start, blocks, exactTurned);
                             for (int i = 0; i < count * DIM; i++) {
                                 String where = config + " chunk " + chunk + " layer " + l + " head " + g + " entry "
                                         + i / DIM + " element " + i % DIM;
@@ -638,6 +650,11 @@ class SinkCacheTest {
                                 int key = i / DIM - start;
                                 assertEquals(halfKeys[i], turned[(key / 3 * DIM + i % DIM) * 3 + key % 3], 0f,
                                         where + ": key in its block");
+                                assertEquals(exactKeys[i], exactBlockKeys[i], 0f, where + ": float32 key in blocks");
+                                assertEquals(exactValues[i], exactBlockValues[i], 0f,
+                                        where + ": float32 value beside keys in blocks");
+                                assertEquals(exactKeys[i], exactTurned[(key / 3 * DIM + i % DIM) * 3 + key % 3], 0f,
+                                        where + ": float32 key in its block");
                                 assertEquals(halfValues[i], arrayValues[g * count * DIM + i], 0f,
                                         where + ": value via append");
                             }
@@ -647,6 +664,7 @@ class SinkCacheTest {
                     viaHeap.commit(h);
                     viaArrays.commit(a);
                     inBlocks.commit(b);
+                    exactInBlocks.commit(eb);
                 }
                 assertEquals(exact.length(), viaHeap.length());
             }

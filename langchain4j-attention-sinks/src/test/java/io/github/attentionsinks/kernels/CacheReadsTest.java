@@ -198,6 +198,57 @@ class CacheReadsTest {
         }
     }
 
+    /**
+     * Float32 keys in blocks ({@link CacheReads#groupScoresBlocks}): as {@link #halfBlocksGiveWhatHalfRowsGive},
+     * against {@link CacheReads#groupScores} over the same float32 keys in rows.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4, 5})
+    void blocksGiveWhatRowsGive(int vectors) {
+        int dim = vectors * VectorMath.lanes();
+        int b = CacheReads.keyBlock();
+        int blocks = 3;
+        int keys = (1 + blocks) * b;
+        float[] values = gaussian(keys * dim);
+        ByteBuffer rows = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
+        ByteBuffer turned = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
+        for (int key = 0; key < keys; key++) {
+            for (int d = 0; d < dim; d++) {
+                float v = values[key * dim + d] * 3;
+                values[key * dim + d] = v;
+                rows.putFloat((key * dim + d) * 4, v);
+                turned.putFloat(((key / b * dim + d) * b + key % b) * 4, v);
+            }
+        }
+        for (int group = 1; group <= 7; group++) {
+            String what = group + " queries of " + dim + " against float32 blocks";
+            float[] q = gaussian(5 + group * dim);
+            int stride = blocks * b + 4;
+            float[] fromBlocks = new float[2 + group * stride];
+            java.util.Arrays.fill(fromBlocks, 7f);
+            float[] fromRows = new float[2 + group * stride];
+            CacheReads.groupScoresBlocks(q, 5, group, turned, b * dim * 4, blocks, dim, 0.125f, fromBlocks, 2,
+                    stride);
+            CacheReads.groupScores(q, 5, group, rows, b * dim * 4, blocks * b, dim, 0.125f, fromRows, 2, stride);
+            for (int c = 0; c < group; c++) {
+                for (int j = 0; j < blocks * b; j++) {
+                    float expected = fromRows[2 + c * stride + j];
+                    float score = fromBlocks[2 + c * stride + j];
+                    double size = 0;
+                    for (int d = 0; d < dim; d++) {
+                        size += Math.abs(0.125 * q[5 + c * dim + d] * values[(b + j) * dim + d]);
+                    }
+                    assertEquals(expected, score, 1e-6f * Math.max(1f, (float) size),
+                            what + ": score of query " + c + ", key " + j);
+                    close(0.125 * dot(q, 5 + c * dim, values, (b + j) * dim, dim), score, what + ": score");
+                }
+                for (int j = blocks * b; j < stride; j++) {
+                    assertEquals(7f, fromBlocks[2 + c * stride + j], what + ": slot " + j + " past the blocks");
+                }
+            }
+        }
+    }
+
     private float[] gaussian(int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
