@@ -517,9 +517,12 @@ public abstract class PreNormDecoder implements CausalLm {
      */
     @Override
     public int keyBlock(DataType cacheType) {
+        if (heap == null || !HeapForward.keysInBlocks) {
+            return 0; // and CacheReads stays unloaded: without the Vector API module it cannot load
+        }
         boolean inPlace = cacheType == DataType.FLOAT16 ? CacheReads.supportsHalves(spec.headDim)
                 : CacheReads.supports(spec.headDim);
-        return heap != null && inPlace && HeapForward.keysInBlocks ? CacheReads.keyBlock() : 0;
+        return inPlace ? CacheReads.keyBlock() : 0;
     }
 
     @Override

@@ -3,7 +3,9 @@ package io.github.attentionsinks.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.attentionsinks.AttentionSinkModel;
+import io.github.attentionsinks.Session;
 import io.github.attentionsinks.Shared;
+import io.github.attentionsinks.cache.CacheConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -36,7 +38,8 @@ class StartupLogTest {
         // The child runs without --add-modules jdk.incubator.vector: the line says what would be faster.
         assertThat(ours.get(0)).contains(
                 "kernels libtorch (start the JVM with --add-modules jdk.incubator.vector for the Java kernels");
-        assertThat(log).as("the child's own report").contains("loaded on cpu()");
+        assertThat(log).as("the child's own report").contains("loaded on cpu()")
+                .anyMatch(line -> line.matches("a session fed \\d+ tokens"));
     }
 
     @Test
@@ -65,14 +68,24 @@ class StartupLogTest {
         return out.lines().toList();
     }
 
-    /** The child: loads the model on the given device and reports the outcome on stdout. */
+    /**
+     * The child: loads the model on the given device, feeds a session a few tokens (without the Vector API module no
+     * class of the Java kernels may load on the way: a float32 cache once asked them for its key layout and failed
+     * with NoClassDefFoundError) and reports the outcome on stdout.
+     */
     public static final class StartupLogMain {
         public static void main(String[] args) {
             try (AttentionSinkModel m = AttentionSinkModel.builder().modelPath(Path.of(args[0])).device(args[1])
                     .load()) {
                 System.out.println("loaded on " + m.device());
+                try (Session session = m.newSession(CacheConfig.sinks(4, 64))) {
+                    float[][] logits = session.appendAll(m.tokenizer().encode("Once upon a time", true));
+                    System.out.println("a session fed " + logits.length + " tokens");
+                }
             } catch (RuntimeException e) {
                 System.out.println("failed: " + e.getMessage());
+            } catch (LinkageError e) {
+                System.out.println("failed: " + e);
             }
         }
     }
