@@ -118,11 +118,6 @@ public final class CacheBuffers implements AutoCloseable {
         return reservedCaches;
     }
 
-    /** {@link #take(Shape, DataType, boolean)} of a buffer a cache grows into. */
-    NDArray take(Shape shape, DataType type) {
-        return take(shape, type, false);
-    }
-
     /**
      * A buffer of {@code shape} and {@code type}: the one given back most recently, if any is kept, else a new one left
      * uninitialized (and advised to huge pages, {@link HugePages}).

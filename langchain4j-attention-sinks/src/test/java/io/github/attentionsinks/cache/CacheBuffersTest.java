@@ -43,31 +43,31 @@ class CacheBuffersTest {
     @Test
     void aBufferGivenBackGoesToTheNextTakeOfItsShapeAndTypeOnly() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
-            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, false);
             buffers.giveBack(first);
             assertEquals(SHAPE.size() * Float.BYTES, buffers.keptBytes());
 
-            NDArray otherShape = buffers.take(new Shape(2, 1, 16, 4), DataType.FLOAT32);
-            NDArray otherType = buffers.take(SHAPE, DataType.FLOAT16);
+            NDArray otherShape = buffers.take(new Shape(2, 1, 16, 4), DataType.FLOAT32, false);
+            NDArray otherType = buffers.take(SHAPE, DataType.FLOAT16, false);
             assertNotSame(first, otherShape);
             assertNotSame(first, otherType);
             assertEquals(SHAPE.size() * Float.BYTES, buffers.keptBytes(), "still kept for its own shape and type");
 
-            assertSame(first, buffers.take(SHAPE, DataType.FLOAT32));
+            assertSame(first, buffers.take(SHAPE, DataType.FLOAT32, false));
             assertEquals(0, buffers.keptBytes());
-            assertNotSame(first, buffers.take(SHAPE, DataType.FLOAT32), "a buffer is handed out once");
+            assertNotSame(first, buffers.take(SHAPE, DataType.FLOAT32, false), "a buffer is handed out once");
         }
     }
 
     @Test
     void theMostRecentlyGivenBackIsTakenFirst() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
-            NDArray older = buffers.take(SHAPE, DataType.FLOAT32);
-            NDArray newer = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray older = buffers.take(SHAPE, DataType.FLOAT32, false);
+            NDArray newer = buffers.take(SHAPE, DataType.FLOAT32, false);
             buffers.giveBack(older);
             buffers.giveBack(newer);
-            assertSame(newer, buffers.take(SHAPE, DataType.FLOAT32));
-            assertSame(older, buffers.take(SHAPE, DataType.FLOAT32));
+            assertSame(newer, buffers.take(SHAPE, DataType.FLOAT32, false));
+            assertSame(older, buffers.take(SHAPE, DataType.FLOAT32, false));
         }
     }
 
@@ -75,8 +75,8 @@ class CacheBuffersTest {
     void keptBuffersAreFreedOnceTheirTimeIsUpWithNothingElseHappening() throws InterruptedException {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             buffers.keepNanos(TimeUnit.MILLISECONDS.toNanos(100));
-            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
-            NDArray second = buffers.take(SHAPE, DataType.FLOAT16);
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, false);
+            NDArray second = buffers.take(SHAPE, DataType.FLOAT16, false);
             buffers.giveBack(first);
             Thread.sleep(60);
             buffers.giveBack(second);
@@ -147,15 +147,15 @@ class CacheBuffersTest {
     @Test
     void closingFreesEveryBufferInUseOrKeptAndLaterOnesAsTheyComeBack() {
         CacheBuffers buffers = new CacheBuffers(manager);
-        NDArray inUse = buffers.take(SHAPE, DataType.FLOAT32);
-        NDArray kept = buffers.take(SHAPE, DataType.FLOAT32);
+        NDArray inUse = buffers.take(SHAPE, DataType.FLOAT32, false);
+        NDArray kept = buffers.take(SHAPE, DataType.FLOAT32, false);
         buffers.giveBack(kept);
         buffers.close();
         assertTrue(inUse.isReleased());
         assertTrue(kept.isReleased());
         assertEquals(0, buffers.keptBytes());
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> buffers.take(SHAPE, DataType.FLOAT32));
+                () -> buffers.take(SHAPE, DataType.FLOAT32, false));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
 
@@ -163,13 +163,13 @@ class CacheBuffersTest {
     void aBufferHandedOutFreshIsMadeOnceMoreAsASpareForTheNextTake() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             assertFalse(buffers.sparesWanted(), "nothing handed out yet");
-            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, false);
             assertTrue(buffers.sparesWanted());
             assertFalse(buffers.prepareSpare(() -> false), "one spare for one fresh buffer, and no more wanted");
             assertFalse(buffers.sparesWanted());
             assertEquals(SHAPE.size() * Float.BYTES, buffers.keptBytes(), "the spare is kept");
 
-            NDArray second = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray second = buffers.take(SHAPE, DataType.FLOAT32, false);
             assertNotSame(first, second);
             assertEquals(0, buffers.keptBytes(), "the next take got the spare");
             assertTrue(buffers.sparesWanted(), "a spare taken is growth too: the next is made");
@@ -179,7 +179,7 @@ class CacheBuffersTest {
             buffers.giveBack(second);
             buffers.giveBack(first);
             assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(), "the spare freed for the second back");
-            buffers.take(SHAPE, DataType.FLOAT32);
+            buffers.take(SHAPE, DataType.FLOAT32, false);
             assertFalse(buffers.sparesWanted(), "a buffer given back and taken again is no growth");
         }
     }
@@ -187,9 +187,9 @@ class CacheBuffersTest {
     @Test
     void aBufferGivenBackBalancesOneHandedOutFresh() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
-            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
-            buffers.take(SHAPE, DataType.FLOAT32);
-            buffers.take(SHAPE, DataType.FLOAT16);
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, false);
+            buffers.take(SHAPE, DataType.FLOAT32, false);
+            buffers.take(SHAPE, DataType.FLOAT16, false);
             buffers.giveBack(first);
             int made = 0;
             while (buffers.sparesWanted()) {
@@ -206,7 +206,7 @@ class CacheBuffersTest {
     void atMostMaxSparesOfAShapeAreMadeBetweenTwoBusyPeriods() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             for (int i = 0; i < CacheBuffers.MAX_SPARES + 3; i++) {
-                buffers.take(SHAPE, DataType.FLOAT32);
+                buffers.take(SHAPE, DataType.FLOAT32, false);
             }
             int made = 0;
             while (buffers.sparesWanted()) {
@@ -222,8 +222,8 @@ class CacheBuffersTest {
     @Test
     void aBufferGivenBackPastTheGrowthCountedFreesASpareOfItsShape() {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
-            NDArray first = buffers.take(SHAPE, DataType.FLOAT32);
-            NDArray second = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray first = buffers.take(SHAPE, DataType.FLOAT32, false);
+            NDArray second = buffers.take(SHAPE, DataType.FLOAT32, false);
             while (buffers.sparesWanted()) {
                 buffers.prepareSpare(() -> false);
             }
@@ -232,8 +232,8 @@ class CacheBuffersTest {
             buffers.giveBack(second);
             assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes(),
                     "the two given back, in the spares' place");
-            assertSame(second, buffers.take(SHAPE, DataType.FLOAT32));
-            assertSame(first, buffers.take(SHAPE, DataType.FLOAT32));
+            assertSame(second, buffers.take(SHAPE, DataType.FLOAT32, false));
+            assertSame(first, buffers.take(SHAPE, DataType.FLOAT32, false));
             assertEquals(0, buffers.keptBytes());
         }
     }
@@ -243,9 +243,9 @@ class CacheBuffersTest {
         long bytes = SHAPE.size() * Float.BYTES;
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             buffers.spareBytes(3 * bytes);
-            NDArray given = buffers.take(SHAPE, DataType.FLOAT32);
+            NDArray given = buffers.take(SHAPE, DataType.FLOAT32, false);
             for (int i = 0; i < 3; i++) {
-                buffers.take(SHAPE, DataType.FLOAT32);
+                buffers.take(SHAPE, DataType.FLOAT32, false);
             }
             buffers.giveBack(given);
             while (buffers.sparesWanted()) {
@@ -260,8 +260,8 @@ class CacheBuffersTest {
     void aSpareAsksForWorkBetweenSlicesAndIsDroppedWhenWorkCame() {
         Shape sixMiB = new Shape(3, 1, 1024, 512);
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
-            buffers.take(sixMiB, DataType.FLOAT32);
-            buffers.take(sixMiB, DataType.FLOAT32);
+            buffers.take(sixMiB, DataType.FLOAT32, false);
+            buffers.take(sixMiB, DataType.FLOAT32, false);
             AtomicInteger asked = new AtomicInteger();
             buffers.prepareSpare(() -> {
                 asked.incrementAndGet();
@@ -280,7 +280,7 @@ class CacheBuffersTest {
     @Test
     void closingWaitsForTheSpareBeingMadeWhichStopsAtTheNextSlice() throws Exception {
         CacheBuffers buffers = new CacheBuffers(manager);
-        buffers.take(SHAPE, DataType.FLOAT32);
+        buffers.take(SHAPE, DataType.FLOAT32, false);
         CountDownLatch asking = new CountDownLatch(1);
         CountDownLatch answer = new CountDownLatch(1);
         AtomicBoolean wanted = new AtomicBoolean(true);

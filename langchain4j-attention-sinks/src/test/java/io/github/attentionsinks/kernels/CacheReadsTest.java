@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -143,102 +144,65 @@ class CacheReadsTest {
     }
 
     /**
-     * Keys in blocks ({@link CacheReads#groupScoresHalfBlocks}): the scores equal those from the same float16 keys in
-     * rows within 1e-6 of the sum of their products' sizes (the same products summed in another order) and double
-     * precision within 1e-5, for 1
-     * to 7 queries of one to five vectors, over three blocks from the second block of a buffer; the slots past the
-     * blocks' scores are untouched.
+     * Keys in blocks ({@link CacheReads#groupScoresHalfBlocks} for float16 keys, {@link CacheReads#groupScoresBlocks}
+     * for float32 ones): the scores equal those from the same keys in rows ({@link CacheReads#groupScoresHalves},
+     * {@link CacheReads#groupScores}) within 1e-6 of the sum of their products' sizes (the same products summed in
+     * another order) and double precision within 1e-5, for 1 to 7 queries of one to five vectors, over three blocks
+     * from the second block of a buffer; the slots past the blocks' scores are untouched.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 4, 5})
-    void halfBlocksGiveWhatHalfRowsGive(int vectors) {
+    @CsvSource({"true, 1", "true, 2", "true, 4", "true, 5", "false, 1", "false, 2", "false, 4", "false, 5"})
+    void blocksGiveWhatRowsGive(boolean halves, int vectors) {
         int dim = vectors * VectorMath.lanes();
         int b = CacheReads.keyBlock();
         int blocks = 3;
         int keys = (1 + blocks) * b;
+        int size = halves ? 2 : 4;
         float[] values = gaussian(keys * dim);
-        ByteBuffer rows = ByteBuffer.allocateDirect(values.length * 2).order(ByteOrder.nativeOrder());
-        ByteBuffer turned = ByteBuffer.allocateDirect(values.length * 2).order(ByteOrder.nativeOrder());
+        ByteBuffer rows = ByteBuffer.allocateDirect(values.length * size).order(ByteOrder.nativeOrder());
+        ByteBuffer turned = ByteBuffer.allocateDirect(values.length * size).order(ByteOrder.nativeOrder());
         for (int key = 0; key < keys; key++) {
             for (int d = 0; d < dim; d++) {
-                short bits = Float16Bits.fromFloat(values[key * dim + d] * 3);
-                values[key * dim + d] = Float16Bits.toFloat(bits);
-                rows.putShort((key * dim + d) * 2, bits);
-                turned.putShort(((key / b * dim + d) * b + key % b) * 2, bits);
+                int inRows = (key * dim + d) * size;
+                int inBlocks = ((key / b * dim + d) * b + key % b) * size;
+                if (halves) {
+                    short bits = Float16Bits.fromFloat(values[key * dim + d] * 3);
+                    values[key * dim + d] = Float16Bits.toFloat(bits);
+                    rows.putShort(inRows, bits);
+                    turned.putShort(inBlocks, bits);
+                } else {
+                    float v = values[key * dim + d] * 3;
+                    values[key * dim + d] = v;
+                    rows.putFloat(inRows, v);
+                    turned.putFloat(inBlocks, v);
+                }
             }
         }
         for (int group = 1; group <= 7; group++) {
-            String what = group + " queries of " + dim + " against blocks";
+            String what = group + " queries of " + dim + " against " + (halves ? "float16" : "float32") + " blocks";
             float[] q = gaussian(5 + group * dim);
             int stride = blocks * b + 4;
             float[] fromBlocks = new float[2 + group * stride];
             java.util.Arrays.fill(fromBlocks, 7f);
             float[] fromRows = new float[2 + group * stride];
-            CacheReads.groupScoresHalfBlocks(q, 5, group, turned, b * dim * 2, blocks, dim, 0.125f, fromBlocks, 2,
-                    stride);
-            CacheReads.groupScoresHalves(q, 5, group, rows, b * dim * 2, blocks * b, dim, 0.125f, fromRows, 2,
-                    stride);
+            int at = b * dim * size;
+            if (halves) {
+                CacheReads.groupScoresHalfBlocks(q, 5, group, turned, at, blocks, dim, 0.125f, fromBlocks, 2, stride);
+                CacheReads.groupScoresHalves(q, 5, group, rows, at, blocks * b, dim, 0.125f, fromRows, 2, stride);
+            } else {
+                CacheReads.groupScoresBlocks(q, 5, group, turned, at, blocks, dim, 0.125f, fromBlocks, 2, stride);
+                CacheReads.groupScores(q, 5, group, rows, at, blocks * b, dim, 0.125f, fromRows, 2, stride);
+            }
             for (int c = 0; c < group; c++) {
                 for (int j = 0; j < blocks * b; j++) {
                     float expected = fromRows[2 + c * stride + j];
                     float score = fromBlocks[2 + c * stride + j];
                     // Summed in another order: apart by float32 rounding of the products' sizes, not the score's.
-                    double size = 0;
+                    double sizes = 0;
                     for (int d = 0; d < dim; d++) {
-                        size += Math.abs(0.125 * q[5 + c * dim + d] * values[(b + j) * dim + d]);
+                        sizes += Math.abs(0.125 * q[5 + c * dim + d] * values[(b + j) * dim + d]);
                     }
-                    assertEquals(expected, score, 1e-6f * Math.max(1f, (float) size),
-                            what + ": score of query " + c + ", key " + j);
-                    close(0.125 * dot(q, 5 + c * dim, values, (b + j) * dim, dim), score, what + ": score");
-                }
-                for (int j = blocks * b; j < stride; j++) {
-                    assertEquals(7f, fromBlocks[2 + c * stride + j], what + ": slot " + j + " past the blocks");
-                }
-            }
-        }
-    }
-
-    /**
-     * Float32 keys in blocks ({@link CacheReads#groupScoresBlocks}): as {@link #halfBlocksGiveWhatHalfRowsGive},
-     * against {@link CacheReads#groupScores} over the same float32 keys in rows.
-     */
-    @ParameterizedTest
-    @ValueSource(ints = {1, 2, 4, 5})
-    void blocksGiveWhatRowsGive(int vectors) {
-        int dim = vectors * VectorMath.lanes();
-        int b = CacheReads.keyBlock();
-        int blocks = 3;
-        int keys = (1 + blocks) * b;
-        float[] values = gaussian(keys * dim);
-        ByteBuffer rows = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
-        ByteBuffer turned = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
-        for (int key = 0; key < keys; key++) {
-            for (int d = 0; d < dim; d++) {
-                float v = values[key * dim + d] * 3;
-                values[key * dim + d] = v;
-                rows.putFloat((key * dim + d) * 4, v);
-                turned.putFloat(((key / b * dim + d) * b + key % b) * 4, v);
-            }
-        }
-        for (int group = 1; group <= 7; group++) {
-            String what = group + " queries of " + dim + " against float32 blocks";
-            float[] q = gaussian(5 + group * dim);
-            int stride = blocks * b + 4;
-            float[] fromBlocks = new float[2 + group * stride];
-            java.util.Arrays.fill(fromBlocks, 7f);
-            float[] fromRows = new float[2 + group * stride];
-            CacheReads.groupScoresBlocks(q, 5, group, turned, b * dim * 4, blocks, dim, 0.125f, fromBlocks, 2,
-                    stride);
-            CacheReads.groupScores(q, 5, group, rows, b * dim * 4, blocks * b, dim, 0.125f, fromRows, 2, stride);
-            for (int c = 0; c < group; c++) {
-                for (int j = 0; j < blocks * b; j++) {
-                    float expected = fromRows[2 + c * stride + j];
-                    float score = fromBlocks[2 + c * stride + j];
-                    double size = 0;
-                    for (int d = 0; d < dim; d++) {
-                        size += Math.abs(0.125 * q[5 + c * dim + d] * values[(b + j) * dim + d]);
-                    }
-                    assertEquals(expected, score, 1e-6f * Math.max(1f, (float) size),
+                    assertEquals(expected, score, 1e-6f * Math.max(1f, (float) sizes),
                             what + ": score of query " + c + ", key " + j);
                     close(0.125 * dot(q, 5 + c * dim, values, (b + j) * dim, dim), score, what + ": score");
                 }
