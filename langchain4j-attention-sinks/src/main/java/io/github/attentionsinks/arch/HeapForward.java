@@ -404,9 +404,10 @@ final class HeapForward {
      * <p>The keys, then the values, are taken a {@link #KEY_BLOCK} at a time, which stay in the first-level cache
      * while every query of the task uses them. A decoding stream's few queries read them in place from the cache's
      * memory where the JDK allows it ({@link CacheReads}: copying them first took about half of an 8-session step's
-     * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy. With
-     * many queries (a prompt's chunk) each block is copied and turned so that a key vector scores eight queries at
-     * once with no sum across lanes ({@link VectorMath#blockScores}).
+     * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy; float32
+     * keys in blocks and float32 values are then read whole in one call, whose kernels read two runs of them at once.
+     * With many queries (a prompt's chunk) each block is copied and turned so that a key vector scores eight queries
+     * at once with no sum across lanes ({@link VectorMath#blockScores}).
      */
     private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
             int part, int parts, int qkvStride, float[] qkv, float[] partials) {
@@ -490,6 +491,20 @@ final class HeapForward {
                 partials[at + 1] = VectorMath.expShifted(scores, off, rowTo - rowFrom, max);
             }
         }
+        if (inPlace && !halves) {
+            // Each row's visible float32 values in one call, whose kernel reads two runs of them at once (CacheReads).
+            for (int i = 0; i < count; i++) {
+                int query = cached + first + i;
+                int lo = Math.max(from, lowestVisible(query, window));
+                int hi = Math.min(to, query + 1);
+                if (lo < hi) {
+                    CacheReads.groupWeightedSums(scores, i * group * width + lo - origin, width, group, hi - lo,
+                            valueBytes, cache.byteOffset(l, g, lo), headDim, partials,
+                            partialAt(rowOffset + first + i, g * group, part, parts) + 2, parts * slot);
+                }
+            }
+            return;
+        }
         for (int b = 0; b < span; b += KEY_BLOCK) {
             int n = Math.min(KEY_BLOCK, span - b);
             if (!inPlace) {
@@ -505,13 +520,8 @@ final class HeapForward {
                 int pOff = i * group * width + lo - origin;
                 int out = partialAt(rowOffset + first + i, g * group, part, parts) + 2;
                 // A row's query heads see the same keys: each value row loaded serves several of them.
-                if (inPlace && halves) {
-                    CacheReads.groupWeightedSumsHalves(scores, pOff, width, group, hi - lo, valueBytes,
-                            cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);
-                    continue;
-                }
                 if (inPlace) {
-                    CacheReads.groupWeightedSums(scores, pOff, width, group, hi - lo, valueBytes,
+                    CacheReads.groupWeightedSumsHalves(scores, pOff, width, group, hi - lo, valueBytes,
                             cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);
                     continue;
                 }
@@ -538,17 +548,18 @@ final class HeapForward {
     private void scoreKeyBlocks(int l, int g, SinkCache.Step cache, int origin, int blocks, ByteBuffer keyBytes,
             float[] qs, int queries, float scale, float[] block, float[] scores, int width) {
         int keyBlock = cache.keyBlock();
+        if (keyBytes != null && !cache.float16()) {
+            // All blocks in one call, whose kernel reads two runs of them at once (CacheReads).
+            CacheReads.groupScoresBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, origin), blocks,
+                    headDim, scale, scores, 0, width);
+            return;
+        }
         int step = KEY_BLOCK / keyBlock;
         for (int b = 0; b < blocks; b += step) {
             int n = Math.min(step, blocks - b);
             int start = origin + b * keyBlock;
             if (keyBytes != null && cache.float16()) {
                 CacheReads.groupScoresHalfBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
-                        headDim, scale, scores, b * keyBlock, width);
-                continue;
-            }
-            if (keyBytes != null) {
-                CacheReads.groupScoresBlocks(qs, 0, queries, keyBytes, cache.keyBlockByteOffset(l, g, start), n,
                         headDim, scale, scores, b * keyBlock, width);
                 continue;
             }

@@ -34,6 +34,14 @@ import jdk.incubator.vector.VectorSpecies;
  * exponent and mantissa in a float32's places, the value times 2^-112 (exact for normal and subnormal values), which
  * one multiply by 2^112 makes up. The rest is the float32 methods' arithmetic. The conversions are written out in
  * each loop: through helper methods C2 may leave vectors boxed (docs/int8.md).
+ *
+ * <p>The float32 kernels that read a KV head's rows first (three query heads' scores and weighted sums, a single
+ * query's scores over keys in blocks) read the first and the second half of their rows in the same loop: two streams
+ * of memory at once, which the hardware prefetches each on its own. One stream per task kept too few of memory's
+ * lines on their way: on an Intel Xeon whose two threads read about 20 GB/s, an 8-session step at a full window
+ * (SmolLM-135M shape, 377 MB of keys and values) spent 20.0 ms in attention one run at a time and 16.8–17.6 two at a
+ * time, a single session 2.9–3.2 against 2.5–2.6 (timed per layer, three interleaved pairs; docs/benchmarks.md). A
+ * score is the same arithmetic either way; a weighted sum adds the same products in another order.
  */
 public final class CacheReads {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
@@ -161,8 +169,8 @@ public final class CacheReads {
     /**
      * {@link #addWeightedSum} for {@code heads} query heads over the same value rows: head {@code h}'s weights from
      * {@code pOff + h·pStride}, its sums at {@code outOff + h·outStride}. With heads of four vectors each value row
-     * loaded serves up to three heads (one pass over the rows where a pair and a single took two). Every sum is the
-     * same arithmetic as {@link #addWeightedSum}'s.
+     * loaded serves up to three heads (one pass over the rows where a pair and a single took two). Every sum adds the
+     * products {@link #addWeightedSum} adds; the three-head kernel adds them in another order (two runs of rows).
      */
     public static void groupWeightedSums(float[] p, int pOff, int pStride, int heads, int n, ByteBuffer v, int vByte,
             int dim, float[] out, int outOff, int outStride) {
@@ -182,7 +190,11 @@ public final class CacheReads {
         }
     }
 
-    /** Three heads of four vectors each (registers: twelve sums, four value vectors, three weights). */
+    /**
+     * Three heads of four vectors each (registers: twelve sums, four value vectors, three weights). The first and the
+     * second half of the rows are read in the same loop, two streams of memory at once (see the class comment), a row
+     * of each in turn into the same sums: rows are added in the order 0, h, 1, h + 1, … for {@code h = ⌈n/2⌉}.
+     */
     private static void threeWeightedSums(float[] p, int pOff, int pStride, int n, ByteBuffer v, int vByte,
             float[] out, int outOff, int outStride) {
         Object vs = segment(v);
@@ -201,7 +213,8 @@ public final class CacheReads {
         FloatVector c1 = FloatVector.fromArray(FLOATS, out, o3 + LANES);
         FloatVector c2 = FloatVector.fromArray(FLOATS, out, o3 + 2 * LANES);
         FloatVector c3 = FloatVector.fromArray(FLOATS, out, o3 + 3 * LANES);
-        for (int j = 0, at = vByte; j < n; j++, at += rowBytes) {
+        int second = (n + 1) / 2;
+        for (int j = 0, at = vByte, bt = vByte + second * rowBytes; j < second; j++, at += rowBytes, bt += rowBytes) {
             FloatVector v0 = floats(vs, v, at);
             FloatVector v1 = floats(vs, v, at + VECTOR_BYTES);
             FloatVector v2 = floats(vs, v, at + 2 * VECTOR_BYTES);
@@ -209,6 +222,29 @@ public final class CacheReads {
             FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
             FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff + pStride + j]);
             FloatVector pc = FloatVector.broadcast(FLOATS, p[pOff + 2 * pStride + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+            c0 = v0.fma(pc, c0);
+            c1 = v1.fma(pc, c1);
+            c2 = v2.fma(pc, c2);
+            c3 = v3.fma(pc, c3);
+            int m = second + j;
+            if (m == n) {
+                break; // n is odd: the first half's last row has no partner
+            }
+            v0 = floats(vs, v, bt);
+            v1 = floats(vs, v, bt + VECTOR_BYTES);
+            v2 = floats(vs, v, bt + 2 * VECTOR_BYTES);
+            v3 = floats(vs, v, bt + 3 * VECTOR_BYTES);
+            pa = FloatVector.broadcast(FLOATS, p[pOff + m]);
+            pb = FloatVector.broadcast(FLOATS, p[pOff + pStride + m]);
+            pc = FloatVector.broadcast(FLOATS, p[pOff + 2 * pStride + m]);
             a0 = v0.fma(pa, a0);
             a1 = v1.fma(pa, a1);
             a2 = v2.fma(pa, a2);
@@ -438,14 +474,67 @@ public final class CacheReads {
         }
     }
 
-    /** Three queries against blocks of float32 keys: each block row loaded once serves all three. */
+    /**
+     * Three queries against blocks of float32 keys: each block row loaded once serves all three. The first and the
+     * second half of the blocks are read in the same loop, two streams of memory at once (see the class comment).
+     */
     private static void threeScoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff, int sStride) {
         Object ks = segment(k);
         int rOff = qOff + dim;
         int tOff = qOff + 2 * dim;
-        for (int b = 0, at = kByte; b < blocks; b++) {
-            // Two sets of sums, even and odd rows: each multiply-add waits for the one before it on its sum.
+        int second = (blocks + 1) / 2;
+        int blockBytes = dim * VECTOR_BYTES;
+        for (int b = 0, at = kByte, bt = kByte + second * blockBytes; b < blocks - second; b++) {
+            // Two sets of sums per block, even and odd rows: each multiply-add waits for the one before it on its sum.
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector r0 = a0;
+            FloatVector r1 = a0;
+            FloatVector t0 = a0;
+            FloatVector t1 = a0;
+            FloatVector x0 = a0;
+            FloatVector x1 = a0;
+            FloatVector y0 = a0;
+            FloatVector y1 = a0;
+            FloatVector z0 = a0;
+            FloatVector z1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES, bt += 2 * VECTOR_BYTES) {
+                FloatVector k0 = floats(ks, k, at);
+                FloatVector k1 = floats(ks, k, at + VECTOR_BYTES);
+                FloatVector m0 = floats(ks, k, bt);
+                FloatVector m1 = floats(ks, k, bt + VECTOR_BYTES);
+                FloatVector qa = FloatVector.broadcast(FLOATS, q[qOff + d]);
+                FloatVector qr = FloatVector.broadcast(FLOATS, q[rOff + d]);
+                FloatVector qt = FloatVector.broadcast(FLOATS, q[tOff + d]);
+                a0 = k0.fma(qa, a0);
+                r0 = k0.fma(qr, r0);
+                t0 = k0.fma(qt, t0);
+                x0 = m0.fma(qa, x0);
+                y0 = m0.fma(qr, y0);
+                z0 = m0.fma(qt, z0);
+                qa = FloatVector.broadcast(FLOATS, q[qOff + d + 1]);
+                qr = FloatVector.broadcast(FLOATS, q[rOff + d + 1]);
+                qt = FloatVector.broadcast(FLOATS, q[tOff + d + 1]);
+                a1 = k1.fma(qa, a1);
+                r1 = k1.fma(qr, r1);
+                t1 = k1.fma(qt, t1);
+                x1 = m1.fma(qa, x1);
+                y1 = m1.fma(qr, y1);
+                z1 = m1.fma(qt, z1);
+            }
+            int to = sOff + b * LANES;
+            a0.add(a1).mul(scale).intoArray(scores, to);
+            r0.add(r1).mul(scale).intoArray(scores, to + sStride);
+            t0.add(t1).mul(scale).intoArray(scores, to + 2 * sStride);
+            to += second * LANES;
+            x0.add(x1).mul(scale).intoArray(scores, to);
+            y0.add(y1).mul(scale).intoArray(scores, to + sStride);
+            z0.add(z1).mul(scale).intoArray(scores, to + 2 * sStride);
+        }
+        if (blocks % 2 != 0) { // the first half's last block, which has no partner
+            int b = second - 1;
+            int at = kByte + b * blockBytes;
             FloatVector a0 = FloatVector.zero(FLOATS);
             FloatVector a1 = a0;
             FloatVector r0 = a0;
@@ -469,14 +558,33 @@ public final class CacheReads {
         }
     }
 
-    /** One query against blocks of float32 keys. */
+    /** One query against blocks of float32 keys, the two halves of the blocks at once (see the class comment). */
     private static void scoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim, float scale,
             float[] scores, int sOff) {
         Object ks = segment(k);
-        for (int b = 0, at = kByte; b < blocks; b++) {
+        int second = (blocks + 1) / 2;
+        int blockBytes = dim * VECTOR_BYTES;
+        for (int b = 0, at = kByte, bt = kByte + second * blockBytes; b < blocks - second; b++) {
             FloatVector a0 = FloatVector.zero(FLOATS);
             FloatVector a1 = a0;
-            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
+            FloatVector x0 = a0;
+            FloatVector x1 = a0;
+            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES, bt += 2 * VECTOR_BYTES) {
+                FloatVector qa = FloatVector.broadcast(FLOATS, q[qOff + d]);
+                FloatVector qb = FloatVector.broadcast(FLOATS, q[qOff + d + 1]);
+                a0 = floats(ks, k, at).fma(qa, a0);
+                a1 = floats(ks, k, at + VECTOR_BYTES).fma(qb, a1);
+                x0 = floats(ks, k, bt).fma(qa, x0);
+                x1 = floats(ks, k, bt + VECTOR_BYTES).fma(qb, x1);
+            }
+            a0.add(a1).mul(scale).intoArray(scores, sOff + b * LANES);
+            x0.add(x1).mul(scale).intoArray(scores, sOff + (second + b) * LANES);
+        }
+        if (blocks % 2 != 0) {
+            int b = second - 1;
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            for (int d = 0, at = kByte + b * blockBytes; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
                 a0 = floats(ks, k, at).fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
                 a1 = floats(ks, k, at + VECTOR_BYTES).fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
             }
