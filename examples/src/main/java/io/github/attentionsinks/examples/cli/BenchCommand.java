@@ -458,9 +458,12 @@ final class BenchCommand implements Callable<Integer> {
                 double single = servingRows.stream().filter(o -> o.sessions() == 1 && o.model().equals(r.model())
                         && o.cache().equals(r.cache()) && o.position() == r.position())
                         .mapToDouble(ServingRow::tokensPerSecond).findFirst().orElse(Double.NaN);
-                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %.2fx | %.2f | %.2f | %s |",
-                        r.model(), r.cache(), r.position(), r.sessions(), r.tokensPerSecond(),
-                        r.tokensPerSecond() / single, r.p50Ms(), r.p99Ms(), ProcessMemory.format(r.rssBytes())));
+                // Without a one-session row (--sessions 8) there is nothing to compare with.
+                String ratio = Double.isNaN(single) ? "–"
+                        : String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / single);
+                out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %s | %.2f | %.2f | %s |",
+                        r.model(), r.cache(), r.position(), r.sessions(), r.tokensPerSecond(), ratio, r.p50Ms(),
+                        r.p99Ms(), ProcessMemory.format(r.rssBytes())));
             }
             out.println();
             out.println("| model | cache | position | first token of a one-token turn, alone (ms) | "

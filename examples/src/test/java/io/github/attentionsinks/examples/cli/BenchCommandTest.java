@@ -55,6 +55,18 @@ class BenchCommandTest {
         assertEquals(2, CliRun.of("bench", "--model", CliRun.stories().toString(), "--sessions", "0").exitCode());
     }
 
+    @Test
+    void withoutOneSessionTheRatioIsLeftOut() {
+        CliRun run = CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
+                "--positions", "30", "--measure-tokens", "4", "--warmup-tokens", "1", "--attention-sink-size", "4",
+                "--window-size", "16", "--sessions", "2", "--prefill-tokens", "20");
+        assertEquals(0, run.exitCode(), run::toString);
+        List<String[]> serving = table(run.out(), "| model | cache | position | sessions |");
+        assertEquals(1, serving.size(), run::toString);
+        assertEquals("2", serving.get(0)[3]);
+        assertEquals("–", serving.get(0)[5], "no one-session row to compare with (it printed NaNx)");
+    }
+
     /** The data rows of the Markdown table whose header starts with {@code header}. */
     private static List<String[]> table(String out, String header) {
         List<String> lines = Arrays.asList(out.split("\n"));
