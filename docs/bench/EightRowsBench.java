@@ -6,11 +6,12 @@ import java.util.*;
  * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, several ways, interleaved: medians of 30 rounds
  * after 10. The first was the library's until 2026-12-06 (VectorProducts: six rows over a whole tile from memory, then
  * two rows over each half from the second-level cache), then six + two over the whole tile; the library's now is the
- * second last: six + two over a tile laid out in four columns, one per vector of outputs, so that a pass reads four
- * streams of memory. The others were tried as replacements and were not faster, beside one row (what memory allows)
- * and the six-row pass alone. With the argument {@code l2}: each way on one thread over two tiles again and again,
- * weights from the second-level cache, in multiply-adds per second. Inputs are random; products are not checked.
- * Used in docs/benchmarks.md ("Eight rows against the fast mode", "A Zen 5 machine", "Tiles in four columns"):
+ * third last: six + two over a tile laid out in four columns, one per vector of outputs, so that a pass reads four
+ * streams of memory; the last, four + four over such a tile, was tried after it (2026-12-07, level). The others were
+ * tried as replacements and were not faster, beside one row (what memory allows) and the six-row pass alone. With the
+ * argument {@code l2}: each way on one thread over two tiles again and again, weights from the second-level cache, in
+ * multiply-adds per second. Inputs are random; products are not checked. Used in docs/benchmarks.md ("Eight rows
+ * against the fast mode", "A Zen 5 machine", "Tiles in four columns", "Attention reads two runs of rows at once"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/erb docs/bench/EightRowsBench.java
@@ -446,6 +447,32 @@ public class EightRowsBench {
         a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L); a3.intoArray(y, ya + 3 * L);
         b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L); b3.intoArray(y, ya + stride + 3 * L);
     }
+    // Four columns: four rows over the whole tile from memory, then the other four from the second-level cache.
+    static void v18(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) { fourQ(tiles[t], in, x, 0, y, t * TILE, stride); fourQ(tiles[t], in, x, 4 * in, y, t * TILE + 4 * stride, stride); }
+    }
+    static void fourQ(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        for (int i = 0, wi = 0; i < in; i++, wi += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi),
+                w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            int xi = xa + i;
+            FloatVector xv = FloatVector.broadcast(F, x[xi]);
+            a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1); a2 = w2.fma(xv, a2); a3 = w3.fma(xv, a3);
+            xv = FloatVector.broadcast(F, x[xi + in]);
+            b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1); b2 = w2.fma(xv, b2); b3 = w3.fma(xv, b3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]);
+            c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1); c2 = w2.fma(xv, c2); c3 = w3.fma(xv, c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]);
+            d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1); d2 = w2.fma(xv, d2); d3 = w3.fma(xv, d3);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L); a3.intoArray(y, ya + 3 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L); b3.intoArray(y, ya + stride + 3 * L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, ya + 2 * stride + 2 * L); c3.intoArray(y, ya + 2 * stride + 3 * L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, ya + 3 * stride + 2 * L); d3.intoArray(y, ya + 3 * stride + 3 * L);
+    }
     // One row over four columns: two inputs an iteration, eight accumulators.
     static void v17(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
         for (int t = t0; t < t1; t++) oneQ(tiles[t], in, x, 0, y, t * TILE);
@@ -476,8 +503,8 @@ public class EightRowsBench {
         float[] y = new float[8 * 3072];
         float[] xt = new float[8 * 1536]; for (int i = 0; i < xt.length; i++) xt[i] = (float) r.nextGaussian(); xt8 = x;
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
-        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10, EightRowsBench::v15, EightRowsBench::v17};
-        String[] names = {"six + two over each half (before)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile (before)", "six + two over four columns (now)", "one row over four columns"};
+        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10, EightRowsBench::v15, EightRowsBench::v17, EightRowsBench::v18};
+        String[] names = {"six + two over each half (before)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile (before)", "six + two over four columns (now)", "one row over four columns", "four + four over four columns"};
         if (a.length > 0 && a[0].equals("l2")) {
             secondLevel(ks, names, x, xt, xx, y);
             ex.shutdown();
