@@ -520,7 +520,7 @@ final class HeapForward {
                 int pOff = i * group * width + lo - origin;
                 int out = partialAt(rowOffset + first + i, g * group, part, parts) + 2;
                 // A row's query heads see the same keys: each value row loaded serves several of them.
-                if (inPlace) {
+                if (inPlace) { // a float16 cache: float32 values read in place went whole above
                     CacheReads.groupWeightedSumsHalves(scores, pOff, width, group, hi - lo, valueBytes,
                             cache.byteOffset(l, g, lo), headDim, partials, out, parts * slot);
                     continue;
