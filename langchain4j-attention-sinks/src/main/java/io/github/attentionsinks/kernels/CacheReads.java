@@ -476,16 +476,17 @@ public final class CacheReads {
 
     /**
      * Three queries against blocks of float32 keys: each block row loaded once serves all three. The first and the
-     * second half of the blocks are read in the same loop, two streams of memory at once (see the class comment).
+     * second half of the blocks are read in the same loop, two streams of memory at once (see the class comment); the
+     * second half starts at block ⌊blocks/2⌋, so an odd count's middle block is scored twice, the same both times.
      */
     private static void threeScoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff, int sStride) {
         Object ks = segment(k);
         int rOff = qOff + dim;
         int tOff = qOff + 2 * dim;
-        int second = (blocks + 1) / 2;
-        int blockBytes = dim * VECTOR_BYTES;
-        for (int b = 0, at = kByte, bt = kByte + second * blockBytes; b < blocks - second; b++) {
+        int half = (blocks + 1) / 2;
+        int second = blocks - half;
+        for (int b = 0, at = kByte, bt = kByte + second * dim * VECTOR_BYTES; b < half; b++) {
             // Two sets of sums per block, even and odd rows: each multiply-add waits for the one before it on its sum.
             FloatVector a0 = FloatVector.zero(FLOATS);
             FloatVector a1 = a0;
@@ -532,39 +533,15 @@ public final class CacheReads {
             y0.add(y1).mul(scale).intoArray(scores, to + sStride);
             z0.add(z1).mul(scale).intoArray(scores, to + 2 * sStride);
         }
-        if (blocks % 2 != 0) { // the first half's last block, which has no partner
-            int b = second - 1;
-            int at = kByte + b * blockBytes;
-            FloatVector a0 = FloatVector.zero(FLOATS);
-            FloatVector a1 = a0;
-            FloatVector r0 = a0;
-            FloatVector r1 = a0;
-            FloatVector t0 = a0;
-            FloatVector t1 = a0;
-            for (int d = 0; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
-                FloatVector k0 = floats(ks, k, at);
-                FloatVector k1 = floats(ks, k, at + VECTOR_BYTES);
-                a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
-                r0 = k0.fma(FloatVector.broadcast(FLOATS, q[rOff + d]), r0);
-                t0 = k0.fma(FloatVector.broadcast(FLOATS, q[tOff + d]), t0);
-                a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
-                r1 = k1.fma(FloatVector.broadcast(FLOATS, q[rOff + d + 1]), r1);
-                t1 = k1.fma(FloatVector.broadcast(FLOATS, q[tOff + d + 1]), t1);
-            }
-            int to = sOff + b * LANES;
-            a0.add(a1).mul(scale).intoArray(scores, to);
-            r0.add(r1).mul(scale).intoArray(scores, to + sStride);
-            t0.add(t1).mul(scale).intoArray(scores, to + 2 * sStride);
-        }
     }
 
-    /** One query against blocks of float32 keys, the two halves of the blocks at once (see the class comment). */
+    /** One query against blocks of float32 keys, the two halves at once as {@link #threeScoresBlocks} reads them. */
     private static void scoresBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim, float scale,
             float[] scores, int sOff) {
         Object ks = segment(k);
-        int second = (blocks + 1) / 2;
-        int blockBytes = dim * VECTOR_BYTES;
-        for (int b = 0, at = kByte, bt = kByte + second * blockBytes; b < blocks - second; b++) {
+        int half = (blocks + 1) / 2;
+        int second = blocks - half;
+        for (int b = 0, at = kByte, bt = kByte + second * dim * VECTOR_BYTES; b < half; b++) {
             FloatVector a0 = FloatVector.zero(FLOATS);
             FloatVector a1 = a0;
             FloatVector x0 = a0;
@@ -579,16 +556,6 @@ public final class CacheReads {
             }
             a0.add(a1).mul(scale).intoArray(scores, sOff + b * LANES);
             x0.add(x1).mul(scale).intoArray(scores, sOff + (second + b) * LANES);
-        }
-        if (blocks % 2 != 0) {
-            int b = second - 1;
-            FloatVector a0 = FloatVector.zero(FLOATS);
-            FloatVector a1 = a0;
-            for (int d = 0, at = kByte + b * blockBytes; d < dim; d += 2, at += 2 * VECTOR_BYTES) {
-                a0 = floats(ks, k, at).fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
-                a1 = floats(ks, k, at + VECTOR_BYTES).fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
-            }
-            a0.add(a1).mul(scale).intoArray(scores, sOff + b * LANES);
         }
     }
 

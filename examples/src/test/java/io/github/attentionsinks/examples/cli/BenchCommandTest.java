@@ -38,9 +38,7 @@ class BenchCommandTest {
 
     @Test
     void measuresServingSeveralSessionsOnOneScheduler() {
-        CliRun run = CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
-                "--positions", "30", "--measure-tokens", "4", "--warmup-tokens", "1", "--attention-sink-size", "4",
-                "--window-size", "16", "--sessions", "1,3", "--prefill-tokens", "50");
+        CliRun run = serving("1,3", "50");
         assertEquals(0, run.exitCode(), run::toString);
         List<String[]> serving = table(run.out(), "| model | cache | position | sessions |");
         assertEquals(2, serving.size(), run::toString);
@@ -57,14 +55,19 @@ class BenchCommandTest {
 
     @Test
     void withoutOneSessionTheRatioIsLeftOut() {
-        CliRun run = CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
-                "--positions", "30", "--measure-tokens", "4", "--warmup-tokens", "1", "--attention-sink-size", "4",
-                "--window-size", "16", "--sessions", "2", "--prefill-tokens", "20");
+        CliRun run = serving("2", "20");
         assertEquals(0, run.exitCode(), run::toString);
         List<String[]> serving = table(run.out(), "| model | cache | position | sessions |");
         assertEquals(1, serving.size(), run::toString);
         assertEquals("2", serving.get(0)[3]);
         assertEquals("–", serving.get(0)[5], "no one-session row to compare with (it printed NaNx)");
+    }
+
+    /** {@code bench} serving {@code sessions} on stories260K at position 30, with a prefill of {@code prefill}. */
+    private static CliRun serving(String sessions, String prefill) {
+        return CliRun.of("bench", "--model", CliRun.stories().toString(), "--device", "cpu", "--modes", "sinks",
+                "--positions", "30", "--measure-tokens", "4", "--warmup-tokens", "1", "--attention-sink-size", "4",
+                "--window-size", "16", "--sessions", sessions, "--prefill-tokens", prefill);
     }
 
     /** The data rows of the Markdown table whose header starts with {@code header}. */
