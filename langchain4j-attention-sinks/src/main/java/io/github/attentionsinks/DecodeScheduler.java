@@ -54,7 +54,10 @@ import org.slf4j.LoggerFactory;
  * buffers for the sessions to come, as many as the caches grew by since it last did
  * ({@link CacheBuffers#prepareSpare}), and stops within one 2 MiB slice when a generation is submitted or announced.
  * The model keeps the buffers a batch of {@code maxActive} new caches starts with however long it stays idle
- * ({@link CacheBuffers#reserve}), so the first burst after a pause does not fault its caches in.
+ * ({@link CacheBuffers#reserve}), so the first burst after a pause does not fault its caches in. Between steps it
+ * faults in, a few slices at a time, the buffers its generations' caches will grow into, and during a long prompt a
+ * new conversation's ({@link CacheGrowthAhead}), so that neither a growth nor a new conversation's first token waits
+ * while fresh memory is faulted in.
  */
 public final class DecodeScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecodeScheduler.class);
@@ -84,6 +87,12 @@ public final class DecodeScheduler implements AutoCloseable {
     private final Set<Session> busy = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Touched by the decode thread only. */
     private final List<Job> active = new ArrayList<>();
+    /** Used by the decode thread only, between steps. */
+    private final CacheGrowthAhead growthAhead;
+    /** Touched by the decode thread only. */
+    private boolean warnedGrowthAhead;
+    /** Touched by the decode thread only: the last step ran, and read a long prompt. */
+    private boolean lastStepReadLongPrompt;
     /** Touched by the decode thread only: the long prompts that sat out the last step. */
     private final Set<Job> satOut = Collections.newSetFromMap(new IdentityHashMap<>());
     /**
@@ -147,6 +156,7 @@ public final class DecodeScheduler implements AutoCloseable {
         this.prefillChunk = prefillChunk;
         this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
         this.logitSlots = new float[maxActive][];
+        this.growthAhead = new CacheGrowthAhead(prefillChunk);
         CacheBuffers buffers = model.cacheBuffers();
         if (buffers != null) {
             buffers.reserve(maxActive);
@@ -500,6 +510,9 @@ public final class DecodeScheduler implements AutoCloseable {
                     }
                 }
                 step();
+                if (buffers != null && !active.isEmpty()) {
+                    prepareGrowth(buffers);
+                }
                 lastStepEnded = System.nanoTime();
             }
         } catch (InterruptedException e) {
@@ -513,6 +526,27 @@ public final class DecodeScheduler implements AutoCloseable {
             return;
         }
         failAll(new IllegalStateException("the decode scheduler was closed before this generation finished"));
+    }
+
+    /**
+     * Faults in the cache memory the active generations' caches will grow into, and a new cache's after a step that
+     * read a long prompt ({@link CacheGrowthAhead}).
+     */
+    private void prepareGrowth(CacheBuffers buffers) {
+        List<Generation> generations = new ArrayList<>(active.size());
+        for (Job job : active) {
+            generations.add(job.generation);
+        }
+        try {
+            growthAhead.prepare(generations, lastStepReadLongPrompt, buffers, model::forEachOnKernelThreads,
+                    shortTurnWaiting);
+        } catch (RuntimeException e) {
+            // Out of memory, say: the growth allocates and reports it itself, in the step that needs it.
+            if (!warnedGrowthAhead) {
+                warnedGrowthAhead = true;
+                log.warn("Could not fault in cache memory ahead of a growth (said once): {}", e.toString());
+            }
+        }
     }
 
     /**
@@ -570,6 +604,7 @@ public final class DecodeScheduler implements AutoCloseable {
     /** One forward pass for the active generations (all but long prompts that give way to a short one). */
     private void step() {
         steps++;
+        lastStepReadLongPrompt = false;
         List<Job> stepping = takingPart();
         int n = stepping.size();
         if (n == 0) {
@@ -605,6 +640,7 @@ public final class DecodeScheduler implements AutoCloseable {
             if (anyLongPrompt) {
                 lastGaveWay = false;
             }
+            lastStepReadLongPrompt = anyLongPrompt;
         } catch (StepGaveWayException e) {
             // Nothing was committed: the same prompt parts are fed again once the short turn has had its step.
             for (Job job : stepping) {

@@ -75,6 +75,14 @@ final class Generation {
         return reason != null;
     }
 
+    /**
+     * Tokens this generation may still feed its session: the prompt left, and one for each token it may still draw
+     * (the last one drawn may be left pending instead).
+     */
+    long tokensLeftToFeed() {
+        return (long) promptLeft() + params.maxNewTokens() - count;
+    }
+
     /** True while prompt tokens remain to be fed. */
     boolean prefilling() {
         return promptFed < prompt.length;

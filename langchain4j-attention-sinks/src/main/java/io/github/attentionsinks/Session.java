@@ -196,6 +196,11 @@ public final class Session implements AutoCloseable {
         return generation.result();
     }
 
+    /** The cache's next growth into new memory, or null if none is coming ({@link SinkCache#nextGrowth}). */
+    SinkCache.Growth nextCacheGrowth() {
+        return cache.nextGrowth();
+    }
+
     /** The most tokens one step feeds: a longer input is fed in chunks of this many, with eviction between them. */
     int maxChunk() {
         return cache.maxChunk();

@@ -10,11 +10,13 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +61,15 @@ import org.slf4j.LoggerFactory;
  * caches grow into, or a cache made larger for a long first step) still expire. llama.cpp's server and vLLM hold their
  * whole cache for as long as they run.
  *
+ * <p>Buffers made ahead of a growth ({@link #prepareAhead}): a cache that outgrows its buffers copies itself into
+ * bigger ones inside a step, and when those are fresh memory every session in that step waits while they are faulted
+ * in: on the SmolLM-135M shape a conversation growing from 512 to 1,024 entries stalled a step for 185 ms, and from
+ * 1,024 to its largest size (2,304, after a long paste) for 340–360 ms (docs/benchmarks.md, "Cache growth faulted in
+ * ahead"). The decode loop, which knows how far each cache is from growing, has the buffers it will grow into made a
+ * slice at a time between its steps; they are kept like buffers given back, so the growth takes them. A buffer not
+ * finished by then goes, as it is, only to the thread that was faulting it (which is not faulting while it takes it);
+ * its rest faults in as it is written.
+ *
  * <p>Thread-safe: sessions on several threads take and give back buffers at once.
  */
 public final class CacheBuffers implements AutoCloseable {
@@ -75,12 +86,12 @@ public final class CacheBuffers implements AutoCloseable {
     private static final int SLICE = 2 << 20;
 
     private final NDManager manager;
-    private final Map<Key, ArrayDeque<Kept>> kept = new HashMap<>();
+    private final Map<Kind, ArrayDeque<Kept>> kept = new HashMap<>();
     /**
      * Buffers handed out fresh, or spares handed out, and not balanced by one given back since: the caches' growth,
      * which {@link #prepareSpare} makes as many spares for.
      */
-    private final Map<Key, Integer> grown = new HashMap<>();
+    private final Map<Kind, Integer> grown = new HashMap<>();
     /** Nanoseconds a buffer is kept; tests shorten it. */
     private volatile long keepNanos = TimeUnit.SECONDS.toNanos(KEEP_SECONDS);
     /** {@link #SPARE_BYTES}; tests lower it. */
@@ -89,16 +100,33 @@ public final class CacheBuffers implements AutoCloseable {
     /** New caches whose starting buffers are kept past {@link #KEEP_SECONDS} ({@link #reserve}). */
     private int reservedCaches;
     /** Shapes and types new caches start with: those {@link #take} handed out with {@code startsCache}. */
-    private final Set<Key> starting = new HashSet<>();
+    private final Set<Kind> starting = new HashSet<>();
+    /** Guarded by the lock: buffers {@link #take} handed out fresh. */
+    private long freshTakes;
+    /** Buffers being made ahead of a growth ({@link #prepareAhead}), one of each shape and type at most. */
+    private final Map<Kind, Ahead> ahead = new HashMap<>();
     /** Written under the lock; read without it between two slices of a spare ({@link #prepareSpare}). */
     private volatile boolean closed;
     /** Guarded by the lock: a spare is being made, and {@link #close} waits for it. */
     private boolean preparing;
 
-    private record Key(Shape shape, DataType type) {}
+    /** A buffer's shape and entry type: buffers of the same kind stand in for each other. */
+    public record Kind(Shape shape, DataType type) {}
 
     /** A buffer kept since {@code givenBackAt}: one given back, or a {@code spare} (a buffer given back frees one). */
     private record Kept(NDArray buffer, long givenBackAt, boolean spare) {}
+
+    /** A buffer {@code maker} is faulting in ahead of a growth, its first {@code faulted} bytes done. */
+    private static final class Ahead {
+        final NDArray buffer;
+        final Thread maker;
+        long faulted;
+
+        Ahead(NDArray buffer, Thread maker) {
+            this.buffer = buffer;
+            this.maker = maker;
+        }
+    }
 
     /** A pool whose buffers belong to a CPU manager under {@code parent}. */
     public CacheBuffers(NDManager parent) {
@@ -127,7 +155,7 @@ public final class CacheBuffers implements AutoCloseable {
      * @throws IllegalStateException when the pool is closed
      */
     NDArray take(Shape shape, DataType type, boolean startsCache) {
-        Key key = new Key(shape, type);
+        Kind key = new Kind(shape, type);
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("the model's cache buffers are closed (the model was closed)");
@@ -143,12 +171,18 @@ public final class CacheBuffers implements AutoCloseable {
                 }
                 return reused.buffer();
             }
+            Ahead unfinished = ahead.get(key);
+            if (unfinished != null && unfinished.maker == Thread.currentThread()) {
+                ahead.remove(key); // not being written now: this thread is here, not faulting it
+                return unfinished.buffer;
+            }
             grow(key);
+            freshTakes++;
         }
         return allocate(key);
     }
 
-    private NDArray allocate(Key key) {
+    private NDArray allocate(Kind key) {
         NDArray buffer = manager.create(key.shape(), key.type());
         HugePages.advise(buffer.toByteBuffer(true));
         return buffer;
@@ -162,7 +196,7 @@ public final class CacheBuffers implements AutoCloseable {
                 buffer.close();
                 return;
             }
-            Key key = new Key(buffer.getShape(), buffer.getDataType());
+            Kind key = new Kind(buffer.getShape(), buffer.getDataType());
             if (!shrink(key)) {
                 freeOneSpare(key); // the caches shrank back: this buffer stands in for a spare made for them
             }
@@ -174,12 +208,12 @@ public final class CacheBuffers implements AutoCloseable {
     }
 
     /** Caller holds the lock: counts one more buffer of {@code key} the caches grew by, up to {@link #MAX_SPARES}. */
-    private void grow(Key key) {
+    private void grow(Kind key) {
         grown.merge(key, 1, (had, one) -> Math.min(MAX_SPARES, had + one));
     }
 
     /** Caller holds the lock: counts one buffer of {@code key} less; whether any was counted. */
-    private boolean shrink(Key key) {
+    private boolean shrink(Kind key) {
         Integer count = grown.get(key);
         if (count == null) {
             return false;
@@ -193,7 +227,7 @@ public final class CacheBuffers implements AutoCloseable {
     }
 
     /** Caller holds the lock: frees a kept spare of {@code key}, if there is one. */
-    private void freeOneSpare(Key key) {
+    private void freeOneSpare(Kind key) {
         ArrayDeque<Kept> same = kept.get(key);
         if (same == null) {
             return;
@@ -209,7 +243,7 @@ public final class CacheBuffers implements AutoCloseable {
     }
 
     /** Caller holds the lock: keeps {@code buffer}; the delay of the trim to schedule, or -1 if one is. */
-    private long keep(Key key, NDArray buffer, boolean spare) {
+    private long keep(Kind key, NDArray buffer, boolean spare) {
         kept.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Kept(buffer, System.nanoTime(), spare));
         if (trimScheduled) {
             return -1;
@@ -234,7 +268,7 @@ public final class CacheBuffers implements AutoCloseable {
      * @return whether another spare is wanted ({@link #sparesWanted})
      */
     public boolean prepareSpare(BooleanSupplier workWaiting) {
-        Key key;
+        Kind key;
         synchronized (this) {
             if (closed || grown.isEmpty()) {
                 return false;
@@ -289,16 +323,101 @@ public final class CacheBuffers implements AutoCloseable {
         return sparesWanted();
     }
 
+    /**
+     * Slices ({@link #SLICE} bytes each) still to fault in before {@code count} buffers of {@code key}'s kind are kept
+     * ready: 0 when as many are kept already (given back, spares, or made ahead).
+     */
+    public synchronized int slicesAhead(Kind key, int count) {
+        ArrayDeque<Kept> same = kept.get(key);
+        int missing = count - (same == null ? 0 : same.size());
+        if (closed || missing <= 0) {
+            return 0;
+        }
+        long perBuffer = slices(bytes(key.shape(), key.type()));
+        Ahead unfinished = ahead.get(key);
+        long done = unfinished == null ? 0 : unfinished.faulted / SLICE;
+        return (int) Math.min(Integer.MAX_VALUE, missing * perBuffer - done);
+    }
+
+    /**
+     * Faults in up to {@code slices} slices of one buffer of {@code key}'s kind, as {@code tasks} runs them
+     * (on several threads), unless {@code count} such buffers are kept ready already; meant for the decode loop between
+     * two steps (see the class comment). A buffer finished is kept like one given back; one unfinished waits for the
+     * next call, or goes to this thread's next {@link #take} of its kind.
+     *
+     * @return the slices faulted in: 0 when {@code count} are ready, or the pool is closed
+     */
+    public int prepareAhead(Kind key, int count, int slices, Tasks tasks) {
+        long size = bytes(key.shape(), key.type());
+        Ahead making;
+        synchronized (this) {
+            ArrayDeque<Kept> same = kept.get(key);
+            if (closed || slices < 1 || (same == null ? 0 : same.size()) >= count) {
+                return 0;
+            }
+            making = ahead.get(key);
+            if (making == null) {
+                making = new Ahead(allocate(key), Thread.currentThread());
+                ahead.put(key, making);
+            }
+            preparing = true;
+        }
+        ByteBuffer memory = making.buffer.toByteBuffer(true);
+        long from = making.faulted;
+        long end = Math.min(size, from + (long) slices * SLICE);
+        int done = (int) slices(end - from);
+        long delay = -1;
+        try {
+            tasks.forEach(done, k -> faultIn(memory, (int) (from + (long) k * SLICE),
+                    (int) Math.min(end, from + (long) (k + 1) * SLICE)));
+        } finally {
+            synchronized (this) {
+                preparing = false;
+                notifyAll(); // a close waiting for this call
+                if (!closed) { // else closing freed the pool's memory, this buffer's too
+                    making.faulted = end;
+                    if (end == size) {
+                        ahead.remove(key);
+                        delay = keep(key, making.buffer, false);
+                    }
+                }
+            }
+        }
+        if (delay >= 0) {
+            scheduleTrim(delay);
+        }
+        return done;
+    }
+
+    /** The kinds of buffer new caches start with (those {@link #take} handed out for one). */
+    public synchronized List<Kind> startingKinds() {
+        return List.copyOf(starting);
+    }
+
+    /** Runs tasks {@code 0} to {@code count - 1}, on as many threads as it has, and returns once all are done. */
+    @FunctionalInterface
+    public interface Tasks {
+        void forEach(int count, IntConsumer task);
+    }
+
+    private static long slices(long bytes) {
+        return (bytes + SLICE - 1) / SLICE;
+    }
+
+    /** Writes a zero into each page of {@code direct} from {@code from} to {@code to}, which must start a page. */
+    private static void faultIn(ByteBuffer direct, int from, int to) {
+        for (int page = from; page < to; page += PAGE) {
+            direct.put(page, (byte) 0);
+        }
+    }
+
     /** Writes a zero into each page of {@code direct} unless {@code stop} says so between two slices; whether done. */
     private static boolean faultIn(ByteBuffer direct, BooleanSupplier stop) {
         for (int slice = 0; slice < direct.capacity(); slice += SLICE) {
             if (stop.getAsBoolean()) {
                 return false;
             }
-            int end = (int) Math.min(direct.capacity(), (long) slice + SLICE);
-            for (int page = slice; page < end; page += PAGE) {
-                direct.put(page, (byte) 0);
-            }
+            faultIn(direct, slice, (int) Math.min(direct.capacity(), (long) slice + SLICE));
         }
         return true;
     }
@@ -323,8 +442,8 @@ public final class CacheBuffers implements AutoCloseable {
      */
     private long trim(long now) {
         long next = Long.MAX_VALUE;
-        for (Iterator<Map.Entry<Key, ArrayDeque<Kept>>> queues = kept.entrySet().iterator(); queues.hasNext(); ) {
-            Map.Entry<Key, ArrayDeque<Kept>> same = queues.next();
+        for (Iterator<Map.Entry<Kind, ArrayDeque<Kept>>> queues = kept.entrySet().iterator(); queues.hasNext(); ) {
+            Map.Entry<Kind, ArrayDeque<Kept>> same = queues.next();
             ArrayDeque<Kept> queue = same.getValue();
             // A new cache takes two buffers of each shape it starts with: keys and values, or sink keys and values.
             int reserved = starting.contains(same.getKey()) ? 2 * reservedCaches : 0;
@@ -341,15 +460,26 @@ public final class CacheBuffers implements AutoCloseable {
         return next == Long.MAX_VALUE ? -1 : next;
     }
 
-    /** Bytes of the buffers kept for reuse now. */
+    /**
+     * Buffers handed out fresh so far, none being kept: each one a cache that waited while its memory was faulted in
+     * (in a step, or before a first token).
+     */
+    public synchronized long freshTakes() {
+        return freshTakes;
+    }
+
+    /** Bytes of the buffers kept for reuse now, those being made ahead of a growth included. */
     public synchronized long keptBytes() {
         return keptBytesLocked();
     }
 
     private long keptBytesLocked() {
         long bytes = 0;
-        for (Map.Entry<Key, ArrayDeque<Kept>> same : kept.entrySet()) {
+        for (Map.Entry<Kind, ArrayDeque<Kept>> same : kept.entrySet()) {
             bytes += same.getValue().size() * bytes(same.getKey().shape(), same.getKey().type());
+        }
+        for (Kind key : ahead.keySet()) {
+            bytes += bytes(key.shape(), key.type());
         }
         return bytes;
     }
@@ -376,6 +506,7 @@ public final class CacheBuffers implements AutoCloseable {
             closed = true;
             kept.clear();
             grown.clear();
+            ahead.clear();
             while (preparing) { // writing into a spare's memory, which closing the manager frees: one slice at most
                 try {
                     wait();

@@ -401,10 +401,7 @@ public final class SinkCache implements AutoCloseable {
             return;
         }
         // Copy into a bigger buffer: the attended region [base, base + used), placed sinks included, moves to 0.
-        int grown = wholeBlocks(Math.max(needed, capacity * 2));
-        if (config.bounded() && (long) grown * 4 >= 3L * boundedCapacity()) {
-            grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
-        }
+        int grown = grownCapacity(needed);
         Shape shape = new Shape(layers, kvHeads, grown, headDim);
         NDArray biggerKeys = newBuffer(shape, false);
         NDArray biggerValues = newBuffer(shape, false);
@@ -423,6 +420,35 @@ public final class SinkCache implements AutoCloseable {
         capacity = grown;
         base = 0;
     }
+
+    /** The capacity buffers holding {@code needed} entries grow to: twice as many, or a bounded cache's largest. */
+    private int grownCapacity(int needed) {
+        int grown = wholeBlocks(Math.max(needed, capacity * 2));
+        if (config.bounded() && (long) grown * 4 >= 3L * boundedCapacity()) {
+            grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
+        }
+        return grown;
+    }
+
+    /**
+     * The buffers this cache grows into next as its stream goes on a few tokens a step, and how many more entries it
+     * takes before it must: what the decode loop faults in ahead ({@link CacheBuffers#prepareAhead}), so that the
+     * growth finds its memory ready. Null where no growth into new pool memory is coming: no buffers yet, a cache off
+     * the CPU or without a pool, or a bounded cache at its largest (its window moves back within its buffers instead).
+     */
+    public Growth nextGrowth() {
+        if (keys == null || buffers == null || config.bounded() && capacity == boundedCapacity()) {
+            return null;
+        }
+        int grown = grownCapacity(length() + 1);
+        return new Growth(capacity - base - length(), new Shape(layers, kvHeads, grown, headDim), dataType);
+    }
+
+    /**
+     * A cache's next growth ({@link #nextGrowth}): after {@code entriesLeft} more entries it takes two buffers (keys
+     * and values) of {@code shape} and {@code type}.
+     */
+    public record Growth(int entriesLeft, Shape shape, DataType type) {}
 
     /**
      * Allocates the buffers if there are none yet: {@link #initialCapacity} entries, or {@code entries} if more, up to

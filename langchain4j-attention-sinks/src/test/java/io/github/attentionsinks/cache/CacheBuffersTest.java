@@ -3,6 +3,7 @@ package io.github.attentionsinks.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -306,6 +307,156 @@ class CacheBuffersTest {
         assertFalse(wanted.get(), "a closed pool wants no spares");
         assertEquals(0, buffers.keptBytes());
         assertFalse(buffers.sparesWanted());
+    }
+
+    /** Tasks one after another on this thread, counting them. */
+    private static CacheBuffers.Tasks counted(AtomicInteger count) {
+        return (n, task) -> {
+            for (int i = 0; i < n; i++) {
+                count.incrementAndGet();
+                task.accept(i);
+            }
+        };
+    }
+
+    /**
+     * A buffer made ahead of a growth is faulted in a slice (2 MiB) a task, as many as asked; once whole it is kept
+     * like one given back, and the next take of its kind gets it rather than fresh memory.
+     */
+    @Test
+    void aBufferMadeAheadIsFaultedInSlicesAndKeptOnceWhole() {
+        Shape sixMiB = new Shape(3, 1, 1024, 512);
+        CacheBuffers.Kind kind = new CacheBuffers.Kind(sixMiB, DataType.FLOAT32);
+        AtomicInteger tasks = new AtomicInteger();
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            assertEquals(6, buffers.slicesAhead(kind, 2), "three slices each for two buffers");
+            assertEquals(2, buffers.prepareAhead(kind, 2, 2, counted(tasks)));
+            assertEquals(2, tasks.get(), "one task a slice");
+            assertEquals(4, buffers.slicesAhead(kind, 2));
+            assertEquals(sixMiB.size() * Float.BYTES, buffers.keptBytes(), "the unfinished buffer is held");
+            assertEquals(1, buffers.prepareAhead(kind, 2, 2, counted(tasks)), "one slice was left of the first");
+            assertEquals(3, buffers.slicesAhead(kind, 2), "the first is ready, the second not begun");
+
+            long fresh = buffers.freshTakes();
+            buffers.take(sixMiB, DataType.FLOAT32, false);
+            assertEquals(fresh, buffers.freshTakes(), "taken from what was made ahead");
+            assertEquals(6, buffers.slicesAhead(kind, 2));
+            buffers.take(sixMiB, DataType.FLOAT32, false);
+            assertEquals(fresh + 1, buffers.freshTakes(), "nothing else was ready");
+        }
+    }
+
+    /** Nothing is made ahead while as many buffers of the kind as asked are kept already, given back or made so. */
+    @Test
+    void nothingIsMadeAheadWhileAsManyAreKept() {
+        CacheBuffers.Kind kind = new CacheBuffers.Kind(SHAPE, DataType.FLOAT32);
+        AtomicInteger tasks = new AtomicInteger();
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            buffers.giveBack(buffers.take(SHAPE, DataType.FLOAT32, false));
+            assertEquals(0, buffers.slicesAhead(kind, 1));
+            assertEquals(0, buffers.prepareAhead(kind, 1, 4, counted(tasks)));
+            assertEquals(1, buffers.slicesAhead(kind, 2), "a buffer under 2 MiB is one slice");
+            assertEquals(1, buffers.prepareAhead(kind, 2, 4, counted(tasks)), "the slices of one buffer at most");
+            assertEquals(0, buffers.prepareAhead(kind, 2, 4, counted(tasks)));
+            assertEquals(1, tasks.get());
+            assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes());
+        }
+    }
+
+    /**
+     * A buffer not finished when its growth comes goes, as it is, only to the thread that was faulting it in (which is
+     * not writing into it then); another thread's take gets fresh memory.
+     */
+    @Test
+    void anUnfinishedBufferGoesOnlyToTheThreadMakingIt() throws Exception {
+        Shape sixMiB = new Shape(3, 1, 1024, 512);
+        CacheBuffers.Kind kind = new CacheBuffers.Kind(sixMiB, DataType.FLOAT32);
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            assertEquals(1, buffers.prepareAhead(kind, 1, 1, counted(new AtomicInteger())));
+            NDArray[] elsewhere = new NDArray[1];
+            Thread other = new Thread(() -> elsewhere[0] = buffers.take(sixMiB, DataType.FLOAT32, false));
+            other.start();
+            other.join(10_000);
+            assertEquals(1, buffers.freshTakes(), "another thread got a fresh one");
+            assertEquals(sixMiB.size() * Float.BYTES, buffers.keptBytes(), "the unfinished one still held");
+
+            NDArray unfinished = buffers.take(sixMiB, DataType.FLOAT32, false);
+            assertNotSame(elsewhere[0], unfinished);
+            assertEquals(1, buffers.freshTakes(), "the maker took the unfinished one");
+            assertEquals(0, buffers.keptBytes());
+            assertEquals(3, buffers.slicesAhead(kind, 1), "begun again from nothing");
+        }
+    }
+
+    /**
+     * Closing the pool waits for the slices being faulted in ahead (their memory is the pool's), after which nothing
+     * is kept or made.
+     */
+    @Test
+    void closingWaitsForTheSlicesBeingMadeAheadAndKeepsNothing() throws Exception {
+        CacheBuffers.Kind kind = new CacheBuffers.Kind(SHAPE, DataType.FLOAT32);
+        CacheBuffers buffers = new CacheBuffers(manager);
+        CountDownLatch faulting = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        CacheBuffers.Tasks held = (n, task) -> {
+            faulting.countDown();
+            try {
+                goOn.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            task.accept(0);
+        };
+        Thread maker = new Thread(() -> buffers.prepareAhead(kind, 1, 1, held));
+        maker.start();
+        assertTrue(faulting.await(10, TimeUnit.SECONDS));
+        Thread closer = new Thread(buffers::close);
+        closer.start();
+        closer.join(300);
+        assertTrue(closer.isAlive(), "close waits while slices are being faulted in");
+        goOn.countDown();
+        maker.join(10_000);
+        closer.join(10_000);
+        assertFalse(closer.isAlive());
+        assertEquals(0, buffers.keptBytes());
+        assertEquals(0, buffers.slicesAhead(kind, 1));
+        assertEquals(0, buffers.prepareAhead(kind, 1, 1, counted(new AtomicInteger())));
+    }
+
+    /**
+     * What a cache says of its next growth is what it then does: after as many entries as it said, it takes two
+     * buffers of the shape it said; a bounded cache at its largest says none is coming, nor does one without buffers.
+     */
+    @Test
+    void aCacheSaysWhenAndIntoWhatItGrowsNext() {
+        int before = SinkCache.initialCapacity;
+        SinkCache.initialCapacity = 4;
+        try (CacheBuffers buffers = new CacheBuffers(manager)) {
+            SinkCache cache = cache(CacheConfig.sinks(2, 16), buffers);
+            assertNull(cache.nextGrowth(), "no buffers yet");
+            feed(cache, 1);
+            long capacity = 4;
+            int growths = 0;
+            for (SinkCache.Growth next = cache.nextGrowth(); next != null; next = cache.nextGrowth()) {
+                assertEquals(DataType.FLOAT32, next.type());
+                long bytes = cache.allocatedBytes();
+                feed(cache, next.entriesLeft());
+                assertEquals(bytes, cache.allocatedBytes(), "no growth within the entries left");
+                feed(cache, 1);
+                long grown = next.shape().get(2);
+                assertEquals(new Shape(1, 1, grown, 4), next.shape());
+                assertEquals(2 * (grown - capacity) * 4 * Float.BYTES, cache.allocatedBytes() - bytes,
+                        "grew into keys and values of the shape said");
+                capacity = grown;
+                growths++;
+            }
+            assertEquals(3, growths, "4 -> 8 -> 16 -> 38 entries (S + W + a chunk + slack)");
+            feed(cache, 100);
+            assertNull(cache.nextGrowth(), "at its largest the window moves back instead");
+            assertEquals(2 * 38 * 4 * Float.BYTES + 2 * 2 * 4 * Float.BYTES, cache.allocatedBytes());
+        } finally {
+            SinkCache.initialCapacity = before;
+        }
     }
 
     /**
