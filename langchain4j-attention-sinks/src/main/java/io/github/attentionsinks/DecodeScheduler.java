@@ -510,7 +510,10 @@ public final class DecodeScheduler implements AutoCloseable {
                     }
                 }
                 step();
-                if (buffers != null && !active.isEmpty()) {
+                // Not before a step that must run whole (a long prompt sat out or gave way): a short turn coming
+                // during the slices would wait for that step too (first tokens beside a long prompt took 33.5-38.2 ms
+                // where they took 23.8-28.1 without slices; docs/benchmarks.md, "Cache growth faulted in ahead").
+                if (buffers != null && !active.isEmpty() && !lastGaveWay && satOut.isEmpty()) {
                     prepareGrowth(buffers);
                 }
                 lastStepEnded = System.nanoTime();

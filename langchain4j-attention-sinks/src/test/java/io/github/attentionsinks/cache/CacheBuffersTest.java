@@ -320,7 +320,7 @@ class CacheBuffersTest {
     }
 
     /**
-     * A buffer made ahead of a growth is faulted in a slice (2 MiB) a task, as many as asked; once whole it is kept
+     * A buffer made ahead of a growth is faulted in as many slices (2 MiB) as asked; once whole it is kept
      * like one given back, and the next take of its kind gets it rather than fresh memory.
      */
     @Test
@@ -331,7 +331,7 @@ class CacheBuffersTest {
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             assertEquals(6, buffers.slicesAhead(kind, 2), "three slices each for two buffers");
             assertEquals(2, buffers.prepareAhead(kind, 2, 2, counted(tasks)));
-            assertEquals(2, tasks.get(), "one task a slice");
+            assertEquals(4, tasks.get(), "a task a half slice, so that one slice goes on two threads");
             assertEquals(4, buffers.slicesAhead(kind, 2));
             assertEquals(sixMiB.size() * Float.BYTES, buffers.keptBytes(), "the unfinished buffer is held");
             assertEquals(1, buffers.prepareAhead(kind, 2, 2, counted(tasks)), "one slice was left of the first");
@@ -358,7 +358,7 @@ class CacheBuffersTest {
             assertEquals(1, buffers.slicesAhead(kind, 2), "a buffer under 2 MiB is one slice");
             assertEquals(1, buffers.prepareAhead(kind, 2, 4, counted(tasks)), "the slices of one buffer at most");
             assertEquals(0, buffers.prepareAhead(kind, 2, 4, counted(tasks)));
-            assertEquals(1, tasks.get());
+            assertEquals(1, tasks.get(), "half a slice's bytes and less: one task");
             assertEquals(2 * SHAPE.size() * Float.BYTES, buffers.keptBytes());
         }
     }
