@@ -324,41 +324,41 @@ public final class CacheBuffers implements AutoCloseable {
     }
 
     /**
-     * Slices ({@link #SLICE} bytes each) still to fault in before {@code count} buffers of {@code key}'s kind are kept
+     * Slices ({@link #SLICE} bytes each) still to fault in before {@code count} buffers of {@code kind} are kept
      * ready: 0 when as many are kept already (given back, spares, or made ahead).
      */
-    public synchronized int slicesAhead(Kind key, int count) {
-        ArrayDeque<Kept> same = kept.get(key);
+    public synchronized int slicesAhead(Kind kind, int count) {
+        ArrayDeque<Kept> same = kept.get(kind);
         int missing = count - (same == null ? 0 : same.size());
         if (closed || missing <= 0) {
             return 0;
         }
-        long perBuffer = slices(bytes(key.shape(), key.type()));
-        Ahead unfinished = ahead.get(key);
+        long perBuffer = slices(bytes(kind.shape(), kind.type()));
+        Ahead unfinished = ahead.get(kind);
         long done = unfinished == null ? 0 : unfinished.faulted / SLICE;
         return (int) Math.min(Integer.MAX_VALUE, missing * perBuffer - done);
     }
 
     /**
-     * Faults in up to {@code slices} slices of one buffer of {@code key}'s kind, as {@code tasks} runs them
+     * Faults in up to {@code slices} slices of one buffer of {@code kind}, as {@code tasks} runs them
      * (on several threads), unless {@code count} such buffers are kept ready already; meant for the decode loop between
      * two steps (see the class comment). A buffer finished is kept like one given back; one unfinished waits for the
      * next call, or goes to this thread's next {@link #take} of its kind.
      *
      * @return the slices faulted in: 0 when {@code count} are ready, or the pool is closed
      */
-    public int prepareAhead(Kind key, int count, int slices, Tasks tasks) {
-        long size = bytes(key.shape(), key.type());
+    public int prepareAhead(Kind kind, int count, int slices, Tasks tasks) {
+        long size = bytes(kind.shape(), kind.type());
         Ahead making;
         synchronized (this) {
-            ArrayDeque<Kept> same = kept.get(key);
+            ArrayDeque<Kept> same = kept.get(kind);
             if (closed || slices < 1 || (same == null ? 0 : same.size()) >= count) {
                 return 0;
             }
-            making = ahead.get(key);
+            making = ahead.get(kind);
             if (making == null) {
-                making = new Ahead(allocate(key), Thread.currentThread());
-                ahead.put(key, making);
+                making = new Ahead(allocate(kind), Thread.currentThread());
+                ahead.put(kind, making);
             }
             preparing = true;
         }
@@ -379,8 +379,8 @@ public final class CacheBuffers implements AutoCloseable {
                 if (!closed) { // else closing freed the pool's memory, this buffer's too
                     making.faulted = end;
                     if (end == size) {
-                        ahead.remove(key);
-                        delay = keep(key, making.buffer, false);
+                        ahead.remove(kind);
+                        delay = keep(kind, making.buffer, false);
                     }
                 }
             }
