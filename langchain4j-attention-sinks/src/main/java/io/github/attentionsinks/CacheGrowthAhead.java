@@ -28,7 +28,7 @@ import java.util.function.BooleanSupplier;
  * turn is waiting, so that what the loop adds to a step stays bounded; what is not ready by a growth faults in inside
  * its step, as without this. The price is paid by the steps the slices go before: on the SmolLM-135M shape, a
  * conversation streaming a long reply beside a long paste waited at most 74–122 ms between two tokens instead of
- * 311–379, but its 99th percentile rose from 58–64 ms to 70–79, and the paste's first token came 5–12% later.
+ * 311–379, but its 99th percentile rose from 57–64 ms to 70–79, and the paste's first token came 5–12% later.
  */
 final class CacheGrowthAhead {
     /**
