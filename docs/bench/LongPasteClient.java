@@ -7,6 +7,7 @@ import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 
 /**
  * A short turn's first token through the streaming chat model, alone and 300 ms after another conversation sent a
@@ -24,16 +25,12 @@ public class LongPasteClient {
 
     public static void main(String[] a) throws Exception {
         model = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(a[0])).build();
-        StringBuilder paste = new StringBuilder("Summarize this log, please:\n");
-        for (int i = 0; paste.length() < 9000; i++) {
-            paste.append("line ").append(i).append(": request ").append(i * 37 % 1000).append(" served in ")
-                    .append(i * 13 % 97).append(" ms\n");
-        }
+        String paste = paste();
         for (int round = 0; round < 5; round++) {
             double alone = shortTurn("alone-" + round).get();
             long t0 = System.nanoTime();
             CompletableFuture<Double> longDone = new CompletableFuture<>();
-            CompletableFuture<Double> longFirst = turn("paste-" + round, paste.toString(), 8, longDone);
+            CompletableFuture<Double> longFirst = turn("paste-" + round, paste, 8, longDone);
             Thread.sleep(300);
             double beside = shortTurn("beside-" + round).get();
             longDone.get();
@@ -47,32 +44,57 @@ public class LongPasteClient {
         return turn(id, "Hi, how are you?", 8, new CompletableFuture<>());
     }
 
+    /** "Summarize this log, please:" and 9,000 characters of log lines (also pasted by PasteStallClient). */
+    static String paste() {
+        StringBuilder paste = new StringBuilder("Summarize this log, please:\n");
+        for (int i = 0; paste.length() < 9000; i++) {
+            paste.append("line ").append(i).append(": request ").append(i * 37 % 1000).append(" served in ")
+                    .append(i * 13 % 97).append(" ms\n");
+        }
+        return paste.toString();
+    }
+
     /** Completes the returned future with ms to the first partial; {@code done} with the whole. */
     static CompletableFuture<Double> turn(String id, String text, int maxTokens, CompletableFuture<Double> done) {
         long t0 = System.nanoTime();
         CompletableFuture<Double> first = new CompletableFuture<>();
+        done.whenComplete((ms, e) -> {
+            if (e != null) {
+                first.completeExceptionally(e);
+            } else {
+                first.complete(ms); // no partial came
+            }
+        });
+        stream(model, id, text, maxTokens, at -> first.complete((at - t0) / 1e6), done);
+        return first;
+    }
+
+    /**
+     * Streams one turn of conversation {@code id}: {@code onPartial} gets the {@link System#nanoTime} of each partial,
+     * {@code done} the ms of the whole turn; prints the turn's token counts.
+     */
+    static void stream(AttentionSinkStreamingChatModel model, String id, String text, int maxTokens,
+            LongConsumer onPartial, CompletableFuture<Double> done) {
+        long t0 = System.nanoTime();
         ChatRequest request = ChatRequest.builder().messages(List.of(UserMessage.from(text)))
                 .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(maxTokens).build())
                 .build();
         model.chat(request, new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partial) {
-                first.complete((System.nanoTime() - t0) / 1e6);
+                onPartial.accept(System.nanoTime());
             }
 
             @Override
             public void onCompleteResponse(ChatResponse response) {
-                first.complete((System.nanoTime() - t0) / 1e6);
                 done.complete((System.nanoTime() - t0) / 1e6);
                 System.out.printf("  %s: %d input tokens, %d output%n", id, response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount());
             }
 
             @Override
             public void onError(Throwable error) {
-                first.completeExceptionally(error);
                 done.completeExceptionally(error);
             }
         });
-        return first;
     }
 }

@@ -1,8 +1,3 @@
-import dev.langchain4j.data.message.UserMessage;
-import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * docs/benchmarks.md ("Cache growth faulted in ahead"):
  *
  * <pre>
- * javac -cp examples/target/attention-sinks.jar -d /tmp/ps docs/bench/PasteStallClient.java
+ * javac -cp examples/target/attention-sinks.jar -d /tmp/ps docs/bench/PasteStallClient.java docs/bench/LongPasteClient.java
  * java --add-modules jdk.incubator.vector -Xmx3g -cp examples/target/attention-sinks.jar:/tmp/ps PasteStallClient MODEL_DIR
  * </pre>
  */
@@ -28,20 +23,17 @@ public class PasteStallClient {
 
     public static void main(String[] a) throws Exception {
         model = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(a[0])).build();
-        StringBuilder paste = new StringBuilder("Summarize this log, please:\n");
-        for (int i = 0; paste.length() < 9000; i++) {
-            paste.append("line ").append(i).append(": request ").append(i * 37 % 1000).append(" served in ")
-                    .append(i * 13 % 97).append(" ms\n");
-        }
+        String paste = LongPasteClient.paste();
         for (int round = 0; round < 3; round++) {
             List<Long> arrivals = Collections.synchronizedList(new ArrayList<>());
             CompletableFuture<Double> replyDone = new CompletableFuture<>();
-            turn("reply-" + round, "Tell me a very long story about a dragon.", 600, arrivals, replyDone);
+            LongPasteClient.stream(model, "reply-" + round, "Tell me a very long story about a dragon.", 600,
+                    arrivals::add, replyDone);
             Thread.sleep(1000);
             CompletableFuture<Double> pasteDone = new CompletableFuture<>();
             List<Long> pasteArrivals = Collections.synchronizedList(new ArrayList<>());
             long pasteSent = System.nanoTime();
-            turn("paste-" + round, paste.toString(), 8, pasteArrivals, pasteDone);
+            LongPasteClient.stream(model, "paste-" + round, paste, 8, pasteArrivals::add, pasteDone);
             pasteDone.get();
             replyDone.get();
             List<Double> gaps = new ArrayList<>();
@@ -55,28 +47,5 @@ public class PasteStallClient {
                     (pasteArrivals.get(0) - pasteSent) / 1e6);
         }
         System.exit(0);
-    }
-
-    /** Streams a turn, recording when each partial came; {@code done} completes at the end. */
-    static void turn(String id, String text, int maxTokens, List<Long> arrivals, CompletableFuture<Double> done) {
-        ChatRequest request = ChatRequest.builder().messages(List.of(UserMessage.from(text)))
-                .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(maxTokens).build())
-                .build();
-        model.chat(request, new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                arrivals.add(System.nanoTime());
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(0.0);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
     }
 }
