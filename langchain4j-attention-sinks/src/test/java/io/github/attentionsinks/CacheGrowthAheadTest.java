@@ -55,7 +55,7 @@ class CacheGrowthAheadTest {
      * model that has given none back holds them by the time the prompt's first token comes.
      */
     @Test
-    void aLongPromptLeavesANewCachesBuffersReady() {
+    void aLongPromptLeavesANewCachesBuffersReady() throws Exception {
         assumeTrue(Shared.device().equals("cpu"), "caches are pooled on the CPU only");
         try (AttentionSinkModel model = Shared.loadStories();
                 DecodeScheduler scheduler = new DecodeScheduler(model, 2, 2, 16)) {
@@ -65,8 +65,10 @@ class CacheGrowthAheadTest {
             AtomicLong keptAtFirstToken = new AtomicLong(-1);
             try (Session session = model.newSession(CACHE)) {
                 assertEquals(0, model.keptCacheBytes());
-                scheduler.generate(session, prompt, GenerationParams.builder().maxNewTokens(4).build(),
-                        (id, text) -> keptAtFirstToken.compareAndSet(-1, model.keptCacheBytes()));
+                // On the decode thread, between its steps: no idle moment (spares are made then) has come yet.
+                scheduler.submit(session, prompt, GenerationParams.builder().maxNewTokens(4).build(),
+                        (id, text) -> keptAtFirstToken.compareAndSet(-1, model.keptCacheBytes()))
+                        .get(60, TimeUnit.SECONDS);
                 assertEquals(session.cacheBytes(), keptAtFirstToken.get(),
                         "the buffers of a cache like this one's, made while it read its prompt");
                 long fresh = model.cacheBuffers().freshTakes();
