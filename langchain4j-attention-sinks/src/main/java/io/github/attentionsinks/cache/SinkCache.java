@@ -383,9 +383,10 @@ public final class SinkCache implements AutoCloseable {
     /**
      * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or grow. Buffers start at
      * {@link #initialCapacity} entries, 512 (or what the first step needs) and double as the stream needs, bounded ones
-     * up to {@link #boundedCapacity()}: a session's memory follows its length, not its bound. Full-size buffers from
-     * the first token cost every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at once with huge pages,
-     * and the first step of eight new conversations in a fresh process 1.2–1.6 s.
+     * up to {@link #windowedCapacity()} while the stream keeps few entries past its window, and to
+     * {@link #boundedCapacity()} once a step must hold more: a session's memory follows its length, not its bound.
+     * Full-size buffers from the first token cost every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at
+     * once with huge pages, and the first step of eight new conversations in a fresh process 1.2–1.6 s.
      */
     private void ensureRoom(int needed) {
         allocate(needed);
@@ -393,7 +394,7 @@ public final class SinkCache implements AutoCloseable {
             return;
         }
         int used = length();
-        if (config.bounded() && capacity == boundedCapacity()) {
+        if (movesBack(needed)) {
             // Move the window back to just after the sink slots; the sinks are placed again before use.
             moveWithinBuffers(base + sinkCount, sinkCount, windowCount);
             base = 0;
@@ -421,13 +422,33 @@ public final class SinkCache implements AutoCloseable {
         base = 0;
     }
 
-    /** The capacity buffers holding {@code needed} entries grow to: twice as many, or a bounded cache's largest. */
+    /**
+     * The capacity buffers holding {@code needed} entries grow to: twice as many, up to a bounded cache's
+     * {@link #windowedCapacity()} while {@code needed} leaves it room to move in, else its largest.
+     */
     private int grownCapacity(int needed) {
         int grown = wholeBlocks(Math.max(needed, capacity * 2));
-        if (config.bounded() && (long) grown * 4 >= 3L * boundedCapacity()) {
-            grown = boundedCapacity(); // not a last step of a few entries, copying the whole window again
+        if (!config.bounded()) {
+            return grown;
         }
-        return grown;
+        int bound = capacity < windowedCapacity() && needed + movingRoom() <= windowedCapacity()
+                ? windowedCapacity() : boundedCapacity();
+        // Not a last doubling of a few entries, copying the whole window again soon after.
+        return (long) grown * 4 >= 3L * bound ? bound : grown;
+    }
+
+    /**
+     * Whether room for {@code needed} entries is made by moving the window back to the start of the buffers rather than
+     * growing them: a bounded cache at its largest, or one with {@link #movingRoom()} to spare past them, so that the
+     * window moves back at most every that many entries.
+     */
+    private boolean movesBack(int needed) {
+        return config.bounded() && (capacity == boundedCapacity() || capacity >= needed + movingRoom());
+    }
+
+    /** Entries a bounded cache's window moves ahead in its buffers between two moves back, at the least. */
+    private int movingRoom() {
+        return slack() / 2;
     }
 
     /**
@@ -437,10 +458,15 @@ public final class SinkCache implements AutoCloseable {
      * the CPU or without a pool, or a bounded cache at its largest (its window moves back within its buffers instead).
      */
     public Growth nextGrowth() {
-        if (keys == null || buffers == null || config.bounded() && capacity == boundedCapacity()) {
+        if (keys == null || buffers == null) {
             return null;
         }
-        int grown = grownCapacity(length() + 1);
+        // When its buffers run out: while the window fills, at its length then; once full, at the window.
+        int neededThen = Math.max(length(), Math.min(capacity - base, config.capacity())) + 1;
+        if (movesBack(neededThen)) {
+            return null;
+        }
+        int grown = grownCapacity(neededThen);
         return new Growth(capacity - base - length(), new Shape(layers, kvHeads, grown, headDim), dataType);
     }
 
@@ -474,11 +500,25 @@ public final class SinkCache implements AutoCloseable {
     }
 
     /**
-     * The most entries a bounded cache's buffers hold: S + W + one chunk, plus a quarter window of slack so the
-     * region moves back rarely.
+     * The most entries a bounded cache's buffers hold: S + W + one chunk (a step's entries are evicted after it, so a
+     * long prompt's chunk of W attends the whole window), plus {@link #slack()} so the region moves back rarely.
      */
     private int boundedCapacity() {
-        return wholeBlocks(config.capacity() + maxChunk + Math.max(16, config.windowSize() / 4));
+        return wholeBlocks(config.capacity() + maxChunk + slack());
+    }
+
+    /**
+     * What a bounded cache's buffers hold while its steps add few entries at a time: S + W + 1 plus {@link #slack()}.
+     * A conversation of short turns and decoded tokens never needs more; at the largest size, room for a whole chunk,
+     * each one held 2,304 entries on the SmolLM-135M shape (101 MiB) where this holds 1,296 (57 MiB).
+     */
+    private int windowedCapacity() {
+        return Math.min(boundedCapacity(), wholeBlocks(config.capacity() + 1 + slack()));
+    }
+
+    /** A quarter window (at least 16 entries) past what a bounded cache's buffers must hold. */
+    private int slack() {
+        return Math.max(16, config.windowSize() / 4);
     }
 
     /** {@code entries} rounded up to whole blocks of keys (itself for keys in rows). */
@@ -543,16 +583,37 @@ public final class SinkCache implements AutoCloseable {
     /** Tests only: new buffers are filled with NaN, so that a read of an entry never written shows in the results. */
     static volatile boolean fillNewBuffersWithNaN;
 
+    /**
+     * Moves {@code count} entries of every layer and head back from entry {@code from} to entry {@code to}
+     * ({@code to < from}) within the buffers. A CPU cache's move in place, in pieces that do not overlap: through
+     * libtorch each buffer's entries were first copied out to fresh memory, and moving the window back took 25–28 ms of
+     * a decode step on the SmolLM-135M shape (docs/benchmarks.md, "Caches sized for their turns").
+     */
     private void moveWithinBuffers(int from, int to, int count) {
         if (count == 0 || from == to) {
             return;
         }
-        if (keyBlock == 0) {
+        if (!keys.getDevice().equals(Device.cpu())) {
             copyRange(keys, from, keys, to, count);
-        } else {
-            copyKeyBlocks(memory(), capacity, from, memory(), capacity, to, count);
+            copyRange(values, from, values, to, count);
+            return;
         }
-        copyRange(values, from, values, to, count);
+        CacheMemory m = memory();
+        if (keyBlock != 0) {
+            copyKeyBlocks(m, capacity, from, m, capacity, to, count);
+        }
+        int piece = from - to;
+        for (int lh = 0; lh < layers * kvHeads; lh++) {
+            for (int i = 0; i < count; i += piece) {
+                int n = Math.min(piece, count - i) * headDim;
+                int source = (lh * capacity + from + i) * headDim;
+                int target = (lh * capacity + to + i) * headDim;
+                if (keyBlock == 0) {
+                    m.copyKeysTo(m, source, target, 1, n);
+                }
+                m.copy(CacheMemory.VALUES, source, CacheMemory.VALUES, target, n);
+            }
+        }
     }
 
     /**

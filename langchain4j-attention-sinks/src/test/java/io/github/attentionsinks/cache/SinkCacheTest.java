@@ -474,6 +474,65 @@ class SinkCacheTest {
         }
     }
 
+    /**
+     * A bounded cache fed a token at a time holds S + W + 1 and a quarter window (the room its window moves back in),
+     * not room for a whole chunk past its window: 755 entries here where 1,354 would hold a chunk of 600. A step longer
+     * than that room grows it to the largest size, where it stays; the entries read back are the ones fed throughout.
+     */
+    @Test
+    void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt() {
+        CacheConfig config = CacheConfig.sinks(4, 600);
+        int dim = 4;
+        long entryBytes = 2L * dim * Float.BYTES;
+        long sinkBytes = 2L * 4 * dim * Float.BYTES;
+        try (SinkCache cache = new SinkCache(config, 1, 1, dim, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY,
+                600, manager)) {
+            int first = counter;
+            for (int t = 1; t <= 3000; t++) {
+                feedOne(cache, dim);
+            }
+            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
+            assertHoldsSinksAndLast600(cache, first, dim);
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 200);
+                NDArray k = step.arange((float) counter, (float) counter + 200).reshape(1, 200, 1).repeat(2, dim);
+                counter += 200;
+                open.append(0, k, k);
+                cache.commit(open);
+            }
+            assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
+            assertHoldsSinksAndLast600(cache, first, dim);
+            for (int t = 1; t <= 2000; t++) {
+                feedOne(cache, dim);
+            }
+            assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "stays at the largest size");
+            assertHoldsSinksAndLast600(cache, first, dim);
+        }
+    }
+
+    /**
+     * The cache attends the 4 values fed first ({@code first}, …) and the last 600 fed, in order ({@link #feedOne}
+     * feeds {@link #counter}'s values), read through a step that is then abandoned.
+     */
+    private static void assertHoldsSinksAndLast600(SinkCache cache, int first, int dim) {
+        assertEquals(604, cache.length());
+        try (NDManager step = manager.newSubManager()) {
+            SinkCache.Step open = cache.begin(step, 1);
+            NDArray probe = step.full(new Shape(1, 1, dim), -1f);
+            NDArray[] attended = open.append(0, probe, probe);
+            float[] keys = attended[0].toFloatArray();
+            float[] values = attended[1].toFloatArray();
+            for (int e = 0; e < 604; e++) {
+                float expected = e < 4 ? first + e : counter - 604 + e;
+                for (int d = 0; d < dim; d++) {
+                    assertEquals(expected, keys[e * dim + d], "key of entry " + e);
+                    assertEquals(expected, values[e * dim + d], "value of entry " + e);
+                }
+            }
+            cache.abandon(open);
+        }
+    }
+
     @Test
     void aFailedStepLeavesTheCacheAsItWas() {
         CacheConfig config = CacheConfig.sinks(2, 4);
