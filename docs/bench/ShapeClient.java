@@ -3,11 +3,14 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import io.github.attentionsinks.langchain4j.AttentionSinkBaseChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatModel;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
+import io.github.attentionsinks.langchain4j.ChatSessionStats;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,9 +24,10 @@ import java.util.concurrent.Future;
  * {@link OrderClient} with the conversations' shape as arguments: N concurrent memory ids then M (in that order, in a
  * fresh JVM), each user TURNS turns of at most TOKENS reply tokens, through the blocking chat model ({@code block})
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
- * round's start); prints the JIT's compiler time during each round, both rates and their ratio. With
- * {@code -Dpause=SECONDS} the model sits idle that long before the first round. Used in docs/benchmarks.md ("Cache
- * buffers kept for the next conversation", "Chat templates parsed once", "Cache memory for a batch kept while idle"):
+ * round's start); prints the JIT's compiler time during each round, the conversations' cache memory and the process's
+ * resident memory after it, both rates and their ratio. With {@code -Dpause=SECONDS} the model sits idle that long
+ * before the first round. Used in docs/benchmarks.md ("Cache buffers kept for the next conversation", "Chat templates
+ * parsed once", "Cache memory for a batch kept while idle", "Caches sized for their turns"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/sc docs/bench/ShapeClient.java
@@ -91,6 +95,17 @@ public class ShapeClient {
         pool.shutdown();
         double rate = tokens / ((System.nanoTime() - t0) / 1e9);
         System.out.printf("round %s compiler time: %d ms%n", tag, JIT.getTotalCompilationTime() - compiled);
+        AttentionSinkBaseChatModel model = chat != null ? chat : streaming;
+        long cacheBytes = 0;
+        int longest = 0;
+        for (int u = 0; u < users; u++) {
+            ChatSessionStats stats = model.sessionStats(tag + u).orElseThrow();
+            cacheBytes += stats.cacheBytes();
+            longest = Math.max(longest, stats.cacheLength());
+        }
+        System.out.printf("round %s caches: %.1f MiB in all, the longest %d entries; %s%n", tag,
+                cacheBytes / 1048576.0, longest, Files.readAllLines(Path.of("/proc/self/status")).stream()
+                        .filter(line -> line.startsWith("VmRSS")).findFirst().orElse("").replaceAll("\\s+", " "));
         if (streaming != null) {
             List<Double> sorted = new ArrayList<>(firstTokens);
             Collections.sort(sorted);

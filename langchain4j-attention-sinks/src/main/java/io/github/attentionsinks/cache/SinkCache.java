@@ -510,7 +510,7 @@ public final class SinkCache implements AutoCloseable {
     /**
      * What a bounded cache's buffers hold while its steps add few entries at a time: S + W + 1 plus {@link #slack()}.
      * A conversation of short turns and decoded tokens never needs more; at the largest size, room for a whole chunk,
-     * each one held 2,304 entries on the SmolLM-135M shape (101 MiB) where this holds 1,296 (57 MiB).
+     * each one held 2,304 entries on the SmolLM-135M shape (2 × 50.6 MiB) where this holds 1,280 (2 × 28.1 MiB).
      */
     private int windowedCapacity() {
         return Math.min(boundedCapacity(), wholeBlocks(config.capacity() + 1 + slack()));
@@ -586,8 +586,9 @@ public final class SinkCache implements AutoCloseable {
     /**
      * Moves {@code count} entries of every layer and head back from entry {@code from} to entry {@code to}
      * ({@code to < from}) within the buffers. A CPU cache's move in place, in pieces that do not overlap: through
-     * libtorch each buffer's entries were first copied out to fresh memory, and moving the window back took 25–28 ms of
-     * a decode step on the SmolLM-135M shape (docs/benchmarks.md, "Caches sized for their turns").
+     * libtorch each buffer's entries were first copied out to fresh memory, and a decode step that moved the window
+     * back took 88–131 ms where the others took 25, in place 29–34 (SmolLM-135M shape; docs/benchmarks.md, "Caches
+     * sized for their turns").
      */
     private void moveWithinBuffers(int from, int to, int count) {
         if (count == 0 || from == to) {
