@@ -439,8 +439,8 @@ public final class SinkCache implements AutoCloseable {
 
     /**
      * Whether room for {@code needed} entries is made by moving the window back to the start of the buffers rather than
-     * growing them: a bounded cache at its largest, or one with {@link #movingRoom()} to spare past them, so that the
-     * window moves back at most every that many entries.
+     * growing them: a bounded cache at its largest, or one with {@link #movingRoom()} to spare past them, so that two
+     * moves back are at least that many entries apart.
      */
     private boolean movesBack(int needed) {
         return config.bounded() && (capacity == boundedCapacity() || capacity >= needed + movingRoom());
@@ -455,7 +455,7 @@ public final class SinkCache implements AutoCloseable {
      * The buffers this cache grows into next as its stream goes on a few tokens a step, and how many more entries it
      * takes before it must: what the decode loop faults in ahead ({@link CacheBuffers#prepareAhead}), so that the
      * growth finds its memory ready. Null where no growth into new pool memory is coming: no buffers yet, a cache off
-     * the CPU or without a pool, or a bounded cache at its largest (its window moves back within its buffers instead).
+     * the CPU or without a pool, or a bounded cache whose window will move back within its buffers instead.
      */
     public Growth nextGrowth() {
         if (keys == null || buffers == null) {
