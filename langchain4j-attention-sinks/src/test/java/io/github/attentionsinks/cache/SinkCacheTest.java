@@ -477,56 +477,91 @@ class SinkCacheTest {
     /**
      * A bounded cache fed a token at a time holds S + W + 1 and a quarter window (the room its window moves back in),
      * not room for a whole chunk past its window: 755 entries here where 1,354 would hold a chunk of 600. A step longer
-     * than that room grows it to the largest size, where it stays; the entries read back are the ones fed throughout.
+     * than that room grows it to the largest size, where it stays. Every layer and head reads back the entries it was
+     * fed throughout, across the window's moves back within the buffers.
      */
-    @Test
-    void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt() {
+    @ParameterizedTest
+    @MethodSource("cacheTypes")
+    void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt(DataType type) {
         CacheConfig config = CacheConfig.sinks(4, 600);
+        int layers = 2;
+        int heads = 3;
         int dim = 4;
-        long entryBytes = 2L * dim * Float.BYTES;
-        long sinkBytes = 2L * 4 * dim * Float.BYTES;
-        try (SinkCache cache = new SinkCache(config, 1, 1, dim, DataType.FLOAT32, Device.cpu(), KeyShifter.IDENTITY,
-                600, manager)) {
-            int first = counter;
-            for (int t = 1; t <= 3000; t++) {
-                feedOne(cache, dim);
+        long entryBytes = 2L * layers * heads * dim * type.getNumOfBytes();
+        long sinkBytes = 4 * entryBytes;
+        try (SinkCache cache = new SinkCache(config, layers, heads, dim, type, Device.cpu(), KeyShifter.IDENTITY, 600,
+                manager)) {
+            int fed = 0;
+            for (; fed < 3000; fed++) {
+                feedTokens(cache, fed, 1, layers, heads, dim);
             }
             assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
-            assertHoldsSinksAndLast600(cache, first, dim);
-            try (NDManager step = manager.newSubManager()) {
-                SinkCache.Step open = cache.begin(step, 200);
-                NDArray k = step.arange((float) counter, (float) counter + 200).reshape(1, 200, 1).repeat(2, dim);
-                counter += 200;
-                open.append(0, k, k);
-                cache.commit(open);
-            }
+            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+            feedTokens(cache, fed, 200, layers, heads, dim);
+            fed += 200;
             assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
-            assertHoldsSinksAndLast600(cache, first, dim);
-            for (int t = 1; t <= 2000; t++) {
-                feedOne(cache, dim);
+            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+            for (int end = fed + 2000; fed < end; fed++) {
+                feedTokens(cache, fed, 1, layers, heads, dim);
             }
             assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "stays at the largest size");
-            assertHoldsSinksAndLast600(cache, first, dim);
+            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+        }
+    }
+
+    static List<DataType> cacheTypes() {
+        return List.of(DataType.FLOAT32, DataType.FLOAT16);
+    }
+
+    /**
+     * What token {@code t} stores in every value of its key and its value, in layer {@code l} and head {@code h}: whole
+     * numbers below 2,048, which float16 holds exactly.
+     */
+    private static float fedValue(int t, int l, int h) {
+        return t % 256 + 256 * l + 512 * h;
+    }
+
+    /** Feeds tokens {@code first}, … {@code first + n - 1} in one step, each as {@link #fedValue} says. */
+    private static void feedTokens(SinkCache cache, int first, int n, int layers, int heads, int dim) {
+        try (NDManager step = manager.newSubManager()) {
+            SinkCache.Step open = cache.begin(step, n);
+            for (int l = 0; l < layers; l++) {
+                float[] data = new float[heads * n * dim];
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < n; i++) {
+                        java.util.Arrays.fill(data, (h * n + i) * dim, (h * n + i + 1) * dim, fedValue(first + i, l, h));
+                    }
+                }
+                NDArray k = step.create(data, new Shape(heads, n, dim));
+                open.append(l, k, k);
+            }
+            cache.commit(open);
         }
     }
 
     /**
-     * The cache attends the 4 values fed first ({@code first}, …) and the last 600 fed, in order ({@link #feedOne}
-     * feeds {@link #counter}'s values), read through a step that is then abandoned.
+     * Every layer and head of the cache attends the 4 tokens fed first and the last 600 of {@code fed}, in order,
+     * read through a step that is then abandoned.
      */
-    private static void assertHoldsSinksAndLast600(SinkCache cache, int first, int dim) {
+    private static void assertHoldsSinksAndLast600(SinkCache cache, int fed, int layers, int heads, int dim) {
         assertEquals(604, cache.length());
         try (NDManager step = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(step, 1);
-            NDArray probe = step.full(new Shape(1, 1, dim), -1f);
-            NDArray[] attended = open.append(0, probe, probe);
-            float[] keys = attended[0].toFloatArray();
-            float[] values = attended[1].toFloatArray();
-            for (int e = 0; e < 604; e++) {
-                float expected = e < 4 ? first + e : counter - 604 + e;
-                for (int d = 0; d < dim; d++) {
-                    assertEquals(expected, keys[e * dim + d], "key of entry " + e);
-                    assertEquals(expected, values[e * dim + d], "value of entry " + e);
+            for (int l = 0; l < layers; l++) {
+                NDArray probe = step.full(new Shape(heads, 1, dim), -1f);
+                NDArray[] attended = open.append(l, probe, probe);
+                float[] keys = attended[0].toFloatArray();
+                float[] values = attended[1].toFloatArray();
+                for (int h = 0; h < heads; h++) {
+                    for (int e = 0; e < 604; e++) {
+                        float expected = fedValue(e < 4 ? e : fed - 604 + e, l, h);
+                        int at = (h * 605 + e) * dim;
+                        for (int d = 0; d < dim; d++) {
+                            assertEquals(expected, keys[at + d], "key of layer " + l + ", head " + h + ", entry " + e);
+                            assertEquals(expected, values[at + d], "value of layer " + l + ", head " + h + ", entry "
+                                    + e);
+                        }
+                    }
                 }
             }
             cache.abandon(open);
