@@ -610,7 +610,7 @@ public final class SinkCache implements AutoCloseable {
                 int source = (lh * capacity + from + i) * headDim;
                 int target = (lh * capacity + to + i) * headDim;
                 if (keyBlock == 0) {
-                    m.copyKeysTo(m, source, target, 1, n);
+                    m.copy(CacheMemory.KEYS, source, CacheMemory.KEYS, target, n);
                 }
                 m.copy(CacheMemory.VALUES, source, CacheMemory.VALUES, target, n);
             }
