@@ -16,7 +16,8 @@ import java.util.function.BooleanSupplier;
  * before the first of the caches that want that kind grows, less {@link #MARGIN_STEPS}, at one slice a step or more. A
  * generation reading its prompt is counted at {@code prefillChunk} and a half tokens a step, one decoding at one. A
  * cache whose generation ends before it would grow, or that grows more than {@link #HORIZON_STEPS} steps away, is not
- * counted (the buffers would wait long, and kept ones expire after {@link CacheBuffers#KEEP_SECONDS} seconds).
+ * counted (the buffers would wait long, and kept ones expire after {@link CacheBuffers#KEEP_SECONDS} seconds). A cache
+ * going back to smaller buffers after a long step ({@link SinkCache#nextBuffers}) counts as a growth into them.
  *
  * <p>New conversations: after a step that read a long prompt, the buffers of one new cache are made if none are kept,
  * so that a short turn arriving during a long paste does not fault its cache in before its first token (78 ms for the
@@ -89,17 +90,17 @@ final class CacheGrowthAhead {
             if (generation.done()) {
                 continue;
             }
-            SinkCache.Growth growth = generation.session().nextCacheGrowth();
-            if (growth == null || generation.tokensLeftToFeed() <= growth.entriesLeft()) {
+            SinkCache.NextBuffers next = generation.session().nextCacheBuffers();
+            if (next == null || generation.tokensLeftToFeed() <= next.entriesLeft()) {
                 continue; // no growth coming, or this generation ends first
             }
             int perStep = generation.prefilling()
                     ? Math.max(1, Math.min(generation.promptLeft(), prefillChunk + prefillChunk / 2)) : 1;
-            int stepsLeft = growth.entriesLeft() / perStep;
+            int stepsLeft = next.entriesLeft() / perStep;
             if (stepsLeft > HORIZON_STEPS) {
                 continue;
             }
-            CacheBuffers.Kind kind = new CacheBuffers.Kind(growth.shape(), growth.type());
+            CacheBuffers.Kind kind = new CacheBuffers.Kind(next.shape(), next.type());
             Demand had = byKind.get(kind);
             byKind.put(kind, had == null ? new Demand(kind, 2, stepsLeft)
                     : new Demand(kind, had.count() + 2, Math.min(had.stepsLeft(), stepsLeft)));

@@ -196,9 +196,9 @@ public final class Session implements AutoCloseable {
         return generation.result();
     }
 
-    /** The cache's next growth into new memory, or null if none is coming ({@link SinkCache#nextGrowth}). */
-    SinkCache.Growth nextCacheGrowth() {
-        return cache.nextGrowth();
+    /** The buffers the cache moves into next, or null if none are coming ({@link SinkCache#nextBuffers}). */
+    SinkCache.NextBuffers nextCacheBuffers() {
+        return cache.nextBuffers();
     }
 
     /** The most tokens one step feeds: a longer input is fed in chunks of this many, with eviction between them. */

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * it once, up front).
  *
  * <p>What it holds: a buffer is kept for {@link #KEEP_SECONDS} seconds after it is given back, then freed by a timer
- * (so an idle process gives the memory back too, but for the reserve below). Buffers are reused before any is
+ * (so an idle process gives the memory back too, but for the reserve below); the larger buffers a cache goes back from
+ * after a long step are freed at once ({@link #release}). Buffers are reused before any is
  * allocated, so the memory held never exceeds what that model's caches of each shape held at once in that time (or, for
  * the reserve, at any time), and the spares below. A reused buffer keeps what an earlier cache wrote there; caches read
  * only entries they wrote ({@link SinkCache}), so nothing of one conversation reaches another. Every buffer handed out
@@ -205,6 +206,19 @@ public final class CacheBuffers implements AutoCloseable {
         if (delay >= 0) {
             scheduleTrim(delay);
         }
+    }
+
+    /**
+     * Frees {@code buffer} (one {@link #take} handed out) at once instead of keeping it: a cache that went back to
+     * smaller buffers ({@link SinkCache}) would otherwise hold both sizes for {@link #KEEP_SECONDS} seconds.
+     */
+    void release(NDArray buffer) {
+        synchronized (this) {
+            if (!closed) {
+                shrink(new Kind(buffer.getShape(), buffer.getDataType()));
+            }
+        }
+        buffer.close();
     }
 
     /** Caller holds the lock: counts one more buffer of {@code key} the caches grew by, up to {@link #MAX_SPARES}. */

@@ -22,9 +22,11 @@ import java.nio.ShortBuffer;
  * One buffer {@code [layers, kvHeads, capacity, headDim]} for keys and one for values. The attended keys sit
  * contiguously from {@code base}: the sinks, then the window oldest to newest, then the step's new tokens. When the
  * window slides, {@code base} moves forward by the number of evicted tokens and the sinks are written again just
- * before the window; when the region reaches the end of the buffer it is moved back to the start (every W/4 steps
- * or so, an amortised copy). A step writes only past the committed region, so a failed step leaves the cache as it
- * was. The sinks as first computed are also kept apart ({@code [layers, kvHeads, S, headDim]}).
+ * before the window; when the region reaches the end of the buffer it is moved back to the start (every W/8 steps
+ * or more, an amortised copy). Capacity follows the stream ({@link #ensureRoom}): buffers grow while the window fills,
+ * to S + W + 1 + W/4 entries, and to room for a whole chunk past the window only while steps need it. A step writes
+ * only past the committed region, so a failed step leaves the cache as it was. The sinks as first computed are also
+ * kept apart ({@code [layers, kvHeads, S, headDim]}).
  *
  * <h2>Positions</h2>
  * Window keys keep the rotation of their stream position and new queries are rotated at their stream
@@ -381,69 +383,82 @@ public final class SinkCache implements AutoCloseable {
     }
 
     /**
-     * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or grow. Buffers start at
-     * {@link #initialCapacity} entries, 512 (or what the first step needs) and double as the stream needs, bounded ones
-     * up to {@link #windowedCapacity()} while the stream keeps few entries past its window, and to
-     * {@link #boundedCapacity()} once a step must hold more: a session's memory follows its length, not its bound.
-     * Full-size buffers from the first token cost every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at
-     * once with huge pages, and the first step of eight new conversations in a fresh process 1.2–1.6 s.
+     * Makes room for {@code needed} entries from {@code base}: slide the region back to 0, or copy it into other buffers
+     * ({@link #capacityFor}). Buffers start at {@link #initialCapacity} entries, 512 (or what the first step needs) and
+     * double as the stream needs, bounded ones up to {@link #windowedCapacity()} while the stream keeps few entries past
+     * its window, and to {@link #boundedCapacity()} once a step must hold more, until the window next moves back: a
+     * session's memory follows its length and its turns, not its bound. Full-size buffers from the first token cost
+     * every new session 2 × 50.5 MiB on the SmolLM-135M shape, resident at once with huge pages, and the first step of
+     * eight new conversations in a fresh process 1.2–1.6 s.
      */
     private void ensureRoom(int needed) {
         allocate(needed);
         if (base + needed <= capacity) {
             return;
         }
-        int used = length();
-        if (movesBack(needed)) {
+        int next = capacityFor(needed);
+        if (next == capacity) {
             // Move the window back to just after the sink slots; the sinks are placed again before use.
             moveWithinBuffers(base + sinkCount, sinkCount, windowCount);
             base = 0;
             placedShift = null;
             return;
         }
-        // Copy into a bigger buffer: the attended region [base, base + used), placed sinks included, moves to 0.
-        int grown = grownCapacity(needed);
-        Shape shape = new Shape(layers, kvHeads, grown, headDim);
-        NDArray biggerKeys = newBuffer(shape, false);
-        NDArray biggerValues = newBuffer(shape, false);
+        // Copy into other buffers: the attended region [base, base + used), placed sinks included, moves to 0.
+        int used = length();
+        Shape shape = new Shape(layers, kvHeads, next, headDim);
+        NDArray nextKeys = newBuffer(shape, false);
+        NDArray nextValues = newBuffer(shape, false);
         if (keyBlock == 0) {
-            copyRange(keys, base, biggerKeys, 0, used);
+            copyRange(keys, base, nextKeys, 0, used);
         } else {
-            copyKeyBlocks(memory(), capacity, base, CacheMemory.of(dataType, biggerKeys, biggerValues, sinkKeys,
-                    sinkValues), grown, 0, used);
+            copyKeyBlocks(memory(), capacity, base, CacheMemory.of(dataType, nextKeys, nextValues, sinkKeys,
+                    sinkValues), next, 0, used);
         }
-        copyRange(values, base, biggerValues, 0, used);
-        free(keys);
-        free(values);
-        keys = biggerKeys;
-        values = biggerValues;
+        copyRange(values, base, nextValues, 0, used);
+        // Buffers outgrown are kept for the next cache that grows; larger ones gone back from are freed at once, since
+        // kept they held both sizes' memory for a while: eight conversations going back after a paste each held
+        // 2 × 50.6 MiB for 30 s beside their new 2 × 28.1 (docs/benchmarks.md, "Caches back to their windowed size").
+        boolean back = next < capacity;
+        free(keys, back);
+        free(values, back);
+        keys = nextKeys;
+        values = nextValues;
         memory = null;
-        capacity = grown;
+        capacity = next;
         base = 0;
     }
 
     /**
-     * The capacity buffers holding {@code needed} entries grow to: twice as many, up to a bounded cache's
-     * {@link #windowedCapacity()} while {@code needed} leaves it room to move in, else its largest.
+     * The capacity of the buffers that make room for {@code needed} entries from {@code base} once the region reaches
+     * their end: the same capacity where the window moves back within them, else that of the buffers it moves into.
+     *
+     * <ul>
+     *   <li>An unbounded cache doubles.
+     *   <li>A bounded cache at its largest size ({@link #boundedCapacity()}, a step once needed room for a chunk) goes
+     *       back to {@link #windowedCapacity()} when the step needs no more and nothing waits for eviction (no chunk is
+     *       being fed in several steps); a conversation that had one long paste otherwise kept 2 × 50.6 MiB on the
+     *       SmolLM-135M shape for good where its short turns need 2 × 28.1. Otherwise its window moves back.
+     *   <li>Below that, a bounded cache's window moves back where {@link #movingRoom()} is left past the needed
+     *       entries, so that two moves back are at least that many entries apart; otherwise it doubles, up to
+     *       {@link #windowedCapacity()} while the needed entries leave it that room, else to its largest size.
+     * </ul>
      */
-    private int grownCapacity(int needed) {
-        int grown = wholeBlocks(Math.max(needed, capacity * 2));
+    private int capacityFor(int needed) {
+        int doubled = wholeBlocks(Math.max(needed, capacity * 2));
         if (!config.bounded()) {
-            return grown;
+            return doubled;
         }
-        int bound = capacity < windowedCapacity() && needed + movingRoom() <= windowedCapacity()
-                ? windowedCapacity() : boundedCapacity();
+        boolean roomToMove = needed + movingRoom() <= windowedCapacity();
+        if (capacity == boundedCapacity()) {
+            return roomToMove && length() <= config.capacity() ? windowedCapacity() : capacity;
+        }
+        if (capacity >= needed + movingRoom()) {
+            return capacity;
+        }
+        int bound = capacity < windowedCapacity() && roomToMove ? windowedCapacity() : boundedCapacity();
         // Not a last doubling of a few entries, copying the whole window again soon after.
-        return (long) grown * 4 >= 3L * bound ? bound : grown;
-    }
-
-    /**
-     * Whether room for {@code needed} entries is made by moving the window back to the start of the buffers rather than
-     * growing them: a bounded cache at its largest, or one with {@link #movingRoom()} to spare past them, so that two
-     * moves back are at least that many entries apart.
-     */
-    private boolean movesBack(int needed) {
-        return config.bounded() && (capacity == boundedCapacity() || capacity >= needed + movingRoom());
+        return (long) doubled * 4 >= 3L * bound ? bound : doubled;
     }
 
     /** Entries a bounded cache's window moves ahead in its buffers between two moves back, at the least. */
@@ -452,29 +467,30 @@ public final class SinkCache implements AutoCloseable {
     }
 
     /**
-     * The buffers this cache grows into next as its stream goes on a few tokens a step, and how many more entries it
-     * takes before it must: what the decode loop faults in ahead ({@link CacheBuffers#prepareAhead}), so that the
-     * growth finds its memory ready. Null where no growth into new pool memory is coming: no buffers yet, a cache off
-     * the CPU or without a pool, or a bounded cache whose window will move back within its buffers instead.
+     * The buffers this cache moves into next as its stream goes on a few tokens a step (larger ones, or after a long
+     * step the windowed size again, {@link #capacityFor}), and how many more entries it takes before it must: what the
+     * decode loop faults in ahead ({@link CacheBuffers#prepareAhead}), so that the move finds its memory ready. Null
+     * where no buffers of pool memory are coming: no buffers yet, a cache off the CPU or without a pool, or a bounded
+     * cache whose window will move back within its buffers.
      */
-    public Growth nextGrowth() {
+    public NextBuffers nextBuffers() {
         if (keys == null || buffers == null) {
             return null;
         }
         // When its buffers run out: while the window fills, at its length then; once full, at the window.
         int neededThen = Math.max(length(), Math.min(capacity - base, config.capacity())) + 1;
-        if (movesBack(neededThen)) {
+        int next = capacityFor(neededThen);
+        if (next == capacity) {
             return null;
         }
-        int grown = grownCapacity(neededThen);
-        return new Growth(capacity - base - length(), new Shape(layers, kvHeads, grown, headDim), dataType);
+        return new NextBuffers(capacity - base - length(), new Shape(layers, kvHeads, next, headDim), dataType);
     }
 
     /**
-     * A cache's next growth ({@link #nextGrowth}): after {@code entriesLeft} more entries it takes two buffers (keys
-     * and values) of {@code shape} and {@code type}.
+     * The buffers a cache moves into next ({@link #nextBuffers}): after {@code entriesLeft} more entries it takes two
+     * buffers (keys and values) of {@code shape} and {@code type}.
      */
-    public record Growth(int entriesLeft, Shape shape, DataType type) {}
+    public record NextBuffers(int entriesLeft, Shape shape, DataType type) {}
 
     /**
      * Allocates the buffers if there are none yet: {@link #initialCapacity} entries, or {@code entries} if more, up to
@@ -570,13 +586,20 @@ public final class SinkCache implements AutoCloseable {
 
     /** Gives a buffer back to {@link #buffers}, or frees it. */
     private void free(NDArray buffer) {
+        free(buffer, false);
+    }
+
+    /** Gives a buffer back to {@link #buffers} to be kept, or frees it ({@code now}: through the pool if there is one). */
+    private void free(NDArray buffer, boolean now) {
         if (buffer == null) {
             return;
         }
-        if (buffers != null) {
-            buffers.giveBack(buffer);
-        } else {
+        if (buffers == null) {
             buffer.close();
+        } else if (now) {
+            buffers.release(buffer);
+        } else {
+            buffers.giveBack(buffer);
         }
     }
 

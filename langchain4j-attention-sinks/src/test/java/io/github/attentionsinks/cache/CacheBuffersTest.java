@@ -424,21 +424,22 @@ class CacheBuffersTest {
     }
 
     /**
-     * What a cache says of its next growth is what it then does: after as many entries as it said, it takes two
-     * buffers of the shape it said; a bounded cache whose window moves back within its buffers says none is coming, nor
-     * does one without buffers.
+     * What a cache says of its next buffers is what it then does: after as many entries as it said, it takes two
+     * buffers of the shape it said, larger ones as it grows and, after a long step made it the largest, the smaller
+     * ones again; a bounded cache whose window moves back within its buffers says none are coming, nor does one
+     * without buffers.
      */
     @Test
-    void aCacheSaysWhenAndIntoWhatItGrowsNext() {
+    void aCacheSaysWhenAndIntoWhatBuffersItMovesNext() {
         int before = SinkCache.initialCapacity;
         SinkCache.initialCapacity = 4;
         try (CacheBuffers buffers = new CacheBuffers(manager)) {
             SinkCache cache = cache(CacheConfig.sinks(2, 16), buffers);
-            assertNull(cache.nextGrowth(), "no buffers yet");
+            assertNull(cache.nextBuffers(), "no buffers yet");
             feed(cache, 1);
             long capacity = 4;
             int growths = 0;
-            for (SinkCache.Growth next = cache.nextGrowth(); next != null; next = cache.nextGrowth()) {
+            for (SinkCache.NextBuffers next = cache.nextBuffers(); next != null; next = cache.nextBuffers()) {
                 assertEquals(DataType.FLOAT32, next.type());
                 long bytes = cache.allocatedBytes();
                 feed(cache, next.entriesLeft());
@@ -453,8 +454,34 @@ class CacheBuffersTest {
             }
             assertEquals(3, growths, "4 -> 8 -> 16 -> 35 entries (S + W + 1 + slack)");
             feed(cache, 100);
-            assertNull(cache.nextGrowth(), "with room past its window the window moves back instead");
+            assertNull(cache.nextBuffers(), "with room past its window the window moves back instead");
             assertEquals(2 * 35 * 4 * Float.BYTES + 2 * 2 * 4 * Float.BYTES, cache.allocatedBytes());
+
+            // A step of 16 at a full window needs S + W + 16 entries and more room than 35 leaves: the largest size,
+            // S + W + a chunk of 16 + slack = 50. The cache says it goes back to 35 when its window next moves.
+            SinkCache pasted = new SinkCache(CacheConfig.sinks(2, 16), 1, 1, 4, DataType.FLOAT32, Device.cpu(),
+                    KeyShifter.IDENTITY, 16, manager, 0, buffers);
+            feed(pasted, 40);
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = pasted.begin(step, 16);
+                NDArray k = step.zeros(new Shape(1, 16, 4));
+                open.append(0, k, k);
+                pasted.commit(open);
+            }
+            long largest = pasted.allocatedBytes();
+            assertEquals(2 * 50 * 4 * Float.BYTES + 2 * 2 * 4 * Float.BYTES, largest);
+            SinkCache.NextBuffers back = pasted.nextBuffers();
+            assertEquals(new Shape(1, 1, 35, 4), back.shape());
+            feed(pasted, back.entriesLeft());
+            assertEquals(largest, pasted.allocatedBytes(), "no move within the entries left");
+            long keptBefore = buffers.keptBytes();
+            feed(pasted, 1);
+            assertEquals(2 * 35 * 4 * Float.BYTES + 2 * 2 * 4 * Float.BYTES, pasted.allocatedBytes(),
+                    "went back into keys and values of the shape said");
+            assertNull(pasted.nextBuffers());
+            assertTrue(buffers.keptBytes() <= keptBefore, "the larger buffers were freed, not kept: "
+                    + buffers.keptBytes() + " bytes kept, " + keptBefore + " before");
+            pasted.close();
         } finally {
             SinkCache.initialCapacity = before;
         }

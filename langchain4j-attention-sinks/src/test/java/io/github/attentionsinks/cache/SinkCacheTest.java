@@ -477,8 +477,9 @@ class SinkCacheTest {
     /**
      * A bounded cache fed a token at a time holds S + W + 1 and a quarter window (the room its window moves back in),
      * not room for a whole chunk past its window: 755 entries here where 1,354 would hold a chunk of 600. A step longer
-     * than that room grows it to the largest size, where it stays. Every layer and head reads back the entries it was
-     * fed throughout, across the window's moves back within the buffers.
+     * than that room grows it to the largest size, and it goes back to 755 entries when its window next reaches the
+     * buffers' end, within 1,354 − 604 tokens. Every layer and head reads back the entries it was fed throughout, across
+     * the window's moves back within the buffers and into others.
      */
     @ParameterizedTest
     @MethodSource("cacheTypes")
@@ -501,10 +502,61 @@ class SinkCacheTest {
             fed += 200;
             assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
             assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+            for (int end = fed + 1354 - 604; fed < end; fed++) {
+                feedTokens(cache, fed, 1, layers, heads, dim);
+            }
+            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "back to S + W + 1 + W / 4");
+            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
             for (int end = fed + 2000; fed < end; fed++) {
                 feedTokens(cache, fed, 1, layers, heads, dim);
             }
-            assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "stays at the largest size");
+            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "stays there");
+            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+        }
+    }
+
+    /**
+     * A chunk fed in several steps, committed without eviction until its last ({@link SinkCache#commit(SinkCache.Step,
+     * boolean)}), never sees the buffers go back to the smaller size while it waits for eviction: those would not hold
+     * it, and going back mid-chunk would copy the window twice for nothing. Chunks of 200 in steps of 10, at offsets
+     * that put the window's moves at every place in a chunk; after each, every layer and head holds the sinks and the
+     * last W tokens as fed, and a stream of single tokens afterwards goes back to 755 entries.
+     */
+    @Test
+    void aChunkFedInStepsKeepsItsBuffersUntilItsEnd() {
+        CacheConfig config = CacheConfig.sinks(4, 600);
+        int layers = 2;
+        int heads = 3;
+        int dim = 4;
+        long entryBytes = 2L * layers * heads * dim * Float.BYTES;
+        long sinkBytes = 4 * entryBytes;
+        try (SinkCache cache = new SinkCache(config, layers, heads, dim, DataType.FLOAT32, Device.cpu(),
+                KeyShifter.IDENTITY, 600, manager)) {
+            int fed = 0;
+            for (; fed < 1000; fed++) {
+                feedTokens(cache, fed, 1, layers, heads, dim);
+            }
+            for (int chunk = 0; chunk < 40; chunk++) {
+                long atLeast = 0;
+                for (int step = 0; step < 20; step++) {
+                    feedTokens(cache, fed, 10, layers, heads, dim, step == 19);
+                    fed += 10;
+                    long bytes = cache.allocatedBytes();
+                    assertTrue(bytes >= atLeast, "chunk " + chunk + ", step " + step + ": " + bytes + " bytes after "
+                            + atLeast);
+                    atLeast = bytes;
+                }
+                assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "chunk " + chunk);
+                assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+                for (int end = fed + 37 * chunk % 700; fed < end; fed++) {
+                    feedTokens(cache, fed, 1, layers, heads, dim);
+                }
+                assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+            }
+            for (int end = fed + 1354; fed < end; fed++) {
+                feedTokens(cache, fed, 1, layers, heads, dim);
+            }
+            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes());
             assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
         }
     }
@@ -523,6 +575,11 @@ class SinkCacheTest {
 
     /** Feeds tokens {@code first}, … {@code first + n - 1} in one step, each as {@link #fedValue} says. */
     private static void feedTokens(SinkCache cache, int first, int n, int layers, int heads, int dim) {
+        feedTokens(cache, first, n, layers, heads, dim, true);
+    }
+
+    /** {@link #feedTokens}, committed with eviction or without ({@link SinkCache#commit(SinkCache.Step, boolean)}). */
+    private static void feedTokens(SinkCache cache, int first, int n, int layers, int heads, int dim, boolean evict) {
         try (NDManager step = manager.newSubManager()) {
             SinkCache.Step open = cache.begin(step, n);
             for (int l = 0; l < layers; l++) {
@@ -535,7 +592,7 @@ class SinkCacheTest {
                 NDArray k = step.create(data, new Shape(heads, n, dim));
                 open.append(l, k, k);
             }
-            cache.commit(open);
+            cache.commit(open, evict);
         }
     }
 
