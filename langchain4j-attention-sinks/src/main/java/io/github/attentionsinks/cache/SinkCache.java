@@ -23,7 +23,7 @@ import java.nio.ShortBuffer;
  * contiguously from {@code base}: the sinks, then the window oldest to newest, then the step's new tokens. When the
  * window slides, {@code base} moves forward by the number of evicted tokens and the sinks are written again just
  * before the window; when the region reaches the end of the buffer it is moved back to the start (every W/8 steps
- * or more, an amortised copy). Capacity follows the stream ({@link #ensureRoom}): buffers grow while the window fills,
+ * or more, an amortised copy). Capacity follows the stream ({@code ensureRoom}): buffers grow while the window fills,
  * to S + W + 1 + W/4 entries, and to room for a whole chunk past the window only while steps need it. A step writes
  * only past the committed region, so a failed step leaves the cache as it was. The sinks as first computed are also
  * kept apart ({@code [layers, kvHeads, S, headDim]}).
@@ -468,7 +468,7 @@ public final class SinkCache implements AutoCloseable {
 
     /**
      * The buffers this cache moves into next as its stream goes on a few tokens a step (larger ones, or after a long
-     * step the windowed size again, {@link #capacityFor}), and how many more entries it takes before it must: what the
+     * step the windowed size again, {@code capacityFor}), and how many more entries it takes before it must: what the
      * decode loop faults in ahead ({@link CacheBuffers#prepareAhead}), so that the move finds its memory ready. Null
      * where no buffers of pool memory are coming: no buffers yet, a cache off the CPU or without a pool, or a bounded
      * cache whose window will move back within its buffers.

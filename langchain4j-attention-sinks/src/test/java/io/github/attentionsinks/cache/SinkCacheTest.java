@@ -476,42 +476,36 @@ class SinkCacheTest {
 
     /**
      * A bounded cache fed a token at a time holds S + W + 1 and a quarter window (the room its window moves back in),
-     * not room for a whole chunk past its window: 755 entries here where 1,354 would hold a chunk of 600. A step longer
-     * than that room grows it to the largest size, and it goes back to 755 entries when its window next reaches the
-     * buffers' end, within 1,354 − 604 tokens. Every layer and head reads back the entries it was fed throughout, across
-     * the window's moves back within the buffers and into others.
+     * not room for a whole chunk past its window: 755 entries here where 1,354 would hold a chunk of 600 (768 and 1,360
+     * in whole blocks of 16 keys). A step longer than that room grows it to the largest size, and it goes back to the
+     * smaller one when its window next reaches the buffers' end, within the largest size − 604 tokens. Every layer and
+     * head reads back the entries it was fed throughout, across the window's moves back within the buffers and into
+     * others. Keys in rows are written and read through {@link SinkCache.Step#append}, keys in blocks through {@link
+     * SinkCache.Step#put} and {@link SinkCache.Step#readKeys}, as the decoder on the Java heap does.
      */
     @ParameterizedTest
-    @MethodSource("cacheTypes")
-    void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt(DataType type) {
+    @MethodSource("cacheLayouts")
+    void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt(DataType type, int keyBlock) {
         CacheConfig config = CacheConfig.sinks(4, 600);
-        int layers = 2;
-        int heads = 3;
-        int dim = 4;
-        long entryBytes = 2L * layers * heads * dim * type.getNumOfBytes();
+        Fed fed = new Fed(2, 3, 4, keyBlock);
+        long entryBytes = 2L * fed.layers * fed.heads * fed.dim * type.getNumOfBytes();
         long sinkBytes = 4 * entryBytes;
-        try (SinkCache cache = new SinkCache(config, layers, heads, dim, type, Device.cpu(), KeyShifter.IDENTITY, 600,
-                manager)) {
-            int fed = 0;
-            for (; fed < 3000; fed++) {
-                feedTokens(cache, fed, 1, layers, heads, dim);
-            }
-            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
-            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
-            feedTokens(cache, fed, 200, layers, heads, dim);
-            fed += 200;
-            assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
-            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
-            for (int end = fed + 1354 - 604; fed < end; fed++) {
-                feedTokens(cache, fed, 1, layers, heads, dim);
-            }
-            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "back to S + W + 1 + W / 4");
-            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
-            for (int end = fed + 2000; fed < end; fed++) {
-                feedTokens(cache, fed, 1, layers, heads, dim);
-            }
-            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes(), "stays there");
-            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+        int windowed = keyBlock == 0 ? 755 : 768;
+        int largest = keyBlock == 0 ? 1354 : 1360;
+        try (SinkCache cache = new SinkCache(config, fed.layers, fed.heads, fed.dim, type, Device.cpu(),
+                KeyShifter.IDENTITY, 600, manager, keyBlock)) {
+            fed.tokens(cache, 3000);
+            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
+            fed.assertHoldsSinksAndLast600(cache);
+            fed.step(cache, 200, true);
+            assertEquals(largest * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
+            fed.assertHoldsSinksAndLast600(cache);
+            fed.tokens(cache, largest - 604);
+            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "back to S + W + 1 + W / 4");
+            fed.assertHoldsSinksAndLast600(cache);
+            fed.tokens(cache, 2000);
+            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "stays there");
+            fed.assertHoldsSinksAndLast600(cache);
         }
     }
 
@@ -519,50 +513,147 @@ class SinkCacheTest {
      * A chunk fed in several steps, committed without eviction until its last ({@link SinkCache#commit(SinkCache.Step,
      * boolean)}), never sees the buffers go back to the smaller size while it waits for eviction: those would not hold
      * it, and going back mid-chunk would copy the window twice for nothing. Chunks of 200 in steps of 10, at offsets
-     * that put the window's moves at every place in a chunk; after each, every layer and head holds the sinks and the
-     * last W tokens as fed, and a stream of single tokens afterwards goes back to 755 entries.
+     * that vary where in a chunk the window's moves fall; after each, every layer and head holds the sinks and the last
+     * W tokens as fed, and a stream of single tokens afterwards goes back to the smaller size.
      */
-    @Test
-    void aChunkFedInStepsKeepsItsBuffersUntilItsEnd() {
+    @ParameterizedTest
+    @MethodSource("cacheLayouts")
+    void aChunkFedInStepsKeepsItsBuffersUntilItsEnd(DataType type, int keyBlock) {
         CacheConfig config = CacheConfig.sinks(4, 600);
-        int layers = 2;
-        int heads = 3;
-        int dim = 4;
-        long entryBytes = 2L * layers * heads * dim * Float.BYTES;
+        Fed fed = new Fed(2, 3, 4, keyBlock);
+        long entryBytes = 2L * fed.layers * fed.heads * fed.dim * type.getNumOfBytes();
         long sinkBytes = 4 * entryBytes;
-        try (SinkCache cache = new SinkCache(config, layers, heads, dim, DataType.FLOAT32, Device.cpu(),
-                KeyShifter.IDENTITY, 600, manager)) {
-            int fed = 0;
-            for (; fed < 1000; fed++) {
-                feedTokens(cache, fed, 1, layers, heads, dim);
-            }
+        try (SinkCache cache = new SinkCache(config, fed.layers, fed.heads, fed.dim, type, Device.cpu(),
+                KeyShifter.IDENTITY, 600, manager, keyBlock)) {
+            fed.tokens(cache, 1000);
             for (int chunk = 0; chunk < 40; chunk++) {
                 long atLeast = 0;
                 for (int step = 0; step < 20; step++) {
-                    feedTokens(cache, fed, 10, layers, heads, dim, step == 19);
-                    fed += 10;
+                    fed.step(cache, 10, step == 19);
                     long bytes = cache.allocatedBytes();
                     assertTrue(bytes >= atLeast, "chunk " + chunk + ", step " + step + ": " + bytes + " bytes after "
                             + atLeast);
                     atLeast = bytes;
                 }
-                assertEquals(1354 * entryBytes + sinkBytes, cache.allocatedBytes(), "chunk " + chunk);
-                assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
-                for (int end = fed + 37 * chunk % 700; fed < end; fed++) {
-                    feedTokens(cache, fed, 1, layers, heads, dim);
-                }
-                assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+                assertEquals((keyBlock == 0 ? 1354 : 1360) * entryBytes + sinkBytes, cache.allocatedBytes(),
+                        "chunk " + chunk);
+                fed.assertHoldsSinksAndLast600(cache);
+                fed.tokens(cache, 37 * chunk % 700);
+                fed.assertHoldsSinksAndLast600(cache);
             }
-            for (int end = fed + 1354; fed < end; fed++) {
-                feedTokens(cache, fed, 1, layers, heads, dim);
-            }
-            assertEquals(755 * entryBytes + sinkBytes, cache.allocatedBytes());
-            assertHoldsSinksAndLast600(cache, fed, layers, heads, dim);
+            fed.tokens(cache, 1360);
+            assertEquals((keyBlock == 0 ? 755 : 768) * entryBytes + sinkBytes, cache.allocatedBytes());
+            fed.assertHoldsSinksAndLast600(cache);
         }
     }
 
-    static List<DataType> cacheTypes() {
-        return List.of(DataType.FLOAT32, DataType.FLOAT16);
+    /** Float32 and float16, keys in rows and in blocks of 16. */
+    static List<org.junit.jupiter.params.provider.Arguments> cacheLayouts() {
+        List<org.junit.jupiter.params.provider.Arguments> layouts = new ArrayList<>();
+        for (DataType type : List.of(DataType.FLOAT32, DataType.FLOAT16)) {
+            for (int keyBlock : new int[] {0, 16}) {
+                layouts.add(org.junit.jupiter.params.provider.Arguments.of(type, keyBlock));
+            }
+        }
+        return layouts;
+    }
+
+    /**
+     * A stream fed to a cache of {@code layers} × {@code heads} × {@code dim}, token {@code t} storing {@link #fedValue}
+     * in every value of its key and its value: through {@link SinkCache.Step#append} for keys in rows, {@link
+     * SinkCache.Step#put} for keys in blocks ({@code keyBlock > 0}), which {@code append} refuses.
+     */
+    private static final class Fed {
+        final int layers;
+        final int heads;
+        final int dim;
+        final int keyBlock;
+        /** Tokens fed so far. */
+        int count;
+
+        Fed(int layers, int heads, int dim, int keyBlock) {
+            this.layers = layers;
+            this.heads = heads;
+            this.dim = dim;
+            this.keyBlock = keyBlock;
+        }
+
+        /** The next {@code n} tokens, one step each. */
+        void tokens(SinkCache cache, int n) {
+            for (int i = 0; i < n; i++) {
+                step(cache, 1, true);
+            }
+        }
+
+        /** The next {@code n} tokens in one step, committed with eviction or without. */
+        void step(SinkCache cache, int n, boolean evict) {
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, n);
+                for (int l = 0; l < layers; l++) {
+                    float[] data = new float[heads * n * dim];
+                    for (int h = 0; h < heads; h++) {
+                        for (int i = 0; i < n; i++) {
+                            java.util.Arrays.fill(data, (h * n + i) * dim, (h * n + i + 1) * dim,
+                                    fedValue(count + i, l, h));
+                        }
+                    }
+                    if (keyBlock == 0) {
+                        NDArray k = step.create(data, new Shape(heads, n, dim));
+                        open.append(l, k, k);
+                        continue;
+                    }
+                    for (int h = 0; h < heads; h++) {
+                        for (int i = 0; i < n; i++) {
+                            open.put(l, h, i, data, (h * n + i) * dim, data, (h * n + i) * dim);
+                        }
+                    }
+                }
+                cache.commit(open, evict);
+            }
+            count += n;
+        }
+
+        /**
+         * Every layer and head of the cache attends the 4 tokens fed first and the last 600, in order, read through a
+         * step that is then abandoned.
+         */
+        void assertHoldsSinksAndLast600(SinkCache cache) {
+            assertEquals(604, cache.length());
+            try (NDManager step = manager.newSubManager()) {
+                SinkCache.Step open = cache.begin(step, 1);
+                for (int l = 0; l < layers; l++) {
+                    float[] keys = new float[heads * 605 * dim];
+                    float[] values = new float[keys.length];
+                    if (keyBlock == 0) {
+                        NDArray probe = step.full(new Shape(heads, 1, dim), -1f);
+                        NDArray[] attended = open.append(l, probe, probe);
+                        keys = attended[0].toFloatArray();
+                        values = attended[1].toFloatArray();
+                    } else {
+                        float[] row = new float[604 * dim];
+                        for (int h = 0; h < heads; h++) {
+                            open.readKeys(l, h, 0, 604, row);
+                            System.arraycopy(row, 0, keys, h * 605 * dim, row.length);
+                            open.readValues(l, h, 0, 604, row);
+                            System.arraycopy(row, 0, values, h * 605 * dim, row.length);
+                        }
+                    }
+                    for (int h = 0; h < heads; h++) {
+                        for (int e = 0; e < 604; e++) {
+                            float expected = fedValue(e < 4 ? e : count - 604 + e, l, h);
+                            int at = (h * 605 + e) * dim;
+                            for (int d = 0; d < dim; d++) {
+                                assertEquals(expected, keys[at + d], "key of layer " + l + ", head " + h + ", entry "
+                                        + e);
+                                assertEquals(expected, values[at + d], "value of layer " + l + ", head " + h
+                                        + ", entry " + e);
+                            }
+                        }
+                    }
+                }
+                cache.abandon(open);
+            }
+        }
     }
 
     /**
@@ -571,58 +662,6 @@ class SinkCacheTest {
      */
     private static float fedValue(int t, int l, int h) {
         return t % 256 + 256 * l + 512 * h;
-    }
-
-    /** Feeds tokens {@code first}, … {@code first + n - 1} in one step, each as {@link #fedValue} says. */
-    private static void feedTokens(SinkCache cache, int first, int n, int layers, int heads, int dim) {
-        feedTokens(cache, first, n, layers, heads, dim, true);
-    }
-
-    /** {@link #feedTokens}, committed with eviction or without ({@link SinkCache#commit(SinkCache.Step, boolean)}). */
-    private static void feedTokens(SinkCache cache, int first, int n, int layers, int heads, int dim, boolean evict) {
-        try (NDManager step = manager.newSubManager()) {
-            SinkCache.Step open = cache.begin(step, n);
-            for (int l = 0; l < layers; l++) {
-                float[] data = new float[heads * n * dim];
-                for (int h = 0; h < heads; h++) {
-                    for (int i = 0; i < n; i++) {
-                        java.util.Arrays.fill(data, (h * n + i) * dim, (h * n + i + 1) * dim, fedValue(first + i, l, h));
-                    }
-                }
-                NDArray k = step.create(data, new Shape(heads, n, dim));
-                open.append(l, k, k);
-            }
-            cache.commit(open, evict);
-        }
-    }
-
-    /**
-     * Every layer and head of the cache attends the 4 tokens fed first and the last 600 of {@code fed}, in order,
-     * read through a step that is then abandoned.
-     */
-    private static void assertHoldsSinksAndLast600(SinkCache cache, int fed, int layers, int heads, int dim) {
-        assertEquals(604, cache.length());
-        try (NDManager step = manager.newSubManager()) {
-            SinkCache.Step open = cache.begin(step, 1);
-            for (int l = 0; l < layers; l++) {
-                NDArray probe = step.full(new Shape(heads, 1, dim), -1f);
-                NDArray[] attended = open.append(l, probe, probe);
-                float[] keys = attended[0].toFloatArray();
-                float[] values = attended[1].toFloatArray();
-                for (int h = 0; h < heads; h++) {
-                    for (int e = 0; e < 604; e++) {
-                        float expected = fedValue(e < 4 ? e : fed - 604 + e, l, h);
-                        int at = (h * 605 + e) * dim;
-                        for (int d = 0; d < dim; d++) {
-                            assertEquals(expected, keys[at + d], "key of layer " + l + ", head " + h + ", entry " + e);
-                            assertEquals(expected, values[at + d], "value of layer " + l + ", head " + h + ", entry "
-                                    + e);
-                        }
-                    }
-                }
-            }
-            cache.abandon(open);
-        }
     }
 
     @Test
