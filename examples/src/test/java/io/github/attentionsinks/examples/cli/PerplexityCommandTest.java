@@ -126,16 +126,37 @@ class PerplexityCommandTest {
         assertTrue(maxDiff(dense, windowed, 16) > 1e-3, "windowed must evict once 16 tokens are cached");
     }
 
+    /**
+     * Bounded modes' memory never grows once the window fills, and is flat but for one step down: a cache this small
+     * starts at its largest buffers (room for a whole chunk past the window, fewer entries than a new cache's usual
+     * 512) and goes back to the window's own size when the window first moves back within them (SinkCache), by row
+     * 50 or so here. Dense memory grows.
+     */
     @Test
     void sinkMemoryIsFlatOnceTheWindowFillsWhileDenseGrows() {
-        double sinkMemory = sinks.get(20)[4];
-        for (int i = 20; i < ROWS; i++) {
-            assertEquals(sinkMemory, sinks.get(i)[4], "sinks memory_bytes at row " + (i + 1));
-            assertEquals(windowed.get(16)[4], windowed.get(i)[4], "windowed memory_bytes at row " + (i + 1));
-        }
+        assertBoundedAndFlat("sinks", sinks, 20);
+        assertBoundedAndFlat("windowed", windowed, 16);
         assertTrue(dense.get(ROWS - 1)[4] > dense.get(0)[4],
                 "dense memory grows: " + dense.get(0)[4] + " -> " + dense.get(ROWS - 1)[4]);
-        assertTrue(dense.get(ROWS - 1)[4] > sinkMemory);
+        assertTrue(dense.get(ROWS - 1)[4] > sinks.get(20)[4]);
+    }
+
+    /** From row {@code full} on: never above that row's memory, at most one step down, flat from row 100. */
+    private static void assertBoundedAndFlat(String mode, List<double[]> rows, int full) {
+        double atFull = rows.get(full)[4];
+        double last = rows.get(ROWS - 1)[4];
+        int steps = 0;
+        for (int i = full; i < ROWS; i++) {
+            double memory = rows.get(i)[4];
+            assertTrue(memory <= atFull, mode + " memory_bytes at row " + (i + 1) + ": " + memory + " > " + atFull);
+            if (i > full && memory != rows.get(i - 1)[4]) {
+                steps++;
+            }
+            if (i >= 100) {
+                assertEquals(last, memory, mode + " memory_bytes at row " + (i + 1));
+            }
+        }
+        assertTrue(steps <= 1, mode + " memory changed " + steps + " times after the window filled");
     }
 
     @Test
