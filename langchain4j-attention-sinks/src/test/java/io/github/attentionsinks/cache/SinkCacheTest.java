@@ -486,25 +486,21 @@ class SinkCacheTest {
     @ParameterizedTest
     @MethodSource("cacheLayouts")
     void aBoundedCacheHoldsRoomForAWholeChunkOnlyOnceAStepNeedsIt(DataType type, int keyBlock) {
-        CacheConfig config = CacheConfig.sinks(4, 600);
-        Fed fed = new Fed(2, 3, 4, keyBlock);
-        long entryBytes = 2L * fed.layers * fed.heads * fed.dim * type.getNumOfBytes();
-        long sinkBytes = 4 * entryBytes;
-        int windowed = keyBlock == 0 ? 755 : 768;
-        int largest = keyBlock == 0 ? 1354 : 1360;
-        try (SinkCache cache = new SinkCache(config, fed.layers, fed.heads, fed.dim, type, Device.cpu(),
-                KeyShifter.IDENTITY, 600, manager, keyBlock)) {
+        Fed fed = new Fed(type, keyBlock);
+        int windowed = fed.windowedEntries();
+        int largest = fed.largestEntries();
+        try (SinkCache cache = fed.newCache()) {
             fed.tokens(cache, 3000);
-            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
+            assertEquals(fed.bytes(windowed), cache.allocatedBytes(), "S + W + 1 + W / 4 entries");
             fed.assertHoldsSinksAndLast600(cache);
             fed.step(cache, 200, true);
-            assertEquals(largest * entryBytes + sinkBytes, cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
+            assertEquals(fed.bytes(largest), cache.allocatedBytes(), "S + W + a chunk of 600 + W / 4");
             fed.assertHoldsSinksAndLast600(cache);
             fed.tokens(cache, largest - 604);
-            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "back to S + W + 1 + W / 4");
+            assertEquals(fed.bytes(windowed), cache.allocatedBytes(), "back to S + W + 1 + W / 4");
             fed.assertHoldsSinksAndLast600(cache);
             fed.tokens(cache, 2000);
-            assertEquals(windowed * entryBytes + sinkBytes, cache.allocatedBytes(), "stays there");
+            assertEquals(fed.bytes(windowed), cache.allocatedBytes(), "stays there");
             fed.assertHoldsSinksAndLast600(cache);
         }
     }
@@ -519,12 +515,8 @@ class SinkCacheTest {
     @ParameterizedTest
     @MethodSource("cacheLayouts")
     void aChunkFedInStepsKeepsItsBuffersUntilItsEnd(DataType type, int keyBlock) {
-        CacheConfig config = CacheConfig.sinks(4, 600);
-        Fed fed = new Fed(2, 3, 4, keyBlock);
-        long entryBytes = 2L * fed.layers * fed.heads * fed.dim * type.getNumOfBytes();
-        long sinkBytes = 4 * entryBytes;
-        try (SinkCache cache = new SinkCache(config, fed.layers, fed.heads, fed.dim, type, Device.cpu(),
-                KeyShifter.IDENTITY, 600, manager, keyBlock)) {
+        Fed fed = new Fed(type, keyBlock);
+        try (SinkCache cache = fed.newCache()) {
             fed.tokens(cache, 1000);
             for (int chunk = 0; chunk < 40; chunk++) {
                 long atLeast = 0;
@@ -535,14 +527,13 @@ class SinkCacheTest {
                             + atLeast);
                     atLeast = bytes;
                 }
-                assertEquals((keyBlock == 0 ? 1354 : 1360) * entryBytes + sinkBytes, cache.allocatedBytes(),
-                        "chunk " + chunk);
+                assertEquals(fed.bytes(fed.largestEntries()), cache.allocatedBytes(), "chunk " + chunk);
                 fed.assertHoldsSinksAndLast600(cache);
                 fed.tokens(cache, 37 * chunk % 700);
                 fed.assertHoldsSinksAndLast600(cache);
             }
-            fed.tokens(cache, 1360);
-            assertEquals((keyBlock == 0 ? 755 : 768) * entryBytes + sinkBytes, cache.allocatedBytes());
+            fed.tokens(cache, fed.largestEntries());
+            assertEquals(fed.bytes(fed.windowedEntries()), cache.allocatedBytes());
             fed.assertHoldsSinksAndLast600(cache);
         }
     }
@@ -559,23 +550,42 @@ class SinkCacheTest {
     }
 
     /**
-     * A stream fed to a cache of {@code layers} × {@code heads} × {@code dim}, token {@code t} storing {@link #fedValue}
-     * in every value of its key and its value: through {@link SinkCache.Step#append} for keys in rows, {@link
-     * SinkCache.Step#put} for keys in blocks ({@code keyBlock > 0}), which {@code append} refuses.
+     * A stream fed to a cache of 4 sinks and a window of 600, 2 layers × 3 KV heads × 4 values, token {@code t} storing
+     * {@link #fedValue} in every value of its key and its value: through {@link SinkCache.Step#append} for keys in
+     * rows, {@link SinkCache.Step#put} for keys in blocks ({@code keyBlock > 0}), which {@code append} refuses.
      */
     private static final class Fed {
-        final int layers;
-        final int heads;
-        final int dim;
+        final int layers = 2;
+        final int heads = 3;
+        final int dim = 4;
+        final DataType type;
         final int keyBlock;
         /** Tokens fed so far. */
         int count;
 
-        Fed(int layers, int heads, int dim, int keyBlock) {
-            this.layers = layers;
-            this.heads = heads;
-            this.dim = dim;
+        Fed(DataType type, int keyBlock) {
+            this.type = type;
             this.keyBlock = keyBlock;
+        }
+
+        SinkCache newCache() {
+            return new SinkCache(CacheConfig.sinks(4, 600), layers, heads, dim, type, Device.cpu(),
+                    KeyShifter.IDENTITY, 600, manager, keyBlock);
+        }
+
+        /** S + W + 1 + W/4 entries, in whole blocks of keys. */
+        int windowedEntries() {
+            return keyBlock == 0 ? 755 : 768;
+        }
+
+        /** S + 2W + W/4 entries (room for a chunk of W past the window), in whole blocks of keys. */
+        int largestEntries() {
+            return keyBlock == 0 ? 1354 : 1360;
+        }
+
+        /** The bytes a cache holding buffers of {@code entries} entries allocates, its stored sinks included. */
+        long bytes(int entries) {
+            return (entries + 4L) * 2 * layers * heads * dim * type.getNumOfBytes();
         }
 
         /** The next {@code n} tokens, one step each. */
