@@ -79,6 +79,23 @@ public class LongPasteClient {
         ChatRequest request = ChatRequest.builder().messages(List.of(UserMessage.from(text)))
                 .parameters(AttentionSinkChatRequestParameters.builder().memoryId(id).maxOutputTokens(maxTokens).build())
                 .build();
+        chat(model, request, onPartial).whenComplete((response, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            done.complete((System.nanoTime() - t0) / 1e6);
+            System.out.printf("  %s: %d input tokens, %d output%n", id, response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount());
+        });
+    }
+
+    /**
+     * Streams {@code request}: {@code onPartial} gets the {@link System#nanoTime} of each partial; the returned future
+     * completes with the response (also used by PastedConversationsClient).
+     */
+    static CompletableFuture<ChatResponse> chat(AttentionSinkStreamingChatModel model, ChatRequest request,
+            LongConsumer onPartial) {
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
         model.chat(request, new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partial) {
@@ -87,8 +104,7 @@ public class LongPasteClient {
 
             @Override
             public void onCompleteResponse(ChatResponse response) {
-                done.complete((System.nanoTime() - t0) / 1e6);
-                System.out.printf("  %s: %d input tokens, %d output%n", id, response.tokenUsage().inputTokenCount(), response.tokenUsage().outputTokenCount());
+                done.complete(response);
             }
 
             @Override
@@ -96,5 +112,6 @@ public class LongPasteClient {
                 done.completeExceptionally(error);
             }
         });
+        return done;
     }
 }

@@ -2,7 +2,6 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import io.github.attentionsinks.langchain4j.AttentionSinkChatRequestParameters;
 import io.github.attentionsinks.langchain4j.AttentionSinkStreamingChatModel;
 import java.nio.file.Files;
@@ -10,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -109,29 +107,12 @@ public class PastedConversationsClient {
 
     /** One streamed reply; the time between two of its partials goes to {@code gaps} unless that is null. */
     static ChatResponse streamed(ChatRequest request, List<Long> gaps) throws Exception {
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        model.chat(request, new StreamingChatResponseHandler() {
-            long last;
-
-            @Override
-            public void onPartialResponse(String partial) {
-                long now = System.nanoTime();
-                if (last != 0 && gaps != null) {
-                    gaps.add(now - last);
-                }
-                last = now;
+        long[] last = {0};
+        return LongPasteClient.chat(model, request, now -> {
+            if (last[0] != 0 && gaps != null) {
+                gaps.add(now - last[0]);
             }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
-        return done.get();
+            last[0] = now;
+        }).get();
     }
 }

@@ -418,7 +418,8 @@ public final class SinkCache implements AutoCloseable {
         copyRange(values, base, nextValues, 0, used);
         // Buffers outgrown are kept for the next cache that grows; larger ones gone back from are freed at once, since
         // kept they held both sizes' memory for a while: eight conversations going back after a paste each held
-        // 2 × 50.6 MiB for 30 s beside their new 2 × 28.1 (docs/benchmarks.md, "Caches back to their windowed size").
+        // 2 × 50.6 MiB for 30 s beside their new 2 × 28.1 (docs/benchmarks.md, "Caches back to their windowed size
+        // after a paste").
         boolean back = next < capacity;
         free(keys, back);
         free(values, back);
