@@ -6,6 +6,9 @@ package io.github.attentionsinks.kernels;
  * {@code Float.floatToFloat16} (it came in 20).
  */
 public final class Float16Bits {
+    /** The largest finite binary16 value, 65504. */
+    public static final float MAX_VALUE = 65504f;
+
     private Float16Bits() {}
 
     /** IEEE binary16 bits of {@code f}, rounded to nearest even as libtorch does; overflow to infinity, NaN kept a NaN. */

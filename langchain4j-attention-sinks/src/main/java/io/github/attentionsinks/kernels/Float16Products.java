@@ -16,20 +16,26 @@ import jdk.incubator.vector.VectorSpecies;
  * ints that hold two weights each: the low short of int lane {@code k} is output {@code k}, the high short output
  * {@code LANES + k}. Each weight becomes a float32 with its sign, exponent and mantissa moved into place: {@code
  * (bits >> 3) & 0x8FFFE000} for the high short (an arithmetic shift, so the sign lands in bit 31 and copies of it in
- * bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the weights
- * times 2^-112, exact for normal and subnormal values alike; the inputs are scaled by 2^56 before the product
- * ({@link #scaledInput}) and the sums by 2^56 after it ({@link #scaleSums}), which makes up the 2^112 exactly
- * (powers of two) unless a product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93 and below in
- * absolute terms) or an input exceeds 2^72.
+ * bits 28–30 that the mask clears), and the same after {@code << 16} for the low one. Those floats are the stored
+ * weights times 2^-112, exact for normal and subnormal values alike. The stored weights are the float16 weights times
+ * 2^lift ({@link Tiles}), which keeps float16 subnormals out of them, since a float32 subnormal costs Intel cores a
+ * microcode assist in every multiply-add ({@link #MAX_LIFT}). The inputs are scaled by 2^56 before the product
+ * ({@link #scaledInput}) and the sums by 2^(56 − lift) after it ({@link #scaleSums}), which makes up the 2^(112 −
+ * lift) exactly (powers of two) unless a product's magnitude falls below 2^-70 (it then keeps fewer bits, at 2^-93
+ * and below in absolute terms) or an input exceeds 2^72.
  *
- * <p>Eight rows a pass over a half (sixteen accumulators), then four, two or one. Against widening each tile into a
- * float32 scratch tile and multiplying that (the way int8 did too, {@link Int8Products}), the products of
- * 8 rows on the SmolLM-135M shape take 17 ms instead of 29 (docs/bench/ProductsBench.java, docs/benchmarks.md):
+ * <p>Eight rows a pass over a half (sixteen accumulators), then four, two or one; one or two rows alone have kernels
+ * over the whole tile. Against widening each tile into a float32 scratch tile and multiplying that (the way int8 did
+ * too, {@link Int8Products}), the products of 8 rows on the SmolLM-135M shape take 17 ms instead of 29 on a Zen VM
+ * (docs/bench/ProductsBench.java, docs/benchmarks.md):
  * widening cost a load, a sign extension, a shift, a mask, a multiply and a store per vector, and the product loaded
  * the floats again; here one load and five integer operations give two vectors. Eight rows from the second-level
  * cache run at 99 G multiply-adds/s on two threads (86% of what this machine's cores can do); from memory, at 57–60:
  * the loop's instructions per cache line leave too few loads in flight. Touching the next tile's lines ahead, or two
- * passes of four rows, were slower.
+ * passes of four rows, were slower. Six rows over the whole tile first (two streams of memory, 24 accumulators) made
+ * the products of 8 rows 15% faster on an Intel Xeon, but 8 chat users ran at 86–96 tokens/s instead of 239–263 in 5
+ * JVMs of 22, where the one recorded (JFR) had that kernel compiled by C2 with less inlined (docs/benchmarks.md,
+ * "Float16 weights without subnormals"): not kept.
  *
  * <p>The inputs are interleaved ({@link #scaledInput}), so that the eight values a pass broadcasts for one input lie
  * side by side: with each row's inputs apart, the products of 8 rows took 16.3–17.5 ms in a standalone loop over
@@ -64,8 +70,46 @@ final class Float16Products {
         return c / HALF * in * HALF + i * HALF + at;
     }
 
-    /** Packs a float32 matrix into tiles of float16 bits ({@link #index}), rounded to nearest even as libtorch does. */
-    static short[][] pack(FloatBuffer w, int out, int in, boolean inOut) {
+    /**
+     * A float32 matrix packed into tiles of float16 bits ({@link #index}): each weight rounded to float16 to nearest
+     * even as libtorch does, then times 2^{@code lift}, which is exact. The products come out times 2^{@code lift}
+     * too; {@link #multiply} takes them back with {@link #sumScale}.
+     *
+     * @param lift how many binades the weights were raised: the most, up to {@link #MAX_LIFT}, that keeps the largest
+     *     finite weight finite
+     */
+    record Tiles(short[][] tiles, int lift) {
+        /** What the sums are multiplied by: 2^56 for the inputs' scale ({@link #scaledInput}), over 2^{@code lift}. */
+        float sumScale() {
+            return Math.scalb(1f, 56 - lift);
+        }
+    }
+
+    /**
+     * How many binades weights are raised at most as they are packed: 10, enough for the smallest float16 subnormal
+     * (2^-24) to become a normal float16 (2^-14), so that no weight widens to a float32 subnormal ({@code bits >> 3 &
+     * MASK} gives the value times 2^-112, below 2^-126 for float16 subnormals). Intel cores take a microcode assist
+     * for every multiply-add with a subnormal operand: on the Intel Xeon of docs/benchmarks.md ("Float16 weights
+     * without subnormals") about 100 cycles against half a cycle ({@code docs/bench/SubnormalFma.c}). Weights drawn
+     * as transformers initialises them (normal, σ 0.02) are float16 subnormals one in 400, so 4% of the weight
+     * vectors held one, and the products of 8 rows took 66–69 ms instead of 25–27. Zen cores take no assist.
+     */
+    static final int MAX_LIFT = 10;
+
+    /** Packs a float32 matrix into {@link Tiles}: rounded to float16, then raised by as many binades as fit. */
+    static Tiles pack(FloatBuffer w, int out, int in, boolean inOut) {
+        float largest = 0;
+        for (int k = 0; k < out * in; k++) {
+            float v = Math.abs(Float16Bits.toFloat(Float16Bits.fromFloat(w.get(k))));
+            if (v <= Float16Bits.MAX_VALUE) {
+                largest = Math.max(largest, v);
+            }
+        }
+        int lift = 0;
+        while (lift < MAX_LIFT && largest * Math.scalb(1f, lift + 1) <= Float16Bits.MAX_VALUE) {
+            lift++;
+        }
+        float raise = Math.scalb(1f, lift);
         short[][] tiles = new short[VectorProducts.tiles(out)][];
         for (int t = 0; t < tiles.length; t++) {
             short[] tile = new short[in * TILE];
@@ -73,12 +117,14 @@ final class Float16Products {
             int width = Math.min(TILE, out - o0);
             for (int i = 0; i < in; i++) {
                 for (int c = 0; c < width; c++) {
-                    tile[index(in, i, c)] = Float16Bits.fromFloat(inOut ? w.get(i * out + o0 + c) : w.get((o0 + c) * in + i));
+                    float rounded = Float16Bits.toFloat(Float16Bits.fromFloat(inOut ? w.get(i * out + o0 + c)
+                            : w.get((o0 + c) * in + i)));
+                    tile[index(in, i, c)] = Float16Bits.fromFloat(rounded * raise);
                 }
             }
             tiles[t] = tile;
         }
-        return tiles;
+        return new Tiles(tiles, lift);
     }
 
     /**
@@ -108,30 +154,38 @@ final class Float16Products {
      *
      * @param x the inputs as {@link #scaledInput} returns them
      */
-    static void multiply(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
-        if (rows <= 2) {
-            // Loops of their own for one and two rows, and the others' in a method of their own, as
-            // VectorProducts.float32's (one loop for both ran 2.5 times slower for one row, after eight).
-            multiplyFew(tiles, in, x, rows, y, t0, t1);
+    static void multiply(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        // One row, two rows and more each loop in a method of their own, as VectorProducts.float32's. With one loop
+        // for one and two rows (JDK 17, ShapeClient float16 8 1 3 64 block), the single row ran its conversions in
+        // the Vector API's Java code in three JVMs of three (JFR: AbstractVector.convert0 under oneRowOfTile), a
+        // single user at 31–44 tokens/s; with loops of their own 79–83 in three.
+        if (rows == 1) {
+            multiplyRow(packed.tiles(), packed.sumScale(), in, x, y, t0, t1);
+        } else if (rows == 2) {
+            multiplyTwoRows(packed.tiles(), packed.sumScale(), in, x, y, t0, t1);
         } else {
-            multiplyRows(tiles, in, x, rows, y, t0, t1);
+            multiplyRows(packed.tiles(), packed.sumScale(), in, x, rows, y, t0, t1);
         }
     }
 
-    private static void multiplyFew(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+    private static void multiplyRow(short[][] tiles, float sumScale, int in, float[] x, float[] y, int t0, int t1) {
+        for (int t = t0; t < t1; t++) {
+            oneRowOfTile(tiles[t], in, x, y, t * TILE);
+            scaleSums(y, t * TILE, 1, 0, sumScale);
+        }
+    }
+
+    private static void multiplyTwoRows(short[][] tiles, float sumScale, int in, float[] x, float[] y, int t0,
+            int t1) {
         int stride = tiles.length * TILE;
         for (int t = t0; t < t1; t++) {
-            if (rows == 2) {
-                twoRowsOfTile(tiles[t], in, x, y, t * TILE, stride);
-            } else {
-                oneRow(tiles[t], 0, in, x, 0, 1, y, t * TILE);
-                oneRow(tiles[t], in * HALF, in, x, 0, 1, y, t * TILE + HALF);
-            }
-            scaleSums(y, t * TILE, rows, stride);
+            twoRowsOfTile(tiles[t], in, x, y, t * TILE, stride);
+            scaleSums(y, t * TILE, 2, stride, sumScale);
         }
     }
 
-    private static void multiplyRows(short[][] tiles, int in, float[] x, int rows, float[] y, int t0, int t1) {
+    private static void multiplyRows(short[][] tiles, float sumScale, int in, float[] x, int rows, float[] y, int t0,
+            int t1) {
         int stride = tiles.length * TILE;
         for (int t = t0; t < t1; t++) {
             short[] w = tiles[t];
@@ -152,31 +206,34 @@ final class Float16Products {
                     oneRow(w, wa, in, x, m, rows, y, ya + m * stride);
                 }
             }
-            scaleSums(y, t * TILE, rows, stride);
+            scaleSums(y, t * TILE, rows, stride, sumScale);
         }
     }
 
     /**
-     * The sums of one tile's outputs times 2^56, row by row. Done here rather than on each accumulator in the kernels:
-     * with a multiply before each store, C2 sometimes ran out of inlining budget at the end of the eight-row kernel
-     * (inlined into its caller with the other passes) and left those multiplies as calls, which box their vectors:
-     * in one run of two an 8-user chat round ran at 124–129 tokens/s instead of 296–307, nearly all its allocations
-     * in those lines (JFR).
+     * The sums of one tile's outputs times {@code scale} ({@link Tiles#sumScale}), row by row. Done here rather than
+     * on each accumulator in the kernels: with a multiply before each store, C2 sometimes ran out of inlining budget at
+     * the end of the eight-row kernel (inlined into its caller with the other passes) and left those multiplies as
+     * calls, which box their vectors: in one run of two an 8-user chat round ran at 124–129 tokens/s instead of
+     * 296–307, nearly all its allocations in those lines (JFR).
      */
-    private static void scaleSums(float[] y, int ya, int rows, int stride) {
+    private static void scaleSums(float[] y, int ya, int rows, int stride, float scale) {
         for (int m = 0, at = ya; m < rows; m++, at += stride) {
             for (int c = at; c < at + TILE; c++) {
-                y[c] *= SCALE;
+                y[c] *= scale;
             }
         }
     }
 
     /**
      * The kernels {@link #multiply} runs for {@code rows} rows, each named once: passes of 8, 4, 2 and 1 rows over a
-     * half, and for two rows alone a kernel over the whole tile.
+     * half, and for one or two rows alone kernels over the whole tile.
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
-        return rows == 2 ? new java.util.TreeSet<>(java.util.Set.of("2 rows, whole tile")) : passesOfEight(rows);
+        if (rows <= 2) {
+            return new java.util.TreeSet<>(java.util.Set.of(rows + (rows == 1 ? " row" : " rows") + ", whole tile"));
+        }
+        return passesOfEight(rows);
     }
 
     /**
@@ -374,6 +431,34 @@ final class Float16Products {
         b1.intoArray(y, ya + stride + LANES);
         b2.intoArray(y, ya + stride + HALF);
         b3.intoArray(y, ya + stride + HALF + LANES);
+    }
+
+    /**
+     * A row alone (a single session's decode step) times the whole tile {@code w}: both halves at once, two streams of
+     * memory, where passing over one half and then the other read one. On the Intel Xeon of docs/benchmarks.md
+     * ("Float16 weights without subnormals"), {@code ProductsBench float16 1}: 12.3–13.5 ms for the 30 layers and the
+     * lm_head against 15.2–15.6 half by half; two inputs an iteration into two sets of accumulators, level.
+     */
+    private static void oneRowOfTile(short[] w, int in, float[] x, float[] y, int ya) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0, wi = 0, wb = in * HALF; i < in; i++, wi += HALF, wb += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            IntVector others = ShortVector.fromArray(HALF_ROW, w, wb).reinterpretAsInts();
+            FloatVector xv = FloatVector.broadcast(FLOATS, x[i]);
+            a0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats().fma(xv, a0);
+            a1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xv, a1);
+            a2 = others.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats().fma(xv, a2);
+            a3 = others.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().fma(xv, a3);
+        }
+        a0.intoArray(y, ya);
+        a1.intoArray(y, ya + LANES);
+        a2.intoArray(y, ya + HALF);
+        a3.intoArray(y, ya + HALF + LANES);
     }
 
     /**

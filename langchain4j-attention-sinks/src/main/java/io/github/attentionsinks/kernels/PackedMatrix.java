@@ -199,7 +199,7 @@ public abstract class PackedMatrix {
 
     /** Float16 weights, widened to float32 in the kernel. */
     static final class Float16 extends PackedMatrix {
-        private final short[][] packed;
+        private final Float16Products.Tiles packed;
 
         Float16(FloatBuffer w, int out, int in, boolean inOut, TileThreads threads) {
             super(out, in, threads);

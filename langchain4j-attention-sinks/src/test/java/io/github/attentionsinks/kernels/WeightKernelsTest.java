@@ -104,7 +104,7 @@ class WeightKernelsTest {
      */
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
-        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31"})
+        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31", "150, 45, 12", "65, 30, 7", "80, 20, 6"})
     void float16ProductsMatchDoublePrecision(int out, int in, int rows) {
         Random random = new Random(out * 17L + in * 3L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
@@ -162,6 +162,57 @@ class WeightKernelsTest {
                 float actual = y[m * out + o];
                 assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude, "out " + o + " row " + m + ": " + actual
                         + " vs " + expected);
+            }
+        }
+    }
+
+    /**
+     * Float16 weights are stored times 2^lift ({@link Float16Products.Tiles}): as many binades, up to ten, as keep the
+     * largest finite weight finite, so that at ten no stored weight is a float16 subnormal (a float32 subnormal once
+     * widened, which Intel cores multiply through a microcode assist). Products match double precision at every lift,
+     * subnormal weights among them (nine rows: the eight-row pass and the one-row pass over a half).
+     */
+    @ParameterizedTest
+    @CsvSource({"63, 10", "64, 9", "100, 9", "40000, 0", "65504, 0", "Infinity, 10"})
+    void float16WeightsAreStoredRaisedOutOfSubnormals(float planted, int lift) {
+        int out = 70;
+        int in = 40;
+        Random random = new Random(lift);
+        float[] w = values(random, out * in);
+        for (int i = 0; i < w.length; i += 5) {
+            w[i] *= 1e-6f; // float16 subnormals
+        }
+        w[17] = planted;
+        Float16Products.Tiles packed = Float16Products.pack(java.nio.FloatBuffer.wrap(w), out, in, false);
+        assertEquals(lift, packed.lift(), "largest weight " + planted);
+        int subnormals = 0;
+        for (short[] tile : packed.tiles()) {
+            for (short h : tile) {
+                subnormals += (h & 0x7c00) == 0 && (h & 0x3ff) != 0 ? 1 : 0;
+            }
+        }
+        if (lift == Float16Products.MAX_LIFT) {
+            assertEquals(0, subnormals, "float16 subnormals stored at lift " + lift);
+        }
+        if (Float.isInfinite(planted)) {
+            return;
+        }
+        for (int rows : new int[] {1, 2, 9}) {
+            float[] x = values(random, rows * in);
+            float[] y = float16.pack(w, out, in, false).multiply(x, rows);
+            for (int m = 0; m < rows; m++) {
+                for (int o = 0; o < out; o++) {
+                    double expected = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double wi = halfValue(Float16Bits.fromFloat(w[o * in + i]));
+                        expected += x[m * in + i] * wi;
+                        magnitude += Math.abs(x[m * in + i] * wi);
+                    }
+                    float actual = y[m * out + o];
+                    assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "lift " + lift + ", rows "
+                            + rows + ", out " + o + " row " + m + ": " + actual + " vs " + expected);
+                }
             }
         }
     }
