@@ -26,8 +26,9 @@ import java.util.concurrent.Future;
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
  * round's start); prints the JIT's compiler time during each round, the conversations' cache memory and the process's
  * resident memory after it, both rates and their ratio. With {@code -Dpause=SECONDS} the model sits idle that long
- * before the first round. Used in docs/benchmarks.md ("Cache buffers kept for the next conversation", "Chat templates
- * parsed once", "Cache memory for a batch kept while idle", "Caches sized for their turns"):
+ * before the first round; {@code -Ddtype=float16} or {@code int8} sets the weights' dtype. Used in docs/benchmarks.md
+ * ("Cache buffers kept for the next conversation", "Chat templates parsed once", "Cache memory for a batch kept while
+ * idle", "Caches sized for their turns", "Float16 weights without subnormals"):
  *
  * <pre>
  * javac -cp examples/target/attention-sinks.jar -d /tmp/sc docs/bench/ShapeClient.java
@@ -43,9 +44,11 @@ public class ShapeClient {
     public static void main(String[] args) throws Exception {
         boolean stream = args[5].equals("stream");
         if (stream) {
-            streaming = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(args[0])).build();
+            streaming = AttentionSinkStreamingChatModel.builder().modelPath(Path.of(args[0]))
+                    .dtype(System.getProperty("dtype")).build();
         } else {
-            chat = AttentionSinkChatModel.builder().modelPath(Path.of(args[0])).build();
+            chat = AttentionSinkChatModel.builder().modelPath(Path.of(args[0])).dtype(System.getProperty("dtype"))
+                    .build();
         }
         Thread.sleep(Long.getLong("pause", 0) * 1000); // -Dpause=SECONDS: idle between building and the rounds
         int first = Integer.parseInt(args[1]);
