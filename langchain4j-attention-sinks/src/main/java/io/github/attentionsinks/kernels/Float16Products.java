@@ -156,9 +156,9 @@ final class Float16Products {
      */
     static void multiply(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
         // One row, two rows and more each loop in a method of their own, as VectorProducts.float32's. With one loop
-        // for one and two rows (JDK 17, ShapeClient float16 8 1 3 64 block), the single row ran its conversions in
-        // the Vector API's Java code in three JVMs of three (JFR: AbstractVector.convert0 under oneRowOfTile), a
-        // single user at 31–44 tokens/s; with loops of their own 79–83 in three.
+        // for one and two rows, in a build of 2026-12-07 (JDK 17, ShapeClient float16 8 1 3 64 block), the single row
+        // ran its conversions in the Vector API's Java code in three JVMs of three (JFR: AbstractVector.convert0
+        // under oneRowOfTile), a single user at 31–44 tokens/s; with loops of their own 76–83 in nine.
         if (rows == 1) {
             multiplyRow(packed.tiles(), packed.sumScale(), in, x, y, t0, t1);
         } else if (rows == 2) {
