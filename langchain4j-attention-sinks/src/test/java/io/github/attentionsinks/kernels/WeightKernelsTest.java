@@ -114,27 +114,14 @@ class WeightKernelsTest {
             }
             float[] x = values(random, rows * in);
             float[] y = float16.pack(w, out, in, inOut).multiply(x, rows);
-            for (int m = 0; m < rows; m++) {
-                for (int o = 0; o < out; o++) {
-                    double expected = 0;
-                    double magnitude = 0;
-                    for (int i = 0; i < in; i++) {
-                        double wi = halfValue(Float16Bits.fromFloat(inOut ? w[i * out + o] : w[o * in + i]));
-                        expected += x[m * in + i] * wi;
-                        magnitude += Math.abs(x[m * in + i] * wi);
-                    }
-                    float actual = y[m * out + o];
-                    assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "out " + o + " row " + m
-                            + " (" + out + "x" + in + ", inOut " + inOut + "): " + actual + " vs " + expected);
-                }
-            }
+            assertFloat16Product(w, out, in, inOut, x, rows, y, 1e-30, out + "x" + in + ", inOut " + inOut);
         }
     }
 
     /**
-     * The float16 kernels scale inputs by 2^56 and sums by 2^56 to make up their weights' 2^-112
-     * ({@link Float16Products}): rows of inputs from 1e-16 to 1e16 in magnitude still match double precision, in every
-     * pass (nine rows: eight and one).
+     * The float16 kernels scale inputs by 2^56 and sums by 2^(56 − lift) to make up their stored weights' 2^(lift −
+     * 112) ({@link Float16Products}): rows of inputs from 1e-16 to 1e16 in magnitude still match double precision, in
+     * every pass (nine rows: eight and one).
      */
     @Test
     void float16ProductsKeepLargeAndSmallInputs() {
@@ -150,20 +137,7 @@ class WeightKernelsTest {
             }
         }
         float[] y = float16.pack(w, out, in, false).multiply(x, rows);
-        for (int m = 0; m < rows; m++) {
-            for (int o = 0; o < out; o++) {
-                double expected = 0;
-                double magnitude = 0;
-                for (int i = 0; i < in; i++) {
-                    double wi = halfValue(Float16Bits.fromFloat(w[o * in + i]));
-                    expected += x[m * in + i] * wi;
-                    magnitude += Math.abs(x[m * in + i] * wi);
-                }
-                float actual = y[m * out + o];
-                assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude, "out " + o + " row " + m + ": " + actual
-                        + " vs " + expected);
-            }
-        }
+        assertFloat16Product(w, out, in, false, x, rows, y, 0, "inputs from 1e-16 to 1e16");
     }
 
     /**
@@ -200,19 +174,29 @@ class WeightKernelsTest {
         for (int rows : new int[] {1, 2, 9}) {
             float[] x = values(random, rows * in);
             float[] y = float16.pack(w, out, in, false).multiply(x, rows);
-            for (int m = 0; m < rows; m++) {
-                for (int o = 0; o < out; o++) {
-                    double expected = 0;
-                    double magnitude = 0;
-                    for (int i = 0; i < in; i++) {
-                        double wi = halfValue(Float16Bits.fromFloat(w[o * in + i]));
-                        expected += x[m * in + i] * wi;
-                        magnitude += Math.abs(x[m * in + i] * wi);
-                    }
-                    float actual = y[m * out + o];
-                    assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + 1e-30, "lift " + lift + ", rows "
-                            + rows + ", out " + o + " row " + m + ": " + actual + " vs " + expected);
+            assertFloat16Product(w, out, in, false, x, rows, y, 1e-30, "lift " + lift + ", rows " + rows);
+        }
+    }
+
+    /**
+     * {@code y} against {@code x·Wᵀ} computed here in double precision with {@code W} ({@code [out, in]}, or
+     * {@code [in, out]} when {@code inOut}) rounded to float16: each output within 1e-6 of the sum of its products'
+     * magnitudes, plus {@code floor}.
+     */
+    private static void assertFloat16Product(float[] w, int out, int in, boolean inOut, float[] x, int rows, float[] y,
+            double floor, String what) {
+        for (int m = 0; m < rows; m++) {
+            for (int o = 0; o < out; o++) {
+                double expected = 0;
+                double magnitude = 0;
+                for (int i = 0; i < in; i++) {
+                    double wi = halfValue(Float16Bits.fromFloat(inOut ? w[i * out + o] : w[o * in + i]));
+                    expected += x[m * in + i] * wi;
+                    magnitude += Math.abs(x[m * in + i] * wi);
                 }
+                float actual = y[m * out + o];
+                assertTrue(Math.abs(actual - expected) <= 1e-6 * magnitude + floor, what + ": out " + o + " row " + m
+                        + ": " + actual + " vs " + expected);
             }
         }
     }
