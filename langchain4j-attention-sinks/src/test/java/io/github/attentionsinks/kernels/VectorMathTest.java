@@ -1,6 +1,7 @@
 package io.github.attentionsinks.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,6 +56,44 @@ class VectorMathTest {
         for (int i = 0; i < n; i++) {
             close(y[2 + i] + (double) a[3 + i], added[2 + i], "add element " + i);
             close(y[2 + i] + 0.25 * a[3 + i], scaled[2 + i], "addScaled element " + i);
+        }
+    }
+
+    /**
+     * Attention's weights below float32's normal range (2^-126) come out 0 rather than subnormal, in the vector loop
+     * and the tail alike; the others are exp(score − shift), and the sum is theirs. Scores 80–110 below the shift
+     * give normal, subnormal and underflowing exponentials.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 16, 21, 40, 100})
+    void subnormalExponentialsAreZero(int n) {
+        float[] a = new float[n + 3];
+        for (int i = 0; i < n; i++) {
+            a[3 + i] = 2f - 80f - (30f * i) / n; // exp from e^-78 (normal) down to e^-108 (below the subnormals)
+        }
+        float[] e = a.clone();
+        double sum = 0;
+        int subnormal = 0;
+        for (int i = 0; i < n; i++) {
+            double x = Math.exp(a[3 + i] - 2.0);
+            if ((float) x < Float.MIN_NORMAL) {
+                subnormal += (float) x > 0 ? 1 : 0;
+            } else {
+                sum += x;
+            }
+        }
+        float total = VectorMath.expShifted(e, 3, n, 2f);
+        assertEquals(sum, total, 1e-5 * sum, "sum of exponentials of " + n);
+        for (int i = 0; i < n; i++) {
+            double x = Math.exp(a[3 + i] - 2.0);
+            if ((float) x < Float.MIN_NORMAL) {
+                assertEquals(0f, e[3 + i], "exp element " + i + " of " + n + ", " + x + " below the normal range");
+            } else {
+                assertEquals(x, e[3 + i], 1e-5 * x, "exp element " + i + " of " + n);
+            }
+        }
+        if (n >= 16) {
+            assertTrue(subnormal > 0, "the scores reach the subnormal range");
         }
     }
 
