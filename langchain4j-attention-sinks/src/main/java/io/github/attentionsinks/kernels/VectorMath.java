@@ -313,11 +313,10 @@ public final class VectorMath {
         float sum = 0;
         if (n >= LANES) {
             FloatVector s = FloatVector.broadcast(FLOATS, shift);
-            FloatVector zero = FloatVector.zero(FLOATS);
-            FloatVector acc = zero;
+            FloatVector acc = FloatVector.zero(FLOATS);
             for (; i + LANES <= n; i += LANES) {
                 FloatVector e = FloatVector.fromArray(FLOATS, a, off + i).sub(s).lanewise(VectorOperators.EXP);
-                e = e.blend(zero, e.compare(VectorOperators.LT, Float.MIN_NORMAL));
+                e = e.blend(0f, e.compare(VectorOperators.LT, Float.MIN_NORMAL)); // as expWeights zeroes
                 e.intoArray(a, off + i);
                 acc = e.add(acc); // the receiver whose class is known, as in max
             }
