@@ -44,6 +44,10 @@ import jdk.incubator.vector.VectorSpecies;
  * score is the same arithmetic either way; a weighted sum adds the same products in another order.
  */
 public final class CacheReads {
+    static {
+        VectorOperatorCaches.fill(); // before any kernel gets hot: see there
+    }
+
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final int VECTOR_BYTES = LANES * Float.BYTES;

@@ -52,6 +52,10 @@ import jdk.incubator.vector.VectorSpecies;
  * boxing its vectors (2.5 times slower, the heap churning).
  */
 final class Float16Products {
+    static {
+        VectorOperatorCaches.fill(); // before any kernel gets hot: see there
+    }
+
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     /** One input's row of a tile half: {@link VectorProducts#HALF} shorts, a full-width vector. */

@@ -24,6 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The passes over a half write their conversions out rather than call a helper (see {@link Float16Products}).
  */
 final class Int8Products {
+    static {
+        VectorOperatorCaches.fill(); // before any kernel gets hot: see there
+    }
+
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     /**
      * Bytes for one float vector: a quarter of the float vector's width (128 bits for 16 floats), widened with

@@ -18,6 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * then a scalar tail.
  */
 public final class VectorMath {
+    static {
+        VectorOperatorCaches.fill(); // before any kernel gets hot: see there
+    }
+
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);

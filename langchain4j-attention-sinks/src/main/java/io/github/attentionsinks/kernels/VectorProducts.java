@@ -20,6 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * running model (190 GB allocated in 20 s, a single-row decode at half speed), while JDK 25 did not.
  */
 final class VectorProducts {
+    static {
+        VectorOperatorCaches.fill(); // before any kernel gets hot: see there
+    }
+
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     /** Outputs per tile: four vectors. */
