@@ -31,18 +31,14 @@ import jdk.incubator.vector.VectorSpecies;
  * multiply and a store per vector, and the product loaded the floats again; here one load and five integer operations
  * give two vectors. Eight rows from the second-level cache run at 99 G multiply-adds/s on two threads (86% of what this
  * machine's cores can do); from memory, at 57–60: the loop's instructions per cache line leave too few loads in flight.
- * Touching the next tile's lines ahead, or two passes of four rows, were slower. More streams of memory help: the
- * passes of eight and four rows take one input from each quarter of a half's inputs in turn ({@link #eightRows}; the
- * last {@code in % 4} in {@link #addRest}), four streams for the hardware prefetchers where inputs in order were one.
- * On the Intel Xeon of docs/benchmarks.md ("Four quarters of the inputs"), {@code ProductsBench float16 1,4,8}: 8 rows
- * 21.1–23.6 ms instead of 23.9–26.9, 4 rows 18.7–19.6 instead of 21.3–21.7. With the four quarters written out in each
- * iteration, 8 rows took 17.5–19.2 ms, but that kernel and the others tried with about a hundred vector operations in
- * their loops (eight rows over two halves of the inputs, four rows over four quarters) came out of C2 with their
- * vectors boxed in some JVMs: 4 or 8 chat users at 30–47 tokens/s instead of 160–280, in 8 runs of 22. The loop over
- * the quarters keeps the kernel at the size that compiled well in every run. Six rows over the whole tile first (two
- * streams of memory, 24 accumulators) made the products of 8 rows 15% faster on an Intel Xeon, but 8 chat users ran at
- * 86–96 tokens/s instead of 239–263 in 5 JVMs of 22, where the one recorded (JFR) had that kernel compiled by C2 with
- * less inlined (docs/benchmarks.md, "Float16 weights without subnormals"): not kept.
+ * Touching the next tile's lines ahead inside the pass, or two passes of four rows, gave nothing (a load that misses
+ * holds up retirement whether or not its value is used). More streams of memory help: each iteration of the passes of
+ * eight and four rows takes input {@code i} of each quarter of the half's inputs, written out one after another (the
+ * last {@code in % 4} inputs in {@link #addRest}), four streams for the hardware prefetchers where inputs in order
+ * were one. On the Intel Xeon of docs/benchmarks.md ("Vector API caches filled first"), {@code ProductsBench float16
+ * 1,4,8}: 8 rows 17.5–19.2 ms against 23.9–26.9 in order; 8 chat users (float16, {@code ShapeClient 8 1 3 64 block})
+ * 276–283 tokens/s against 246–248 with the quarters in an inner loop. Kernels this size came out of C2 with their
+ * vectors boxed in some JVMs until {@link VectorOperatorCaches} filled the Vector API's caches first.
  *
  * <p>The inputs are interleaved ({@link #scaledInput}), so that the eight values a pass broadcasts for one input lie
  * side by side: with each row's inputs apart, the products of 8 rows took 16.3–17.5 ms in a standalone loop over
@@ -271,8 +267,8 @@ final class Float16Products {
 
     /**
      * Rows {@code xa} … {@code xa + 7} of the interleaved inputs ({@code xs} rows) times the half at {@code wa}, but
-     * for its last {@code in % 4} inputs ({@link #addRest}): input {@code i} of each quarter of the inputs in turn,
-     * four streams of memory (see the class comment).
+     * for its last {@code in % 4} inputs ({@link #addRest}): iteration {@code i} takes input {@code i} of each quarter
+     * of the inputs, four streams of memory (see the class comment).
      */
     private static void eightRows(short[] w, int wa, int in, float[] x, int xa, int xs, float[] y, int ya,
             int stride) {
@@ -295,37 +291,60 @@ final class Float16Products {
         int n = in / 4;
         int quarter = n * HALF;
         int xq = n * xs;
-        for (int i = 0, wq = wa, xp = xa; i < n; i++, wq += HALF, xp += xs) {
-            for (int q = 0, wi = wq, xi = xp; q < 4; q++, wi += quarter, xi += xq) {
-                IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
-                FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
-                        .reinterpretAsFloats();
-                FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
-                FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
-                a0 = w0.fma(xv, a0);
-                a1 = w1.fma(xv, a1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 1]);
-                b0 = w0.fma(xv, b0);
-                b1 = w1.fma(xv, b1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 2]);
-                c0 = w0.fma(xv, c0);
-                c1 = w1.fma(xv, c1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 3]);
-                d0 = w0.fma(xv, d0);
-                d1 = w1.fma(xv, d1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 4]);
-                e0 = w0.fma(xv, e0);
-                e1 = w1.fma(xv, e1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 5]);
-                f0 = w0.fma(xv, f0);
-                f1 = w1.fma(xv, f1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 6]);
-                g0 = w0.fma(xv, g0);
-                g1 = w1.fma(xv, g1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 7]);
-                h0 = w0.fma(xv, h0);
-                h1 = w1.fma(xv, h1);
-            }
+        for (int i = 0, wi = wa; i < n; i++, wi += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi = i * xs + xa;
+            FloatVector xv;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + 2 * quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + 3 * quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
         }
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
@@ -359,25 +378,44 @@ final class Float16Products {
         int n = in / 4;
         int quarter = n * HALF;
         int xq = n * xs;
-        for (int i = 0, wq = wa, xp = xa; i < n; i++, wq += HALF, xp += xs) {
-            for (int q = 0, wi = wq, xi = xp; q < 4; q++, wi += quarter, xi += xq) {
-                IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
-                FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
-                        .reinterpretAsFloats();
-                FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
-                FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
-                a0 = w0.fma(xv, a0);
-                a1 = w1.fma(xv, a1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 1]);
-                b0 = w0.fma(xv, b0);
-                b1 = w1.fma(xv, b1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 2]);
-                c0 = w0.fma(xv, c0);
-                c1 = w1.fma(xv, c1);
-                xv = FloatVector.broadcast(FLOATS, x[xi + 3]);
-                d0 = w0.fma(xv, d0);
-                d1 = w1.fma(xv, d1);
-            }
+        for (int i = 0, wi = wa; i < n; i++, wi += HALF) {
+            IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+            FloatVector w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            FloatVector w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi = i * xs + xa;
+            FloatVector xv;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + 2 * quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            pairs = ShortVector.fromArray(HALF_ROW, w, wi + 3 * quarter).reinterpretAsInts();
+            w0 = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                    .reinterpretAsFloats();
+            w1 = pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            xi += xq;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 1]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
         }
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
@@ -390,8 +428,9 @@ final class Float16Products {
     }
 
     /**
-     * Adds to the sums of rows 0 … {@code quartered − 1} in {@code y} the products of the last {@code in % 4}
-     * inputs of the half at {@code wa}, which the quarters of {@link #eightRows} and {@link #fourRows} leave out.
+     * Adds to the sums of rows 0 … {@code quartered − 1} in {@code y} the products of the last {@code in % 4} inputs
+     * of the half at {@code wa}, which the quarters of {@link #eightRows} and {@link #fourRows} leave out; a method of
+     * its own, so that those kernels stay one loop each.
      */
     private static void addRest(short[] w, int wa, int in, float[] x, int quartered, int xs, float[] y, int ya,
             int stride) {
