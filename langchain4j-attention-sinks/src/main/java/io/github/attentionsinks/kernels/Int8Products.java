@@ -18,8 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * converted and multiplied by its block's scale in registers, and feeds the multiply-adds of every row of the pass.
  * Before, from three rows on, each tile was widened into a float32 scratch tile first and the float32 kernels read
  * it again: the products of 8 rows on the SmolLM-135M shape took 24 ms, now 18 (docs/bench/ProductsBench.java,
- * docs/benchmarks.md). The floats are the same as the widened tile's: each weight is {@code q·scale} rounded to
- * float32, summed in input order.
+ * docs/benchmarks.md). Each weight is {@code q·scale} rounded to float32, as in the widened tile. Each iteration of
+ * the passes of eight and four rows takes input {@code i} of each quarter of the inputs, written out one after another
+ * (the last {@code in % 4} inputs in {@link #addRest}), four streams of memory as in {@link Float16Products}: on the
+ * Intel Xeon of docs/benchmarks.md ("Vector API caches filled first"), {@code ProductsBench int8 1,4,8}: 8 rows
+ * 11.8–13.0 ms against 14.6–16.5 in input order, 4 rows 9.6–10.1 against 11.3–12.9.
  *
  * <p>The passes over a half write their conversions out rather than call a helper (see {@link Float16Products}).
  */
@@ -125,6 +128,9 @@ final class Int8Products {
                 if (m + 3 < rows) {
                     fourRows(w, s, c0, in, x, m * in, y, ya + m * stride, stride);
                     m += 4;
+                }
+                if (in % 4 != 0 && m > 0) {
+                    addRest(w, s, c0, in, x, m, y, ya, stride);
                 }
                 if (m + 1 < rows) {
                     twoRows(w, s, c0, in, x, m * in, y, ya + m * stride, stride);
@@ -241,7 +247,7 @@ final class Int8Products {
 
     /**
      * Rows {@code xa} … {@code xa + 7·in} times the half of a tile from output {@code first}, each weight times
-     * its block's scale.
+     * its block's scale, four quarters of the inputs at once.
      */
     private static void eightRows(byte[] w, float[] s, int first, int in, float[] x, int xa, float[] y, int ya,
             int stride) {
@@ -261,7 +267,10 @@ final class Int8Products {
         FloatVector g1 = a0;
         FloatVector h0 = a0;
         FloatVector h1 = a0;
-        for (int i = 0, wi = first; i < in; i++, wi += TILE) {
+        int n = in / 4;
+        for (int q = 0; q < n; q++) {
+            int i = q;
+            int wi = i * TILE + first;
             int si = i / BLOCK * TILE + first;
             FloatVector w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
                     .convertShape(VectorOperators.B2F, FLOATS, 0))
@@ -270,30 +279,69 @@ final class Int8Products {
                     .convertShape(VectorOperators.B2F, FLOATS, 0))
                     .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
             int xi = xa + i;
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
-            a0 = w0.fma(xv, a0);
-            a1 = w1.fma(xv, a1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
-            b0 = w0.fma(xv, b0);
-            b1 = w1.fma(xv, b1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
-            c0 = w0.fma(xv, c0);
-            c1 = w1.fma(xv, c1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
-            d0 = w0.fma(xv, d0);
-            d1 = w1.fma(xv, d1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]);
-            e0 = w0.fma(xv, e0);
-            e1 = w1.fma(xv, e1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]);
-            f0 = w0.fma(xv, f0);
-            f1 = w1.fma(xv, f1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]);
-            g0 = w0.fma(xv, g0);
-            g1 = w1.fma(xv, g1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]);
-            h0 = w0.fma(xv, h0);
-            h1 = w1.fma(xv, h1);
+            FloatVector xv;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            i = q + n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            i = q + 2 * n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
+            i = q + 3 * n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 4 * in]); e0 = w0.fma(xv, e0); e1 = w1.fma(xv, e1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 5 * in]); f0 = w0.fma(xv, f0); f1 = w1.fma(xv, f1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 6 * in]); g0 = w0.fma(xv, g0); g1 = w1.fma(xv, g1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 7 * in]); h0 = w0.fma(xv, h0); h1 = w1.fma(xv, h1);
         }
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
@@ -315,7 +363,7 @@ final class Int8Products {
 
     /**
      * Rows {@code xa} … {@code xa + 3·in} times the half of a tile from output {@code first}, each weight times
-     * its block's scale.
+     * its block's scale, four quarters of the inputs at once.
      */
     private static void fourRows(byte[] w, float[] s, int first, int in, float[] x, int xa, float[] y, int ya,
             int stride) {
@@ -327,7 +375,10 @@ final class Int8Products {
         FloatVector c1 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
-        for (int i = 0, wi = first; i < in; i++, wi += TILE) {
+        int n = in / 4;
+        for (int q = 0; q < n; q++) {
+            int i = q;
+            int wi = i * TILE + first;
             int si = i / BLOCK * TILE + first;
             FloatVector w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
                     .convertShape(VectorOperators.B2F, FLOATS, 0))
@@ -336,18 +387,53 @@ final class Int8Products {
                     .convertShape(VectorOperators.B2F, FLOATS, 0))
                     .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
             int xi = xa + i;
-            FloatVector xv = FloatVector.broadcast(FLOATS, x[xi]);
-            a0 = w0.fma(xv, a0);
-            a1 = w1.fma(xv, a1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + in]);
-            b0 = w0.fma(xv, b0);
-            b1 = w1.fma(xv, b1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]);
-            c0 = w0.fma(xv, c0);
-            c1 = w1.fma(xv, c1);
-            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]);
-            d0 = w0.fma(xv, d0);
-            d1 = w1.fma(xv, d1);
+            FloatVector xv;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            i = q + n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            i = q + 2 * n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
+            i = q + 3 * n;
+            wi = i * TILE + first;
+            si = i / BLOCK * TILE + first;
+            w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si));
+            w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+            xi = xa + i;
+            xv = FloatVector.broadcast(FLOATS, x[xi]); a0 = w0.fma(xv, a0); a1 = w1.fma(xv, a1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + in]); b0 = w0.fma(xv, b0); b1 = w1.fma(xv, b1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 2 * in]); c0 = w0.fma(xv, c0); c1 = w1.fma(xv, c1);
+            xv = FloatVector.broadcast(FLOATS, x[xi + 3 * in]); d0 = w0.fma(xv, d0); d1 = w1.fma(xv, d1);
         }
         a0.intoArray(y, ya);
         a1.intoArray(y, ya + LANES);
@@ -357,6 +443,34 @@ final class Int8Products {
         c1.intoArray(y, ya + 2 * stride + LANES);
         d0.intoArray(y, ya + 3 * stride);
         d1.intoArray(y, ya + 3 * stride + LANES);
+    }
+
+    /**
+     * Adds to the sums of rows 0 … {@code quartered − 1} in {@code y} the products of the last {@code in % 4} inputs,
+     * which the quarters of {@link #eightRows} and {@link #fourRows} leave out; a method of its own, so that those
+     * kernels stay one loop each.
+     */
+    private static void addRest(byte[] w, float[] s, int first, int in, float[] x, int quartered, float[] y, int ya,
+            int stride) {
+        for (int m = 0, at = ya; m < quartered; m++, at += stride) {
+            FloatVector a0 = FloatVector.fromArray(FLOATS, y, at);
+            FloatVector a1 = FloatVector.fromArray(FLOATS, y, at + LANES);
+            for (int i = in - in % 4; i < in; i++) {
+                int wi = i * TILE + first;
+                int si = i / BLOCK * TILE + first;
+                FloatVector w0 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi)
+                        .convertShape(VectorOperators.B2F, FLOATS, 0))
+                        .mul(FloatVector.fromArray(FLOATS, s, si));
+                FloatVector w1 = ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES)
+                        .convertShape(VectorOperators.B2F, FLOATS, 0))
+                        .mul(FloatVector.fromArray(FLOATS, s, si + LANES));
+                FloatVector xv = FloatVector.broadcast(FLOATS, x[m * in + i]);
+                a0 = w0.fma(xv, a0);
+                a1 = w1.fma(xv, a1);
+            }
+            a0.intoArray(y, at);
+            a1.intoArray(y, at + LANES);
+        }
     }
 
     /**
