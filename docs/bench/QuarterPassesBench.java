@@ -16,13 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * is {@code [in][32]} shorts, pairs of weights in ints), several ways, on the 30 layers of the SmolLM-135M shape
  * (q/k/v 960 x 576, output 576 x 576, MLP input 3072 x 576, MLP output 576 x 1536; random normal float16 bits), the
  * tiles split between two threads per matrix (an executor, which adds its hand-offs to every way alike): medians of
- * 30 rounds after 10. The ways read a half's inputs in order (one stream of memory, the library's way), in two,
- * four or eight parts at once, the four quarters also in an inner loop, or in order while touching the line 40
- * inputs ahead; eight rows as two passes of four over quarters, or as eight rows of the low and then of the high
- * weights of each pair. "(library)" marks the library's way; it reads the inputs in order, since C2 compiled the
- * bigger kernels with their vectors boxed in some JVMs (docs/benchmarks.md). With
- * the argument {@code l2}: each way on one thread over two tiles again and again, weights from the second-level
- * cache, in multiply-adds per second. Used in docs/benchmarks.md ("Four quarters of the inputs at once"):
+ * 30 rounds after 10. The ways read a half's inputs in order (one stream of memory), in two, four or eight parts at
+ * once, the four quarters also in an inner loop, or in order while touching the line 40 inputs ahead; eight rows as
+ * two passes of four over quarters, or as eight rows of the low and then of the high weights of each pair.
+ * "(library)" marks the library's way: the four quarters written out, since the library fills the Vector API's
+ * caches first (docs/benchmarks.md, "Vector API caches filled first"; this bench does not, and its bigger kernels may
+ * come out of C2 boxed in some JVMs). With the argument {@code l2}: each way on one thread over two tiles again and
+ * again, weights from the second-level cache, in multiply-adds per second. Used in docs/benchmarks.md ("Four
+ * quarters of the inputs"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/qp docs/bench/QuarterPassesBench.java
@@ -34,7 +35,7 @@ public class QuarterPassesBench {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     static final int L = 16, TILE = 64, HALF = 32, MASK = 0x8FFFE000;
     static final int[] SINK = new int[16];
-    static final String[] NAMES = {"eight rows, inputs in order (library)", "eight rows, two parts of the inputs", "eight rows, four quarters", "eight rows, eight parts", "eight rows, touching 40 lines ahead", "four + four rows, four quarters", "eight rows low, then high, quarters", "four rows, inputs in order (library)", "four rows, four quarters", "eight rows, quarters in an inner loop"};
+    static final String[] NAMES = {"eight rows, inputs in order", "eight rows, two parts of the inputs", "eight rows, four quarters (library)", "eight rows, eight parts", "eight rows, touching 40 lines ahead", "four + four rows, four quarters", "eight rows low, then high, quarters", "four rows, inputs in order", "four rows, four quarters (library)", "eight rows, quarters in an inner loop"};
     static final int[] ROWS = {8, 8, 8, 8, 8, 8, 8, 4, 4, 8};
 
     static short[][] pack(Random r, int out, int in) {
