@@ -34,12 +34,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Touching the next tile's lines ahead inside the pass, or two passes of four rows, gave nothing (a load that misses
  * holds up retirement whether or not its value is used). More streams of memory help: each iteration of the passes of
  * eight and four rows takes input {@code i} of each quarter of the half's inputs, written out one after another (the
- * last {@code in % 4} inputs in {@link #addRest}), four streams for the hardware prefetchers where inputs in order
- * were one. On the Intel Xeon of docs/benchmarks.md ("Vector API caches filled first"), {@code ProductsBench float16
- * 1,4,8}: 8 rows 14.9–16.3 ms against 17.5–19.6 with the quarters in an inner loop (23.9–26.9 in input order, a few
- * hours before); 8 chat users (float16, {@code ShapeClient 8 1 3 64 block}) 276–283 tokens/s against 246–248. Kernels
- * this size came out of C2 with their vectors boxed in some JVMs until {@link VectorOperatorCaches} filled the Vector
- * API's caches first.
+ * last {@code in % 4} inputs in {@link #addRest}), four streams for the hardware prefetchers where inputs in order were
+ * one. On the Intel Xeon of docs/benchmarks.md ("Vector API caches filled first"), {@code ProductsBench float16 1,4,8}:
+ * 8 rows 14.9–16.3 ms against 17.5–19.6 with the quarters in an inner loop (23.9–26.9 in input order, a few hours
+ * before); 8 chat users (float16, {@code ShapeClient 8 1 3 64 block}) 276–283 tokens/s against 246–248. Kernels this
+ * size came out of C2 with their vectors boxed in some JVMs until {@link VectorOperatorCaches} filled the Vector API's
+ * caches first.
  *
  * <p>The inputs are interleaved ({@link #scaledInput}), so that the eight values a pass broadcasts for one input lie
  * side by side: with each row's inputs apart, the products of 8 rows took 16.3–17.5 ms in a standalone loop over

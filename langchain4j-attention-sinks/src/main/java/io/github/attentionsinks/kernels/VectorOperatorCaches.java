@@ -26,11 +26,12 @@ import org.slf4j.LoggerFactory;
  * left with a class-check trap, and {@code find}'s profile keeps the count (4 after a few such first uses). C2 adds up
  * the class-check traps of every method it inlines into one compilation, and past {@code PerMethodTrapLimit} (100)
  * stops guarding calls with traps for the whole compilation: the Vector API's calls then stay calls and box their
- * vectors. A kernel of 25 or more operations inlines {@code find} 25 times or more, so in the JVMs where {@code find}
- * had trapped, it ran several times slower: an eight-row float16 kernel with the four quarters of its inputs written
- * out (84 operations) made 8 chat users 47 tokens/s instead of 271–274 in two JVMs of four, its compilation's
- * class-check count 336, all of it from {@code find} (JIT log, docs/benchmarks.md "Vector API caches filled first").
- * With every cache filled while the JVM is still interpreting, {@code find}'s miss path never runs again.
+ * vectors. A kernel of 25 or more such operations inlines {@code find} 25 times or more, 4 traps each reaching the limit,
+ * so in the JVMs where {@code find} had trapped it ran several times slower: an eight-row float16 kernel with the four
+ * quarters of its inputs written out (84 such operations) made 8 chat users 47 tokens/s instead of 271–274 in two JVMs of
+ * four, its compilation's class-check count 336, all of it from {@code find} (JIT log, docs/benchmarks.md "Vector API
+ * caches filled first"). With every cache filled while the JVM is still interpreting, {@code find}'s miss path never
+ * runs again.
  */
 final class VectorOperatorCaches {
     private static final Logger LOG = LoggerFactory.getLogger(VectorOperatorCaches.class);
@@ -38,7 +39,8 @@ final class VectorOperatorCaches {
     static {
         long start = System.nanoTime();
         int calls = fillAll();
-        LOG.debug("Vector API operator caches filled: {} calls in {} ms", calls, (System.nanoTime() - start) / 1_000_000);
+        LOG.debug("Vector API operator caches filled: {} calls in {} ms", calls,
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     private VectorOperatorCaches() {}
@@ -52,8 +54,10 @@ final class VectorOperatorCaches {
     static int fillAll() {
         List<VectorOperators.Operator> operators = operators();
         Vector<?>[] ones = {
-            FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, 1), DoubleVector.broadcast(DoubleVector.SPECIES_PREFERRED, 1),
-            IntVector.broadcast(IntVector.SPECIES_PREFERRED, 1), LongVector.broadcast(LongVector.SPECIES_PREFERRED, 1),
+            FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, 1),
+            DoubleVector.broadcast(DoubleVector.SPECIES_PREFERRED, 1),
+            IntVector.broadcast(IntVector.SPECIES_PREFERRED, 1),
+            LongVector.broadcast(LongVector.SPECIES_PREFERRED, 1),
             ShortVector.broadcast(ShortVector.SPECIES_PREFERRED, (short) 1),
             ByteVector.broadcast(ByteVector.SPECIES_PREFERRED, (byte) 1)};
         int calls = 0;
