@@ -41,7 +41,10 @@ import jdk.incubator.vector.VectorSpecies;
  * lines on their way: on an Intel Xeon whose two threads read about 20 GB/s, an 8-session step at a full window
  * (SmolLM-135M shape, 377 MB of keys and values) spent 20.0 ms in attention one run at a time and 16.8–17.6 two at a
  * time, a single session 2.9–3.2 against 2.5–2.6 (timed per layer, three interleaved pairs; docs/benchmarks.md). A
- * score is the same arithmetic either way; a weighted sum adds the same products in another order.
+ * score is the same arithmetic either way; a weighted sum adds the same products in another order. A float16 cache's
+ * three-query scores read two halves of the blocks too: from memory, 14.8 ns a key against 17.0–18.8 one run at a time
+ * (one thread, 1,024 keys a head; docs/benchmarks.md, "Vector API caches filled first"); its weighted sums over two
+ * runs were slower, and stay one run.
  */
 public final class CacheReads {
     static {
@@ -62,6 +65,9 @@ public final class CacheReads {
     private static final int HALF_MASK = 0x8FFFE000;
     /** What the moved bits of a float16 are short of: 2^(127 − 15). */
     private static final float HALF_SCALE = 0x1p112f;
+    /** What the queries are multiplied by before they meet widened float16 keys ({@link #liftedQueries}). */
+    private static final float QUERY_LIFT = 0x1p56f;
+    private static final ThreadLocal<float[]> LIFTED_QUERIES = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Whether this JDK loads vectors from a {@code ByteBuffer} (17 and 18); later ones load from a segment. */
     private static final boolean BUFFER_LOADS = Runtime.version().feature() <= 18;
@@ -572,50 +578,83 @@ public final class CacheReads {
      */
     public static void groupScoresHalfBlocks(float[] q, int qOff, int queries, ByteBuffer k, int kByte, int blocks,
             int dim, float scale, float[] scores, int sOff, int sStride) {
+        float[] lifted = liftedQueries(q, qOff, queries * dim);
+        float liftedScale = scale * (HALF_SCALE / QUERY_LIFT);
         int c = 0;
         for (; queries - c >= 3; c += 3) {
-            threeScoresHalfBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride, sStride);
+            threeScoresHalfBlocks(lifted, c * dim, k, kByte, blocks, dim, liftedScale, scores, sOff + c * sStride,
+                    sStride);
         }
         for (; c < queries; c++) {
-            scoresHalfBlocks(q, qOff + c * dim, k, kByte, blocks, dim, scale, scores, sOff + c * sStride);
+            scoresHalfBlocks(lifted, c * dim, k, kByte, blocks, dim, liftedScale, scores, sOff + c * sStride);
         }
     }
 
-    /** Three queries against blocks of keys: each block row widened once serves all three. */
+    /**
+     * The queries times 2^56, in this thread's scratch: the blocks' widened keys are their values times 2^-112
+     * ({@link #HALF_SCALE}), and multiplying the queries instead of every key vector saves an operation per vector
+     * (the scores then come out times 2^-56, which the scale makes up). Powers of two: exact, unless a product falls
+     * below 2^-126 (a key times a query under 2^-70).
+     */
+    private static float[] liftedQueries(float[] q, int qOff, int n) {
+        float[] lifted = LIFTED_QUERIES.get();
+        if (lifted.length < n) {
+            lifted = new float[n];
+            LIFTED_QUERIES.set(lifted);
+        }
+        for (int i = 0; i < n; i++) {
+            lifted[i] = q[qOff + i] * QUERY_LIFT;
+        }
+        return lifted;
+    }
+
+    /**
+     * Three queries (lifted, {@link #liftedQueries}) against blocks of float16 keys: each block row widened once serves
+     * all three. The first and the second half of the blocks are read in the same loop, two streams of memory at once
+     * as in {@link #threeScoresBlocks}, one sum per query and half; an odd count's middle block is scored twice, the
+     * same both times.
+     */
     private static void threeScoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff, int sStride) {
         Object ks = segment(k);
         int rOff = qOff + dim;
         int tOff = qOff + 2 * dim;
-        for (int b = 0, at = kByte; b < blocks; b++) {
-            // Two sets of sums, even and odd rows: each multiply-add waits for the one before it on its sum.
+        int half = (blocks + 1) / 2;
+        int second = blocks - half;
+        for (int b = 0, at = kByte, bt = kByte + second * dim * HALF_VECTOR_BYTES; b < half; b++) {
             FloatVector a0 = FloatVector.zero(FLOATS);
-            FloatVector a1 = a0;
             FloatVector r0 = a0;
-            FloatVector r1 = a0;
             FloatVector t0 = a0;
-            FloatVector t1 = a0;
-            for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
+            FloatVector x0 = a0;
+            FloatVector y0 = a0;
+            FloatVector z0 = a0;
+            for (int d = 0; d < dim; d++, at += HALF_VECTOR_BYTES, bt += HALF_VECTOR_BYTES) {
                 FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
-                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
-                FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
-                        .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
-                        .mul(HALF_SCALE);
-                a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
-                r0 = k0.fma(FloatVector.broadcast(FLOATS, q[rOff + d]), r0);
-                t0 = k0.fma(FloatVector.broadcast(FLOATS, q[tOff + d]), t0);
-                a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
-                r1 = k1.fma(FloatVector.broadcast(FLOATS, q[rOff + d + 1]), r1);
-                t1 = k1.fma(FloatVector.broadcast(FLOATS, q[tOff + d + 1]), t1);
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats();
+                FloatVector m0 = ((IntVector) halves(ks, k, bt).castShape(INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats();
+                FloatVector qa = FloatVector.broadcast(FLOATS, q[qOff + d]);
+                FloatVector qr = FloatVector.broadcast(FLOATS, q[rOff + d]);
+                FloatVector qt = FloatVector.broadcast(FLOATS, q[tOff + d]);
+                a0 = k0.fma(qa, a0);
+                r0 = k0.fma(qr, r0);
+                t0 = k0.fma(qt, t0);
+                x0 = m0.fma(qa, x0);
+                y0 = m0.fma(qr, y0);
+                z0 = m0.fma(qt, z0);
             }
             int to = sOff + b * LANES;
-            a0.add(a1).mul(scale).intoArray(scores, to);
-            r0.add(r1).mul(scale).intoArray(scores, to + sStride);
-            t0.add(t1).mul(scale).intoArray(scores, to + 2 * sStride);
+            a0.mul(scale).intoArray(scores, to);
+            r0.mul(scale).intoArray(scores, to + sStride);
+            t0.mul(scale).intoArray(scores, to + 2 * sStride);
+            to += second * LANES;
+            x0.mul(scale).intoArray(scores, to);
+            y0.mul(scale).intoArray(scores, to + sStride);
+            z0.mul(scale).intoArray(scores, to + 2 * sStride);
         }
     }
 
-    /** One query against blocks of keys. */
+    /** One query (lifted) against blocks of float16 keys. */
     private static void scoresHalfBlocks(float[] q, int qOff, ByteBuffer k, int kByte, int blocks, int dim,
             float scale, float[] scores, int sOff) {
         Object ks = segment(k);
@@ -624,10 +663,9 @@ public final class CacheReads {
             FloatVector a1 = a0;
             for (int d = 0; d < dim; d += 2, at += 2 * HALF_VECTOR_BYTES) {
                 FloatVector k0 = ((IntVector) halves(ks, k, at).castShape(INTS, 0))
-                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats();
                 FloatVector k1 = ((IntVector) halves(ks, k, at + HALF_VECTOR_BYTES)
-                        .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats()
-                        .mul(HALF_SCALE);
+                        .castShape(INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(HALF_MASK).reinterpretAsFloats();
                 a0 = k0.fma(FloatVector.broadcast(FLOATS, q[qOff + d]), a0);
                 a1 = k1.fma(FloatVector.broadcast(FLOATS, q[qOff + d + 1]), a1);
             }
