@@ -38,9 +38,16 @@ final class VectorOperatorCaches {
 
     static {
         long start = System.nanoTime();
-        int calls = fillAll();
-        LOG.debug("Vector API operator caches filled: {} calls in {} ms", calls,
-                (System.nanoTime() - start) / 1_000_000);
+        try {
+            int calls = fillAll();
+            LOG.debug("Vector API operator caches filled: {} calls in {} ms", calls,
+                    (System.nanoTime() - start) / 1_000_000);
+        } catch (RuntimeException e) {
+            // Only speed depends on the filling: a JDK whose Vector API refuses it some other way still runs the
+            // kernels, with the risk described above.
+            LOG.warn("Could not fill the Vector API's operator caches ({}); the Java kernels run, but C2 may box "
+                    + "their vectors in some JVMs", e.toString());
+        }
     }
 
     private VectorOperatorCaches() {}
@@ -117,8 +124,9 @@ final class VectorOperatorCaches {
                 one.reduceLanesToLong(associative, all);
                 calls += 2;
             }
-        } catch (UnsupportedOperationException | IllegalArgumentException | ArithmeticException refused) {
-            // not an operator of this element type (bitwise ones on floats, say): nothing to cache
+        } catch (RuntimeException refused) {
+            // not an operator of this element type (UnsupportedOperationException for bitwise ones on floats, say):
+            // nothing to cache; any other refusal leaves this operator to its first use and the others filled
         }
         return calls;
     }
