@@ -5,10 +5,12 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * Attention's three-query scores over keys in blocks as the library computes them ({@link CacheReads#groupScoresBlocks}
- * for float32 keys, {@link CacheReads#groupScoresHalfBlocks} for float16), on one thread: {@code HEADS} KV heads of
- * 1,024 keys of 64 values each, read in turn, so that with the default 1,500 heads the keys come from memory (393 MB
- * float32, 196 MB float16) and with {@code -Dheads=2} from the second-level cache. Prints ns per key, eight rounds.
+ * Attention's three-query scores over keys in blocks and three heads' weighted sums over value rows as the library
+ * computes them ({@link CacheReads#groupScoresBlocks} and {@link CacheReads#groupWeightedSums} for float32 entries,
+ * {@link CacheReads#groupScoresHalfBlocks} and {@link CacheReads#groupWeightedSumsHalves} for float16), on one thread:
+ * {@code HEADS} KV heads of 1,024 keys (or value rows) of 64 values each, read in turn, so that with the default 1,500
+ * heads they come from memory (393 MB float32, 196 MB float16) and with {@code -Dheads=2} from the second-level cache.
+ * Prints ns per key (per value row for the sums), eight rounds.
  * Used in docs/benchmarks.md ("Vector API caches filled first", a float16 cache's scores in two runs):
  *
  * <pre>
@@ -36,6 +38,11 @@ public class HalfScoresBench {
             q[i] = (float) r.nextGaussian();
         }
         float[] scores = new float[3 * keys];
+        float[] p = new float[3 * keys];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = r.nextFloat() / keys;
+        }
+        float[] out = new float[3 * dim];
         int reps = Math.max(1, 1500 / heads);
         for (int round = 0; round < 8; round++) {
             long t0 = System.nanoTime();
@@ -53,9 +60,21 @@ public class HalfScoresBench {
                 }
             }
             long t2 = System.nanoTime();
+            for (int rep = 0; rep < reps; rep++) {
+                for (int h = 0; h < heads; h++) {
+                    CacheReads.groupWeightedSums(p, 0, keys, 3, keys, k32, h * keys * dim * 4, dim, out, 0, dim);
+                }
+            }
+            long t3 = System.nanoTime();
+            for (int rep = 0; rep < reps; rep++) {
+                for (int h = 0; h < heads; h++) {
+                    CacheReads.groupWeightedSumsHalves(p, 0, keys, 3, keys, k16, h * keys * dim * 2, dim, out, 0, dim);
+                }
+            }
+            long t4 = System.nanoTime();
             double n = (double) reps * heads * keys;
-            System.out.printf("round %d  float32 blocks %.1f ns/key  float16 blocks %.1f ns/key%n", round,
-                    (t1 - t0) / n, (t2 - t1) / n);
+            System.out.printf("round %d  scores: float32 %.1f, float16 %.1f ns/key  sums: float32 %.1f, float16 %.1f "
+                    + "ns/row%n", round, (t1 - t0) / n, (t2 - t1) / n, (t3 - t2) / n, (t4 - t3) / n);
         }
     }
 }
