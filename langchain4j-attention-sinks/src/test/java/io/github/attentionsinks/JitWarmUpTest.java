@@ -60,12 +60,16 @@ class JitWarmUpTest {
         for (int rows : JitWarmUp.STEP_ROWS) {
             taken.addAll(WeightKernels.rowPasses(precision, rows));
         }
+        for (int rows : JitWarmUp.LONG_PROMPT_FIRST_CHUNKS) {
+            taken.addAll(WeightKernels.rowPasses(precision, rows));
+        }
         java.util.SortedSet<String> every = new java.util.TreeSet<>();
-        for (int rows = 1; rows <= 64; rows++) {
+        for (int rows = 1; rows <= 96; rows++) {
             every.addAll(WeightKernels.rowPasses(precision, rows));
         }
         assertEquals(every, taken, precision + ": passes of the warm-up's steps "
-                + java.util.Arrays.toString(JitWarmUp.STEP_ROWS));
+                + java.util.Arrays.toString(JitWarmUp.STEP_ROWS) + " and long prompt chunks "
+                + java.util.Arrays.toString(JitWarmUp.LONG_PROMPT_FIRST_CHUNKS));
     }
 
     @Test

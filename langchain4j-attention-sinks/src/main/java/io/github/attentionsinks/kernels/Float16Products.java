@@ -47,6 +47,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The conversions are written out in each kernel: through small helper methods, JDK 17 left the one-row loop
  * boxing its vectors (2.5 times slower, the heap churning).
+ *
+ * <p>From {@link VectorProducts#WIDENED_ROWS} rows on (long prompts), the conversions in every pass of eight cost
+ * more than widening each tile once into a float32 tile of the thread and running the float32 passes over it
+ * ({@link #multiplyWidened}).
  */
 final class Float16Products {
     static {
@@ -222,6 +226,45 @@ final class Float16Products {
     }
 
     /**
+     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}, for many rows ({@link VectorProducts#widens}): each
+     * tile widened to float32 into a tile of this thread first ({@link #widen}), then multiplied by {@link
+     * VectorProducts#tileRows}' float32 passes, which read it from the second-level cache with no conversions left to
+     * do. The passes of eight rows spend five integer operations on each pair of weight vectors beside sixteen
+     * multiply-adds, on the same ports, in every pass; here each weight is widened once for all the rows.
+     *
+     * @param x {@code [rows, in]} row-major, as it is (not {@link #scaledInput})
+     */
+    static void multiplyWidened(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
+        float[] tile = VectorProducts.widenedTile(in);
+        short[][] tiles = packed.tiles();
+        int stride = tiles.length * TILE;
+        float unlift = Math.scalb(1f, 112 - packed.lift());
+        for (int t = t0; t < t1; t++) {
+            widen(tiles[t], in, unlift, tile);
+            VectorProducts.tileRows(tile, in, x, rows, y, t * TILE, stride);
+        }
+    }
+
+    /**
+     * Tile {@code w} as float32 weights in {@link VectorProducts#tileIndex}'s layout: a half's low shorts ({@link
+     * #index}) are column {@code 2·half}, its high shorts column {@code 2·half + 1}. Each weight times {@code
+     * unlift}, which undoes the conversion's 2^-112 and the packing's lift exactly: the float16 weight itself, a normal
+     * float32 even where it is a float16 subnormal.
+     */
+    private static void widen(short[] w, int in, float unlift, float[] tile) {
+        int column = in * LANES;
+        for (int half = 0; half < 2; half++) {
+            for (int i = 0, wi = half * in * HALF, ti = 2 * half * column; i < in; i++, wi += HALF, ti += LANES) {
+                IntVector pairs = ShortVector.fromArray(HALF_ROW, w, wi).reinterpretAsInts();
+                pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK)
+                        .reinterpretAsFloats().mul(unlift).intoArray(tile, ti);
+                pairs.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats().mul(unlift)
+                        .intoArray(tile, ti + column);
+            }
+        }
+    }
+
+    /**
      * The sums of one tile's outputs times {@code scale} ({@link Tiles#sumScale}), row by row. Done here rather than
      * on each accumulator in the kernels: with a multiply before each store, C2 sometimes ran out of inlining budget at
      * the end of the eight-row kernel (inlined into its caller with the other passes) and left those multiplies as
@@ -238,9 +281,14 @@ final class Float16Products {
 
     /**
      * The kernels {@link #multiply} runs for {@code rows} rows, each named once: passes of 8, 4, 2 and 1 rows over a
-     * half, and for one or two rows alone kernels over the whole tile.
+     * half, and for one or two rows alone kernels over the whole tile; from {@link VectorProducts#WIDENED_ROWS} rows
+     * on, the widening and the float32 passes over widened tiles ({@link #multiplyWidened}; a matrix of more than
+     * {@link VectorProducts#WIDENED_MAX_IN} inputs still takes the passes of eight).
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
+        if (rows >= VectorProducts.WIDENED_ROWS) {
+            return VectorProducts.widenedRowPasses(rows);
+        }
         if (rows <= 2) {
             return new java.util.TreeSet<>(java.util.Set.of(rows + (rows == 1 ? " row" : " rows") + ", whole tile"));
         }

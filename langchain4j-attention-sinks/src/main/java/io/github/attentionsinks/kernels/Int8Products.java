@@ -97,8 +97,41 @@ final class Int8Products {
     static void multiply(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0, int t1) {
         if (rows <= 2) {
             multiplyWholeTiles(tiles, scales, in, x, rows, y, t0, t1);
+        } else if (VectorProducts.widens(rows, in)) {
+            multiplyWidened(tiles, scales, in, x, rows, y, t0, t1);
         } else {
             multiplyRows(tiles, scales, in, x, rows, y, t0, t1);
+        }
+    }
+
+    /**
+     * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}, for many rows ({@link VectorProducts#widens}): each
+     * tile widened to float32 weights, {@code q·scale} as the other passes make them, into a tile of this thread
+     * ({@link #widen}), then multiplied by {@link VectorProducts#tileRows}' float32 passes.
+     */
+    static void multiplyWidened(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
+            int t1) {
+        float[] tile = VectorProducts.widenedTile(in);
+        int stride = tiles.length * TILE;
+        for (int t = t0; t < t1; t++) {
+            widen(tiles[t], scales[t], in, tile);
+            VectorProducts.tileRows(tile, in, x, rows, y, t * TILE, stride);
+        }
+    }
+
+    /** Tile {@code w} with its scales {@code s} as float32 weights in {@link VectorProducts#tileIndex}'s layout. */
+    private static void widen(byte[] w, float[] s, int in, float[] tile) {
+        int column = in * LANES;
+        for (int i = 0, wi = 0, ti = 0; i < in; i++, wi += TILE, ti += LANES) {
+            int si = i / BLOCK * TILE;
+            ((FloatVector) ByteVector.fromArray(BYTES, w, wi).convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si)).intoArray(tile, ti);
+            ((FloatVector) ByteVector.fromArray(BYTES, w, wi + LANES).convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + LANES)).intoArray(tile, ti + column);
+            ((FloatVector) ByteVector.fromArray(BYTES, w, wi + 2 * LANES).convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + 2 * LANES)).intoArray(tile, ti + 2 * column);
+            ((FloatVector) ByteVector.fromArray(BYTES, w, wi + 3 * LANES).convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, s, si + 3 * LANES)).intoArray(tile, ti + 3 * column);
         }
     }
 
@@ -145,11 +178,15 @@ final class Int8Products {
 
     /**
      * The kernels {@link #multiply} runs for {@code rows} rows, each named once: the whole-tile kernel of one or two
-     * rows, and from three rows on passes of 8, 4, 2 and 1 rows over a half.
+     * rows, from three rows on passes of 8, 4, 2 and 1 rows over a half, and from {@link VectorProducts#WIDENED_ROWS}
+     * on the widening and the float32 passes ({@link #multiplyWidened}).
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
         if (rows <= 2) {
             return new java.util.TreeSet<>(java.util.Set.of(rows + (rows == 1 ? " row" : " rows") + ", whole tile"));
+        }
+        if (rows >= VectorProducts.WIDENED_ROWS) {
+            return VectorProducts.widenedRowPasses(rows);
         }
         return Float16Products.passesOfEight(rows);
     }

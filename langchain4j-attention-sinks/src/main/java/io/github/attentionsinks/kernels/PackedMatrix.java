@@ -197,7 +197,7 @@ public abstract class PackedMatrix {
         }
     }
 
-    /** Float16 weights, widened to float32 in the kernel. */
+    /** Float16 weights, widened to float32 in the kernel, or tile by tile for many rows. */
     static final class Float16 extends PackedMatrix {
         private final Float16Products.Tiles packed;
 
@@ -208,12 +208,16 @@ public abstract class PackedMatrix {
 
         @Override
         float[] kernelInput(float[] x, int rows) {
-            return Float16Products.scaledInput(x, rows, in);
+            return VectorProducts.widens(rows, in) ? x : Float16Products.scaledInput(x, rows, in);
         }
 
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
-            Float16Products.multiply(packed, in, x, rows, y, from, to);
+            if (VectorProducts.widens(rows, in)) {
+                Float16Products.multiplyWidened(packed, in, x, rows, y, from, to);
+            } else {
+                Float16Products.multiply(packed, in, x, rows, y, from, to);
+            }
         }
     }
 

@@ -109,26 +109,67 @@ final class VectorProducts {
     }
 
     /**
+     * Rows a product of narrower weights (float16, int8) takes at least to run on tiles widened to float32 first, then
+     * {@link #tileRows}: {@link Float16Products#multiplyWidened}, {@link Int8Products#multiplyWidened}. Widening a
+     * step's weights costs about as much as a pass of eight rows over them (it stores the float32 tile, which is then
+     * read from the second-level cache), and each row then costs the float32 passes' 0.85–0.9 ms instead of the float16
+     * passes' 1.3–1.4 (SmolLM-135M shape, two threads of the Intel Xeon of docs/benchmarks.md, "Where an 8-user
+     * float16 chat round goes; float16 tiles widened for long prompts"): level at 56 rows, 4–22% faster at 64, 27–29%
+     * at 200, and a 1,120-token float16 prompt read 17–24% faster.
+     */
+    static final int WIDENED_ROWS = 64;
+    /** The most inputs a widened tile takes: 4,096 make a float32 tile of 1 MiB, half an Intel Xeon core's L2. */
+    static final int WIDENED_MAX_IN = 4096;
+    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Whether a product of narrower weights multiplies {@code rows} rows of {@code in} inputs on widened tiles. */
+    static boolean widens(int rows, int in) {
+        return rows >= WIDENED_ROWS && in <= WIDENED_MAX_IN;
+    }
+
+    /** This thread's float32 tile for widened weights of {@code in} inputs (kept, grown as needed). */
+    static float[] widenedTile(int in) {
+        float[] tile = WIDENED.get();
+        if (tile.length < in * TILE) {
+            tile = new float[in * TILE];
+            WIDENED.set(tile);
+        }
+        return tile;
+    }
+
+    /** The kernels a product of narrower weights runs on widened tiles for {@code rows} rows, each named once. */
+    static java.util.SortedSet<String> widenedRowPasses(int rows) {
+        java.util.SortedSet<String> passes = rowPasses(rows, "widened, float32 ");
+        passes.add("widening");
+        return passes;
+    }
+
+    /**
      * The passes {@link #tileRows} makes for {@code rows} rows, as rows per pass (6, 4, 2, 1), each listed once: each is
      * a kernel of its own, which the JIT compiles only once it has run.
      */
     static java.util.SortedSet<String> rowPasses(int rows) {
+        return rowPasses(rows, "");
+    }
+
+    /** As {@link #rowPasses(int)}, each name after {@code prefix}. */
+    static java.util.SortedSet<String> rowPasses(int rows, String prefix) {
         java.util.SortedSet<String> passes = new java.util.TreeSet<>();
         int m = 0;
         if (SIX_ROWS) {
             for (; m + 5 < rows; m += 6) {
-                passes.add("6 rows");
+                passes.add(prefix + "6 rows");
             }
         }
         for (; m + 3 < rows; m += 4) {
-            passes.add("4 rows");
+            passes.add(prefix + "4 rows");
         }
         if (m + 1 < rows) {
-            passes.add("2 rows");
+            passes.add(prefix + "2 rows");
             m += 2;
         }
         if (m < rows) {
-            passes.add("1 row");
+            passes.add(prefix + "1 row");
         }
         return passes;
     }
@@ -140,7 +181,7 @@ final class VectorProducts {
      * Every pass adds each output's inputs in order into one accumulator, except the one-row pass (two sets), which
      * only a step's odd last row takes, whatever passes came before it.
      */
-    private static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
+    static void tileRows(float[] w, int in, float[] x, int rows, float[] y, int ya, int stride) {
         int first = 0;
         if (SIX_ROWS) {
             for (; first + 5 < rows; first += 6) {

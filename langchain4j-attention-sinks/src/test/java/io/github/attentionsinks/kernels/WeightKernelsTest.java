@@ -102,12 +102,13 @@ class WeightKernelsTest {
      * weights span normal and subnormal float16 values, zeros and both signs; each is decoded here from its rounding
      * by libtorch-independent arithmetic: the rounding is checked separately against libtorch's. The passes of four
      * and eight rows read a half's inputs a quarter apart and the last {@code in % 4} after them: input counts here
-     * are multiples of four and not, and fewer than four.
+     * are multiples of four and not, and fewer than four. From 64 rows on the tiles are widened to float32 first
+     * (64–70 rows here), except for more than 4,096 inputs (4,100 here).
      */
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
         "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31", "150, 45, 12", "65, 30, 7", "80, 20, 6", "40, 3, 12",
-        "70, 43, 8"})
+        "70, 43, 8", "130, 70, 64", "70, 43, 67", "65, 3, 70", "200, 576, 65", "40, 4100, 64"})
     void float16ProductsMatchDoublePrecision(int out, int in, int rows) {
         Random random = new Random(out * 17L + in * 3L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
@@ -222,7 +223,8 @@ class WeightKernelsTest {
      */
     @ParameterizedTest
     @CsvSource({"1, 1, 1", "3, 17, 5", "64, 32, 1", "100, 37, 2", "961, 577, 3", "3072, 576, 8", "576, 1536, 5",
-        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31"})
+        "130, 70, 15", "96, 41, 4", "70, 64, 9", "200, 33, 31", "130, 70, 64", "70, 43, 67", "65, 3, 70",
+        "40, 4100, 64"})
     void int8ProductsMatchTheQuantizationRule(int out, int in, int rows) {
         Random random = new Random(out * 13L + in * 5L + rows);
         for (boolean inOut : new boolean[] {false, true}) {
