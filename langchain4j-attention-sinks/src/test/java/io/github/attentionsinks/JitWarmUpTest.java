@@ -11,9 +11,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The JIT warm-up ({@link AttentionSinkModel#warmUp}) runs throwaway steps on the model itself: a conversation fed
- * after it gets the logits it got before it, within 1e-5 (nothing of the throwaway sessions stays in the model's kept
- * buffers; not bit for bit, since the Vector API may sum lanes in another order once compiled), and with libtorch
- * multiplying there is nothing to warm.
+ * after it gets the logits it got before it, within 1e-4 (nothing of the throwaway sessions stays in the model's kept
+ * buffers; not bit for bit, since the Vector API may sum lanes in another order once compiled: run alone on JDK 25,
+ * where the first stream runs before C2 has compiled the kernels, a step differed by 1.1e-5, where a different last
+ * prompt token moves the first step's logits by 1.6e-3), and with libtorch multiplying there is nothing to warm.
  */
 class JitWarmUpTest {
     @Test
@@ -28,7 +29,7 @@ class JitWarmUpTest {
             float[][] after = stream(model, cache, prompt);
             for (int t = 0; t < before.length; t++) {
                 float diff = Shared.maxAbsDiff(before[t], after[t]);
-                assertTrue(diff <= 1e-5f, "step " + t + " differs by " + diff);
+                assertTrue(diff <= 1e-4f, "step " + t + " differs by " + diff);
             }
         }
     }
