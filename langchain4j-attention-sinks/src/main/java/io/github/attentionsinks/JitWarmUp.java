@@ -54,11 +54,12 @@ final class JitWarmUp {
      */
     private static final int LONG_PROMPT = 8 * CHUNK;
     /**
-     * The long prompt's first two chunks, longer than the others: 65 and 68 rows, which take float16's and int8's widened tiles
-     * (from 64 rows, {@code VectorProducts.WIDENED_ROWS}) and the float32 passes of six, four and one rows over them,
-     * then of six and two. Once is enough here too: only long prompts take those kernels.
+     * The long prompt's first two chunks, longer than the others: 65 and 74 rows, which take float16's and int8's
+     * widened tiles (from 64 rows, {@code VectorProducts.WIDENED_ROWS}) and every float32 pass over them: with AVX-512
+     * 10 × 6 + 4 + 1 and 12 × 6 + 2, with AVX2 16 × 4 + 1 and 18 × 4 + 2. Once is enough here too: only long prompts
+     * take those kernels.
      */
-    static final int[] LONG_PROMPT_FIRST_CHUNKS = {65, 68};
+    static final int[] LONG_PROMPT_FIRST_CHUNKS = {65, 74};
     /** The sessions' window: room for the long prompt and the round's steps after it (4 + 316). */
     private static final CacheConfig CACHE = CacheConfig.sinks(4, 316);
     private static final int MAX_ROUNDS = 30;
