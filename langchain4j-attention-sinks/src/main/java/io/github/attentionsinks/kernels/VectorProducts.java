@@ -115,7 +115,7 @@ final class VectorProducts {
      * read from the second-level cache), and each row then costs the float32 passes' 0.85–0.9 ms instead of the float16
      * passes' 1.3–1.4 (SmolLM-135M shape, two threads of the Intel Xeon of docs/benchmarks.md, "Where an 8-user
      * float16 chat round goes; float16 tiles widened for long prompts"): level at 56 rows, 4–22% faster at 64, 27–29%
-     * at 200, and a 1,120-token float16 prompt read 17–24% faster.
+     * at 200, and a 1,120-token float16 prompt read 16–24% faster.
      */
     static final int WIDENED_ROWS = 64;
     /** The most inputs a widened tile takes: 4,096 make a float32 tile of 1 MiB, half an Intel Xeon core's L2. */
