@@ -146,7 +146,7 @@ final class Float16Products {
      * step's rows times the widest input), since a step runs several products a layer and a new buffer for each would
      * be garbage of that size every time.
      */
-    static float[] scaledInput(float[] x, int rows, int in) {
+    private static float[] scaledInput(float[] x, int rows, int in) {
         int n = rows * in;
         float[] scaled = INPUT.get();
         if (scaled.length < n) {
@@ -162,9 +162,17 @@ final class Float16Products {
     }
 
     /**
+     * The inputs as {@link #multiply} reads them for {@code rows} rows: {@link #scaledInput}'s copy, or {@code x} as it
+     * is where the tiles are widened ({@link VectorProducts#widens}).
+     */
+    static float[] kernelInput(float[] x, int rows, int in) {
+        return VectorProducts.widens(rows, in) ? x : scaledInput(x, rows, in);
+    }
+
+    /**
      * {@code y[m][o]} for the outputs of tiles {@code [t0, t1)}; rows of {@code y} are {@code tiles·TILE} wide.
      *
-     * @param x the inputs as {@link #scaledInput} returns them
+     * @param x the inputs as {@link #kernelInput} returns them
      */
     static void multiply(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
         // One row, two rows and more each loop in a method of their own, as VectorProducts.float32's. With one loop
@@ -175,6 +183,8 @@ final class Float16Products {
             multiplyRow(packed.tiles(), packed.sumScale(), in, x, y, t0, t1);
         } else if (rows == 2) {
             multiplyTwoRows(packed.tiles(), packed.sumScale(), in, x, y, t0, t1);
+        } else if (VectorProducts.widens(rows, in)) {
+            multiplyWidened(packed, in, x, rows, y, t0, t1);
         } else {
             multiplyRows(packed.tiles(), packed.sumScale(), in, x, rows, y, t0, t1);
         }
@@ -234,7 +244,7 @@ final class Float16Products {
      *
      * @param x {@code [rows, in]} row-major, as it is (not {@link #scaledInput})
      */
-    static void multiplyWidened(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
+    private static void multiplyWidened(Tiles packed, int in, float[] x, int rows, float[] y, int t0, int t1) {
         float[] tile = VectorProducts.widenedTile(in);
         short[][] tiles = packed.tiles();
         int stride = tiles.length * TILE;

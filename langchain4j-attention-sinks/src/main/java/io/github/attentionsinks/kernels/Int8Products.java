@@ -109,8 +109,8 @@ final class Int8Products {
      * tile widened to float32 weights, {@code q·scale} as the other passes make them, into a tile of this thread
      * ({@link #widen}), then multiplied by {@link VectorProducts#tileRows}' float32 passes.
      */
-    static void multiplyWidened(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y, int t0,
-            int t1) {
+    private static void multiplyWidened(byte[][] tiles, float[][] scales, int in, float[] x, int rows, float[] y,
+            int t0, int t1) {
         float[] tile = VectorProducts.widenedTile(in);
         int stride = tiles.length * TILE;
         for (int t = t0; t < t1; t++) {

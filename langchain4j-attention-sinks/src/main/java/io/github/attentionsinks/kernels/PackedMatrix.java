@@ -208,16 +208,12 @@ public abstract class PackedMatrix {
 
         @Override
         float[] kernelInput(float[] x, int rows) {
-            return VectorProducts.widens(rows, in) ? x : Float16Products.scaledInput(x, rows, in);
+            return Float16Products.kernelInput(x, rows, in);
         }
 
         @Override
         void multiplyTiles(float[] x, int rows, float[] y, int from, int to) {
-            if (VectorProducts.widens(rows, in)) {
-                Float16Products.multiplyWidened(packed, in, x, rows, y, from, to);
-            } else {
-                Float16Products.multiply(packed, in, x, rows, y, from, to);
-            }
+            Float16Products.multiply(packed, in, x, rows, y, from, to);
         }
     }
 
