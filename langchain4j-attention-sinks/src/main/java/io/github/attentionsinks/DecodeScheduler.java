@@ -21,21 +21,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the generations of many sessions of one model together, as serving engines do: one thread owns the decode
- * loop, and each step feeds every active generation in one batched forward pass
- * ({@link AttentionSinkModel#appendBatch}): one token for a generation that is decoding, a chunk of
- * {@code prefillChunk} tokens for one still reading its prompt (chunked prefill; the prompt's last chunk takes a
- * tail of up to half a chunk more, {@link Generation#nextFeed}), so a long prompt never stalls the others.
- * Generations join and leave between steps. First tokens come first. A short turn is a prompt of at most
- * {@value #SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template, say); in a step where one reads its
- * prompt, generations with longer prompts still to read sit that step out, but never two steps running; decoding
- * generations advance every step. And a step that only reads long prompts gives way, between two layers, to a short
- * turn submitted during it (its work is dropped and redone; never two such steps running): a short turn's first
- * token waits for about one layer and its own steps, not for the long prompt's chunk, and a long prompt is read at
- * no less than half its speed. (Giving way needs a decoder that computes on the Java heap; on libtorch the short
- * turn waits for the step in flight.) A prompt's
- * parts are committed to the cache without eviction until they complete one of the chunks {@link Session#append}
- * would feed, so the result does not depend on {@code prefillChunk}.
+ * Runs the generations of many sessions of one model together, as serving engines do: one thread owns the decode loop,
+ * and each step feeds every active generation in one batched forward pass ({@link AttentionSinkModel#appendBatch}): one
+ * token for a generation that is decoding, a chunk of {@code prefillChunk} tokens for one still reading its prompt
+ * (chunked prefill; the prompt's last chunk takes a tail of up to half a chunk more, {@link Generation#nextFeed}), so a
+ * long prompt never stalls the others. Generations join and leave between steps. First tokens come first. A short turn
+ * is a prompt of at most {@value #SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template, say); in a step
+ * where one reads its prompt, generations with longer prompts still to read sit that step out, but never two steps
+ * running; decoding generations advance every step. And a step that only reads long prompts gives way, between two
+ * layers or before a layer's MLP, to a short turn submitted during it (its work is dropped and redone; never two such
+ * steps running): a short turn's first token waits for about half a layer and its own steps, not for the long prompt's
+ * chunk, and a long prompt is read at no less than half its speed. (Giving way needs a decoder that computes on the
+ * Java heap; on libtorch the short turn waits for the step in flight.) Steps that only read long prompts and may give
+ * way feed each of them more than a chunk, doubling from {@code prefillChunk} up to {@code longPromptChunk} as such
+ * steps follow one another ({@link #DEFAULT_LONG_PROMPT_CHUNK}): nobody's token waits for them, and a long paste alone
+ * is read faster in large steps. A prompt's parts are committed to the cache without eviction until they complete one
+ * of the chunks {@link Session#append} would feed, so the result depends on neither chunk.
  *
  * <p>Each generation keeps its own sampling parameters, stop strings, end-of-sequence ids, listener and
  * cancellation (checked every step), and gives exactly what {@link Session#generate} gives (the same
@@ -71,11 +72,30 @@ public final class DecodeScheduler implements AutoCloseable {
      * 322 (docs/benchmarks.md, "An Intel Xeon machine: chat shapes, long windows and the prefill chunk").
      */
     public static final int DEFAULT_PREFILL_CHUNK = 16;
+    /**
+     * The most prompt tokens a long prompt feeds per step, unless told otherwise, in steps that only read long prompts
+     * and may give way to a short turn: nobody's token waits for such a step, and a turn queued during it waits for
+     * about half a layer of it. The chunk starts at {@code prefillChunk} and doubles with each such step that runs
+     * whole, back to {@code prefillChunk} after a step with anything else in it or one that gave way, so a step given
+     * up never drops much work unless no turn came for several steps. A 2,000-token prompt alone on the SmolLM-135M
+     * shape (two AMD EPYC vCPUs, JDK 17) was read at 379–395 tokens/s in chunks of 16, 470–516 in chunks of 128,
+     * 513–525 of 256 and 524–536 of 512, float32 (float16 332–406, 424–495, 452–514, 478–526), in interleaved runs
+     * (docs/bench/PrefillAlone.java, docs/benchmarks.md "A long prompt alone read in growing chunks").
+     */
+    public static final int DEFAULT_LONG_PROMPT_CHUNK = 256;
 
     private final AttentionSinkModel model;
     private final int maxActive;
     private final int maxWaiting;
     private final int prefillChunk;
+    private final int longPromptChunk;
+    /**
+     * Touched by the decode thread only: what each long prompt feeds in the next step that only reads long prompts
+     * and may give way ({@link #DEFAULT_LONG_PROMPT_CHUNK}).
+     */
+    private int aloneChunk;
+    /** Whether the model's steps can stop between layers (decoders on the Java heap); others keep to prefillChunk. */
+    private final boolean stepsGiveWay;
     /** Prompts of at most this many chunks are short turns, which go first. */
     static final int SHORT_TURN_CHUNKS = 4;
     /** Prompt tokens a short turn has at most: {@link #SHORT_TURN_CHUNKS} chunks. */
@@ -109,7 +129,7 @@ public final class DecodeScheduler implements AutoCloseable {
      * generations in. A step that only reads long prompts gives way to it.
      */
     private volatile boolean shortTurnQueued;
-    /** What a step of long prompts asks between layers. */
+    /** What a step of long prompts asks between layers and before MLPs. */
     private final BooleanSupplier shortTurnWaiting = () -> shortTurnQueued;
     /**
      * Touched by the decode thread only: a step of long prompts gave way, and no step with a long prompt has run
@@ -140,20 +160,41 @@ public final class DecodeScheduler implements AutoCloseable {
     volatile Runnable stepStarting;
 
     /**
+     * A scheduler whose long prompts feed up to {@link #DEFAULT_LONG_PROMPT_CHUNK} tokens (or {@code prefillChunk} if
+     * larger) in steps of their own.
+     *
      * @param model the model whose sessions are served
      * @param maxActive generations advanced together in one step (the batch size), at least 1
      * @param maxWaiting generations that may wait for a place, at least 0
      * @param prefillChunk prompt tokens fed per step to a generation still reading its prompt, at least 1
      */
     public DecodeScheduler(AttentionSinkModel model, int maxActive, int maxWaiting, int prefillChunk) {
-        if (maxActive < 1 || maxWaiting < 0 || prefillChunk < 1) {
-            throw new IllegalArgumentException("maxActive and prefillChunk must be >= 1 and maxWaiting >= 0, got "
-                    + maxActive + ", " + maxWaiting + ", " + prefillChunk);
+        this(model, maxActive, maxWaiting, prefillChunk, Math.max(prefillChunk, DEFAULT_LONG_PROMPT_CHUNK));
+    }
+
+    /**
+     * @param model the model whose sessions are served
+     * @param maxActive generations advanced together in one step (the batch size), at least 1
+     * @param maxWaiting generations that may wait for a place, at least 0
+     * @param prefillChunk prompt tokens fed per step to a generation still reading its prompt, at least 1
+     * @param longPromptChunk the most prompt tokens a long prompt feeds in a step that only reads long prompts
+     *     ({@link #DEFAULT_LONG_PROMPT_CHUNK}), at least {@code prefillChunk}; equal to it, such steps feed a chunk
+     *     too
+     */
+    public DecodeScheduler(AttentionSinkModel model, int maxActive, int maxWaiting, int prefillChunk,
+            int longPromptChunk) {
+        if (maxActive < 1 || maxWaiting < 0 || prefillChunk < 1 || longPromptChunk < prefillChunk) {
+            throw new IllegalArgumentException("maxActive and prefillChunk must be >= 1, maxWaiting >= 0 and "
+                    + "longPromptChunk >= prefillChunk, got " + maxActive + ", " + maxWaiting + ", " + prefillChunk
+                    + " and " + longPromptChunk);
         }
         this.model = model;
         this.maxActive = maxActive;
         this.maxWaiting = maxWaiting;
         this.prefillChunk = prefillChunk;
+        this.longPromptChunk = longPromptChunk;
+        this.aloneChunk = prefillChunk;
+        this.stepsGiveWay = model.network().decodesOnHeap();
         this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
         this.logitSlots = new float[maxActive][];
         this.growthAhead = new CacheGrowthAhead(prefillChunk);
@@ -622,17 +663,22 @@ public final class DecodeScheduler implements AutoCloseable {
         // Only reading long prompts: this step yields no token, so giving way to a short turn costs nobody one.
         boolean longPromptsOnly = true;
         boolean anyLongPrompt = false;
-        for (int i = 0; i < n; i++) {
-            Generation generation = stepping.get(i).generation;
-            boolean longPrompt = generation.promptLeft() > shortTurnTokens;
+        for (Job job : stepping) {
+            boolean longPrompt = job.generation.promptLeft() > shortTurnTokens;
             longPromptsOnly &= longPrompt;
             anyLongPrompt |= longPrompt;
+        }
+        boolean mayGiveWay = longPromptsOnly && !lastGaveWay && !resumingAfterSittingOut;
+        // Long prompts alone, in a step that may give way: feed more, the more such steps came in a row.
+        boolean alone = mayGiveWay && stepsGiveWay;
+        int chunk = alone ? aloneChunk : prefillChunk;
+        for (int i = 0; i < n; i++) {
+            Generation generation = stepping.get(i).generation;
             sessions.add(generation.session());
-            feeds.add(generation.nextFeed(prefillChunk));
+            feeds.add(generation.nextFeed(chunk));
             evict[i] = generation.lastFeedEndsChunk();
         }
-        BooleanSupplier giveWay = longPromptsOnly && !lastGaveWay && !resumingAfterSittingOut ? shortTurnWaiting
-                : CausalLm.NEVER_GIVE_WAY;
+        BooleanSupplier giveWay = mayGiveWay ? shortTurnWaiting : CausalLm.NEVER_GIVE_WAY;
         float[][] logits;
         Runnable starting = stepStarting;
         if (starting != null) {
@@ -644,6 +690,7 @@ public final class DecodeScheduler implements AutoCloseable {
                 lastGaveWay = false;
             }
             lastStepReadLongPrompt = anyLongPrompt;
+            aloneChunk = alone ? (int) Math.min(longPromptChunk, 2L * aloneChunk) : prefillChunk;
         } catch (StepGaveWayException e) {
             // Nothing was committed: the same prompt parts are fed again once the short turn has had its step.
             for (Job job : stepping) {

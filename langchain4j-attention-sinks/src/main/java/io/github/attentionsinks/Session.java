@@ -266,10 +266,10 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * As {@link #appendBatch(AttentionSinkModel, List, List, boolean[])}, stopping between layers with
-     * {@link io.github.attentionsinks.arch.StepGaveWayException} once {@code giveWay} answers true (decoders that
-     * compute on the Java heap ask it); the sessions are then as before the call. {@code reuse}: null, or slots the
-     * logit rows may be written into (see {@link CausalLm#logitRows}), for a caller done with them before its next
+     * As {@link #appendBatch(AttentionSinkModel, List, List, boolean[])}, stopping between layers (or before a layer's
+     * MLP) with {@link io.github.attentionsinks.arch.StepGaveWayException} once {@code giveWay} answers true (decoders
+     * that compute on the Java heap ask it); the sessions are then as before the call. {@code reuse}: null, or slots
+     * the logit rows may be written into (see {@link CausalLm#logitRows}), for a caller done with them before its next
      * call.
      */
     static float[][] appendBatch(AttentionSinkModel model, List<Session> sessions, List<int[]> tokenIds,

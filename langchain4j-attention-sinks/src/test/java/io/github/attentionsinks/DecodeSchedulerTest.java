@@ -132,7 +132,8 @@ class DecodeSchedulerTest {
         int[] longIds = storyIds(320);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult expected = alone(longIds, oneToken);
-        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+        // Chunks of 16 throughout: a long prompt's steps of its own feed no more (see aLongPromptAlone... below).
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 16);
              Session longSession = model.newSession(CACHE)) {
             // stories260K's steps take well under a millisecond: on 2 busy cores the turns' threads once got only 7
             // turns in during the long prompt's steps. A millisecond before each step leaves them time to submit, as
@@ -186,7 +187,7 @@ class DecodeSchedulerTest {
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult longAlone = alone(longIds, oneToken);
         GenerationResult turnAlone = alone(ids("Once"), oneToken);
-        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 16);
              Session longSession = model.newSession(CACHE); Session first = model.newSession(CACHE);
              Session second = model.newSession(CACHE)) {
             List<CompletableFuture<GenerationResult>> turns = new ArrayList<>();
@@ -229,7 +230,7 @@ class DecodeSchedulerTest {
         int[] longIds = storyIds(160);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
         GenerationResult longAlone = alone(longIds, oneToken);
-        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16);
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 16);
              Session longSession = model.newSession(CACHE); Session first = model.newSession(CACHE);
              Session second = model.newSession(CACHE)) {
             List<CompletableFuture<GenerationResult>> turns = new ArrayList<>();
@@ -263,6 +264,125 @@ class DecodeSchedulerTest {
         }
     }
 
+    /** A cache whose chunks (its window, 252) hold a few of the long steps below. */
+    static final CacheConfig WIDE = CacheConfig.sinks(4, 252);
+
+    /**
+     * What each step fed a session reading a prompt of {@code promptLength} tokens into an empty cache, from its stream
+     * length at each step's start, up to the step that completed the prompt (a finished generation's token, left
+     * pending, counts in the stream length after it).
+     */
+    static List<Integer> feeds(List<Long> lengthsAtStart, int promptLength) {
+        List<Integer> feeds = new ArrayList<>();
+        for (int i = 0; i < lengthsAtStart.size() && lengthsAtStart.get(i) < promptLength; i++) {
+            long next = i + 1 < lengthsAtStart.size() ? Math.min(promptLength, lengthsAtStart.get(i + 1)) : promptLength;
+            feeds.add((int) (next - lengthsAtStart.get(i)));
+        }
+        return feeds;
+    }
+
+    /**
+     * A long prompt alone feeds twice as much each step, from the prefill chunk (16) up to the long-prompt chunk (128),
+     * within the cache's chunks of 252 (and a chunk's tail of up to half the step's size), and gives the token it
+     * gives alone. Decoders that cannot give way (libtorch) keep to chunks of 16.
+     */
+    @Test
+    void aLongPromptAloneIsReadInGrowingChunks() throws Exception {
+        int[] longIds = storyIds(500);
+        GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
+        GenerationResult expected;
+        try (Session s = model.newSession(WIDE)) {
+            expected = s.generate(longIds, oneToken, null);
+        }
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 128);
+             Session longSession = model.newSession(WIDE)) {
+            List<Long> atStart = new ArrayList<>();
+            scheduler.stepStarting = () -> atStart.add(longSession.streamLength());
+            GenerationResult result = scheduler.submit(longSession, longIds, oneToken, null).get(60, TimeUnit.SECONDS);
+            assertArrayEquals(expected.tokenIds(), result.tokenIds());
+            List<Integer> feeds = feeds(atStart, longIds.length);
+            if (model.network().decodesOnHeap()) {
+                // 16, 32, 64; then 128 would leave 12 of the cache's first chunk, so they go with it (140); 128, and
+                // the last 120 (under 128 plus its half)
+                assertEquals(List.of(16, 32, 64, 140, 128, 120), feeds);
+            } else {
+                assertTrue(feeds.stream().allMatch(n -> n <= 16 + 8), "chunks of 16 and their tails: " + feeds);
+                assertEquals(31, feeds.size(), "252 tokens in 16 steps (the last 12 with the 15th), 248 in 15: "
+                        + feeds);
+            }
+        }
+    }
+
+    /**
+     * The long steps start over from the prefill chunk after a step that gave way to a short turn; the step after
+     * the turn's runs whole with a chunk of 16, as before, and the prompt still gives the token it gives alone.
+     */
+    @Test
+    void aLongPromptsChunkStartsOverAfterGivingWay() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(model.network().decodesOnHeap(),
+                "only decoders on the Java heap give way");
+        int[] longIds = storyIds(500);
+        GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
+        GenerationResult expected;
+        try (Session s = model.newSession(WIDE)) {
+            expected = s.generate(longIds, oneToken, null);
+        }
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 128);
+             Session longSession = model.newSession(WIDE); Session turnSession = model.newSession(CACHE)) {
+            List<Long> atStart = new ArrayList<>();
+            List<CompletableFuture<GenerationResult>> turn = new ArrayList<>();
+            scheduler.stepStarting = () -> {
+                atStart.add(longSession.streamLength());
+                if (atStart.size() == 3) {
+                    turn.add(scheduler.submit(turnSession, ids("Once"), oneToken, null));
+                }
+            };
+            GenerationResult result = scheduler.submit(longSession, longIds, oneToken, null).get(60, TimeUnit.SECONDS);
+            assertArrayEquals(expected.tokenIds(), result.tokenIds());
+            turn.get(0).get(60, TimeUnit.SECONDS);
+            assertEquals(1, scheduler.stepsGivenWay());
+            // 16, 32; the third step (64) gave way and fed nothing, the turn's step neither (the prompt sat it out);
+            // then 16 (the step after sitting out runs whole), 16 again, 32, 64, the 76 left of the first chunk,
+            // 128, and the last 120
+            assertEquals(List.of(16, 32, 0, 0, 16, 16, 32, 64, 76, 128, 120),
+                    feeds(atStart, longIds.length));
+        }
+    }
+
+    /**
+     * Beside a generation that is decoding, a long prompt feeds chunks of 16 (and their tails): a larger step would
+     * hold up the other's tokens.
+     */
+    @Test
+    void aLongPromptBesideADecodingGenerationKeepsToItsChunk() throws Exception {
+        int[] longIds = storyIds(500);
+        GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
+        GenerationParams reply = GenerationParams.builder().maxNewTokens(40).ignoreEos(true).build();
+        try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 128);
+             Session longSession = model.newSession(WIDE); Session other = model.newSession(CACHE)) {
+            List<Long> atStart = new ArrayList<>();
+            List<Boolean> otherActive = new ArrayList<>();
+            CompletableFuture<GenerationResult> decoding = scheduler.submit(other, ids("Once upon a time"), reply, null);
+            scheduler.stepStarting = () -> {
+                atStart.add(longSession.streamLength());
+                otherActive.add(!decoding.isDone());
+            };
+            CompletableFuture<GenerationResult> longOne = scheduler.submit(longSession, longIds, oneToken, null);
+            longOne.get(60, TimeUnit.SECONDS);
+            decoding.get(60, TimeUnit.SECONDS);
+            List<Integer> feeds = feeds(atStart, longIds.length);
+            int beside = 0;
+            for (int i = 0; i < feeds.size(); i++) {
+                if (otherActive.get(i)) {
+                    beside++;
+                    assertTrue(feeds.get(i) <= 16 + 8, "step " + i + " fed " + feeds.get(i) + " beside the other: "
+                            + feeds);
+                }
+            }
+            assertTrue(beside >= 20, "the other decoded beside most of the prompt: " + beside + " steps of " + feeds);
+        }
+    }
+
     /**
      * A step that gives way leaves the sessions as they were: the logits of the same feed afterwards are those of a
      * session that never tried, and the generation feeds the same prompt part again.
@@ -290,6 +410,25 @@ class DecodeSchedulerTest {
             float[] again = Session.appendBatch(model, List.of(tried), List.of(second), new boolean[] {true})[0];
             assertArrayEquals(plain.append(second), again, 1e-5f);
         }
+    }
+
+    /**
+     * A decoder on the heap asks whether to give way before every layer but the first and before every layer's MLP,
+     * so that a turn queued during a long prompt's step waits for at most about half a layer of it.
+     */
+    @Test
+    void aStepAsksWhetherToGiveWayBetweenLayersAndBeforeEachMlp() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(model.network().decodesOnHeap(),
+                "only decoders on the Java heap give way");
+        int layers = Shared.json(Shared.stories().resolve("config.json")).get("num_hidden_layers").asInt();
+        int[] asked = {0};
+        try (Session s = model.newSession(CACHE)) {
+            Session.appendBatch(model, List.of(s), List.of(storyIds(16)), new boolean[] {true}, () -> {
+                asked[0]++;
+                return false;
+            }, null);
+        }
+        assertEquals(2 * layers - 1, asked[0], layers + " layers");
     }
 
     /**

@@ -49,8 +49,8 @@ public interface CausalLm extends AutoCloseable {
     /**
      * The logits of {@link #forward} (one stream) or {@link #forwardBatch} (several) as float32 rows: what sessions
      * read. Decoders that compute on the Java heap override it to hand their rows over without a libtorch array, and
-     * ask {@code giveWay} between layers: once it answers true they stop with {@link StepGaveWayException}, having
-     * committed nothing (the caller abandons the cache steps). Others run the whole step.
+     * ask {@code giveWay} between layers and before MLPs: once it answers true they stop with {@link
+     * StepGaveWayException}, having committed nothing (the caller abandons the cache steps). Others run the whole step.
      *
      * @param allPositions with one stream: a row for every new token; otherwise a row per stream (its last token)
      * @param giveWay whether the step should stop for more urgent work; {@link #NEVER_GIVE_WAY} for none

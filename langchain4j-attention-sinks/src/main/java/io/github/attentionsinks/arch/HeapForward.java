@@ -173,8 +173,9 @@ final class HeapForward {
      *
      * @param step the step's manager (the embedding lookup's temporaries)
      * @param allPositions with one stream: logits of every new token; otherwise of each stream's last
-     * @param giveWay asked before each layer but the first: once true, the step stops with
-     *     {@link StepGaveWayException} (a layer is about 1/30 of a step for the SmolLM-135M shape)
+     * @param giveWay asked before each layer but the first and before each layer's MLP: once true, the step stops
+     *     with {@link StepGaveWayException} (a layer is about 1/30 of a step for the SmolLM-135M shape, its MLP about
+     *     three fifths of the layer)
      * @param reuse null, or slots for the rows (see {@link CausalLm#logitRows})
      */
     float[][] logitRows(NDManager step, int[][] tokenIds, SinkCache.Step[] caches, boolean allPositions,
@@ -199,7 +200,7 @@ final class HeapForward {
             if (l > 0 && giveWay.getAsBoolean()) {
                 throw new StepGaveWayException(l);
             }
-            layer(l, rows, offsets, caches, tasks, w);
+            layer(l, rows, offsets, caches, tasks, giveWay, w);
         }
         return logits(offsets, allPositions && streams == 1, w, reuse);
     }
@@ -286,7 +287,8 @@ final class HeapForward {
         }
     }
 
-    private void layer(int l, int rows, int[] offsets, SinkCache.Step[] caches, AttentionTasks tasks, Workspace w) {
+    private void layer(int l, int rows, int[] offsets, SinkCache.Step[] caches, AttentionTasks tasks,
+            BooleanSupplier giveWay, Workspace w) {
         PreNormDecoder.Layer layer = spec.layers[l];
         PackedLinear qkv = (PackedLinear) layer.qkv();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
@@ -303,6 +305,10 @@ final class HeapForward {
         }
         attention(l, layer.slidingWindow(), offsets, caches, tasks, qkvStride, headsInTasks, w);
         residual(((PackedLinear) layer.out()), w.attention, rows, w);
+        // Here too: a long prompt's step of 256 rows spends about 10 ms in one layer's MLP (SmolLM-135M shape).
+        if (giveWay.getAsBoolean()) {
+            throw new StepGaveWayException(l);
+        }
         PackedLinear mlpIn = (PackedLinear) layer.mlpIn();
         System.arraycopy(w.x, 0, w.normed, 0, rows * hidden);
         if (mlpIn.gatesByTile()) {

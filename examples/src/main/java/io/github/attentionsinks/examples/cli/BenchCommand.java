@@ -100,6 +100,13 @@ final class BenchCommand implements Callable<Integer> {
                     + "come sooner; larger: the prompt is read faster). Default: ${DEFAULT-VALUE}, the chat models'.")
     int prefillChunk;
 
+    @Option(names = "--long-prompt-chunk", paramLabel = "N",
+            description = "The most prompt tokens a long prompt feeds in a step of long prompts alone, which gives way "
+                    + "to a short turn queued during it (the chunk doubles from --prefill-chunk as such steps follow "
+                    + "one another). Default: " + DecodeScheduler.DEFAULT_LONG_PROMPT_CHUNK + " (or --prefill-chunk if "
+                    + "larger), the chat models'; --prefill-chunk's value keeps every step to one chunk.")
+    Integer longPromptChunk;
+
     @Mixin
     CacheOptions cacheOptions;
 
@@ -150,6 +157,10 @@ final class BenchCommand implements Callable<Integer> {
         if (sessions.stream().anyMatch(n -> n < 1) || prefillTokens < 1 || prefillChunk < 1) {
             throw usage("--sessions must list numbers >= 1, --prefill-tokens and --prefill-chunk must be >= 1, got "
                     + sessions + ", " + prefillTokens + " and " + prefillChunk);
+        }
+        if (longPromptChunk != null && longPromptChunk < prefillChunk) {
+            throw usage("--long-prompt-chunk must be at least --prefill-chunk (" + prefillChunk + "), got "
+                    + longPromptChunk);
         }
         if (measureTokens < 1 || warmupTokens < 0 || feedChunk < 1) {
             throw usage("--measure-tokens and --feed-chunk must be >= 1 and --warmup-tokens >= 0");
@@ -338,7 +349,7 @@ final class BenchCommand implements Callable<Integer> {
         GenerationParams params = GenerationParams.builder().maxNewTokens(tokens).temperature(0).ignoreEos(true)
                 .build();
         List<long[]> stamps = new ArrayList<>();
-        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, n, 0, prefillChunk)) {
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, n, 0, prefillChunk, longPromptChunk())) {
             List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
             long start = System.nanoTime();
             for (Session session : group) {
@@ -376,7 +387,7 @@ final class BenchCommand implements Callable<Integer> {
             Session session, SplittableRandom random) {
         GenerationParams one = GenerationParams.builder().maxNewTokens(1).temperature(0).ignoreEos(true).build();
         System.gc(); // the serving runs' garbage, collected now rather than by a collector competing with the turns
-        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, prefillChunk);
+        try (DecodeScheduler scheduler = new DecodeScheduler(loaded, 2, 0, prefillChunk, longPromptChunk());
              Session prefilling = loaded.newSession(cache)) {
             List<Double> alone = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
@@ -403,6 +414,11 @@ final class BenchCommand implements Callable<Integer> {
             return new FirstTokenRow(label, cache.toString(), position, median(alone), median(beside),
                     prefillTokens, prefillTokens / prefillSeconds);
         }
+    }
+
+    private int longPromptChunk() {
+        return longPromptChunk != null ? longPromptChunk
+                : Math.max(prefillChunk, DecodeScheduler.DEFAULT_LONG_PROMPT_CHUNK);
     }
 
     /** The longest pause before a timed one-token turn: a few decode steps, so arrivals fall anywhere in a step. */
