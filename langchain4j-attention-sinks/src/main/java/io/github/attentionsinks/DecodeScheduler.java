@@ -76,13 +76,18 @@ public final class DecodeScheduler implements AutoCloseable {
      * The most prompt tokens a long prompt feeds per step, unless told otherwise, in steps that only read long prompts
      * and may give way to a short turn: nobody's token waits for such a step, and a turn queued during it waits for
      * about half a layer of it. The chunk starts at {@code prefillChunk} and doubles with each such step that runs
-     * whole, back to {@code prefillChunk} after a step with anything else in it or one that gave way, so a step given
-     * up never drops much work unless no turn came for several steps. A 2,000-token prompt alone on the SmolLM-135M
-     * shape (two AMD EPYC vCPUs, JDK 17) was read at 379–395 tokens/s in chunks of 16, 470–516 in chunks of 128,
-     * 513–525 of 256 and 524–536 of 512, float32 (float16 332–406, 424–495, 452–514, 478–526), in interleaved runs
+     * whole, back to {@code prefillChunk} after any other step, so a step given up never drops much work unless no turn
+     * came for several steps. A 2,000-token prompt alone on the SmolLM-135M shape (two AMD EPYC vCPUs, JDK 17, float32)
+     * was read at 333–367 tokens/s in steps of 16 throughout, 361–500 growing to 128, 483–504 to 256, 473–502 to 512; a
+     * one-token turn beside it got its first token after 18–27 ms against 20–21 with steps of 16
      * (docs/bench/PrefillAlone.java, docs/benchmarks.md "A long prompt alone read in growing chunks").
      */
     public static final int DEFAULT_LONG_PROMPT_CHUNK = 256;
+
+    /** The long-prompt chunk a scheduler takes unless told otherwise: the default, or {@code prefillChunk} if larger. */
+    public static int defaultLongPromptChunk(int prefillChunk) {
+        return Math.max(prefillChunk, DEFAULT_LONG_PROMPT_CHUNK);
+    }
 
     private final AttentionSinkModel model;
     private final int maxActive;
@@ -160,8 +165,7 @@ public final class DecodeScheduler implements AutoCloseable {
     volatile Runnable stepStarting;
 
     /**
-     * A scheduler whose long prompts feed up to {@link #DEFAULT_LONG_PROMPT_CHUNK} tokens (or {@code prefillChunk} if
-     * larger) in steps of their own.
+     * A scheduler whose long prompts feed up to {@link #defaultLongPromptChunk} tokens in steps of their own.
      *
      * @param model the model whose sessions are served
      * @param maxActive generations advanced together in one step (the batch size), at least 1
@@ -169,7 +173,7 @@ public final class DecodeScheduler implements AutoCloseable {
      * @param prefillChunk prompt tokens fed per step to a generation still reading its prompt, at least 1
      */
     public DecodeScheduler(AttentionSinkModel model, int maxActive, int maxWaiting, int prefillChunk) {
-        this(model, maxActive, maxWaiting, prefillChunk, Math.max(prefillChunk, DEFAULT_LONG_PROMPT_CHUNK));
+        this(model, maxActive, maxWaiting, prefillChunk, defaultLongPromptChunk(prefillChunk));
     }
 
     /**

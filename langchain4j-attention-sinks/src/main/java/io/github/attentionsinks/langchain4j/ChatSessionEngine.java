@@ -53,7 +53,8 @@ final class ChatSessionEngine implements AutoCloseable {
     record Settings(CacheConfig cache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
             Double repetitionPenalty, Long seed, List<String> stopSequences, int maxSessions, Duration idleTimeout,
             int maxBatchSize, String modelName, ChatTemplate template, boolean returnThinking,
-            boolean batchedDecoding, int prefillChunk, int maxQueuedRequests, boolean sharePromptPrefixes) {}
+            boolean batchedDecoding, int prefillChunk, int longPromptChunk, int maxQueuedRequests,
+            boolean sharePromptPrefixes) {}
 
     /**
      * Where a turn's outcome goes: the turn ends with exactly one of complete/error, or nothing after cancellation.
@@ -129,7 +130,7 @@ final class ChatSessionEngine implements AutoCloseable {
         // One worker thread per conversation served at once, and as many generations in a step (and waiting), so the
         // scheduler never refuses: the registry's queue is the one bound (maxQueuedRequests).
         this.scheduler = settings.batchedDecoding() ? new DecodeScheduler(model, threads, threads,
-                settings.prefillChunk())
+                settings.prefillChunk(), settings.longPromptChunk())
                 : null;
         this.prefixes = settings.sharePromptPrefixes() ? new SharedPrefixes() : null;
         this.registry = new SessionRegistry<>(new SessionRegistry.Limits(threads, settings.maxSessions(),

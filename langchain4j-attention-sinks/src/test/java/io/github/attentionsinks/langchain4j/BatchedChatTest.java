@@ -59,4 +59,11 @@ class BatchedChatTest {
         }
         assertEquals(separate, batched);
     }
+
+    @Test
+    void aLongPromptChunkBelowThePrefillChunkIsRefusedByName() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> StoriesChat.streaming().prefillChunk(32).longPromptChunk(16).build());
+        assertEquals("longPromptChunk must be >= prefillChunk (32), got 16", e.getMessage());
+    }
 }

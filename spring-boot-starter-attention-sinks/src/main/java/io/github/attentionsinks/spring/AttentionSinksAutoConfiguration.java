@@ -148,6 +148,9 @@ public class AttentionSinksAutoConfiguration {
                 .warmUp(p.isWarmUp())
                 .maxQueuedRequests(p.getMaxQueuedRequests())
                 .seed(p.getSeed());
+        if (p.getLongPromptChunk() != null) {
+            builder.longPromptChunk(p.getLongPromptChunk());
+        }
         if (p.getTemperature() != null) {
             builder.temperature(p.getTemperature());
         }

@@ -164,6 +164,14 @@ public class AttentionSinksProperties implements Validator {
     private int prefillChunk = 16;
 
     /**
+     * With batched decoding, the most prompt tokens a long prompt feeds in a step of long prompts alone, with nobody
+     * decoding: such steps start at prefill-chunk tokens and double as they follow one another, and with the Java
+     * kernels give way to a short turn that arrives during them, so a long paste alone is read in larger steps.
+     * Unset: 256, or prefill-chunk if larger; at least prefill-chunk (equal to it, every step feeds one chunk).
+     */
+    private Integer longPromptChunk;
+
+    /**
      * Whether new conversations copy the beginning their prompts share (the template's system turn, a system prompt,
      * tool definitions) from the first conversation that encoded it, instead of encoding it again; at most four
      * beginnings are kept. Replies are the same either way.
@@ -259,6 +267,10 @@ public class AttentionSinksProperties implements Validator {
         if (p.prefillChunk < 1) {
             reject(errors, "prefillChunk",
                     "must be >= 1 (the default is " + DecodeScheduler.DEFAULT_PREFILL_CHUNK + ")");
+        }
+        if (p.longPromptChunk != null && p.longPromptChunk < p.prefillChunk) {
+            reject(errors, "longPromptChunk", "must be at least prefill-chunk (" + p.prefillChunk + "); leave it unset "
+                    + "for the default, " + DecodeScheduler.defaultLongPromptChunk(p.prefillChunk));
         }
         if (p.maxQueuedRequests < 1) {
             reject(errors, "maxQueuedRequests", "must be >= 1 (the default is 1000)");
@@ -511,6 +523,14 @@ public class AttentionSinksProperties implements Validator {
 
     public void setPrefillChunk(int prefillChunk) {
         this.prefillChunk = prefillChunk;
+    }
+
+    public Integer getLongPromptChunk() {
+        return longPromptChunk;
+    }
+
+    public void setLongPromptChunk(Integer longPromptChunk) {
+        this.longPromptChunk = longPromptChunk;
     }
 
     public boolean isShareSessions() {

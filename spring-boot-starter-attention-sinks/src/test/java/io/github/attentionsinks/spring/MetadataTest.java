@@ -34,7 +34,7 @@ class MetadataTest {
         metadata.get("properties").forEach(p -> properties.put(p.get("name").asText(), p));
         List<String> expected = List.of("model", "attention-sink-size", "window-size", "device", "dtype", "cache-dtype", "kernels",
                 "temperature", "top-p", "top-k", "max-new-tokens", "repetition-penalty", "stop-sequences", "seed",
-                "chat-template", "chat-template-location", "chat-template-name", "return-thinking", "batched-decoding", "share-sessions", "prefill-chunk", "share-prompt-prefixes", "warm-up", "max-queued-requests", "max-sessions", "session-idle-timeout", "max-batch-size", "worker-threads",
+                "chat-template", "chat-template-location", "chat-template-name", "return-thinking", "batched-decoding", "share-sessions", "prefill-chunk", "long-prompt-chunk", "share-prompt-prefixes", "warm-up", "max-queued-requests", "max-sessions", "session-idle-timeout", "max-batch-size", "worker-threads",
                 "model-name", "ai-service-memory-id");
         for (String name : expected) {
             JsonNode p = properties.get(P + name);
@@ -56,6 +56,8 @@ class MetadataTest {
         assertThat(properties.get(P + "max-queued-requests").get("defaultValue").asInt()).isEqualTo(1000);
         assertThat(properties.get(P + "prefill-chunk").get("defaultValue").asInt())
                 .isEqualTo(DecodeScheduler.DEFAULT_PREFILL_CHUNK);
+        assertThat(properties.get(P + "long-prompt-chunk").has("defaultValue"))
+                .as("unset: the scheduler's default for the prefill chunk set").isFalse();
         assertThat(properties.get(P + "share-sessions").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get(P + "warm-up").get("defaultValue").asBoolean()).isTrue();
         JsonNode deprecation = properties.get(P + "worker-threads").get("deprecation");

@@ -57,6 +57,7 @@ class ValidationTest {
                 Arguments.of("max-sessions=0", "maxSessions", "must be >= 1"),
                 Arguments.of("max-queued-requests=0", "maxQueuedRequests", "must be >= 1"),
                 Arguments.of("prefill-chunk=0", "prefillChunk", "must be >= 1"),
+                Arguments.of("long-prompt-chunk=8", "longPromptChunk", "must be at least prefill-chunk (16)"),
                 Arguments.of("session-idle-timeout=0s", "sessionIdleTimeout", "positive duration"),
                 Arguments.of("max-batch-size=0", "maxBatchSize", "must be >= 1"),
                 Arguments.of("worker-threads=0", "workerThreads", "former name of max-batch-size"),

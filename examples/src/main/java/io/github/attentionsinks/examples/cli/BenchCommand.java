@@ -417,8 +417,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int longPromptChunk() {
-        return longPromptChunk != null ? longPromptChunk
-                : Math.max(prefillChunk, DecodeScheduler.DEFAULT_LONG_PROMPT_CHUNK);
+        return longPromptChunk != null ? longPromptChunk : DecodeScheduler.defaultLongPromptChunk(prefillChunk);
     }
 
     /** The longest pause before a timed one-token turn: a few decode steps, so arrivals fall anywhere in a step. */
