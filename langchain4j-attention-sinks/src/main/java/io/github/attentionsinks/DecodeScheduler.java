@@ -26,17 +26,18 @@ import org.slf4j.LoggerFactory;
  * token for a generation that is decoding, a chunk of {@code prefillChunk} tokens for one still reading its prompt
  * (chunked prefill; the prompt's last chunk takes a tail of up to half a chunk more, {@link Generation#nextFeed}), so a
  * long prompt never stalls the others. Generations join and leave between steps. First tokens come first. A short turn
- * is a prompt of at most {@value #SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template, say); in a step
- * where one reads its prompt, generations with longer prompts still to read sit that step out, but never two steps
- * running; decoding generations advance every step. And a step that only reads long prompts gives way, between two
- * layers or before a layer's MLP, to a short turn submitted during it (its work is dropped and redone; never two such
- * steps running): a short turn's first token waits for about half a layer and its own steps, not for the long prompt's
- * chunk, and a long prompt is read at no less than half its speed. (Giving way needs a decoder that computes on the
- * Java heap; on libtorch the short turn waits for the step in flight.) Steps that only read long prompts and may give
- * way feed each of them more than a chunk, doubling from {@code prefillChunk} up to {@code longPromptChunk} as such
- * steps follow one another ({@link #DEFAULT_LONG_PROMPT_CHUNK}): nobody's token waits for them, and a long paste alone
- * is read faster in large steps. A prompt's parts are committed to the cache without eviction until they complete one
- * of the chunks {@link Session#append} would feed, so the result depends on neither chunk.
+ * is a prompt of at most {@value StepPlanner#SHORT_TURN_CHUNKS} chunks (a chat turn's new message in its template,
+ * say); in a step where one reads its prompt, generations with longer prompts still to read sit that step out, but
+ * never two steps running; decoding generations advance every step. And a step that only reads long prompts gives way,
+ * between two layers or before a layer's MLP, to a short turn submitted during it (its work is dropped and redone;
+ * never two such steps running): a short turn's first token waits for about half a layer and its own steps, not for the
+ * long prompt's chunk, and a long prompt is read at no less than half its speed. (Giving way needs a decoder that
+ * computes on the Java heap; on libtorch the short turn waits for the step in flight.) Steps that only read long
+ * prompts and may give way feed each of them more than a chunk, doubling from {@code prefillChunk} up to {@code
+ * longPromptChunk} as such steps follow one another ({@link #DEFAULT_LONG_PROMPT_CHUNK}): nobody's token waits for
+ * them, and a long paste alone is read faster in large steps. A prompt's parts are committed to the cache without
+ * eviction until they complete one of the chunks {@link Session#append} would feed, so the result depends on neither
+ * chunk.
  *
  * <p>Each generation keeps its own sampling parameters, stop strings, end-of-sequence ids, listener and
  * cancellation (checked every step), and gives exactly what {@link Session#generate} gives (the same
@@ -92,19 +93,8 @@ public final class DecodeScheduler implements AutoCloseable {
     private final AttentionSinkModel model;
     private final int maxActive;
     private final int maxWaiting;
-    private final int prefillChunk;
-    private final int longPromptChunk;
-    /**
-     * Touched by the decode thread only: what each long prompt feeds in the next step that only reads long prompts
-     * and may give way ({@link #DEFAULT_LONG_PROMPT_CHUNK}).
-     */
-    private int aloneChunk;
-    /** Whether the model's steps can stop between layers (decoders on the Java heap); others keep to prefillChunk. */
-    private final boolean stepsGiveWay;
-    /** Prompts of at most this many chunks are short turns, which go first. */
-    static final int SHORT_TURN_CHUNKS = 4;
-    /** Prompt tokens a short turn has at most: {@link #SHORT_TURN_CHUNKS} chunks. */
-    private final int shortTurnTokens;
+    /** Touched by the decode thread only, but for {@link StepPlanner#shortTurn} (stateless). */
+    private final StepPlanner<Job> planner;
     private final Object lock = new Object();
     /** Guarded by {@link #lock}. */
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
@@ -118,8 +108,6 @@ public final class DecodeScheduler implements AutoCloseable {
     private boolean warnedGrowthAhead;
     /** Touched by the decode thread only: the last step ran, and read a long prompt. */
     private boolean lastStepReadLongPrompt;
-    /** Touched by the decode thread only: the long prompts that sat out the last step. */
-    private final Set<Job> satOut = Collections.newSetFromMap(new IdentityHashMap<>());
     /**
      * Touched by the decode thread only: the arrays each step's logit rows are written into, since a step's logits
      * are done with (sampled, or dropped mid-prompt) before the next step.
@@ -136,17 +124,6 @@ public final class DecodeScheduler implements AutoCloseable {
     private volatile boolean shortTurnQueued;
     /** What a step of long prompts asks between layers and before MLPs. */
     private final BooleanSupplier shortTurnWaiting = () -> shortTurnQueued;
-    /**
-     * Touched by the decode thread only: a step of long prompts gave way, and no step with a long prompt has run
-     * whole since (the next one must, or short turns arriving all the time would starve the long prompts).
-     */
-    private boolean lastGaveWay;
-    /**
-     * Touched by the decode thread only, set by {@link #takingPart}: a long prompt in the next step sat out the last
-     * one. That step runs whole: giving way too would let a long prompt sit out, give way and sit out again, a third of
-     * its speed under a steady stream of short turns (51 steps for 20 chunks here, where half speed allows 43).
-     */
-    private boolean resumingAfterSittingOut;
     /**
      * Guarded by {@link #lock}: callers preparing a generation for this scheduler now ({@link Arrival}), which a step
      * with room for them waits for.
@@ -195,11 +172,7 @@ public final class DecodeScheduler implements AutoCloseable {
         this.model = model;
         this.maxActive = maxActive;
         this.maxWaiting = maxWaiting;
-        this.prefillChunk = prefillChunk;
-        this.longPromptChunk = longPromptChunk;
-        this.aloneChunk = prefillChunk;
-        this.stepsGiveWay = model.network().decodesOnHeap();
-        this.shortTurnTokens = (int) Math.min(Integer.MAX_VALUE, (long) SHORT_TURN_CHUNKS * prefillChunk);
+        this.planner = new StepPlanner<>(prefillChunk, longPromptChunk, model.network().decodesOnHeap());
         this.logitSlots = new float[maxActive][];
         this.growthAhead = new CacheGrowthAhead(prefillChunk);
         CacheBuffers buffers = model.cacheBuffers();
@@ -334,7 +307,18 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /** A generation waiting or running, and where its outcome goes. */
-    private record Job(Generation generation, CompletableFuture<GenerationResult> result, HandOff handOff) {}
+    private record Job(Generation generation, CompletableFuture<GenerationResult> result, HandOff handOff)
+            implements StepPlanner.Candidate {
+        @Override
+        public int promptLeft() {
+            return generation.promptLeft();
+        }
+
+        @Override
+        public boolean behind() {
+            return handOff != null && handOff.behind();
+        }
+    }
 
     /**
      * Queues a generation on {@code session} (as {@link Session#generate} would run it) and returns at once.
@@ -377,7 +361,7 @@ public final class DecodeScheduler implements AutoCloseable {
             if (arrival != null) {
                 arrival.submittedLocked();
             }
-            if (promptIds.length <= shortTurnTokens && busy.size() <= maxActive) {
+            if (planner.shortTurn(promptIds.length) && busy.size() <= maxActive) {
                 shortTurnQueued = true;
             }
             lock.notifyAll();
@@ -558,7 +542,7 @@ public final class DecodeScheduler implements AutoCloseable {
                 // Not before a step that must run whole (a long prompt sat out or gave way): a short turn coming
                 // during the slices would wait for that step too (first tokens beside a long prompt took 33.5-38.2 ms
                 // where they took 23.8-28.1 without slices; docs/benchmarks.md, "Cache growth faulted in ahead").
-                if (buffers != null && !active.isEmpty() && !lastGaveWay && satOut.isEmpty()) {
+                if (buffers != null && !active.isEmpty() && !planner.nextRunsWhole()) {
                     prepareGrowth(buffers);
                 }
                 lastStepEnded = System.nanoTime();
@@ -653,7 +637,8 @@ public final class DecodeScheduler implements AutoCloseable {
     private void step() {
         steps++;
         lastStepReadLongPrompt = false;
-        List<Job> stepping = takingPart();
+        StepPlanner.Step<Job> plan = planner.next(active);
+        List<Job> stepping = plan.stepping();
         int n = stepping.size();
         if (n == 0) {
             // Every active generation waits for its listener: give the delivering threads a moment.
@@ -664,25 +649,14 @@ public final class DecodeScheduler implements AutoCloseable {
         List<Session> sessions = new ArrayList<>(n);
         List<int[]> feeds = new ArrayList<>(n);
         boolean[] evict = new boolean[n];
-        // Only reading long prompts: this step yields no token, so giving way to a short turn costs nobody one.
-        boolean longPromptsOnly = true;
-        boolean anyLongPrompt = false;
-        for (Job job : stepping) {
-            boolean longPrompt = job.generation.promptLeft() > shortTurnTokens;
-            longPromptsOnly &= longPrompt;
-            anyLongPrompt |= longPrompt;
-        }
-        boolean mayGiveWay = longPromptsOnly && !lastGaveWay && !resumingAfterSittingOut;
-        // Long prompts alone, in a step that may give way: feed more, the more such steps came in a row.
-        boolean alone = mayGiveWay && stepsGiveWay;
-        int chunk = alone ? aloneChunk : prefillChunk;
         for (int i = 0; i < n; i++) {
             Generation generation = stepping.get(i).generation;
             sessions.add(generation.session());
-            feeds.add(generation.nextFeed(chunk));
+            feeds.add(generation.nextFeed(plan.chunk()));
             evict[i] = generation.lastFeedEndsChunk();
         }
-        BooleanSupplier giveWay = mayGiveWay ? shortTurnWaiting : CausalLm.NEVER_GIVE_WAY;
+        // Only reading long prompts: this step yields no token, so giving way to a short turn costs nobody one.
+        BooleanSupplier giveWay = plan.mayGiveWay() ? shortTurnWaiting : CausalLm.NEVER_GIVE_WAY;
         float[][] logits;
         Runnable starting = stepStarting;
         if (starting != null) {
@@ -690,17 +664,13 @@ public final class DecodeScheduler implements AutoCloseable {
         }
         try {
             logits = Session.appendBatch(model, sessions, feeds, evict, giveWay, logitSlots);
-            if (anyLongPrompt) {
-                lastGaveWay = false;
-            }
-            lastStepReadLongPrompt = anyLongPrompt;
-            aloneChunk = alone ? (int) Math.min(longPromptChunk, 2L * aloneChunk) : prefillChunk;
+            lastStepReadLongPrompt = plan.readsLongPrompt();
         } catch (StepGaveWayException e) {
             // Nothing was committed: the same prompt parts are fed again once the short turn has had its step.
             for (Job job : stepping) {
                 job.generation.takeBackPromptFeed();
             }
-            lastGaveWay = true;
+            planner.gaveWay();
             steps--;
             stepsGivenWay++;
             return;
@@ -717,6 +687,7 @@ public final class DecodeScheduler implements AutoCloseable {
                 }
             }
         }
+        planner.ran(plan);
         sampleAhead(stepping, logits);
         List<Job> finished = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -769,33 +740,6 @@ public final class DecodeScheduler implements AutoCloseable {
         });
     }
 
-    /**
-     * The active generations that take part in the next step: all of them, unless a short turn is reading its
-     * prompt; then those with a longer prompt still to read sit it out, except those that sat out the last (and
-     * {@link #resumingAfterSittingOut} says whether there are any).
-     */
-    private List<Job> takingPart() {
-        boolean shortTurnReading = false;
-        for (Job job : active) {
-            shortTurnReading |= job.generation.prefilling() && job.generation.promptLeft() <= shortTurnTokens;
-        }
-        resumingAfterSittingOut = false;
-        List<Job> stepping = new ArrayList<>(active.size());
-        for (Job job : active) {
-            if (job.handOff != null && job.handOff.behind()) {
-                continue; // its listener is behind: stepping it would only queue more tokens to cancel
-            }
-            if (satOut.remove(job)) {
-                resumingAfterSittingOut = true;
-            } else if (shortTurnReading && job.generation.promptLeft() > shortTurnTokens) {
-                satOut.add(job);
-                continue;
-            }
-            stepping.add(job);
-        }
-        return stepping;
-    }
-
     private void release(Job job) {
         synchronized (lock) {
             busy.remove(job.generation.session());
@@ -815,7 +759,7 @@ public final class DecodeScheduler implements AutoCloseable {
             waiting.clear();
         }
         active.clear();
-        satOut.clear();
+        planner.clear();
         for (Job job : all) {
             fail(job, error);
         }
