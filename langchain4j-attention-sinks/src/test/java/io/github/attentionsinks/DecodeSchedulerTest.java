@@ -69,7 +69,12 @@ class DecodeSchedulerTest {
 
     /** What {@code prompt}'s ids give in a session of their own. */
     static GenerationResult alone(int[] prompt, GenerationParams params) {
-        try (Session s = model.newSession(CACHE)) {
+        return alone(prompt, params, CACHE);
+    }
+
+    /** What {@code prompt}'s ids give in a session of their own with {@code cache}. */
+    static GenerationResult alone(int[] prompt, GenerationParams params, CacheConfig cache) {
+        try (Session s = model.newSession(cache)) {
             return s.generate(prompt, params, null);
         }
     }
@@ -290,10 +295,7 @@ class DecodeSchedulerTest {
     void aLongPromptAloneIsReadInGrowingChunks() throws Exception {
         int[] longIds = storyIds(500);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
-        GenerationResult expected;
-        try (Session s = model.newSession(WIDE)) {
-            expected = s.generate(longIds, oneToken, null);
-        }
+        GenerationResult expected = alone(longIds, oneToken, WIDE);
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 128);
              Session longSession = model.newSession(WIDE)) {
             List<Long> atStart = new ArrayList<>();
@@ -323,10 +325,7 @@ class DecodeSchedulerTest {
                 "only decoders on the Java heap give way");
         int[] longIds = storyIds(500);
         GenerationParams oneToken = GenerationParams.builder().maxNewTokens(1).build();
-        GenerationResult expected;
-        try (Session s = model.newSession(WIDE)) {
-            expected = s.generate(longIds, oneToken, null);
-        }
+        GenerationResult expected = alone(longIds, oneToken, WIDE);
         try (DecodeScheduler scheduler = new DecodeScheduler(model, 8, 8, 16, 128);
              Session longSession = model.newSession(WIDE); Session turnSession = model.newSession(CACHE)) {
             List<Long> atStart = new ArrayList<>();
