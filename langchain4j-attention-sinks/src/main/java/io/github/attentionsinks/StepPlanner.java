@@ -18,7 +18,9 @@ import java.util.Set;
  *   <li>A generation whose listener is behind sits steps out until it catches up.</li>
  *   <li>A step that only reads long prompts may give way to a short turn queued during it, unless the last such step
  *       gave way or a long prompt in it sat out the last step: that step runs whole, so a long prompt is read at no
- *       less than half its speed however often short turns come.</li>
+ *       less than half its speed however often short turns come. (Without the second rule a long prompt could sit
+ *       out, give way and sit out again, a third of its speed under a steady stream of short turns: 51 steps for 20
+ *       chunks in {@code DecodeSchedulerTest}, where half speed allows 43.)</li>
  *   <li>A generation reading its prompt feeds {@code prefillChunk} tokens a step, except in steps of long prompts
  *       alone that may give way (and only where steps can give way): the first feeds {@code prefillChunk}, and each
  *       such step that ran whole doubles what the next feeds, up to {@code longPromptChunk}; any other step starts it
