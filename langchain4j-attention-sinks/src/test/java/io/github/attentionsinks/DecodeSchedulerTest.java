@@ -361,14 +361,24 @@ class DecodeSchedulerTest {
              Session longSession = model.newSession(WIDE); Session other = model.newSession(CACHE)) {
             List<Long> atStart = new ArrayList<>();
             List<Boolean> otherActive = new ArrayList<>();
-            CompletableFuture<GenerationResult> decoding = scheduler.submit(other, ids("Once upon a time"), reply, null);
+            List<CompletableFuture<GenerationResult>> decoding = new ArrayList<>();
+            java.util.concurrent.CountDownLatch bothSubmitted = new java.util.concurrent.CountDownLatch(1);
             scheduler.stepStarting = () -> {
+                // The other's first step waits for the long prompt's submission: its 40 steps could otherwise all run
+                // (well under a millisecond each) before the long prompt came.
+                try {
+                    assertTrue(bothSubmitted.await(60, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
                 atStart.add(longSession.streamLength());
-                otherActive.add(!decoding.isDone());
+                otherActive.add(!decoding.get(0).isDone());
             };
+            decoding.add(scheduler.submit(other, ids("Once upon a time"), reply, null));
             CompletableFuture<GenerationResult> longOne = scheduler.submit(longSession, longIds, oneToken, null);
+            bothSubmitted.countDown();
             longOne.get(60, TimeUnit.SECONDS);
-            decoding.get(60, TimeUnit.SECONDS);
+            decoding.get(0).get(60, TimeUnit.SECONDS);
             List<Integer> feeds = feeds(atStart, longIds.length);
             int beside = 0;
             for (int i = 0; i < feeds.size(); i++) {
