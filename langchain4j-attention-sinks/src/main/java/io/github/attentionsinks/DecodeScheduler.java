@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * never two such steps running): a short turn's first token waits for about half a layer and its own steps, not for the
  * long prompt's chunk, and a long prompt is read at no less than half its speed. (Giving way needs a decoder that
  * computes on the Java heap; on libtorch the short turn waits for the step in flight.) Steps that only read long
- * prompts and may give way feed each of them more than a chunk, doubling from {@code prefillChunk} up to {@code
- * longPromptChunk} as such steps follow one another ({@link #DEFAULT_LONG_PROMPT_CHUNK}): nobody's token waits for
- * them, and a long paste alone is read faster in large steps. A prompt's parts are committed to the cache without
- * eviction until they complete one of the chunks {@link Session#append} would feed, so the result depends on neither
- * chunk.
+ * prompts and may give way feed more than a chunk, doubling from {@code prefillChunk} up to {@code longPromptChunk}
+ * tokens in all (shared among the long prompts, at least a chunk each) as such steps follow one another ({@link
+ * #DEFAULT_LONG_PROMPT_CHUNK}): nobody's token waits for them, and a long paste alone is read faster in large steps. A
+ * prompt's parts are committed to the cache without eviction until they complete one of the chunks {@link
+ * Session#append} would feed, so the result depends on neither chunk.
  *
  * <p>Each generation keeps its own sampling parameters, stop strings, end-of-sequence ids, listener and
  * cancellation (checked every step), and gives exactly what {@link Session#generate} gives (the same
@@ -74,9 +74,9 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     public static final int DEFAULT_PREFILL_CHUNK = 16;
     /**
-     * The most prompt tokens a long prompt feeds per step, unless told otherwise, in steps that only read long prompts
-     * and may give way to a short turn: nobody's token waits for such a step, and a turn queued during it waits for
-     * about half a layer of it. The chunk starts at {@code prefillChunk} and doubles with each such step that runs
+     * The most prompt tokens long prompts feed in all per step, unless told otherwise, in steps that only read long
+     * prompts and may give way to a short turn: nobody's token waits for such a step, and a turn queued during it waits
+     * for about half a layer of it. The chunk starts at {@code prefillChunk} and doubles with each such step that runs
      * whole, back to {@code prefillChunk} after any other step, so a step given up never drops much work unless no turn
      * came for several steps. A 2,000-token prompt alone on the SmolLM-135M shape (two AMD EPYC vCPUs, JDK 17, float32)
      * was read at 333–367 tokens/s in steps of 16 throughout, 361–500 growing to 128, 483–504 to 256, 473–502 to 512; a
@@ -158,9 +158,9 @@ public final class DecodeScheduler implements AutoCloseable {
      * @param maxActive generations advanced together in one step (the batch size), at least 1
      * @param maxWaiting generations that may wait for a place, at least 0
      * @param prefillChunk prompt tokens fed per step to a generation still reading its prompt, at least 1
-     * @param longPromptChunk the most prompt tokens a long prompt feeds in a step that only reads long prompts
-     *     ({@link #DEFAULT_LONG_PROMPT_CHUNK}), at least {@code prefillChunk}; equal to it, such steps feed a chunk
-     *     too
+     * @param longPromptChunk the most prompt tokens long prompts feed in all (at least {@code prefillChunk}
+     *     each) in a step that only reads long prompts ({@link #DEFAULT_LONG_PROMPT_CHUNK}), at least {@code
+     *     prefillChunk}; equal to it, such steps feed a chunk too
      */
     public DecodeScheduler(AttentionSinkModel model, int maxActive, int maxWaiting, int prefillChunk,
             int longPromptChunk) {

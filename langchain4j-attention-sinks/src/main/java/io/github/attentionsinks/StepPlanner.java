@@ -22,10 +22,12 @@ import java.util.Set;
  *       out, give way and sit out again, a third of its speed under a steady stream of short turns: 51 steps for 20
  *       chunks in {@code DecodeSchedulerTest}, where half speed allows 43.)</li>
  *   <li>A generation reading its prompt feeds {@code prefillChunk} tokens a step, except in steps of long prompts
- *       alone that may give way (and only where steps can give way): the first feeds {@code prefillChunk}, and each
- *       such step that ran whole doubles what the next feeds, up to {@code longPromptChunk}; any other step starts it
- *       over. Nobody's token waits for such a step, so a long paste alone is read in large steps, and a step given up
- *       never drops much work unless no turn came for several steps.</li>
+ *       alone that may give way (and only where steps can give way): the first feeds {@code prefillChunk} tokens in
+ *       all, and each such step that ran whole doubles what the next feeds, up to {@code longPromptChunk}; any other
+ *       step starts it over. Several long prompts share a step's tokens, each feeding at least {@code prefillChunk}:
+ *       eight pastes at once make steps of 256 rows, not 2,048, whose layers a short turn would wait for. Nobody's
+ *       token waits for such a step, so a long paste alone is read in large steps, and a step given up never drops
+ *       much work unless no turn came for several steps.</li>
  * </ul>
  *
  * <p>Used by the decode thread only.
@@ -60,7 +62,7 @@ final class StepPlanner<J extends StepPlanner.Candidate> {
     private final Set<J> satOut = Collections.newSetFromMap(new IdentityHashMap<>());
     /** A step of long prompts gave way, and no step with a long prompt has run whole since. */
     private boolean lastGaveWay;
-    /** What each long prompt feeds in the next step of long prompts alone. */
+    /** What the long prompts feed in all in the next step of long prompts alone. */
     private int aloneChunk;
 
     /**
@@ -108,8 +110,9 @@ final class StepPlanner<J extends StepPlanner.Candidate> {
             anyLongPrompt |= longPrompt;
         }
         boolean mayGiveWay = longPromptsOnly && !lastGaveWay && !resumingAfterSittingOut;
-        boolean alone = mayGiveWay && stepsGiveWay;
-        return new Step<>(stepping, alone ? aloneChunk : prefillChunk, mayGiveWay, anyLongPrompt, alone);
+        boolean alone = mayGiveWay && stepsGiveWay && !stepping.isEmpty();
+        int chunk = alone ? Math.max(prefillChunk, aloneChunk / stepping.size()) : prefillChunk;
+        return new Step<>(stepping, chunk, mayGiveWay, anyLongPrompt, alone);
     }
 
     /** {@code step} ran whole (or its generations one by one, after a failure). */

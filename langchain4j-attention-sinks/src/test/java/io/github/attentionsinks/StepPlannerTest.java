@@ -93,6 +93,21 @@ class StepPlannerTest {
     }
 
     @Test
+    void longPromptsAloneTogetherShareTheStepsTokens() {
+        StepPlanner<Gen> planner = new StepPlanner<>(16, 256, true);
+        List<Gen> active = active(new Gen("a", 100_000), new Gen("b", 100_000), new Gen("c", 100_000));
+        List<Integer> chunks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            StepPlanner.Step<Gen> step = planner.next(active);
+            assertEquals(3, step.stepping().size());
+            chunks.add(step.chunk());
+            runWhole(planner, step);
+        }
+        // 16, 32, 64, 128, 256, 256 in all: a third each, and never under the prefill chunk
+        assertEquals(List.of(16, 16, 21, 42, 85, 85), chunks);
+    }
+
+    @Test
     void anyOtherStepStartsTheGrowthOver() {
         StepPlanner<Gen> planner = new StepPlanner<>(16, 256, true);
         Gen paste = new Gen("paste", 100_000);
@@ -175,6 +190,9 @@ class StepPlannerTest {
         assertFalse(planner.nextRunsWhole());
         slow.behind = false;
         assertEquals(List.of(slow, other), planner.next(active).stepping());
+        slow.behind = true;
+        other.behind = true;
+        assertEquals(List.of(), planner.next(active).stepping(), "all behind: an empty step, which the loop skips");
     }
 
     @Test

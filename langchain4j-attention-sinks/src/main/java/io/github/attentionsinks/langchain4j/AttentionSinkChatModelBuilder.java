@@ -293,13 +293,14 @@ public abstract class AttentionSinkChatModelBuilder<B extends AttentionSinkChatM
     }
 
     /**
-     * With batched decoding, the most prompt tokens a long prompt feeds in a step of long prompts alone, with nobody
-     * decoding (default {@link DecodeScheduler#DEFAULT_LONG_PROMPT_CHUNK}, 256, or {@link #prefillChunk} if larger;
-     * at least {@code prefillChunk}). Such steps start at {@code prefillChunk} tokens and double as they follow one
-     * another, and with the Java kernels give way to a short turn that arrives during them: a long paste alone is read
-     * in larger steps. On the SmolLM-135M shape (2 AMD EPYC vCPUs, JDK 17) a message longer than the window alone
-     * (1,024 tokens fed: the sinks' and the window's) got its first token after 1.8–2.2 s instead of 2.4–2.8 with
-     * steps of 16 throughout, which setting this to {@code prefillChunk} gives. Replies do not depend on it.
+     * With batched decoding, the most prompt tokens long prompts feed in all (at least {@code prefillChunk} each) in a
+     * step of long prompts alone, with nobody decoding (default {@link DecodeScheduler#DEFAULT_LONG_PROMPT_CHUNK}, 256,
+     * or {@link #prefillChunk} if larger; at least {@code prefillChunk}). Such steps start at {@code prefillChunk}
+     * tokens and double as they follow one another, and with the Java kernels give way to a short turn that arrives
+     * during them: a long paste alone is read in larger steps. On the SmolLM-135M shape (2 AMD EPYC vCPUs, JDK 17) a
+     * message longer than the window alone (1,024 tokens fed: the sinks' and the window's) got its first token after
+     * 1.8–2.2 s instead of 2.4–2.8 with steps of 16 throughout, which setting this to {@code prefillChunk} gives.
+     * Replies do not depend on it.
      */
     public B longPromptChunk(int longPromptChunk) {
         this.longPromptChunk = longPromptChunk;

@@ -164,10 +164,11 @@ public class AttentionSinksProperties implements Validator {
     private int prefillChunk = 16;
 
     /**
-     * With batched decoding, the most prompt tokens a long prompt feeds in a step of long prompts alone, with nobody
-     * decoding: such steps start at prefill-chunk tokens and double as they follow one another, and with the Java
-     * kernels give way to a short turn that arrives during them, so a long paste alone is read in larger steps.
-     * Unset: 256, or prefill-chunk if larger; at least prefill-chunk (equal to it, every step feeds one chunk).
+     * With batched decoding, the most prompt tokens long prompts feed in all (at least prefill-chunk each) in a step of
+     * long prompts alone, with nobody decoding: such steps start at prefill-chunk tokens and double as they follow one
+     * another, and with the Java kernels give way to a short turn that arrives during them, so a long paste alone is
+     * read in larger steps. Unset: 256, or prefill-chunk if larger; at least prefill-chunk (equal to it, every step
+     * feeds one chunk).
      */
     private Integer longPromptChunk;
 

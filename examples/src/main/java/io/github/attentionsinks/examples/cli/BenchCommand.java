@@ -101,7 +101,8 @@ final class BenchCommand implements Callable<Integer> {
     int prefillChunk;
 
     @Option(names = "--long-prompt-chunk", paramLabel = "N",
-            description = "The most prompt tokens a long prompt feeds in a step of long prompts alone, which gives way "
+            description = "The most prompt tokens long prompts feed in all (at least --prefill-chunk each) in a step of "
+                    + "long prompts alone, which gives way "
                     + "to a short turn queued during it (the chunk doubles from --prefill-chunk as such steps follow "
                     + "one another). Default: " + DecodeScheduler.DEFAULT_LONG_PROMPT_CHUNK + " (or --prefill-chunk if "
                     + "larger), the chat models'; --prefill-chunk's value keeps every step to one chunk.")
