@@ -89,23 +89,21 @@ final class StepPlanner<J extends StepPlanner.Candidate> {
             shortTurnReading |= job.promptLeft() > 0 && shortTurn(job.promptLeft());
         }
         boolean resumingAfterSittingOut = false;
+        boolean longPromptsOnly = true;
+        boolean anyLongPrompt = false;
         List<J> stepping = new ArrayList<>(active.size());
         for (J job : active) {
+            boolean longPrompt = !shortTurn(job.promptLeft());
             if (job.behind()) {
                 continue;
             }
             if (satOut.remove(job)) {
                 resumingAfterSittingOut = true;
-            } else if (shortTurnReading && !shortTurn(job.promptLeft())) {
+            } else if (shortTurnReading && longPrompt) {
                 satOut.add(job);
                 continue;
             }
             stepping.add(job);
-        }
-        boolean longPromptsOnly = true;
-        boolean anyLongPrompt = false;
-        for (J job : stepping) {
-            boolean longPrompt = !shortTurn(job.promptLeft());
             longPromptsOnly &= longPrompt;
             anyLongPrompt |= longPrompt;
         }
