@@ -413,7 +413,10 @@ final class HeapForward {
      * attention at 1,025 keys), each row loaded once for all the query heads of the KV head, else from a copy; float32
      * keys in blocks and float32 values are then read whole in one call, whose kernels read two runs of them at once.
      * With many queries (a prompt's chunk) each block is copied and turned so that a key vector scores eight queries
-     * at once with no sum across lanes ({@link VectorMath#blockScores}).
+     * at once with no sum across lanes, two blocks a pass ({@link VectorMath#blockPairScores}), and each value row
+     * loaded serves three query heads at a time ({@link VectorMath#addThreeWeightedSums}): a 256-row step after 1,000
+     * cached tokens took 467–517 ms instead of 519–607 (docs/benchmarks.md, "Prompt attention's kernels at the cores'
+     * speed"), the same floats.
      */
     private void attendPart(int l, int window, SinkCache.Step cache, int rowOffset, int first, int count, int g,
             int part, int parts, int qkvStride, float[] qkv, float[] partials) {
@@ -532,6 +535,11 @@ final class HeapForward {
                     continue;
                 }
                 int hh = 0;
+                for (; hh + 2 < group; hh += 3) {
+                    VectorMath.addThreeWeightedSums(scores, pOff + hh * width, pOff + (hh + 1) * width,
+                            pOff + (hh + 2) * width, hi - lo, block, (lo - from - b) * headDim, headDim, partials,
+                            out + hh * parts * slot, out + (hh + 1) * parts * slot, out + (hh + 2) * parts * slot);
+                }
                 for (; hh + 1 < group; hh += 2) {
                     VectorMath.addWeightedSums(scores, pOff + hh * width, pOff + (hh + 1) * width, hi - lo, block,
                             (lo - from - b) * headDim, headDim, partials, out + hh * parts * slot,
@@ -570,7 +578,12 @@ final class HeapForward {
                 continue;
             }
             cache.readKeyBlocks(l, g, start, n, block);
-            for (int j = 0; j < n; j++) {
+            int j = 0;
+            for (; j + 1 < n; j += 2) {
+                VectorMath.blockPairScores(qs, queries, headDim, block, j * keyBlock * headDim,
+                        (j + 1) * keyBlock * headDim, scale, scores, (b + j) * keyBlock, (b + j + 1) * keyBlock, width);
+            }
+            if (j < n) {
                 VectorMath.blockScores(qs, queries, headDim, block, j * keyBlock * headDim, scale, scores,
                         (b + j) * keyBlock, width);
             }

@@ -153,7 +153,13 @@ public final class VectorMath {
             a6.mul(scale).intoArray(out, at + 6 * outStride);
             a7.mul(scale).intoArray(out, at + 7 * outStride);
         }
-        for (; q < queries; q++) {
+        blockScoresOneByOne(qs, q, queries, dim, kt, ktOff, scale, out, outOff, outStride);
+    }
+
+    /** {@link #blockScores}'s queries {@code [from, queries)} one at a time (two sums each, even and odd inputs). */
+    private static void blockScoresOneByOne(float[] qs, int from, int queries, int dim, float[] kt, int ktOff,
+            float scale, float[] out, int outOff, int outStride) {
+        for (int q = from; q < queries; q++) {
             FloatVector a = FloatVector.zero(FLOATS);
             FloatVector b = a;
             int d = 0;
@@ -168,6 +174,99 @@ public final class VectorMath {
             }
             a.add(b).mul(scale).intoArray(out, outOff + q * outStride);
         }
+    }
+
+    /**
+     * Whether {@link #blockPairScores} and {@link #addThreeWeightedSums} keep their accumulators in registers: their
+     * 16 and 12 accumulators, beside the vectors loaded, need AVX-512's 32 registers (AVX2's 16 would spill).
+     */
+    private static final boolean WIDE_PASSES = FLOATS.vectorBitSize() >= 512;
+
+    /**
+     * {@link #blockScores} for two turned key blocks at once, the second's keys at {@code ktOff2} and its scores at
+     * {@code outOff2}: each query value broadcast serves both blocks' key vectors, so that a pass of eight queries
+     * issues one broadcast per two multiply-adds instead of one per multiply-add. The broadcasts' shuffles share the
+     * FMA units' ports on Zen 4: one block a pass ran at 31–39 G multiply-adds/s, two blocks at 43–53 (one thread, 48
+     * queries against 1,024 keys of 64 in the caches; docs/bench/PromptAttentionBench.java, docs/benchmarks.md, "Prompt
+     * attention's kernels at the cores' speed"). Every score is the same float as {@link #blockScores} gives: the same multiply-adds in the same order.
+     * Two passes of {@link #blockScores} unless {@link #WIDE_PASSES}.
+     */
+    public static void blockPairScores(float[] qs, int queries, int dim, float[] kt, int ktOff, int ktOff2,
+            float scale, float[] out, int outOff, int outOff2, int outStride) {
+        if (!WIDE_PASSES) {
+            blockScores(qs, queries, dim, kt, ktOff, scale, out, outOff, outStride);
+            blockScores(qs, queries, dim, kt, ktOff2, scale, out, outOff2, outStride);
+            return;
+        }
+        int q = 0;
+        for (; q + 7 < queries; q += 8) {
+            int q0 = q * dim;
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            FloatVector b4 = a0;
+            FloatVector b5 = a0;
+            FloatVector b6 = a0;
+            FloatVector b7 = a0;
+            for (int d = 0, at = ktOff, bt = ktOff2; d < dim; d++, at += LANES, bt += LANES) {
+                FloatVector k = FloatVector.fromArray(FLOATS, kt, at);
+                FloatVector m = FloatVector.fromArray(FLOATS, kt, bt);
+                int i = q0 + d;
+                FloatVector x = FloatVector.broadcast(FLOATS, qs[i]);
+                a0 = k.fma(x, a0);
+                b0 = m.fma(x, b0);
+                x = FloatVector.broadcast(FLOATS, qs[i + dim]);
+                a1 = k.fma(x, a1);
+                b1 = m.fma(x, b1);
+                x = FloatVector.broadcast(FLOATS, qs[i + 2 * dim]);
+                a2 = k.fma(x, a2);
+                b2 = m.fma(x, b2);
+                x = FloatVector.broadcast(FLOATS, qs[i + 3 * dim]);
+                a3 = k.fma(x, a3);
+                b3 = m.fma(x, b3);
+                x = FloatVector.broadcast(FLOATS, qs[i + 4 * dim]);
+                a4 = k.fma(x, a4);
+                b4 = m.fma(x, b4);
+                x = FloatVector.broadcast(FLOATS, qs[i + 5 * dim]);
+                a5 = k.fma(x, a5);
+                b5 = m.fma(x, b5);
+                x = FloatVector.broadcast(FLOATS, qs[i + 6 * dim]);
+                a6 = k.fma(x, a6);
+                b6 = m.fma(x, b6);
+                x = FloatVector.broadcast(FLOATS, qs[i + 7 * dim]);
+                a7 = k.fma(x, a7);
+                b7 = m.fma(x, b7);
+            }
+            int at = outOff + q * outStride;
+            a0.mul(scale).intoArray(out, at);
+            a1.mul(scale).intoArray(out, at + outStride);
+            a2.mul(scale).intoArray(out, at + 2 * outStride);
+            a3.mul(scale).intoArray(out, at + 3 * outStride);
+            a4.mul(scale).intoArray(out, at + 4 * outStride);
+            a5.mul(scale).intoArray(out, at + 5 * outStride);
+            a6.mul(scale).intoArray(out, at + 6 * outStride);
+            a7.mul(scale).intoArray(out, at + 7 * outStride);
+            int bt = outOff2 + q * outStride;
+            b0.mul(scale).intoArray(out, bt);
+            b1.mul(scale).intoArray(out, bt + outStride);
+            b2.mul(scale).intoArray(out, bt + 2 * outStride);
+            b3.mul(scale).intoArray(out, bt + 3 * outStride);
+            b4.mul(scale).intoArray(out, bt + 4 * outStride);
+            b5.mul(scale).intoArray(out, bt + 5 * outStride);
+            b6.mul(scale).intoArray(out, bt + 6 * outStride);
+            b7.mul(scale).intoArray(out, bt + 7 * outStride);
+        }
+        blockScoresOneByOne(qs, q, queries, dim, kt, ktOff, scale, out, outOff, outStride);
+        blockScoresOneByOne(qs, q, queries, dim, kt, ktOff2, scale, out, outOff2, outStride);
     }
 
     /** {@code y[yOff + i] += alpha·x[xOff + i]}. */
@@ -270,6 +369,69 @@ public final class VectorMath {
         b1.intoArray(out, outOff2 + LANES);
         b2.intoArray(out, outOff2 + 2 * LANES);
         b3.intoArray(out, outOff2 + 3 * LANES);
+    }
+
+    /**
+     * {@link #addWeightedSums} for three queries over the same value rows (a KV head's three query heads, as in the
+     * SmolLM and Llama 3.2 shapes): each value vector loaded serves three, where a pair and a single query loaded every
+     * value row twice and the single query's four multiply-add chains left half the FMA units idle: 42–50 G
+     * multiply-adds/s against 29–37 (one thread, 16 rows × 3 heads over 1,024 values of 64 in blocks of 64;
+     * docs/bench/PromptAttentionBench.java, docs/benchmarks.md, "Prompt attention's kernels at the cores' speed"). Each sum is the same float as
+     * {@link #addWeightedSum} gives it. Falls back to a pair and a single unless {@link #WIDE_PASSES} and {@code dim}
+     * is four vectors.
+     */
+    public static void addThreeWeightedSums(float[] p, int pOff, int pOff2, int pOff3, int n, float[] v, int vOff,
+            int dim, float[] out, int outOff, int outOff2, int outOff3) {
+        if (!WIDE_PASSES || dim != 4 * LANES) {
+            addWeightedSums(p, pOff, pOff2, n, v, vOff, dim, out, outOff, outOff2);
+            addWeightedSum(p, pOff3, n, v, vOff, dim, out, outOff3);
+            return;
+        }
+        FloatVector a0 = FloatVector.fromArray(FLOATS, out, outOff);
+        FloatVector a1 = FloatVector.fromArray(FLOATS, out, outOff + LANES);
+        FloatVector a2 = FloatVector.fromArray(FLOATS, out, outOff + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(FLOATS, out, outOff + 3 * LANES);
+        FloatVector b0 = FloatVector.fromArray(FLOATS, out, outOff2);
+        FloatVector b1 = FloatVector.fromArray(FLOATS, out, outOff2 + LANES);
+        FloatVector b2 = FloatVector.fromArray(FLOATS, out, outOff2 + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(FLOATS, out, outOff2 + 3 * LANES);
+        FloatVector c0 = FloatVector.fromArray(FLOATS, out, outOff3);
+        FloatVector c1 = FloatVector.fromArray(FLOATS, out, outOff3 + LANES);
+        FloatVector c2 = FloatVector.fromArray(FLOATS, out, outOff3 + 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(FLOATS, out, outOff3 + 3 * LANES);
+        for (int j = 0, at = vOff; j < n; j++, at += dim) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, v, at);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, v, at + LANES);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, v, at + 2 * LANES);
+            FloatVector v3 = FloatVector.fromArray(FLOATS, v, at + 3 * LANES);
+            FloatVector pa = FloatVector.broadcast(FLOATS, p[pOff + j]);
+            FloatVector pb = FloatVector.broadcast(FLOATS, p[pOff2 + j]);
+            FloatVector pc = FloatVector.broadcast(FLOATS, p[pOff3 + j]);
+            a0 = v0.fma(pa, a0);
+            a1 = v1.fma(pa, a1);
+            a2 = v2.fma(pa, a2);
+            a3 = v3.fma(pa, a3);
+            b0 = v0.fma(pb, b0);
+            b1 = v1.fma(pb, b1);
+            b2 = v2.fma(pb, b2);
+            b3 = v3.fma(pb, b3);
+            c0 = v0.fma(pc, c0);
+            c1 = v1.fma(pc, c1);
+            c2 = v2.fma(pc, c2);
+            c3 = v3.fma(pc, c3);
+        }
+        a0.intoArray(out, outOff);
+        a1.intoArray(out, outOff + LANES);
+        a2.intoArray(out, outOff + 2 * LANES);
+        a3.intoArray(out, outOff + 3 * LANES);
+        b0.intoArray(out, outOff2);
+        b1.intoArray(out, outOff2 + LANES);
+        b2.intoArray(out, outOff2 + 2 * LANES);
+        b3.intoArray(out, outOff2 + 3 * LANES);
+        c0.intoArray(out, outOff3);
+        c1.intoArray(out, outOff3 + LANES);
+        c2.intoArray(out, outOff3 + 2 * LANES);
+        c3.intoArray(out, outOff3 + 3 * LANES);
     }
 
     /** {@code y[yOff + i] += x[xOff + i]}. */

@@ -160,6 +160,79 @@ class VectorMathTest {
         }
     }
 
+    /**
+     * Two turned key blocks scored in one pass: each score within 1e-5 of the double-precision dot product, and the
+     * very float the one-block pass gives (the same multiply-adds in the same order), for query counts around the
+     * eight a pass takes.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 7, 8, 9, 16, 48, 51})
+    void twoKeyBlocksScoreAsOneBlockEach(int queries) {
+        int lanes = VectorMath.lanes();
+        for (int dim : new int[] {8, 64, 80}) {
+            // Two blocks of whole key rows turned, side by side from index 2 (as a cache's blocks are read).
+            int aAt = 2;
+            int bAt = 2 + dim * lanes;
+            float[] turned = new float[2 + 2 * dim * lanes];
+            float[] block = new float[dim * lanes];
+            VectorMath.transpose(gaussian(lanes * dim), 0, lanes, dim, block);
+            System.arraycopy(block, 0, turned, aAt, block.length);
+            VectorMath.transpose(gaussian(lanes * dim), 0, lanes, dim, block);
+            System.arraycopy(block, 0, turned, bAt, block.length);
+            float[] qs = gaussian(queries * dim);
+            int stride = 2 * lanes + 3;
+            float[] pair = new float[queries * stride + 1];
+            VectorMath.blockPairScores(qs, queries, dim, turned, aAt, bAt, 0.125f, pair, 1, 1 + lanes, stride);
+            float[] single = new float[queries * stride + 1];
+            VectorMath.blockScores(qs, queries, dim, turned, aAt, 0.125f, single, 1, stride);
+            VectorMath.blockScores(qs, queries, dim, turned, bAt, 0.125f, single, 1 + lanes, stride);
+            for (int q = 0; q < queries; q++) {
+                for (int j = 0; j < 2 * lanes; j++) {
+                    int at = 1 + q * stride + j;
+                    int from = j < lanes ? aAt : bAt;
+                    double expected = 0;
+                    for (int d = 0; d < dim; d++) {
+                        expected += (double) qs[q * dim + d] * turned[from + d * lanes + j % lanes];
+                    }
+                    close(0.125 * expected, pair[at], "query " + q + " key " + j + " at dim " + dim);
+                    assertEquals(Float.floatToRawIntBits(single[at]), Float.floatToRawIntBits(pair[at]),
+                            "query " + q + " key " + j + " at dim " + dim + ": the one-block pass's float");
+                }
+            }
+        }
+    }
+
+    /**
+     * Three queries' weighted sums over the same value rows: each within 1e-5 of double precision, and the very float
+     * a single query's sum gives, at head sizes of the wide pass (four vectors) and the others (its fallback).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {8, 16, 48, 64, 80, 128})
+    void threeWeightedSumsAsOneEach(int dim) {
+        int keys = 37;
+        float[] v = gaussian(2 + keys * dim);
+        float[] p = gaussian(3 * keys + 4);
+        float[] out = gaussian(3 * dim + 7);
+        float[] before = out.clone();
+        int[] pAt = {1, 2 + keys, 3 + 2 * keys};
+        int[] outAt = {2, 4 + dim, 4 + 2 * dim};
+        VectorMath.addThreeWeightedSums(p, pAt[0], pAt[1], pAt[2], keys, v, 2, dim, out, outAt[0], outAt[1], outAt[2]);
+        for (int h = 0; h < 3; h++) {
+            float[] single = before.clone();
+            VectorMath.addWeightedSum(p, pAt[h], keys, v, 2, dim, single, outAt[h]);
+            for (int d = 0; d < dim; d++) {
+                double sum = before[outAt[h] + d];
+                for (int j = 0; j < keys; j++) {
+                    sum += (double) p[pAt[h] + j] * v[2 + j * dim + d];
+                }
+                close(sum, out[outAt[h] + d], "query " + h + " element " + d + " at dim " + dim);
+                assertEquals(Float.floatToRawIntBits(single[outAt[h] + d]),
+                        Float.floatToRawIntBits(out[outAt[h] + d]),
+                        "query " + h + " element " + d + " at dim " + dim + ": a single query's float");
+            }
+        }
+    }
+
     private static double dot(float[] a, int aOff, float[] b, int bOff, int n) {
         double sum = 0;
         for (int i = 0; i < n; i++) {
