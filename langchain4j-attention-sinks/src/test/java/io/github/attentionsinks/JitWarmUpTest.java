@@ -36,7 +36,7 @@ class JitWarmUpTest {
 
     /**
      * The warm-up attends over a long cache alone: the decoder splits one session's keys in parts from 256 keys with
-     * two kernel threads (2 × HeapForward's 128 keys a part), and the chunks that reach them cross its blocks of 64
+     * two kernel threads (2 × HeapAttention's 128 keys a part), and the chunks that reach them cross its blocks of 64
      * keys. With caches of at most 64 keys, the JIT's code for attention was thrown away in a fresh JVM's first
      * 8-user round and compiled again (docs/benchmarks.md, "A Zen 5 machine").
      */

@@ -517,7 +517,7 @@ public abstract class PreNormDecoder implements CausalLm {
      */
     @Override
     public int keyBlock(DataType cacheType) {
-        if (heap == null || !HeapForward.keysInBlocks) {
+        if (heap == null || !HeapAttention.keysInBlocks) {
             return 0; // and CacheReads stays unloaded: without the Vector API module it cannot load
         }
         boolean inPlace = cacheType == DataType.FLOAT16 ? CacheReads.supportsHalves(spec.headDim)

@@ -29,6 +29,11 @@ public final class VectorMath {
     private static final VectorSpecies<Short> HALVES =
             VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
+    /**
+     * Whether {@link #blockPairScores} and {@link #addThreeWeightedSums} keep their accumulators in registers: their
+     * 16 and 12 accumulators, beside the vectors loaded, need AVX-512's 32 registers (AVX2's 16 would spill).
+     */
+    private static final boolean WIDE_PASSES = FLOATS.vectorBitSize() >= 512;
 
     private VectorMath() {}
 
@@ -177,19 +182,13 @@ public final class VectorMath {
     }
 
     /**
-     * Whether {@link #blockPairScores} and {@link #addThreeWeightedSums} keep their accumulators in registers: their
-     * 16 and 12 accumulators, beside the vectors loaded, need AVX-512's 32 registers (AVX2's 16 would spill).
-     */
-    private static final boolean WIDE_PASSES = FLOATS.vectorBitSize() >= 512;
-
-    /**
      * {@link #blockScores} for two turned key blocks at once, the second's keys at {@code ktOff2} and its scores at
      * {@code outOff2}: each query value broadcast serves both blocks' key vectors, so that a pass of eight queries
      * issues one broadcast per two multiply-adds instead of one per multiply-add. The broadcasts' shuffles share the
      * FMA units' ports on Zen 4: one block a pass ran at 31–39 G multiply-adds/s, two blocks at 43–53 (one thread, 48
      * queries against 1,024 keys of 64 in the caches; docs/bench/PromptAttentionBench.java, docs/benchmarks.md, "Prompt
-     * attention's kernels at the cores' speed"). Every score is the same float as {@link #blockScores} gives: the same multiply-adds in the same order.
-     * Two passes of {@link #blockScores} unless {@link #WIDE_PASSES}.
+     * attention's kernels at the cores' speed"). Every score is the same float as {@link #blockScores} gives: the same
+     * multiply-adds in the same order. Two passes of {@link #blockScores} unless {@link #WIDE_PASSES}.
      */
     public static void blockPairScores(float[] qs, int queries, int dim, float[] kt, int ktOff, int ktOff2,
             float scale, float[] out, int outOff, int outOff2, int outStride) {
@@ -376,9 +375,9 @@ public final class VectorMath {
      * SmolLM and Llama 3.2 shapes): each value vector loaded serves three, where a pair and a single query loaded every
      * value row twice and the single query's four multiply-add chains left half the FMA units idle: 42–50 G
      * multiply-adds/s against 29–37 (one thread, 16 rows × 3 heads over 1,024 values of 64 in blocks of 64;
-     * docs/bench/PromptAttentionBench.java, docs/benchmarks.md, "Prompt attention's kernels at the cores' speed"). Each sum is the same float as
-     * {@link #addWeightedSum} gives it. Falls back to a pair and a single unless {@link #WIDE_PASSES} and {@code dim}
-     * is four vectors.
+     * docs/bench/PromptAttentionBench.java, docs/benchmarks.md, "Prompt attention's kernels at the cores' speed").
+     * Each sum is the same float as {@link #addWeightedSum} gives it. Falls back to a pair and a single unless
+     * {@link #WIDE_PASSES} and {@code dim} is four vectors.
      */
     public static void addThreeWeightedSums(float[] p, int pOff, int pOff2, int pOff3, int n, float[] v, int vOff,
             int dim, float[] out, int outOff, int outOff2, int outOff3) {
@@ -454,7 +453,7 @@ public final class VectorMath {
             FloatVector m = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
             for (; i + LANES <= n; i += LANES) {
                 // The loaded vector is the receiver: its class is known where this is inlined. With m.max(...) C2
-                // found no static binding once inlined into HeapForward.attendPart ("failed to inline: virtual
+                // found no static binding once inlined into HeapAttention.attendPart ("failed to inline: virtual
                 // call" in -XX:+PrintInlining) and ran the Vector API's Java fallback, which allocated 80 MB/s
                 // and cost milliseconds per 8-session step.
                 m = FloatVector.fromArray(FLOATS, a, off + i).max(m);

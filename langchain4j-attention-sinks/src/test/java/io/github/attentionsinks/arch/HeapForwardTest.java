@@ -96,13 +96,13 @@ class HeapForwardTest {
             assertTrue(heap.kernels().endsWith("decoder on the Java heap"), heap.kernels());
             float[][] expected = stream(libtorch, sinks, prompt, tokens);
             float[][] inPlace = stream(heap, sinks, prompt, tokens);
-            boolean before = HeapForward.readCacheInPlace;
+            boolean before = HeapAttention.readCacheInPlace;
             float[][] copied;
             try {
-                HeapForward.readCacheInPlace = false;
+                HeapAttention.readCacheInPlace = false;
                 copied = stream(heap, sinks, prompt, tokens);
             } finally {
-                HeapForward.readCacheInPlace = before;
+                HeapAttention.readCacheInPlace = before;
             }
             for (int t = 0; t < tokens.length; t++) {
                 float apart = Shared.maxAbsDiff(copied[t], inPlace[t]);
@@ -146,16 +146,16 @@ class HeapForwardTest {
             float[][] started = startedFrom(heap, sinks, prompt, tokens, 120);
             float[][] rows;
             float[][] copied;
-            boolean inPlaceBefore = HeapForward.readCacheInPlace;
+            boolean inPlaceBefore = HeapAttention.readCacheInPlace;
             try {
-                HeapForward.readCacheInPlace = false;
+                HeapAttention.readCacheInPlace = false;
                 copied = stream(heap, sinks, prompt, tokens);
-                HeapForward.keysInBlocks = false;
-                HeapForward.readCacheInPlace = inPlaceBefore;
+                HeapAttention.keysInBlocks = false;
+                HeapAttention.readCacheInPlace = inPlaceBefore;
                 rows = stream(heap, sinks, prompt, tokens);
             } finally {
-                HeapForward.keysInBlocks = true;
-                HeapForward.readCacheInPlace = inPlaceBefore;
+                HeapAttention.keysInBlocks = true;
+                HeapAttention.readCacheInPlace = inPlaceBefore;
             }
             float worst = 0;
             for (int t = 0; t < tokens.length; t++) {
