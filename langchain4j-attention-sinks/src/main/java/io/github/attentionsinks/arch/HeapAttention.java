@@ -176,7 +176,7 @@ final class HeapAttention {
                 cache.keyBytes(); // the cache's views, made here before the kernel threads use them
             }
         } else {
-            readyRows(l, offsets, caches, qkvStride, w);
+            readyRows(l, offsets, caches, tasks, qkvStride, w);
         }
         int parts = tasks.parts();
         int slot = partialSlot;
@@ -409,17 +409,27 @@ final class HeapAttention {
     }
 
     /**
-     * Every row's query and key norms and rotation, and the new keys and values into the caches, on the calling
-     * thread: a prompt's rows attend to keys written by other rows of the same step.
+     * Every row's query and key norms and rotation, and the new keys and values into the caches, before any query
+     * attends (a prompt's rows attend to keys written by other rows of the same step): on the kernel threads, a task
+     * per block of rows and KV head of {@code tasks}. On the calling thread alone, while the other thread waited, this
+     * took 0.42–0.45 ms a layer of the steps of {@code PromptAfterCache 256 12 0} (SmolLM-135M shape, warm-up
+     * included), as tasks 0.28 (docs/benchmarks.md, "Prompt attention's kernels at the cores' speed"). Each head is
+     * normed, rotated and written on its own, so the floats are the same either way.
      */
-    private void readyRows(int l, int[] offsets, SinkCache.Step[] caches, int qkvStride, Buffers w) {
-        for (int s = 0; s < caches.length; s++) {
-            for (int i = 0; i < offsets[s + 1] - offsets[s]; i++) {
-                for (int g = 0; g < kvHeads; g++) {
-                    readyHead(l, caches[s], offsets[s] + i, i, g, qkvStride, w);
-                }
-            }
+    private void readyRows(int l, int[] offsets, SinkCache.Step[] caches, Tasks tasks, int qkvStride, Buffers w) {
+        for (SinkCache.Step cache : caches) {
+            cache.keyBytes(); // the cache's views, made here before the kernel threads use them
         }
+        kernels.forEach(tasks.blockStream().length * kvHeads, t -> {
+            int b = t / kvHeads;
+            int g = t % kvHeads;
+            int s = tasks.blockStream()[b];
+            int first = tasks.blockFirstRow()[b];
+            int count = Math.min(ROW_BLOCK, offsets[s + 1] - offsets[s] - first);
+            for (int i = first; i < first + count; i++) {
+                readyHead(l, caches[s], offsets[s] + i, i, g, qkvStride, w);
+            }
+        });
     }
 
     /**
