@@ -14,7 +14,7 @@ import java.util.Arrays;
  * transactions are the ones every other path uses. It runs on the kernel threads as tasks of (stream, KV head, block
  * of query rows, part of the keys); the parts of one query's keys are merged as in flash-decoding, so that one
  * stream's decode step also uses every thread. The rows' query and key norms (Qwen3), rotation and cache writes come
- * first, in the tasks of a decode step and on the calling thread for a prompt's rows.
+ * first: inside a decode step's attention tasks, in tasks of their own before a prompt's.
  */
 final class HeapAttention {
     /** The step buffers attention reads and writes, a {@link HeapForward} step's. */
