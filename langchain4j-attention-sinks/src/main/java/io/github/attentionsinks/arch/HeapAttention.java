@@ -169,13 +169,12 @@ final class HeapAttention {
      */
     void apply(int l, int window, int[] offsets, SinkCache.Step[] caches, Tasks tasks, int qkvStride, Buffers w) {
         int rows = offsets[caches.length];
+        for (SinkCache.Step cache : caches) {
+            cache.keyBytes(); // the cache's views, made here before the kernel threads use them
+        }
         // One row per stream and a task per stream and KV head: each task readies its own heads (readyHead).
         boolean headsInTasks = rows == caches.length && tasks.parts() == 1;
-        if (headsInTasks) {
-            for (SinkCache.Step cache : caches) {
-                cache.keyBytes(); // the cache's views, made here before the kernel threads use them
-            }
-        } else {
+        if (!headsInTasks) {
             readyRows(l, offsets, caches, tasks, qkvStride, w);
         }
         int parts = tasks.parts();
@@ -417,9 +416,6 @@ final class HeapAttention {
      * normed, rotated and written on its own, so the floats are the same either way.
      */
     private void readyRows(int l, int[] offsets, SinkCache.Step[] caches, Tasks tasks, int qkvStride, Buffers w) {
-        for (SinkCache.Step cache : caches) {
-            cache.keyBytes(); // the cache's views, made here before the kernel threads use them
-        }
         kernels.forEach(tasks.blockStream().length * kvHeads, t -> {
             int b = t / kvHeads;
             int g = t % kvHeads;
