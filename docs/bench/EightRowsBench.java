@@ -5,13 +5,14 @@ import java.util.*;
  * Eight input rows times the 30 layers' float32 weights of the SmolLM-135M shape (q/k/v 960 x 576, output 576 x 576,
  * MLP input 3072 x 576, MLP output 576 x 1536; random), two threads, several ways, interleaved: medians of 30 rounds
  * after 10. The first was the library's until 2026-12-06 (VectorProducts: six rows over a whole tile from memory, then
- * two rows over each half from the second-level cache), then six + two over the whole tile; the library's now is the
- * third last: six + two over a tile laid out in four columns, one per vector of outputs, so that a pass reads four
- * streams of memory; the last, four + four over such a tile, was tried after it (2026-12-07, level). The others were
- * tried as replacements and were not faster, beside one row (what memory allows) and the six-row pass alone. With the
- * argument {@code l2}: each way on one thread over two tiles again and again, weights from the second-level cache, in
- * multiply-adds per second. Inputs are random; products are not checked. Used in docs/benchmarks.md ("Eight rows
- * against the fast mode", "A Zen 5 machine", "Tiles in four columns", "Attention reads two runs of rows at once"):
+ * two rows over each half from the second-level cache), then six + two over the whole tile; the library's now is "six +
+ * two over four columns (now)": a tile laid out in four columns, one per vector of outputs, so that a pass reads four
+ * streams of memory. Four + four over such a tile was tried after it (2026-12-07, level), and the last three ways on
+ * 2026-12-08 (not faster). The others were tried as replacements and were not faster, beside one row (what memory
+ * allows) and the six-row pass alone. With the argument {@code l2}: each way on one thread over two tiles again and
+ * again, weights from the second-level cache, in multiply-adds per second. Inputs are random; products are not
+ * checked. Used in docs/benchmarks.md ("Eight rows against the fast mode", "A Zen 5 machine", "Tiles in four columns",
+ * "Attention reads two runs of rows at once", "Fast-memory runs part by part"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/erb docs/bench/EightRowsBench.java
@@ -491,6 +492,86 @@ public class EightRowsBench {
         a0.add(b0).intoArray(y, ya); a1.add(b1).intoArray(y, ya + L); a2.add(b2).intoArray(y, ya + 2 * L); a3.add(b3).intoArray(y, ya + 3 * L);
     }
 
+    // Tried 2026-12-08: all eight rows in one pass over the four columns, 32 accumulators (C2 spills a few), or seven
+    // rows (28) and then one; and six rows whose inputs lie interleaved (input i of row r at i * 8 + r), then two.
+    static void eightQ(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0, r2c0 = r0c0, r2c1 = r0c0, r2c2 = r0c0, r2c3 = r0c0, r3c0 = r0c0, r3c1 = r0c0, r3c2 = r0c0, r3c3 = r0c0, r4c0 = r0c0, r4c1 = r0c0, r4c2 = r0c0, r4c3 = r0c0, r5c0 = r0c0, r5c1 = r0c0, r5c2 = r0c0, r5c3 = r0c0, r6c0 = r0c0, r6c1 = r0c0, r6c2 = r0c0, r6c3 = r0c0, r7c0 = r0c0, r7c1 = r0c0, r7c2 = r0c0, r7c3 = r0c0;
+        for (int i = 0, wi = 0; i < in; i++, wi += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi), w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            int xi = xa + i; FloatVector xv;
+            xv = FloatVector.broadcast(F, x[xi + 0 * in]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi + 1 * in]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]); r2c0 = w0.fma(xv, r2c0); r2c1 = w1.fma(xv, r2c1); r2c2 = w2.fma(xv, r2c2); r2c3 = w3.fma(xv, r2c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]); r3c0 = w0.fma(xv, r3c0); r3c1 = w1.fma(xv, r3c1); r3c2 = w2.fma(xv, r3c2); r3c3 = w3.fma(xv, r3c3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]); r4c0 = w0.fma(xv, r4c0); r4c1 = w1.fma(xv, r4c1); r4c2 = w2.fma(xv, r4c2); r4c3 = w3.fma(xv, r4c3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]); r5c0 = w0.fma(xv, r5c0); r5c1 = w1.fma(xv, r5c1); r5c2 = w2.fma(xv, r5c2); r5c3 = w3.fma(xv, r5c3);
+            xv = FloatVector.broadcast(F, x[xi + 6 * in]); r6c0 = w0.fma(xv, r6c0); r6c1 = w1.fma(xv, r6c1); r6c2 = w2.fma(xv, r6c2); r6c3 = w3.fma(xv, r6c3);
+            xv = FloatVector.broadcast(F, x[xi + 7 * in]); r7c0 = w0.fma(xv, r7c0); r7c1 = w1.fma(xv, r7c1); r7c2 = w2.fma(xv, r7c2); r7c3 = w3.fma(xv, r7c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0 * L); r0c1.intoArray(y, ya + 0 * stride + 1 * L); r0c2.intoArray(y, ya + 0 * stride + 2 * L); r0c3.intoArray(y, ya + 0 * stride + 3 * L);
+        r1c0.intoArray(y, ya + 1 * stride + 0 * L); r1c1.intoArray(y, ya + 1 * stride + 1 * L); r1c2.intoArray(y, ya + 1 * stride + 2 * L); r1c3.intoArray(y, ya + 1 * stride + 3 * L);
+        r2c0.intoArray(y, ya + 2 * stride + 0 * L); r2c1.intoArray(y, ya + 2 * stride + 1 * L); r2c2.intoArray(y, ya + 2 * stride + 2 * L); r2c3.intoArray(y, ya + 2 * stride + 3 * L);
+        r3c0.intoArray(y, ya + 3 * stride + 0 * L); r3c1.intoArray(y, ya + 3 * stride + 1 * L); r3c2.intoArray(y, ya + 3 * stride + 2 * L); r3c3.intoArray(y, ya + 3 * stride + 3 * L);
+        r4c0.intoArray(y, ya + 4 * stride + 0 * L); r4c1.intoArray(y, ya + 4 * stride + 1 * L); r4c2.intoArray(y, ya + 4 * stride + 2 * L); r4c3.intoArray(y, ya + 4 * stride + 3 * L);
+        r5c0.intoArray(y, ya + 5 * stride + 0 * L); r5c1.intoArray(y, ya + 5 * stride + 1 * L); r5c2.intoArray(y, ya + 5 * stride + 2 * L); r5c3.intoArray(y, ya + 5 * stride + 3 * L);
+        r6c0.intoArray(y, ya + 6 * stride + 0 * L); r6c1.intoArray(y, ya + 6 * stride + 1 * L); r6c2.intoArray(y, ya + 6 * stride + 2 * L); r6c3.intoArray(y, ya + 6 * stride + 3 * L);
+        r7c0.intoArray(y, ya + 7 * stride + 0 * L); r7c1.intoArray(y, ya + 7 * stride + 1 * L); r7c2.intoArray(y, ya + 7 * stride + 2 * L); r7c3.intoArray(y, ya + 7 * stride + 3 * L);
+    }
+    static void sevenQ(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0, r2c0 = r0c0, r2c1 = r0c0, r2c2 = r0c0, r2c3 = r0c0, r3c0 = r0c0, r3c1 = r0c0, r3c2 = r0c0, r3c3 = r0c0, r4c0 = r0c0, r4c1 = r0c0, r4c2 = r0c0, r4c3 = r0c0, r5c0 = r0c0, r5c1 = r0c0, r5c2 = r0c0, r5c3 = r0c0, r6c0 = r0c0, r6c1 = r0c0, r6c2 = r0c0, r6c3 = r0c0;
+        for (int i = 0, wi = 0; i < in; i++, wi += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi), w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            int xi = xa + i; FloatVector xv;
+            xv = FloatVector.broadcast(F, x[xi + 0 * in]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi + 1 * in]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            xv = FloatVector.broadcast(F, x[xi + 2 * in]); r2c0 = w0.fma(xv, r2c0); r2c1 = w1.fma(xv, r2c1); r2c2 = w2.fma(xv, r2c2); r2c3 = w3.fma(xv, r2c3);
+            xv = FloatVector.broadcast(F, x[xi + 3 * in]); r3c0 = w0.fma(xv, r3c0); r3c1 = w1.fma(xv, r3c1); r3c2 = w2.fma(xv, r3c2); r3c3 = w3.fma(xv, r3c3);
+            xv = FloatVector.broadcast(F, x[xi + 4 * in]); r4c0 = w0.fma(xv, r4c0); r4c1 = w1.fma(xv, r4c1); r4c2 = w2.fma(xv, r4c2); r4c3 = w3.fma(xv, r4c3);
+            xv = FloatVector.broadcast(F, x[xi + 5 * in]); r5c0 = w0.fma(xv, r5c0); r5c1 = w1.fma(xv, r5c1); r5c2 = w2.fma(xv, r5c2); r5c3 = w3.fma(xv, r5c3);
+            xv = FloatVector.broadcast(F, x[xi + 6 * in]); r6c0 = w0.fma(xv, r6c0); r6c1 = w1.fma(xv, r6c1); r6c2 = w2.fma(xv, r6c2); r6c3 = w3.fma(xv, r6c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0 * L); r0c1.intoArray(y, ya + 0 * stride + 1 * L); r0c2.intoArray(y, ya + 0 * stride + 2 * L); r0c3.intoArray(y, ya + 0 * stride + 3 * L);
+        r1c0.intoArray(y, ya + 1 * stride + 0 * L); r1c1.intoArray(y, ya + 1 * stride + 1 * L); r1c2.intoArray(y, ya + 1 * stride + 2 * L); r1c3.intoArray(y, ya + 1 * stride + 3 * L);
+        r2c0.intoArray(y, ya + 2 * stride + 0 * L); r2c1.intoArray(y, ya + 2 * stride + 1 * L); r2c2.intoArray(y, ya + 2 * stride + 2 * L); r2c3.intoArray(y, ya + 2 * stride + 3 * L);
+        r3c0.intoArray(y, ya + 3 * stride + 0 * L); r3c1.intoArray(y, ya + 3 * stride + 1 * L); r3c2.intoArray(y, ya + 3 * stride + 2 * L); r3c3.intoArray(y, ya + 3 * stride + 3 * L);
+        r4c0.intoArray(y, ya + 4 * stride + 0 * L); r4c1.intoArray(y, ya + 4 * stride + 1 * L); r4c2.intoArray(y, ya + 4 * stride + 2 * L); r4c3.intoArray(y, ya + 4 * stride + 3 * L);
+        r5c0.intoArray(y, ya + 5 * stride + 0 * L); r5c1.intoArray(y, ya + 5 * stride + 1 * L); r5c2.intoArray(y, ya + 5 * stride + 2 * L); r5c3.intoArray(y, ya + 5 * stride + 3 * L);
+        r6c0.intoArray(y, ya + 6 * stride + 0 * L); r6c1.intoArray(y, ya + 6 * stride + 1 * L); r6c2.intoArray(y, ya + 6 * stride + 2 * L); r6c3.intoArray(y, ya + 6 * stride + 3 * L);
+    }
+    static void sixQI(float[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
+            d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int i = 0, wi = 0, xi = 0; i < in; i++, wi += L, xi += 8) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi),
+                w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
+            FloatVector va = FloatVector.broadcast(F, x[xi + 0]); a0 = w0.fma(va, a0); a1 = w1.fma(va, a1); a2 = w2.fma(va, a2); a3 = w3.fma(va, a3);
+            FloatVector vb = FloatVector.broadcast(F, x[xi + 1]); b0 = w0.fma(vb, b0); b1 = w1.fma(vb, b1); b2 = w2.fma(vb, b2); b3 = w3.fma(vb, b3);
+            FloatVector vc = FloatVector.broadcast(F, x[xi + 2]); c0 = w0.fma(vc, c0); c1 = w1.fma(vc, c1); c2 = w2.fma(vc, c2); c3 = w3.fma(vc, c3);
+            FloatVector vd = FloatVector.broadcast(F, x[xi + 3]); d0 = w0.fma(vd, d0); d1 = w1.fma(vd, d1); d2 = w2.fma(vd, d2); d3 = w3.fma(vd, d3);
+            FloatVector ve = FloatVector.broadcast(F, x[xi + 4]); e0 = w0.fma(ve, e0); e1 = w1.fma(ve, e1); e2 = w2.fma(ve, e2); e3 = w3.fma(ve, e3);
+            FloatVector vf = FloatVector.broadcast(F, x[xi + 5]); f0 = w0.fma(vf, f0); f1 = w1.fma(vf, f1); f2 = w2.fma(vf, f2); f3 = w3.fma(vf, f3);
+        }
+        a0.intoArray(y, ya); a1.intoArray(y, ya + L); a2.intoArray(y, ya + 2 * L); a3.intoArray(y, ya + 3 * L);
+        b0.intoArray(y, ya + stride); b1.intoArray(y, ya + stride + L); b2.intoArray(y, ya + stride + 2 * L); b3.intoArray(y, ya + stride + 3 * L);
+        c0.intoArray(y, ya + 2 * stride); c1.intoArray(y, ya + 2 * stride + L); c2.intoArray(y, ya + 2 * stride + 2 * L); c3.intoArray(y, ya + 2 * stride + 3 * L);
+        d0.intoArray(y, ya + 3 * stride); d1.intoArray(y, ya + 3 * stride + L); d2.intoArray(y, ya + 3 * stride + 2 * L); d3.intoArray(y, ya + 3 * stride + 3 * L);
+        e0.intoArray(y, ya + 4 * stride); e1.intoArray(y, ya + 4 * stride + L); e2.intoArray(y, ya + 4 * stride + 2 * L); e3.intoArray(y, ya + 4 * stride + 3 * L);
+        f0.intoArray(y, ya + 5 * stride); f1.intoArray(y, ya + 5 * stride + L); f2.intoArray(y, ya + 5 * stride + 2 * L); f3.intoArray(y, ya + 5 * stride + 3 * L);
+    }
+    static void v19(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) eightQ(tiles[t], in, x, 0, y, t * TILE, stride);
+    }
+    static void v20(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) { sevenQ(tiles[t], in, x, 0, y, t * TILE, stride); oneQ(tiles[t], in, x, 7 * in, y, t * TILE + 7 * stride); }
+    }
+    static final float[] XI = new float[8 * 1536];
+    static void v22(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride) {
+        for (int t = t0; t < t1; t++) { sixQI(tiles[t], in, XI, 0, y, t * TILE, stride); twoQ(tiles[t], in, x, 6 * in, y, t * TILE + 6 * stride, stride); }
+    }
+
     interface K { void run(float[][] tiles, int in, float[] x, float[] y, int t0, int t1, int stride); }
 
     public static void main(String[] a) throws Exception {
@@ -502,9 +583,10 @@ public class EightRowsBench {
         float[] xx = new float[x.length * 16]; for (int i = 0; i < xx.length; i++) xx[i] = x[i / 16];
         float[] y = new float[8 * 3072];
         float[] xt = new float[8 * 1536]; for (int i = 0; i < xt.length; i++) xt[i] = (float) r.nextGaussian(); xt8 = x;
+        for (int i = 0; i < XI.length; i++) XI[i] = (float) r.nextGaussian();
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
-        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10, EightRowsBench::v15, EightRowsBench::v17, EightRowsBench::v18};
-        String[] names = {"six + two over each half (before)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile (before)", "six + two over four columns (now)", "one row over four columns", "four + four over four columns"};
+        K[] ks = {EightRowsBench::v0, EightRowsBench::v1, EightRowsBench::v3, EightRowsBench::v2, EightRowsBench::v4, EightRowsBench::v5, EightRowsBench::v6, EightRowsBench::v7, EightRowsBench::v8, EightRowsBench::v9, EightRowsBench::v10, EightRowsBench::v15, EightRowsBench::v17, EightRowsBench::v18, EightRowsBench::v19, EightRowsBench::v20, EightRowsBench::v22};
+        String[] names = {"six + two over each half (before)", "blocked, 64 inputs", "six + two, inputs pre-broadcast", "eight rows x 3 vectors", "eight rows x 2 vectors per half", "one row (memory floor)", "six rows only", "six (x transposed) + two", "eight x 3 (x transposed)", "six with touch-ahead + two", "six + two over the whole tile (before)", "six + two over four columns (now)", "one row over four columns", "four + four over four columns", "eight x 4 columns, 32 accumulators", "seven x 4 columns + one", "six (x interleaved) + two"};
         if (a.length > 0 && a[0].equals("l2")) {
             secondLevel(ks, names, x, xt, xx, y);
             ex.shutdown();

@@ -18,12 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * tiles split between two threads per matrix (an executor, which adds its hand-offs to every way alike): medians of
  * 30 rounds after 10. The ways read a half's inputs in order (one stream of memory), in two, four or eight parts at
  * once, the four quarters also in an inner loop, or in order while touching the line 40 inputs ahead; eight rows as
- * two passes of four over quarters, or as eight rows of the low and then of the high weights of each pair.
- * "(library)" marks the library's way: the four quarters written out, since the library fills the Vector API's
- * caches first (docs/benchmarks.md, "Vector API caches filled first"; this bench does not, and its bigger kernels may
- * come out of C2 boxed in some JVMs). With the argument {@code l2}: each way on one thread over two tiles again and
- * again, weights from the second-level cache, in multiply-adds per second. Used in docs/benchmarks.md ("Four
- * quarters of the inputs"):
+ * two passes of four over quarters, or as eight rows of the low and then of the high weights of each pair; six rows
+ * then two over both halves at once (2026-12-08). "(library)" marks the library's way: the four quarters written out,
+ * since the library fills the Vector API's caches first (docs/benchmarks.md, "Vector API caches filled first"; this
+ * bench does not, and its bigger kernels may come out of C2 boxed in some JVMs). With the argument {@code l2}: each
+ * way on one thread over two tiles again and again, weights from the second-level cache, in multiply-adds per second.
+ * Used in docs/benchmarks.md ("Four quarters of the inputs", "Fast-memory runs part by part"):
  *
  * <pre>
  * javac --add-modules jdk.incubator.vector -d /tmp/qp docs/bench/QuarterPassesBench.java
@@ -35,8 +35,8 @@ public class QuarterPassesBench {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     static final int L = 16, TILE = 64, HALF = 32, MASK = 0x8FFFE000;
     static final int[] SINK = new int[16];
-    static final String[] NAMES = {"eight rows, inputs in order", "eight rows, two parts of the inputs", "eight rows, four quarters (library)", "eight rows, eight parts", "eight rows, touching 40 lines ahead", "four + four rows, four quarters", "eight rows low, then high, quarters", "four rows, inputs in order", "four rows, four quarters (library)", "eight rows, quarters in an inner loop"};
-    static final int[] ROWS = {8, 8, 8, 8, 8, 8, 8, 4, 4, 8};
+    static final String[] NAMES = {"eight rows, inputs in order", "eight rows, two parts of the inputs", "eight rows, four quarters (library)", "eight rows, eight parts", "eight rows, touching 40 lines ahead", "four + four rows, four quarters", "eight rows low, then high, quarters", "four rows, inputs in order", "four rows, four quarters (library)", "eight rows, quarters in an inner loop", "six + two rows over both halves", "six + two, both halves, two parts"};
+    static final int[] ROWS = {8, 8, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8};
 
     static short[][] pack(Random r, int out, int in) {
         short[][] t = new short[(out + TILE - 1) / TILE][];
@@ -62,6 +62,8 @@ public class QuarterPassesBench {
             case 7: for (int t = t0; t < t1; t++) { short[] w = tiles[t]; for (int wa = 0, ya = t * TILE; wa < in * TILE; wa += in * HALF, ya += HALF) { four(w, wa, in, x, 0, y, ya, stride); } } break;
             case 8: for (int t = t0; t < t1; t++) { short[] w = tiles[t]; for (int wa = 0, ya = t * TILE; wa < in * TILE; wa += in * HALF, ya += HALF) { fourFour(w, wa, in, x, 0, y, ya, stride); } } break;
             case 9: for (int t = t0; t < t1; t++) { short[] w = tiles[t]; for (int wa = 0, ya = t * TILE; wa < in * TILE; wa += in * HALF, ya += HALF) { eightNested(w, wa, in, x, 0, y, ya, stride); } } break;
+            case 10: for (int t = t0; t < t1; t++) { sixWhole1(tiles[t], in, x, 0, y, t * TILE, stride); twoWhole1(tiles[t], in, x, 6, y, t * TILE + 6 * stride, stride); } break;
+            case 11: for (int t = t0; t < t1; t++) { sixWhole2(tiles[t], in, x, 0, y, t * TILE, stride); twoWhole2(tiles[t], in, x, 6, y, t * TILE + 6 * stride, stride); } break;
             default: throw new IllegalArgumentException();
         }
     }
@@ -538,6 +540,120 @@ public class QuarterPassesBench {
         h.intoArray(y, ya + 7 * stride + L);
     }
 
+    /**
+     * Tried 2026-12-08: six rows over both halves of a tile in one pass (24 accumulators, both halves' pairs of
+     * weights each input: two streams, or four with the inputs in two parts), then two rows the same way.
+     */
+    static void sixWhole1(short[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0, r2c0 = r0c0, r2c1 = r0c0, r2c2 = r0c0, r2c3 = r0c0, r3c0 = r0c0, r3c1 = r0c0, r3c2 = r0c0, r3c3 = r0c0, r4c0 = r0c0, r4c1 = r0c0, r4c2 = r0c0, r4c3 = r0c0, r5c0 = r0c0, r5c1 = r0c0, r5c2 = r0c0, r5c3 = r0c0;
+        int n = in / 1; int hq = in * HALF; int pq = n * HALF;
+        IntVector p; FloatVector w0, w1, w2, w3, xv;
+        for (int i = 0, wi = 0; i < n; i++, wi += HALF) {
+            p = ShortVector.fromArray(S, w, wi).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi0 = (i + 0 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi0 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 2]); r2c0 = w0.fma(xv, r2c0); r2c1 = w1.fma(xv, r2c1); r2c2 = w2.fma(xv, r2c2); r2c3 = w3.fma(xv, r2c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 3]); r3c0 = w0.fma(xv, r3c0); r3c1 = w1.fma(xv, r3c1); r3c2 = w2.fma(xv, r3c2); r3c3 = w3.fma(xv, r3c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 4]); r4c0 = w0.fma(xv, r4c0); r4c1 = w1.fma(xv, r4c1); r4c2 = w2.fma(xv, r4c2); r4c3 = w3.fma(xv, r4c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 5]); r5c0 = w0.fma(xv, r5c0); r5c1 = w1.fma(xv, r5c1); r5c2 = w2.fma(xv, r5c2); r5c3 = w3.fma(xv, r5c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0); r0c1.intoArray(y, ya + 0 * stride + 16); r0c2.intoArray(y, ya + 0 * stride + 32); r0c3.intoArray(y, ya + 0 * stride + 48);
+        r1c0.intoArray(y, ya + 1 * stride + 0); r1c1.intoArray(y, ya + 1 * stride + 16); r1c2.intoArray(y, ya + 1 * stride + 32); r1c3.intoArray(y, ya + 1 * stride + 48);
+        r2c0.intoArray(y, ya + 2 * stride + 0); r2c1.intoArray(y, ya + 2 * stride + 16); r2c2.intoArray(y, ya + 2 * stride + 32); r2c3.intoArray(y, ya + 2 * stride + 48);
+        r3c0.intoArray(y, ya + 3 * stride + 0); r3c1.intoArray(y, ya + 3 * stride + 16); r3c2.intoArray(y, ya + 3 * stride + 32); r3c3.intoArray(y, ya + 3 * stride + 48);
+        r4c0.intoArray(y, ya + 4 * stride + 0); r4c1.intoArray(y, ya + 4 * stride + 16); r4c2.intoArray(y, ya + 4 * stride + 32); r4c3.intoArray(y, ya + 4 * stride + 48);
+        r5c0.intoArray(y, ya + 5 * stride + 0); r5c1.intoArray(y, ya + 5 * stride + 16); r5c2.intoArray(y, ya + 5 * stride + 32); r5c3.intoArray(y, ya + 5 * stride + 48);
+    }
+    static void twoWhole1(short[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0;
+        int n = in / 1; int hq = in * HALF; int pq = n * HALF;
+        IntVector p; FloatVector w0, w1, w2, w3, xv;
+        for (int i = 0, wi = 0; i < n; i++, wi += HALF) {
+            p = ShortVector.fromArray(S, w, wi).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi0 = (i + 0 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi0 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0); r0c1.intoArray(y, ya + 0 * stride + 16); r0c2.intoArray(y, ya + 0 * stride + 32); r0c3.intoArray(y, ya + 0 * stride + 48);
+        r1c0.intoArray(y, ya + 1 * stride + 0); r1c1.intoArray(y, ya + 1 * stride + 16); r1c2.intoArray(y, ya + 1 * stride + 32); r1c3.intoArray(y, ya + 1 * stride + 48);
+    }
+    static void sixWhole2(short[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0, r2c0 = r0c0, r2c1 = r0c0, r2c2 = r0c0, r2c3 = r0c0, r3c0 = r0c0, r3c1 = r0c0, r3c2 = r0c0, r3c3 = r0c0, r4c0 = r0c0, r4c1 = r0c0, r4c2 = r0c0, r4c3 = r0c0, r5c0 = r0c0, r5c1 = r0c0, r5c2 = r0c0, r5c3 = r0c0;
+        int n = in / 2; int hq = in * HALF; int pq = n * HALF;
+        IntVector p; FloatVector w0, w1, w2, w3, xv;
+        for (int i = 0, wi = 0; i < n; i++, wi += HALF) {
+            p = ShortVector.fromArray(S, w, wi).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi0 = (i + 0 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi0 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 2]); r2c0 = w0.fma(xv, r2c0); r2c1 = w1.fma(xv, r2c1); r2c2 = w2.fma(xv, r2c2); r2c3 = w3.fma(xv, r2c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 3]); r3c0 = w0.fma(xv, r3c0); r3c1 = w1.fma(xv, r3c1); r3c2 = w2.fma(xv, r3c2); r3c3 = w3.fma(xv, r3c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 4]); r4c0 = w0.fma(xv, r4c0); r4c1 = w1.fma(xv, r4c1); r4c2 = w2.fma(xv, r4c2); r4c3 = w3.fma(xv, r4c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 5]); r5c0 = w0.fma(xv, r5c0); r5c1 = w1.fma(xv, r5c1); r5c2 = w2.fma(xv, r5c2); r5c3 = w3.fma(xv, r5c3);
+            p = ShortVector.fromArray(S, w, wi + 1 * pq).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq + 1 * pq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi1 = (i + 1 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi1 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 2]); r2c0 = w0.fma(xv, r2c0); r2c1 = w1.fma(xv, r2c1); r2c2 = w2.fma(xv, r2c2); r2c3 = w3.fma(xv, r2c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 3]); r3c0 = w0.fma(xv, r3c0); r3c1 = w1.fma(xv, r3c1); r3c2 = w2.fma(xv, r3c2); r3c3 = w3.fma(xv, r3c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 4]); r4c0 = w0.fma(xv, r4c0); r4c1 = w1.fma(xv, r4c1); r4c2 = w2.fma(xv, r4c2); r4c3 = w3.fma(xv, r4c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 5]); r5c0 = w0.fma(xv, r5c0); r5c1 = w1.fma(xv, r5c1); r5c2 = w2.fma(xv, r5c2); r5c3 = w3.fma(xv, r5c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0); r0c1.intoArray(y, ya + 0 * stride + 16); r0c2.intoArray(y, ya + 0 * stride + 32); r0c3.intoArray(y, ya + 0 * stride + 48);
+        r1c0.intoArray(y, ya + 1 * stride + 0); r1c1.intoArray(y, ya + 1 * stride + 16); r1c2.intoArray(y, ya + 1 * stride + 32); r1c3.intoArray(y, ya + 1 * stride + 48);
+        r2c0.intoArray(y, ya + 2 * stride + 0); r2c1.intoArray(y, ya + 2 * stride + 16); r2c2.intoArray(y, ya + 2 * stride + 32); r2c3.intoArray(y, ya + 2 * stride + 48);
+        r3c0.intoArray(y, ya + 3 * stride + 0); r3c1.intoArray(y, ya + 3 * stride + 16); r3c2.intoArray(y, ya + 3 * stride + 32); r3c3.intoArray(y, ya + 3 * stride + 48);
+        r4c0.intoArray(y, ya + 4 * stride + 0); r4c1.intoArray(y, ya + 4 * stride + 16); r4c2.intoArray(y, ya + 4 * stride + 32); r4c3.intoArray(y, ya + 4 * stride + 48);
+        r5c0.intoArray(y, ya + 5 * stride + 0); r5c1.intoArray(y, ya + 5 * stride + 16); r5c2.intoArray(y, ya + 5 * stride + 32); r5c3.intoArray(y, ya + 5 * stride + 48);
+    }
+    static void twoWhole2(short[] w, int in, float[] x, int xa, float[] y, int ya, int stride) {
+        FloatVector r0c0 = FloatVector.zero(F), r0c1 = r0c0, r0c2 = r0c0, r0c3 = r0c0, r1c0 = r0c0, r1c1 = r0c0, r1c2 = r0c0, r1c3 = r0c0;
+        int n = in / 2; int hq = in * HALF; int pq = n * HALF;
+        IntVector p; FloatVector w0, w1, w2, w3, xv;
+        for (int i = 0, wi = 0; i < n; i++, wi += HALF) {
+            p = ShortVector.fromArray(S, w, wi).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi0 = (i + 0 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi0 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi0 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+            p = ShortVector.fromArray(S, w, wi + 1 * pq).reinterpretAsInts();
+            w0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w1 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            p = ShortVector.fromArray(S, w, wi + hq + 1 * pq).reinterpretAsInts();
+            w2 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            w3 = p.lanewise(VectorOperators.ASHR, 3).and(MASK).reinterpretAsFloats();
+            int xi1 = (i + 1 * n) * 8 + xa;
+            xv = FloatVector.broadcast(F, x[xi1 + 0]); r0c0 = w0.fma(xv, r0c0); r0c1 = w1.fma(xv, r0c1); r0c2 = w2.fma(xv, r0c2); r0c3 = w3.fma(xv, r0c3);
+            xv = FloatVector.broadcast(F, x[xi1 + 1]); r1c0 = w0.fma(xv, r1c0); r1c1 = w1.fma(xv, r1c1); r1c2 = w2.fma(xv, r1c2); r1c3 = w3.fma(xv, r1c3);
+        }
+        r0c0.intoArray(y, ya + 0 * stride + 0); r0c1.intoArray(y, ya + 0 * stride + 16); r0c2.intoArray(y, ya + 0 * stride + 32); r0c3.intoArray(y, ya + 0 * stride + 48);
+        r1c0.intoArray(y, ya + 1 * stride + 0); r1c1.intoArray(y, ya + 1 * stride + 16); r1c2.intoArray(y, ya + 1 * stride + 32); r1c3.intoArray(y, ya + 1 * stride + 48);
+    }
     public static void main(String[] a) throws Exception {
         Random r = new Random(1);
         float[] x = new float[8 * 1536];
