@@ -307,7 +307,7 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     /** A generation waiting or running, and where its outcome goes. */
-    private record Job(Generation generation, CompletableFuture<GenerationResult> result, HandOff handOff)
+    private record Job(Generation generation, CompletableFuture<GenerationResult> result, TokenHandOff handOff)
             implements StepPlanner.Candidate {
         @Override
         public int promptLeft() {
@@ -334,7 +334,7 @@ public final class DecodeScheduler implements AutoCloseable {
     }
 
     private CompletableFuture<GenerationResult> submit(Session session, int[] promptIds, GenerationParams params,
-            TokenListener listener, HandOff handOff, Arrival arrival) {
+            TokenListener listener, TokenHandOff handOff, Arrival arrival) {
         if (session.model() != model) {
             throw new IllegalArgumentException("the session belongs to another model than this scheduler's");
         }
@@ -394,20 +394,20 @@ public final class DecodeScheduler implements AutoCloseable {
      */
     public GenerationResult generate(Session session, int[] promptIds, GenerationParams params,
             TokenListener listener, Arrival arrival) {
-        HandOff handOff = new HandOff(listener == null ? TokenListener.NONE : listener);
+        TokenHandOff handOff = new TokenHandOff(listener == null ? TokenListener.NONE : listener);
         CompletableFuture<GenerationResult> result = submit(session, promptIds, params, handOff, handOff, arrival);
         result.whenComplete((r, e) -> handOff.end());
         try {
             handOff.deliverUntilEnd();
         } catch (InterruptedException e) {
             // The session must not be touched after this returns: stop the generation and wait until it has.
-            handOff.failure = new IllegalStateException("interrupted while waiting for a generation", e);
+            handOff.fail(new IllegalStateException("interrupted while waiting for a generation", e));
             awaitUninterruptibly(result);
             Thread.currentThread().interrupt();
         }
-        if (handOff.failure != null) {
+        if (handOff.failure() != null) {
             awaitUninterruptibly(result);
-            throw handOff.failure;
+            throw handOff.failure();
         }
         try {
             return result.join();
@@ -436,63 +436,6 @@ public final class DecodeScheduler implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Carries a generation's tokens from the decode thread to the thread waiting in {@link #generate}, which calls
-     * the listener.
-     */
-    private static final class HandOff implements TokenListener {
-        private static final Object END = new Object();
-        private final TokenListener listener;
-        private final java.util.concurrent.LinkedBlockingQueue<Object> pieces =
-                new java.util.concurrent.LinkedBlockingQueue<>();
-        private volatile RuntimeException failure;
-
-        HandOff(TokenListener listener) {
-            this.listener = listener;
-        }
-
-        private record Piece(int tokenId, String text) {}
-
-        @Override
-        public void onToken(int tokenId, String piece) {
-            pieces.add(new Piece(tokenId, piece));
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return failure != null || listener.isCancelled();
-        }
-
-        /**
-         * Whether the generation must sit out the next step: two tokens wait for delivery, so the listener has not
-         * taken the one before last within a whole step. Not one waiting token: that is the token of the step just
-         * run, handed over microseconds before the next step starts, and the listener's thread has seldom been
-         * scheduled yet (8 conversations through the chat model on 2 cores: 160 sit-outs in 254 steps, 112 steps
-         * of 7 rows; the aggregate rate was 202 tokens/s, and 229 and 252 in two runs after this change). Never once
-         * cancelled, or the generation could not step to see it.
-         */
-        boolean behind() {
-            return pieces.size() >= 2 && !isCancelled();
-        }
-
-        void end() {
-            pieces.add(END);
-        }
-
-        void deliverUntilEnd() throws InterruptedException {
-            for (Object next = pieces.take(); next != END; next = pieces.take()) {
-                if (failure == null) {
-                    Piece p = (Piece) next;
-                    try {
-                        listener.onToken(p.tokenId, p.text);
-                    } catch (RuntimeException e) {
-                        failure = e; // the decode loop sees it as a cancellation at its next step
-                    }
-                }
-            }
         }
     }
 
