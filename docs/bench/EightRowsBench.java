@@ -544,7 +544,7 @@ public class EightRowsBench {
         int q1 = in * L, q2 = 2 * in * L, q3 = 3 * in * L;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0,
             d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
-        for (int i = 0, wi = 0, xi = 0; i < in; i++, wi += L, xi += 8) {
+        for (int i = 0, wi = 0, xi = xa; i < in; i++, wi += L, xi += 8) {
             FloatVector w0 = FloatVector.fromArray(F, w, wi), w1 = FloatVector.fromArray(F, w, q1 + wi),
                 w2 = FloatVector.fromArray(F, w, q2 + wi), w3 = FloatVector.fromArray(F, w, q3 + wi);
             FloatVector va = FloatVector.broadcast(F, x[xi + 0]); a0 = w0.fma(va, a0); a1 = w1.fma(va, a1); a2 = w2.fma(va, a2); a3 = w3.fma(va, a3);
