@@ -191,7 +191,13 @@ final class HeapAttention {
             }
             attendPart(l, window, caches[s], offsets[s], first, count, g, t % parts, parts, qkvStride, w.qkv(),
                     partials);
+            if (parts == 1) {
+                finishWhole(offsets[s] + first, count, g, partials, w.attention());
+            }
         });
+        if (parts == 1) {
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             for (int h = 0; h < heads; h++) {
                 int first = partialAt(r, h, 0, parts);
@@ -215,6 +221,23 @@ final class HeapAttention {
                 for (int d = 0; d < headDim; d++) {
                     w.attention()[target + d] *= inverse;
                 }
+            }
+        }
+    }
+
+    /**
+     * With the keys in one part, a task's results are final: each of its rows' query heads of KV head {@code g}, its
+     * weighted sum over its sum, into {@code attention}, on the task's thread. Merged after all the tasks instead, on the
+     * calling thread alone while the other waited, this took 0.3 ms of an 8-session decode step (SmolLM-135M shape,
+     * docs/benchmarks.md), reading sums the other core had just written. The same floats as the merge of one part.
+     */
+    private void finishWhole(int firstRow, int count, int g, float[] partials, float[] attention) {
+        int group = heads / kvHeads;
+        for (int r = firstRow; r < firstRow + count; r++) {
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                int at = partialAt(r, h, 0, 1);
+                VectorMath.scaled(1f / partials[at + 1], partials, at + 2, attention, r * queryWidth + h * headDim,
+                        headDim);
             }
         }
     }

@@ -67,8 +67,20 @@ public final class Sampler {
         return sample(logits);
     }
 
-    /** Index of the largest logit (the first on ties, as torch.argmax). */
+    /**
+     * Index of the largest logit (the first on ties, as torch.argmax). In vectors, the maximum and then the first
+     * logit equal to it: the loop below waits on each comparison, and a batched step takes its sessions' tokens one
+     * after another on the decode thread while the kernel threads wait (8 greedy sessions of the SmolLM-135M shape's
+     * 49,152 logits: 0.11 ms a step one by one, docs/benchmarks.md). A NaN logit, which the vector maximum carries,
+     * leaves it to the loop, whose comparisons skip it.
+     */
     public static int argmax(float[] logits) {
+        if (vectorApi) {
+            int first = VectorMath.indexOf(logits, 0, logits.length, VectorMath.max(logits, 0, logits.length));
+            if (first >= 0) {
+                return first;
+            }
+        }
         int best = 0;
         for (int i = 1; i < logits.length; i++) {
             if (logits[i] > logits[best]) {

@@ -41,6 +41,33 @@ class SamplerTest {
         assertEquals(1, Sampler.argmax(new float[] {0f, 3f, 3f}));
     }
 
+    /**
+     * Greedy over a vocabulary of the SmolLM-135M shape's size, in vectors and in the plain loop: the first of tied
+     * maxima (in different vectors, and -0.0 before 0.0), a maximum in the scalar tail, and NaN logits, which the loop's
+     * comparisons skip (a NaN first stays the answer, as the loop starts there).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void greedyOverALargeVocabularyTakesTheFirstMaximum(boolean vectorApi) {
+        withVectorApi(vectorApi, () -> {
+            float[] logits = gaussianLogits(49_157, 21);
+            logits[30_001] = 9f;
+            logits[40_000] = 9f;
+            assertEquals(30_001, Sampler.argmax(logits));
+            logits[49_156] = 10f;
+            assertEquals(49_156, Sampler.argmax(logits), "a maximum past the last whole vector");
+            logits[17] = Float.NaN;
+            assertEquals(49_156, Sampler.argmax(logits), "a NaN logit skipped");
+            logits[0] = Float.NaN;
+            assertEquals(0, Sampler.argmax(logits), "a NaN first");
+            float[] zeros = new float[100];
+            java.util.Arrays.fill(zeros, -1f);
+            zeros[70] = -0f;
+            zeros[90] = 0f;
+            assertEquals(70, Sampler.argmax(zeros), "-0.0 and 0.0 tie");
+        });
+    }
+
     @Test
     void temperatureSamplingFollowsTheSoftmax() {
         double[] expected = softmax(LOGITS, 0.8);

@@ -51,12 +51,27 @@ class VectorMathTest {
         float[] y = gaussian(n + 2);
         float[] added = y.clone();
         float[] scaled = y.clone();
+        float[] product = y.clone();
         VectorMath.add(a, 3, added, 2, n);
         VectorMath.addScaled(0.25f, a, 3, scaled, 2, n);
+        VectorMath.scaled(0.25f, a, 3, product, 2, n);
         for (int i = 0; i < n; i++) {
             close(y[2 + i] + (double) a[3 + i], added[2 + i], "add element " + i);
             close(y[2 + i] + 0.25 * a[3 + i], scaled[2 + i], "addScaled element " + i);
+            assertEquals(0.25f * a[3 + i], product[2 + i], "scaled element " + i);
         }
+        assertEquals(y[1], product[1], "scaled wrote before its offset");
+        float[] seek = a.clone();
+        int last = n - 1;
+        assertEquals(-1, VectorMath.indexOf(seek, 3, n, 99f), "indexOf of a missing value, n " + n);
+        seek[3 + last] = 99f;
+        assertEquals(last, VectorMath.indexOf(seek, 3, n, 99f), "indexOf of the last value, n " + n);
+        seek[3 + last / 2] = 99f;
+        assertEquals(last / 2, VectorMath.indexOf(seek, 3, n, 99f), "indexOf takes the first, n " + n);
+        seek[3 + last / 2] = -0f;
+        assertEquals(last / 2, VectorMath.indexOf(seek, 3, n, 0f), "-0.0 equals 0.0, n " + n);
+        seek[3 + last / 2] = Float.NaN;
+        assertEquals(-1, VectorMath.indexOf(seek, 3, n, Float.NaN), "NaN equals nothing, n " + n);
     }
 
     /**
