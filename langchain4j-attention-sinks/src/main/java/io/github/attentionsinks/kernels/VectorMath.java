@@ -268,6 +268,28 @@ public final class VectorMath {
         blockScoresOneByOne(qs, q, queries, dim, kt, ktOff2, scale, out, outOff2, outStride);
     }
 
+    /**
+     * Rotate-half rotary embedding of one head from {@code x[at]}, pairs {@code (k, k + half)} for whole vectors of
+     * {@code k} from 0, with cos and sin rows from {@code tableOffset}: {@code x[a] = x[a]·cos[a] + (−x[b])·sin[a]} and
+     * {@code x[b] = x[b]·cos[b] + x[a]·sin[b]}, the same float operations as the plain loop, which finishes the rest.
+     *
+     * @return the first {@code k} not rotated
+     */
+    public static int rotateHalf(float[] x, int at, int half, float[] cos, float[] sin, int tableOffset) {
+        int k = 0;
+        for (; k + LANES <= half; k += LANES) {
+            FloatVector a = FloatVector.fromArray(FLOATS, x, at + k);
+            FloatVector b = FloatVector.fromArray(FLOATS, x, at + half + k);
+            FloatVector ra = a.mul(FloatVector.fromArray(FLOATS, cos, tableOffset + k))
+                    .add(b.neg().mul(FloatVector.fromArray(FLOATS, sin, tableOffset + k)));
+            FloatVector rb = b.mul(FloatVector.fromArray(FLOATS, cos, tableOffset + half + k))
+                    .add(a.mul(FloatVector.fromArray(FLOATS, sin, tableOffset + half + k)));
+            ra.intoArray(x, at + k);
+            rb.intoArray(x, at + half + k);
+        }
+        return k;
+    }
+
     /** {@code y[yOff + i] = alpha·x[xOff + i]} for {@code i < n}. */
     public static void scaled(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;

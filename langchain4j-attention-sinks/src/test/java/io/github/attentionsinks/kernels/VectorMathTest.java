@@ -272,4 +272,28 @@ class VectorMathTest {
             close(0.5 * g * (1 + Math.tanh(inner)) * up, gelu[2 + i], "gelu element " + i);
         }
     }
+
+    /** Rotate-half rotation in vectors: the plain loop's floats exactly, for the whole vectors it reports done. */
+    @ParameterizedTest
+    @ValueSource(ints = {8, 16, 24, 32, 40, 64})
+    void rotateHalfMatchesThePlainLoop(int half) {
+        int at = 5;
+        int table = 7;
+        float[] x = gaussian(at + 2 * half + 3);
+        float[] cos = gaussian(table + 2 * half);
+        float[] sin = gaussian(table + 2 * half);
+        float[] expected = x.clone();
+        float[] rotated = x.clone();
+        int done = VectorMath.rotateHalf(rotated, at, half, cos, sin, table);
+        assertEquals(half / VectorMath.lanes() * VectorMath.lanes(), done, "whole vectors of " + half);
+        for (int k = 0; k < done; k++) {
+            float xa = x[at + k];
+            float xb = x[at + k + half];
+            expected[at + k] = xa * cos[table + k] + -xb * sin[table + k];
+            expected[at + k + half] = xb * cos[table + k + half] + xa * sin[table + k + half];
+        }
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(expected[i], rotated[i], "element " + i + " of half " + half);
+        }
+    }
 }
