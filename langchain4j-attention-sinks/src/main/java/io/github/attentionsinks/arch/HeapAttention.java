@@ -228,8 +228,9 @@ final class HeapAttention {
     /**
      * With the keys in one part, a task's results are final: each of its rows' query heads of KV head {@code g}, its
      * weighted sum over its sum, into {@code attention}, on the task's thread. Merged after all the tasks instead, on the
-     * calling thread alone while the other waited, this took 0.3 ms of an 8-session decode step (SmolLM-135M shape,
-     * docs/benchmarks.md), reading sums the other core had just written. The same floats as the merge of one part.
+     * calling thread alone while the other waited, this took 0.1–0.3 ms of an 8-session decode step (SmolLM-135M
+     * shape, docs/benchmarks.md, "Serial work of a batched step"), reading sums the other core had just written. The
+     * same floats as the merge of one part.
      */
     private void finishWhole(int firstRow, int count, int g, float[] partials, float[] attention) {
         int group = heads / kvHeads;

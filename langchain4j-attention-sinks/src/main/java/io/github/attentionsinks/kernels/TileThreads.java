@@ -40,7 +40,8 @@ final class TileThreads implements AutoCloseable {
         /**
          * Claims and computes chunks until none is left, then counts them done all at once: one write to the shared
          * count per thread rather than per claim, since each write moves its cache line between the cores (a decode
-         * step of the SmolLM-135M shape makes about 1,700 claims).
+         * step of the SmolLM-135M shape makes 2,000–3,200 claims; docs/benchmarks.md, "Serial work of a batched
+         * step").
          */
         void work() {
             int from;

@@ -484,8 +484,8 @@ public final class VectorMath {
     /**
      * The largest of {@code a[off .. off + n)}; negative infinity when {@code n} is 0. Four running maxima where there
      * are four vectors: with one, each maximum waits for the one before it, about 10 µs for the 49,152 logits of the
-     * SmolLM-135M shape against 3 (a throwaway loop, docs/benchmarks.md). {@code Math.max} takes NaN and signed zeros
-     * alike in any order, so the result is the same.
+     * SmolLM-135M shape against 3.4 (docs/benchmarks.md, "Serial work of a batched step"). {@code Math.max} takes NaN
+     * and signed zeros alike in any order, so the result is the same.
      */
     public static float max(float[] a, int off, int n) {
         int i = 0;

@@ -143,8 +143,8 @@ public final class RotaryEmbedding {
         for (int h = 0, at = offset; h < count; h++, at += headDim) {
             int k = 0;
             if (VECTORS && style == Style.ROTATE_HALF) {
-                // In vectors: a heap decoder's attention task rotates four heads a row, 0.4 µs in this loop alone
-                // (docs/benchmarks.md).
+                // In vectors: a heap decoder's attention task rotates four heads a row, 0.24–0.42 µs in this loop
+                // alone and 0.06 in vectors (docs/benchmarks.md, "Serial work of a batched step").
                 k = VectorMath.rotateHalf(x, at, half, cos, sin, tableOffset);
             }
             for (; k < half; k++) {
