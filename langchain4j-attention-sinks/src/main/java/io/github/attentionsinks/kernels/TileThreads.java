@@ -41,27 +41,25 @@ final class TileThreads implements AutoCloseable {
          * Claims and computes chunks until none is left, then counts them done all at once: one write to the shared
          * count per thread rather than per claim, since each write moves its cache line between the cores (a decode
          * step of the SmolLM-135M shape makes 2,000–3,200 claims; docs/benchmarks.md, "Serial work of a batched
-         * step").
+         * step"). After a failure, on any thread, the chunks left are still claimed and counted but not computed: the
+         * product has failed, and the caller's wait ends only once every tile is counted, whether or not another
+         * thread takes part.
          */
         void work() {
             int from;
             int computed = 0;
-            try {
-                while ((from = next.getAndAdd(chunk)) < tiles) {
-                    int to = Math.min(tiles, from + chunk);
-                    computed += to - from;
-                    range.run(from, to);
+            while ((from = next.getAndAdd(chunk)) < tiles) {
+                int to = Math.min(tiles, from + chunk);
+                computed += to - from;
+                if (failure == null) {
+                    try {
+                        range.run(from, to);
+                    } catch (Throwable e) {
+                        failure = e;
+                    }
                 }
-            } catch (Throwable e) {
-                failure = e;
-                // The failed claim's tiles are counted above; claim the rest so that nobody computes them.
-                int rest;
-                while ((rest = next.getAndAdd(chunk)) < tiles) {
-                    computed += Math.min(tiles, rest + chunk) - rest;
-                }
-            } finally {
-                done.addAndGet(computed);
             }
+            done.addAndGet(computed);
         }
     }
 
