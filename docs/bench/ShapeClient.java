@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
  * round's start); prints the JIT's compiler time during each round, the conversations' cache memory and the process's
  * resident memory after it, both rates and their ratio. With {@code -Dpause=SECONDS} the model sits idle that long
- * before the first round; {@code -Ddtype=float16} or {@code int8} sets the weights' dtype. Used in docs/benchmarks.md
+ * before the first round; {@code -Ddtype=float16} or {@code int8} sets the weights' dtype; {@code -Dtemperature=0.7 -DtopP=0.9}
+ * (and {@code -DtopK}) sample the replies, which are greedy without them. Used in docs/benchmarks.md
  * ("Cache buffers kept for the next conversation", "Chat templates parsed once", "Cache memory for a batch kept while
  * idle", "Caches sized for their turns", "Float16 weights without subnormals"):
  *
@@ -80,8 +81,8 @@ public class ShapeClient {
                     history.add(UserMessage.from("Tell me something about the number " + (user * 31 + t * 7 + 3)
                             + ", please."));
                     ChatRequest request = ChatRequest.builder().messages(history)
-                            .parameters(AttentionSinkChatRequestParameters.builder().memoryId(tag + user)
-                                    .maxOutputTokens(maxTokens).build())
+                            .parameters(sampling(AttentionSinkChatRequestParameters.builder().memoryId(tag + user)
+                                    .maxOutputTokens(maxTokens)).build())
                             .build();
                     ChatResponse response = chat != null ? chat.chat(request)
                             : streamed(request, t == 0 ? firstTokens : null, t0);
@@ -116,6 +117,20 @@ public class ShapeClient {
                     sorted.stream().map(ms -> String.format("%.0f", ms)).toList());
         }
         return rate;
+    }
+
+    /** {@code -Dtemperature}, {@code -DtopP} and {@code -DtopK} where given; greedy replies without them. */
+    static AttentionSinkChatRequestParameters.Builder sampling(AttentionSinkChatRequestParameters.Builder b) {
+        if (System.getProperty("temperature") != null) {
+            b.temperature(Double.parseDouble(System.getProperty("temperature")));
+        }
+        if (System.getProperty("topP") != null) {
+            b.topP(Double.parseDouble(System.getProperty("topP")));
+        }
+        if (System.getProperty("topK") != null) {
+            b.topK(Integer.parseInt(System.getProperty("topK")));
+        }
+        return b;
     }
 
     /** One streamed reply; the time of its first partial goes to {@code firstTokens} unless that is null. */

@@ -1,6 +1,7 @@
 package io.github.attentionsinks;
 
 import io.github.attentionsinks.cache.CacheConfig;
+import io.github.attentionsinks.generate.Sampler;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -11,11 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Throwaway forward passes of the shapes serving runs (a prompt chunk, one token, eight sessions' tokens, a mixed
- * step, and once a long prompt), repeated until the JIT compiler is quiet, so that the first requests do not pay for
- * it. What they pay otherwise: the Java kernels run the Vector API's Java fallback, two orders of magnitude slower,
- * until C2 has compiled them for each shape, and a fresh JVM's first eight-conversation round through the chat model
- * spent 1.5–2.0 s in its first prompt steps (SmolLM-135M shape, 2 cores; docs/benchmarks.md). llama.cpp's server
- * warms up the same way by default.
+ * step, and once a long prompt), repeated until the JIT compiler is quiet, then a sampler's throwaway draws ({@link
+ * Sampler#warmUp}), so that the first requests do not pay for it. What they pay otherwise: the Java kernels run the
+ * Vector API's Java fallback, two orders of magnitude slower, until C2 has compiled them for each shape, and a fresh
+ * JVM's first eight-conversation round through the chat model spent 1.5–2.0 s in its first prompt steps
+ * (SmolLM-135M shape, 2 cores; docs/benchmarks.md). llama.cpp's server warms up the same way by default.
  *
  * <p>The JIT's state belongs to the JVM, not to a model: the first warm-up in a JVM does the work and later calls
  * return at once. Only the Java kernels need it; with libtorch multiplying there is nothing to warm.
@@ -133,6 +134,7 @@ final class JitWarmUp {
         } finally {
             sessions.forEach(Session::close);
         }
+        Sampler.warmUp();
         // DEBUG: a start logs one INFO line, the model's (AttentionSinkModel#logLoaded).
         log.debug("Warmed up the Java kernels in {} ms ({} rounds of throwaway steps)",
                 (System.nanoTime() - start) / 1_000_000, rounds);

@@ -17,18 +17,16 @@ public final class Sampler {
     private final ArrayDeque<Integer> recent = new ArrayDeque<>();
     private final int penaltyWindow;
     /**
-     * Whether the weights' exponentials are taken in the Java Vector API ({@link VectorMath#expWeights}): one at a
-     * time with {@code Math.exp}, sampling over the 49,152 logits of a nearly flat distribution (a model with random
-     * weights) took 0.33 ms a token at temperature 0.7 and 0.52 with top-p 0.9; in vectors 0.15 and 0.28. Tests turn
-     * it off to run the plain loops too.
+     * Whether the weights' exponentials, the maximum and {@link CutSearch}'s passes run in the Java Vector API ({@link
+     * VectorMath}): one at a time with {@code Math.exp}, sampling over the 49,152 logits of a nearly flat distribution
+     * (a model with random weights) took 0.33 ms a token at temperature 0.7 and 0.52 with top-p 0.9; in vectors 0.15
+     * and 0.28 at first, now about 0.15 with top-p (docs/benchmarks.md, "A sampler in vectors"). Tests turn it off to
+     * run the plain loops too.
      */
     static volatile boolean vectorApi = WeightKernels.vectorApiPresent();
 
     private float[] weights;
-    private double[] binMass;
-    private int[] binCount;
-    /** Per token, its bin in {@link #sampleNucleus}, or {@link #BINS} for a token that is no candidate. */
-    private short[] binOf;
+    private CutSearch cutSearch;
 
     /**
      * @param vocabSize logits length
@@ -40,6 +38,44 @@ public final class Sampler {
         this.penaltyWindow = Math.max(1, penaltyWindow);
         this.recentCounts = params.repetitionPenalty() == 1.0 ? null : new int[vocabSize];
     }
+
+    /**
+     * Draws throwaway tokens from a row of {@link #WARM_UP_VOCABULARY} nearly flat logits, at temperature 0.7 alone,
+     * with top-p 0.9 and with top-k 50 as well: enough calls for C2 to compile the sampler's passes in vectors ({@link
+     * CutSearch}, {@link VectorMath#walk}) before a request samples. Until C2 has them they run the Vector API's Java
+     * fallback, which allocates every vector: without this, the first 8-user chat round of a fresh JVM sampling at
+     * temperature 0.7 and top-p 0.9 (SmolLM-135M shape) made 223–240 tokens/s where the sampler before these passes
+     * made 251–255 (docs/benchmarks.md, "A sampler in vectors"). It costs about 0.8 s once per JVM (the calls, not the
+     * row, take the time: 4,096 logits took 1.0 s, 512 0.77). A no-op without the Vector API.
+     */
+    public static void warmUp() {
+        if (!vectorApi) {
+            return;
+        }
+        float[] row = new float[WARM_UP_VOCABULARY];
+        Random random = new Random(11);
+        for (int i = 0; i < row.length; i++) {
+            row[i] = (float) (random.nextGaussian() * 0.5);
+        }
+        Sampler[] samplers = {
+            new Sampler(GenerationParams.builder().temperature(0.7).seed(1L).build(), row.length, 1),
+            new Sampler(GenerationParams.builder().temperature(0.7).topP(0.9).seed(2L).build(), row.length, 1),
+            new Sampler(GenerationParams.builder().temperature(0.7).topK(50).topP(0.9).seed(3L).build(), row.length, 1)
+        };
+        for (int d = 0; d < WARM_UP_DRAWS; d++) {
+            for (Sampler sampler : samplers) {
+                sampler.next(row); // no repetition penalty: the row stays as it is
+            }
+        }
+    }
+
+    /** Logits of {@link #warmUp}'s row: enough that top-p's search copies tokens out, as for a real vocabulary. */
+    static final int WARM_UP_VOCABULARY = 1024;
+    /**
+     * Draws of each of {@link #warmUp}'s samplers: C2 compiles a method with loops after 600 calls at the least
+     * ({@code -XX:Tier4MinInvocationThreshold}), and the walk runs once a draw.
+     */
+    static final int WARM_UP_DRAWS = 2000;
 
     /** Records a token the model has seen (prompt or generated), for the repetition penalty. */
     public void observe(int tokenId) {
@@ -92,163 +128,144 @@ public final class Sampler {
 
     /**
      * Samples from the softmax of {@code logits / temperature}, restricted as top-k and top-p say. The work is linear
-     * in the vocabulary: only top-k's k tokens and the tokens at top-p's edge are sorted, never the whole vocabulary.
-     * Sorting all 49,152 candidates of a nearly flat distribution (a model with random weights) took 2.4–2.8 ms a
-     * token, and a batched step samples its sessions one after another.
+     * in the vocabulary, in passes over the whole of it ({@link CutSearch}): only the tokens at top-k's or top-p's cut
+     * are sorted, never the whole vocabulary. Sorting all 49,152 candidates of a nearly flat distribution (a model
+     * with random weights) took 2.4–2.8 ms a token; binning them one at a time, about 0.2 ms at temperature 0.7 and
+     * top-p 0.9 (docs/benchmarks.md, "A sampler in vectors"). A batched step samples its sessions' rows on two
+     * threads while the others wait.
      */
     private int sample(float[] logits) {
         float invT = (float) (1.0 / params.temperature());
         boolean vector = vectorApi;
+        int n = logits.length;
         float max = Float.NEGATIVE_INFINITY;
+        float min = Float.POSITIVE_INFINITY;
         if (vector) {
-            max = VectorMath.max(logits, 0, logits.length);
+            max = VectorMath.max(logits, 0, n);
+            min = VectorMath.min(logits, 0, n);
         } else {
             for (float l : logits) {
                 max = Math.max(max, l);
+                min = Math.min(min, l);
             }
+        }
+        if (!Float.isFinite(max)) {
+            throw new IllegalStateException("cannot sample from logits whose largest value is " + max
+                    + ": the model's output holds a NaN or an infinity");
         }
         // Candidates: tokens within e^-30 of the best in probability (the rest cannot matter at float precision).
         float floor = max - 30f / invT;
-        float[] w = weights(logits.length);
-        double sum;
-        if (vector) {
-            sum = VectorMath.expWeights(logits, max, invT, floor, w, logits.length);
-        } else {
-            sum = 0;
-            for (int i = 0; i < logits.length; i++) {
-                float p = logits[i] >= floor ? (float) Math.exp((logits[i] - max) * invT) : 0f;
-                w[i] = p;
-                sum += p;
-            }
-        }
-        int count = 0;
+        float[] w = weights(n);
+        double sum = vector ? VectorMath.expWeights(logits, max, invT, floor, w, n)
+                : plainExpWeights(logits, max, invT, floor, w);
+        float lo = Math.max(floor, min); // every candidate at or above it, and usually the logits' range is narrower
+        float top = Math.nextUp(max); // no token at or above it
         if (params.topK() > 0) {
-            for (float l : logits) {
-                count += l >= floor ? 1 : 0;
+            CutSearch.Cut cut = cuts().find(logits, null, lo, top, params.topK(), vector);
+            if (cut != null) { // more candidates than k
+                return sampleTopK(logits, cut, top, w, params.topK());
             }
-        }
-        if (params.topK() > 0 && params.topK() < count) {
-            return sampleTopK(logits, floor, w, params.topK());
         }
         if (params.topP() < 1.0) {
-            return sampleNucleus(logits, max, floor, w, sum);
+            return sampleNucleus(logits, lo, top, w, sum);
         }
-        double u = random.nextDouble() * sum;
-        int last = 0;
-        for (int i = 0; i < w.length; i++) {
-            if (w[i] > 0) {
-                last = i;
-                u -= w[i];
-                if (u <= 0) {
-                    return i;
-                }
-            }
+        double[] u = {random.nextDouble() * sum};
+        int token = walk(logits, w, floor, u, vector);
+        if (token >= 0) {
+            return token;
+        }
+        int last = n - 1; // rounding left some of u: the last candidate
+        while (last > 0 && !(w[last] > 0)) {
+            last--;
         }
         return last;
     }
 
-    /** The {@code k} best candidates by {@link #key}, best first; then top-p among them and a draw. */
-    private int sampleTopK(float[] logits, float floor, float[] w, int k) {
-        long[] heap = new long[k]; // the k best keys so far, the least of them at the root
-        int size = 0;
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] < floor) {
-                continue;
-            }
-            long key = key(logits, i);
-            if (size < k) {
-                heap[size] = key;
-                siftUp(heap, size++);
-            } else if (key > heap[0]) {
-                heap[0] = key;
-                siftDown(heap, k);
-            }
-        }
-        Arrays.sort(heap);
+    /** The k best candidates by {@link #key}, best first; then top-p among them and a draw. */
+    private int sampleTopK(float[] logits, CutSearch.Cut cut, float top, float[] w, int k) {
+        long[] candidates = keys(logits, cuts().indicesBetween(logits, cut.lo(), top, cut.countAtLo(), vectorApi));
+        Arrays.sort(candidates); // the k best and a few more (at most CutSearch.CUT_TOKENS), unless they tie
+        long[] best = Arrays.copyOfRange(candidates, candidates.length - k, candidates.length);
         double sum = 0;
-        for (long key : heap) {
+        for (long key : best) {
             sum += w[(int) key];
         }
         int keep = k;
         if (params.topP() < 1.0) {
-            keep = keptFromTheTop(heap, w, sum, 0, params.topP());
+            keep = keptFromTheTop(best, w, sum, 0, params.topP());
             sum = 0;
             for (int r = 0; r < keep; r++) {
-                sum += w[(int) heap[k - 1 - r]];
+                sum += w[(int) best[k - 1 - r]];
             }
         }
-        return drawFromTheTop(heap, keep, w, random.nextDouble() * sum);
+        return drawFromTheTop(best, keep, w, random.nextDouble() * sum);
     }
 
     /**
-     * Top-p without top-k: the smallest set of best candidates whose probability reaches p. Candidates fall into
-     * {@link #BINS} bins by logit, best first; whole bins are kept while the set stays below p, and only the tokens of
-     * the bin where it reaches p are sorted, by {@link #key}.
+     * Top-p without top-k: the smallest set of best candidates whose probability reaches p. {@link CutSearch} finds
+     * the logits where the set reaches p; the tokens above them are all kept, and only the few between are sorted,
+     * by {@link #key}. The draw goes through the kept tokens above the cut in index order, then through those at it,
+     * best first.
      */
-    private int sampleNucleus(float[] logits, float max, float floor, float[] w, double sum) {
-        if (binMass == null) {
-            binMass = new double[BINS];
-            binCount = new int[BINS];
-        }
-        if (binOf == null || binOf.length != logits.length) {
-            binOf = new short[logits.length];
-        }
-        Arrays.fill(binMass, 0);
-        Arrays.fill(binCount, 0);
-        float perBin = BINS / (max - floor);
-        // Each token's bin is kept for the two passes below, which read it instead of working it out again: at
-        // temperature 0.7 and top-p 0.9 over 49,152 nearly flat logits, 0.23-0.30 ms a token against 0.36-0.49.
-        for (int i = 0; i < logits.length; i++) {
-            if (w[i] > 0) {
-                int b = bin(logits[i], max, perBin);
-                binOf[i] = (short) b;
-                binMass[b] += w[i];
-                binCount[b]++;
-            } else {
-                binOf[i] = BINS;
-            }
-        }
+    private int sampleNucleus(float[] logits, float lo, float top, float[] w, double sum) {
         double target = params.topP();
-        double cumulative = 0; // of the bins before the edge
-        int edge = -1;
-        for (int b = 0; b < BINS; b++) {
-            if (binCount[b] == 0) {
-                continue;
-            }
-            if (edge >= 0) {
-                cumulative += binMass[edge] / sum;
-            }
-            edge = b; // the last bin with candidates, if rounding leaves the total short of p
-            if (cumulative + binMass[b] / sum >= target) {
-                break;
-            }
-        }
-        long[] edgeKeys = new long[binCount[edge]];
-        int n = 0;
-        for (int i = 0; i < logits.length; i++) {
-            if (binOf[i] == edge) {
-                edgeKeys[n++] = key(logits, i);
-            }
-        }
+        CutSearch.Cut cut = cuts().find(logits, w, lo, top, target * sum, vectorApi);
+        long[] edgeKeys = keys(logits, cuts().indicesBetween(logits, cut.lo(), cut.hi(), cut.between(), vectorApi));
         Arrays.sort(edgeKeys);
-        int keep = keptFromTheTop(edgeKeys, w, sum, cumulative, target);
-        double kept = 0;
-        for (int b = 0; b < edge; b++) {
-            kept += binMass[b];
-        }
+        int n = edgeKeys.length;
+        int keep = keptFromTheTop(edgeKeys, w, sum, cut.massAtHi() / sum, target);
+        double kept = cut.massAtHi();
         for (int r = 0; r < keep; r++) {
             kept += w[(int) edgeKeys[n - 1 - r]];
         }
-        double u = random.nextDouble() * kept;
+        double[] u = {random.nextDouble() * kept};
+        int token = cut.countAtHi() > 0 ? walk(logits, w, cut.hi(), u, vectorApi) : -1;
+        return token >= 0 ? token : drawFromTheTop(edgeKeys, keep, w, u[0]);
+    }
+
+    private CutSearch cuts() {
+        if (cutSearch == null) {
+            cutSearch = new CutSearch();
+        }
+        return cutSearch;
+    }
+
+    private static long[] keys(float[] logits, int[] indices) {
+        long[] keys = new long[indices.length];
+        for (int r = 0; r < indices.length; r++) {
+            keys[r] = key(logits, indices[r]);
+        }
+        return keys;
+    }
+
+    /**
+     * Takes the weights of the tokens at or above {@code from} off {@code u[0]} in index order: the token where it
+     * runs out, or -1 with what is left in {@code u[0]}.
+     */
+    private static int walk(float[] logits, float[] w, float from, double[] u, boolean vector) {
+        if (vector) {
+            return VectorMath.walk(logits, w, logits.length, from, u);
+        }
         for (int i = 0; i < logits.length; i++) {
-            if (binOf[i] < edge) {
-                u -= w[i];
-                if (u <= 0) {
+            if (logits[i] >= from) {
+                u[0] -= w[i];
+                if (u[0] <= 0) {
                     return i;
                 }
             }
         }
-        return drawFromTheTop(edgeKeys, keep, w, u);
+        return -1;
+    }
+
+    /** {@link VectorMath#expWeights} where the Vector API is absent; its sum in one lane, as CutSearch's. */
+    private static double plainExpWeights(float[] logits, float max, float invT, float floor, float[] w) {
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            float p = logits[i] >= floor ? (float) Math.exp((logits[i] - max) * invT) : 0f;
+            w[i] = p;
+            sum += p;
+        }
+        return sum;
     }
 
     /**
@@ -278,54 +295,9 @@ public final class Sampler {
         return (int) keys[n - keep];
     }
 
-    /**
-     * Bins of {@link #sampleNucleus}: enough that the bin at p's edge holds few tokens of a flat distribution (and
-     * few enough for a {@code short}).
-     */
-    private static final short BINS = 4096;
-
-    /** The bin of a candidate's logit: 0 for the best, higher for lower logits (equal logits share a bin). */
-    private static int bin(float logit, float max, float perBin) {
-        return Math.min(BINS - 1, (int) ((max - logit) * perBin));
-    }
-
     /** Orders candidates by logit, then by index (the higher index first among equal logits, as before). */
     private static long key(float[] logits, int i) {
         return ((long) sortable(logits[i]) << 32) | i;
-    }
-
-    private static void siftUp(long[] heap, int at) {
-        while (at > 0) {
-            int parent = (at - 1) / 2;
-            if (heap[parent] <= heap[at]) {
-                return;
-            }
-            long t = heap[parent];
-            heap[parent] = heap[at];
-            heap[at] = t;
-            at = parent;
-        }
-    }
-
-    private static void siftDown(long[] heap, int size) {
-        int at = 0;
-        while (true) {
-            int least = at;
-            int left = 2 * at + 1;
-            if (left < size && heap[left] < heap[least]) {
-                least = left;
-            }
-            if (left + 1 < size && heap[left + 1] < heap[least]) {
-                least = left + 1;
-            }
-            if (least == at) {
-                return;
-            }
-            long t = heap[least];
-            heap[least] = heap[at];
-            heap[at] = t;
-            at = least;
-        }
     }
 
     /** A per-sampler buffer for the candidates' unnormalized probabilities, allocated once. */

@@ -97,8 +97,13 @@ class SamplerTest {
      * A vocabulary of 5,000 nearly flat logits, where the nucleus holds thousands of tokens across many of the
      * sampler's bins: draws stay inside the set a full sort gives, and follow its renormalised probabilities.
      */
-    @Test
-    void topPOnALargeFlatVocabularyKeepsTheSetAFullSortGives() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void topPOnALargeFlatVocabularyKeepsTheSetAFullSortGives(boolean vectorApi) {
+        withVectorApi(vectorApi, () -> topPOnALargeFlatVocabulary());
+    }
+
+    private void topPOnALargeFlatVocabulary() {
         float[] logits = gaussianLogits(5000, 5);
         double t = 0.7;
         double p = 0.8;
@@ -182,8 +187,13 @@ class SamplerTest {
     }
 
     /** Equal logits at top-p's edge: the higher index goes first, as a sort by (logit, index) from the top does. */
-    @Test
-    void topPAtATieKeepsTheHigherIndicesFirst() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void topPAtATieKeepsTheHigherIndicesFirst(boolean vectorApi) {
+        withVectorApi(vectorApi, this::topPAtATie);
+    }
+
+    private void topPAtATie() {
         float[] logits = new float[1000];
         for (int i = 0; i < logits.length; i++) {
             logits[i] = i % 4; // 250 tokens each of 0, 1, 2 and 3
@@ -201,8 +211,13 @@ class SamplerTest {
     }
 
     /** Top-k with top-p on a large vocabulary: only the k best can come, then only those reaching p among them. */
-    @Test
-    void topKThenTopPOnALargeVocabulary() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void topKThenTopPOnALargeVocabulary(boolean vectorApi) {
+        withVectorApi(vectorApi, this::topKThenTopP);
+    }
+
+    private void topKThenTopP() {
         float[] logits = gaussianLogits(49_152, 9);
         java.util.Set<Integer> best = new java.util.HashSet<>(
                 java.util.Arrays.asList(bestFirst(logits)).subList(0, 50));

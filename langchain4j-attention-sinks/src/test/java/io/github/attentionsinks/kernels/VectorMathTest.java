@@ -296,4 +296,132 @@ class VectorMathTest {
             assertEquals(expected[i], rotated[i], "element " + i + " of half " + half);
         }
     }
+
+    /**
+     * The sampler's exponentials against {@code Math.exp} over [-30, 0], a million points: within one ulp of the
+     * float nearest to it. Candidates below the floor and NaN logits weigh 0; the sum is the weights' own, within
+     * what summing in float lanes keeps.
+     */
+    @org.junit.jupiter.api.Test
+    void samplerExponentialsAreWithinAnUlp() {
+        int n = 1_000_000;
+        float[] a = new float[n + 5]; // a tail past the last whole vector
+        for (int i = 0; i < a.length; i++) {
+            a[i] = -30f * i / n;
+        }
+        float[] w = new float[a.length];
+        double sum = VectorMath.expWeights(a, 0f, 1f, -31f, w, a.length);
+        double total = 0;
+        for (int i = 0; i < a.length; i++) {
+            float exact = (float) Math.exp(a[i]);
+            assertTrue(Math.abs(w[i] - exact) <= Math.ulp(exact), "exp(" + a[i] + "): " + w[i] + " against " + exact);
+            total += w[i];
+        }
+        assertEquals(total, sum, 1e-4 * total); // each lane adds 62,500 floats here (a vocabulary's 3,072)
+        float[] logits = {0f, -1f, Float.NaN, -25f, 2f, -3f, 1f, 0.5f, -0.5f, 1.5f, -9f, 0f, 3f, -2f, 2.5f, -7f, 1f};
+        float[] weights = new float[logits.length];
+        VectorMath.expWeights(logits, 3f, 0.5f, -6f, weights, logits.length);
+        for (int i = 0; i < logits.length; i++) {
+            float expected = logits[i] >= -6f ? (float) Math.exp((logits[i] - 3f) * 0.5f) : 0f;
+            assertEquals(expected, weights[i], Math.ulp(expected), "weight of logit " + logits[i]);
+        }
+    }
+
+    /**
+     * Counts and weights at or above seven thresholds against plain loops, at lengths around the vector width, with
+     * thresholds between, at and outside the values, -0.0 logits against a 0.0 threshold and 0.0 logits against -0.0
+     * (both at or above), and infinite logits.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 16, 17, 100, 4099})
+    void countsAndMassesAtOrAboveThresholds(int n) {
+        float[] a = gaussian(n);
+        for (int i = 0; i < n; i += 7) {
+            a[i] = i % 2 == 0 ? -0f : 0f;
+        }
+        a[n / 2] = Float.NEGATIVE_INFINITY;
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = random.nextFloat();
+        }
+        for (float[] t : new float[][] {{-1f, -0.5f, -0f, 0f, 0.25f, 0.5f, 2f}, {-9f, -9f, -3f, 0f, 0f, 5f, 9f},
+                {a[0], a[0], a[n - 1], a[n - 1], a[n / 3], Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY}}) {
+            java.util.Arrays.sort(t);
+            int[] count = new int[VectorMath.CUTS];
+            double[] mass = new double[VectorMath.CUTS];
+            VectorMath.massesAtOrAbove(a, w, n, t, mass, count);
+            int[] counted = new int[VectorMath.CUTS];
+            VectorMath.countsAtOrAbove(a, n, t, counted);
+            for (int j = 0; j < VectorMath.CUTS; j++) {
+                int expectedCount = 0;
+                double expectedMass = 0;
+                for (int i = 0; i < n; i++) {
+                    if (a[i] >= t[j]) {
+                        expectedCount++;
+                        expectedMass += w[i];
+                    }
+                }
+                assertEquals(expectedCount, count[j], "count at or above " + t[j] + ", n " + n);
+                assertEquals(expectedCount, counted[j], "counts alone at or above " + t[j] + ", n " + n);
+                assertEquals(expectedMass, mass[j], 1e-5 * Math.max(1, expectedMass), "mass at or above " + t[j]);
+            }
+        }
+    }
+
+    /**
+     * The indices in {@code [lo, hi)}, in order, where few and where most values match, into a buffer of exactly
+     * their number; the smallest value; a walk that runs out at the right index, or leaves what it did not spend.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 16, 17, 63, 64, 65, 1000})
+    void indicesBetweenMinAndWalk(int n) {
+        float[] a = gaussian(n);
+        for (float[] range : new float[][] {{-0.1f, 0.1f}, {-3f, 3f}, {0f, Float.POSITIVE_INFINITY}}) {
+            int expected = 0;
+            for (float v : a) {
+                expected += v >= range[0] && v < range[1] ? 1 : 0;
+            }
+            int[] into = new int[expected];
+            assertEquals(expected, VectorMath.indicesBetween(a, n, range[0], range[1], into));
+            for (int r = 1; r < expected; r++) {
+                assertTrue(into[r] > into[r - 1], "indices in order");
+            }
+            for (int i : into) {
+                assertTrue(a[i] >= range[0] && a[i] < range[1], "index " + i + " is in the range");
+            }
+        }
+        float min = Float.POSITIVE_INFINITY;
+        for (float v : a) {
+            min = Math.min(min, v);
+        }
+        assertEquals(min, VectorMath.min(a, 0, n), "min of " + n);
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = 0.5f + random.nextFloat();
+        }
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += a[i] >= 0f ? w[i] : 0;
+        }
+        for (double fraction : new double[] {0.0001, 0.3, 0.7, 0.9999}) {
+            double u = fraction * total;
+            int expectedIndex = -1;
+            double left = u;
+            for (int i = 0; i < n && expectedIndex < 0; i++) {
+                if (a[i] >= 0f) {
+                    left -= w[i];
+                    if (left <= 0) {
+                        expectedIndex = i;
+                    }
+                }
+            }
+            double[] holder = {u};
+            int index = VectorMath.walk(a, w, n, 0f, holder);
+            // the block sums round otherwise than the loop's only within a float's precision of a boundary
+            assertEquals(expectedIndex, index, "walk to " + fraction + " of the weights, n " + n);
+        }
+        double[] holder = {total + 10};
+        assertEquals(-1, VectorMath.walk(a, w, n, 0f, holder), "a walk past every weight");
+        assertEquals(10, holder[0], 1e-3, "what it did not spend");
+    }
 }
