@@ -658,8 +658,8 @@ public final class DecodeScheduler implements AutoCloseable {
      * Draws the tokens of the rows that sample randomly on the kernel threads, before {@link Generation#accept} takes
      * them in order: a sampler reads the whole vocabulary. Eight rows at temperature 0.7 and top-p 0.9 over 49,152
      * nearly flat logits took 4.0–4.3 ms on one thread and 2.0–2.2 ms on two, against an 8-row step of 25–30 ms
-     * (with the sampler's exponentials taken one at a time; in vectors a row takes about half as long). A row whose
-     * sampling fails is sampled again by accept, which reports it.
+     * (with the sampler's exponentials taken one at a time; a row now takes about a fifth of that, docs/benchmarks.md,
+     * "A sampler in vectors"). A row whose sampling fails is sampled again by accept, which reports it.
      */
     private void sampleAhead(List<Job> stepping, float[][] logits) {
         int[] rows = new int[stepping.size()];
