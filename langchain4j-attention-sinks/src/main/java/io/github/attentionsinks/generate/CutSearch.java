@@ -81,8 +81,8 @@ final class CutSearch {
                 counts[j] += countLeftOut;
                 masses[j] += massLeftOut;
             }
-            if (w == null && counts[0] <= target) {
-                return null;
+            if (pass == 0 && w == null && counts[0] <= target) {
+                return null; // at the candidates' lowest logit: no more of them than k
             }
             int j = cuts.length - 1; // the last cut where the target is reached (lo, which reaches it, at worst)
             while (j > 0 && (w == null ? counts[j] : masses[j]) < target) {

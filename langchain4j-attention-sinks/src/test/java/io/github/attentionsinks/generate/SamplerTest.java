@@ -232,6 +232,32 @@ class SamplerTest {
         assertTrue(seen.size() > 5 && seen.size() < 50, seen.size() + " tokens came: top-p cut the 50");
     }
 
+    /**
+     * Top-k of more than the 64 tokens the cut's search ends on: 100 tokens tied at the best logit, 1,000 spread
+     * below. The search's second pass starts where exactly k tokens lie at or above its lowest logit, which is not
+     * "no more candidates than k": only the 100 may come.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void topKOfMoreThanTheSearchSortsKeepsOnlyTheK(boolean vectorApi) {
+        withVectorApi(vectorApi, () -> {
+            float[] logits = new float[1100];
+            java.util.Random random = new java.util.Random(4);
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = i % 11 == 0 ? 5f : 4f * random.nextFloat();
+            }
+            Sampler sampler = new Sampler(GenerationParams.builder().temperature(1).topK(100).seed(12L).build(),
+                    logits.length, 1);
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int d = 0; d < 5_000; d++) {
+                int token = sampler.next(logits.clone());
+                assertEquals(5f, logits[token], "token " + token + " is not among the 100 best");
+                seen.add(token);
+            }
+            assertTrue(seen.size() > 90, seen.size() + " of the 100 tied tokens came");
+        });
+    }
+
     /** Nearly flat logits, as a model with random weights gives: standard normal, seeded. */
     private static float[] gaussianLogits(int vocabulary, long seed) {
         java.util.Random random = new java.util.Random(seed);
