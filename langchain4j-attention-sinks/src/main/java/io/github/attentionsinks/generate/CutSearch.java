@@ -7,8 +7,9 @@ import java.util.Arrays;
  * Finds where top-k's or top-p's cut falls in a row of logits without sorting the row: the interval of logits
  * {@code [lo, hi)} in which the best tokens, counted (top-k) or weighed (top-p) from the top, reach their target, with
  * at most {@link #CUT_TOKENS} tokens inside it unless they tie. Each pass counts and weighs the tokens at or above
- * seven logits spread over the interval, {@code lo} the first, and keeps the seventh where the target is reached.
- * Once the interval holds at most {@link #COMPACT_TOKENS} tokens they are copied out and the passes go over the copy.
+ * seven logits spread over the interval ({@link #PLAIN_CUTS} without the Vector API), {@code lo} the first, and keeps
+ * the part where the target is reached. Once the interval holds at most {@link #COMPACT_TOKENS} tokens they are
+ * copied out and the passes go over the copy.
  *
  * <p>For the 49,152 nearly flat logits of the SmolLM-135M shape with random weights at temperature 0.7 and top-p 0.9
  * that is three passes over the row (19 µs each in vectors), a copy of about 500 tokens (11 µs) and one pass over
@@ -22,12 +23,27 @@ final class CutSearch {
     static final int CUT_TOKENS = 64;
     /** From this many tokens between the ends down, passes go over a copy of those tokens alone. */
     static final int COMPACT_TOKENS = 1024;
-    /** A bound on the passes: each keeps a seventh of its interval, so the floats between the ends run out first. */
+    /** A bound on the passes: each keeps a seventh of its interval or less, so the floats between the ends run out. */
     private static final int MAX_PASSES = 40;
 
-    private final float[] cuts = new float[VectorMath.CUTS];
-    private final int[] counts = new int[VectorMath.CUTS];
-    private final double[] masses = new double[VectorMath.CUTS];
+    /**
+     * Cuts a pass takes where the Vector API is absent. A token's place among them is worked out rather than compared
+     * with each ({@link #atOrAbove}), so more cuts cost a pass nearly nothing: one pass over a flat vocabulary, then
+     * the copy. A top-p draw over 49,152 logits ({@code SampleBench 0.5 0} without the module) took 1.9 ms with the vector
+     * passes' seven cuts compared one by one, 1.0 with 64 cuts, 0.72–0.75 with these, where binning every token had
+     * taken 0.48–0.51 (docs/benchmarks.md, "A sampler in vectors").
+     */
+    static final int PLAIN_CUTS = 1024;
+
+    private float[] cuts;
+    private int[] counts;
+    private double[] masses;
+    /**
+     * Per cut, the tokens at or above it but below the next one, and their weights, one place on (the first for the
+     * tokens below every cut; {@link #atOrAbove}).
+     */
+    private int[] bucketCounts;
+    private double[] bucketMasses;
     private final int[] indices = new int[COMPACT_TOKENS];
     private final float[] copiedLogits = new float[COMPACT_TOKENS];
     private final float[] copiedWeights = new float[COMPACT_TOKENS];
@@ -56,6 +72,14 @@ final class CutSearch {
      * @return the cut, or null for top-k where the candidates number at most {@code target}: nothing to cut
      */
     Cut find(float[] logits, float[] w, float lo, float hi, double target, boolean vector) {
+        int cutsPerPass = vector ? VectorMath.CUTS : PLAIN_CUTS;
+        if (cuts == null || cuts.length != cutsPerPass) {
+            cuts = new float[cutsPerPass];
+            counts = new int[cutsPerPass];
+            masses = new double[cutsPerPass];
+            bucketCounts = new int[cutsPerPass + 1];
+            bucketMasses = new double[cutsPerPass + 1];
+        }
         copied = 0;
         float[] a = logits;
         float[] x = w;
@@ -147,22 +171,39 @@ final class CutSearch {
             }
             return;
         }
-        // VectorMath's loops where the Vector API is absent: the same sums in the same order, one lane.
-        Arrays.fill(counts, 0);
-        Arrays.fill(masses, 0);
+        // Without the Vector API: each token's bucket (the last cut at or above which it lies) from its distance to
+        // the first cut, moved to agree with the comparisons where rounding put it one off; then the sums from the top.
+        Arrays.fill(bucketCounts, 0);
+        Arrays.fill(bucketMasses, 0);
+        int last = cuts.length - 1;
+        float first = cuts[0];
+        float perBucket = last / (cuts[last] - first); // cut j at about first + j / perBucket
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < cuts.length; j++) {
-                if (a[i] >= cuts[j]) {
-                    counts[j]++;
-                    masses[j] += w == null ? 0 : w[i];
-                }
+            float l = a[i];
+            // -1 below the first cut, without a branch: half the tokens lie below it once the passes narrow
+            int b = l >= first ? Math.min(last, (int) ((l - first) * perBucket)) : -1;
+            while (b < last && l >= cuts[b + 1]) {
+                b++;
             }
+            while (b > 0 && l < cuts[b]) {
+                b--;
+            }
+            bucketCounts[b + 1]++;
+            bucketMasses[b + 1] += w == null ? 0 : w[i];
+        }
+        int count = 0;
+        double mass = 0;
+        for (int j = last; j >= 0; j--) {
+            count += bucketCounts[j + 1];
+            mass += bucketMasses[j + 1];
+            counts[j] = count;
+            masses[j] = mass;
         }
     }
 
     private static int plainIndicesBetween(float[] a, float lo, float hi, int[] into, int found) {
         for (int i = 0; i < a.length; i++) {
-            if (a[i] >= lo && a[i] < hi) {
+            if (a[i] >= lo & a[i] < hi) { // one branch, rarely taken: "a[i] >= lo" alone is a coin toss
                 into[found++] = i;
             }
         }

@@ -246,14 +246,15 @@ public final class Sampler {
         if (vector) {
             return VectorMath.walk(logits, w, logits.length, from, u);
         }
+        double left = u[0];
         for (int i = 0; i < logits.length; i++) {
-            if (logits[i] >= from) {
-                u[0] -= w[i];
-                if (u[0] <= 0) {
-                    return i;
-                }
+            left -= logits[i] >= from ? w[i] : 0; // no branch on the logit, which is a coin toss
+            if (left <= 0 && logits[i] >= from) {
+                u[0] = left;
+                return i;
             }
         }
+        u[0] = left;
         return -1;
     }
 
