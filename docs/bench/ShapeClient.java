@@ -26,8 +26,8 @@ import java.util.concurrent.Future;
  * or the streaming one ({@code stream}, which also prints when each user's first reply token came, in ms from the
  * round's start); prints the JIT's compiler time during each round, the conversations' cache memory and the process's
  * resident memory after it, both rates and their ratio. With {@code -Dpause=SECONDS} the model sits idle that long
- * before the first round; {@code -Ddtype=float16} or {@code int8} sets the weights' dtype; {@code -Dtemperature=0.7 -DtopP=0.9}
- * (and {@code -DtopK}) sample the replies, which are greedy without them. Used in docs/benchmarks.md
+ * before the first round; {@code -Ddtype=float16} or {@code int8} sets the weights' dtype; {@code -Dtemperature=0.7
+ * -DtopP=0.9} (and {@code -DtopK}) sample the replies, which are greedy without them. Used in docs/benchmarks.md
  * ("Cache buffers kept for the next conversation", "Chat templates parsed once", "Cache memory for a batch kept while
  * idle", "Caches sized for their turns", "Float16 weights without subnormals"):
  *

@@ -29,9 +29,9 @@ final class CutSearch {
     /**
      * Cuts a pass takes where the Vector API is absent. A token's place among them is worked out rather than compared
      * with each ({@link #atOrAbove}), so more cuts cost a pass nearly nothing: one pass over a flat vocabulary, then
-     * the copy. A top-p draw over 49,152 logits ({@code SampleBench 0.5 0} without the module) took 1.9 ms with the vector
-     * passes' seven cuts compared one by one, 1.0 with 64 cuts, 0.72–0.75 with these, where binning every token had
-     * taken 0.48–0.51 (docs/benchmarks.md, "A sampler in vectors").
+     * the copy. A top-p draw over 49,152 logits ({@code SampleBench 0.5 0} without the module) took 1.9 ms with the
+     * vector passes' seven cuts compared one by one, 1.0 with 64 cuts, 0.72–0.75 with these, where binning every token
+     * had taken 0.48–0.51 (docs/benchmarks.md, "A sampler in vectors").
      */
     static final int PLAIN_CUTS = 1024;
 

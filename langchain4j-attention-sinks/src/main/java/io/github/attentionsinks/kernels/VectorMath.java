@@ -581,13 +581,13 @@ public final class VectorMath {
      * float. The sums are kept in each lane and added at the end, as {@link #massesAtOrAbove} adds them, so that its
      * mass at {@code floor} is this sum exactly.
      *
-     * <p>The exponential is {@code 2^k · p(r)}, {@code k} the nearest integer to {@code y·log2(e)}, {@code r = y − k·ln 2}
-     * in two parts and {@code p} Cephes' degree-6 polynomial for {@code expf}: within one ulp of {@code Math.exp} over
-     * [-30, 0] (a million points, {@code VectorMathTest}). The Vector API's {@code EXP} took 83 µs for 49,152 logits
-     * (with each vector's sum added in double precision, as this did before) where this takes 17, on the AMD EPYC of
-     * docs/benchmarks.md ("A sampler in vectors"). Only the sampler takes it: in the SiLU gate and attention's softmax
-     * (through a helper clamping to [-88, 88]) it saved 0.25–0.4 ns an element, about half a percent of an 8-row step
-     * (the gate's division stays), and would have moved every model's floats.
+     * <p>The exponential is {@code 2^k · p(r)}, {@code k} the nearest integer to {@code y·log2(e)}, {@code r = y −
+     * k·ln 2} in two parts and {@code p} Cephes' degree-6 polynomial for {@code expf}: within one ulp of {@code
+     * Math.exp} over [-30, 0] (a million points, {@code VectorMathTest}). The Vector API's {@code EXP} took 83 µs for
+     * 49,152 logits (with each vector's sum added in double precision, as this did before) where this takes 15–17, on
+     * the AMD EPYC of docs/benchmarks.md ("A sampler in vectors"). Only the sampler takes it: in the SiLU gate and
+     * attention's softmax (through a helper clamping to [-88, 88]) it saved 0.25–0.4 ns an element, about half a
+     * percent of an 8-row step (the gate's division stays), and would have moved every model's floats.
      */
     public static double expWeights(float[] a, float max, float scale, float floor, float[] w, int n) {
         int i = 0;
@@ -602,7 +602,8 @@ public final class VectorMath {
                 VectorMask<Float> below = v.compare(VectorOperators.LT, f).or(v.compare(VectorOperators.NE, v));
                 FloatVector y = v.sub(m).mul(s);
                 // k + 1.5·2^23: the float's low mantissa bits hold k, rounded to nearest
-                FloatVector shifted = y.fma(FloatVector.broadcast(FLOATS, LOG2_E), FloatVector.broadcast(FLOATS, ROUND));
+                FloatVector shifted =
+                        y.fma(FloatVector.broadcast(FLOATS, LOG2_E), FloatVector.broadcast(FLOATS, ROUND));
                 FloatVector k = shifted.sub(ROUND);
                 FloatVector r = k.fma(FloatVector.broadcast(FLOATS, -LN2_HIGH), y);
                 r = k.fma(FloatVector.broadcast(FLOATS, -LN2_LOW), r);
@@ -612,8 +613,8 @@ public final class VectorMath {
                 p = p.fma(r, FloatVector.broadcast(FLOATS, EXP_P4));
                 p = p.fma(r, FloatVector.broadcast(FLOATS, EXP_P5));
                 p = p.fma(r.mul(r), r).add(1f);
-                FloatVector twoToK = shifted.reinterpretAsInts().add(127 - ROUND_BITS).lanewise(VectorOperators.LSHL, 23)
-                        .reinterpretAsFloats();
+                FloatVector twoToK = shifted.reinterpretAsInts().add(127 - ROUND_BITS)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector e = twoToK.mul(p).blend(0f, below);
                 e.intoArray(w, i);
                 acc = e.add(acc);
@@ -629,7 +630,7 @@ public final class VectorMath {
     }
 
     private static final float LOG2_E = 1.44269504088896341f;
-    /** 1.5·2^23: added to a float of magnitude below 2^22, it leaves that float rounded to an integer in its low bits. */
+    /** 1.5·2^23: added to a float of magnitude below 2^22, it leaves it rounded to an integer in its low bits. */
     private static final float ROUND = 12582912f;
     private static final int ROUND_BITS = 0x4B400000;
     /** ln 2 in two parts, the first with few enough bits that {@code k·LN2_HIGH} is exact. */
@@ -652,9 +653,9 @@ public final class VectorMath {
      * few of these instead of sorting or binning tokens one at a time ({@code generate.CutSearch}).
      *
      * <p>Whether {@code a[i] ≥ t} is the sign of {@code a[i] + 0 − t} (the {@code + 0} turns -0.0 into 0.0, the one
-     * value whose difference with an equal threshold would be -0.0; C2 keeps it, as it must for floats), spread over the lane by a shift: five integer and
-     * float operations a threshold, where comparisons and blends took eight (49,152 logits: 18 µs against 30). The
-     * logits must hold no NaN.
+     * value whose difference with an equal threshold would be -0.0; C2 keeps it, as it must for floats), spread over
+     * the lane by a shift: five integer and float operations a threshold, where comparisons and blends took eight
+     * (49,152 logits: 18 µs against 30). The logits must hold no NaN.
      */
     public static void massesAtOrAbove(float[] a, float[] w, int n, float[] t, double[] mass, int[] count) {
         FloatVector t0 = FloatVector.broadcast(FLOATS, t[0]);
