@@ -137,18 +137,15 @@ final class CutSearch {
                     found[n++] = indices[r];
                 }
             }
-        } else if (vector) {
-            n = VectorMath.indicesBetween(logits, logits.length, lo, hi, found);
         } else {
-            n = plainIndicesBetween(logits, lo, hi, found, 0);
+            n = rowIndicesBetween(logits, lo, hi, found, vector);
         }
         return n == count ? found : Arrays.copyOf(found, n);
     }
 
     /** Copies the logits (and weights) of the tokens in {@code [lo, hi)} out, with their indices; returns how many. */
     private int copy(float[] logits, float[] w, float lo, float hi, boolean vector) {
-        int n = vector ? VectorMath.indicesBetween(logits, logits.length, lo, hi, indices)
-                : plainIndicesBetween(logits, lo, hi, indices, 0);
+        int n = rowIndicesBetween(logits, lo, hi, indices, vector);
         for (int r = 0; r < n; r++) {
             copiedLogits[r] = logits[indices[r]];
             if (w != null) {
@@ -201,7 +198,12 @@ final class CutSearch {
         }
     }
 
-    private static int plainIndicesBetween(float[] a, float lo, float hi, int[] into, int found) {
+    /** The indices of the whole row's logits in {@code [lo, hi)}, in order, into {@code into}; returns how many. */
+    private static int rowIndicesBetween(float[] a, float lo, float hi, int[] into, boolean vector) {
+        if (vector) {
+            return VectorMath.indicesBetween(a, a.length, lo, hi, into);
+        }
+        int found = 0;
         for (int i = 0; i < a.length; i++) {
             if (a[i] >= lo & a[i] < hi) { // one branch, rarely taken: "a[i] >= lo" alone is a coin toss
                 into[found++] = i;
